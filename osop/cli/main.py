@@ -1,0 +1,68 @@
+"""The ``osop`` command: a thin layer over the library.
+
+Commands live one per module under :mod:`osop.cli` and are imported lazily, so
+``osop --version`` stays fast however heavy a command's dependencies are.
+Library errors (:class:`~osop.errors.OsopError`) become ``Error: ...`` on stderr
+with exit code 1 (2 for usage errors) — never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from osop import __version__
+
+__all__ = ["COMMANDS", "cli", "main"]
+
+#: command name → (module, attribute, one-line help shown by ``osop --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("osop.cli.validate_cmd", "validate", "Check documents against the spec."),
+    "schema": ("osop.cli.schema_cmd", "schema", "Print a JSON Schema (osop, osoplog, sop)."),
+    "migrate": ("osop.cli.migrate_cmd", "migrate", "Rewrite legacy forms to the current spec."),
+    "stats": ("osop.cli.stats_cmd", "stats", "Aggregate execution records (runs, durations, cost)."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        command = getattr(module, entry[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="osop")
+def cli() -> None:
+    """OSOP: define, run, record, compare and improve processes.
+
+    \b
+    Formats: .osop (a process), .osoplog (one run's record), .sop (a collection).
+    Run `osop COMMAND --help` for the options of a command.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``osop`` script and ``python -m osop``."""
+    return cli.main(args=argv, prog_name="osop")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The contract between the engine and node executors.
+
+The engine resolves a node's ``runtime`` (``${...}`` interpolated), decides the
+attempt, enforces timeouts (by cancelling the task: an executor must clean up
+— e.g. kill its process — when cancelled) and records the outcome.  An
+executor only performs one attempt of one node and says how it went.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from osop.errors import OsopError
+
+if TYPE_CHECKING:
+    from osop.format.workflow import Node, Workflow
+
+__all__ = [
+    "Executor",
+    "NodeContext",
+    "NodeFailure",
+    "NodeResult",
+    "ProgressSink",
+    "RunMode",
+    "WaitRequest",
+]
+
+RunMode = Literal["live", "dry_run", "simulated"]
+ProgressSink = Callable[[dict[str, Any]], None]
+
+
+class NodeFailure(OsopError):
+    """Raised by an executor when its attempt failed (the engine records and may retry).
+
+    ``code`` is what ``retryable_errors`` and ``error_of()`` match against
+    (e.g. ``EXIT_1``, ``HTTP_503``, ``TIMEOUT``, ``BLOCKED``, ``NO_EXECUTOR``);
+    ``retryable=False`` stops retries whatever the policy says.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        details: Any = None,
+        retryable: bool = True,
+        outputs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.details = details
+        self.retryable = retryable
+        self.outputs = dict(outputs or {})
+        super().__init__(f"{code}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class WaitRequest:
+    """The node cannot finish until something outside the run happens.
+
+    ``kind`` is ``human`` (an answer/approval for this node), ``event`` or
+    ``signal`` (delivered by name).  The engine persists the wait, pauses the run
+    (exit code 3) and re-runs the attempt once the answer/event is delivered.
+    """
+
+    kind: Literal["human", "approval", "event", "signal"]
+    name: str
+    prompt: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class NodeResult:
+    """The outcome of one attempt that did not raise."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+    wait: WaitRequest | None = None
+    ai_metadata: dict[str, Any] | None = None
+    human_metadata: dict[str, Any] | None = None
+    tools_used: list[dict[str, Any]] = field(default_factory=list)
+    cost_usd: float | None = None
+    #: Lines worth showing in a live view / log (already free of secrets).
+    log: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class NodeContext:
+    """Everything one attempt may use; built by the engine for each attempt."""
+
+    run_id: str
+    workflow: Workflow
+    node: Node
+    attempt: int
+    mode: RunMode
+    #: ``node.runtime`` with every ``${...}`` resolved.
+    runtime: dict[str, Any]
+    #: Data handed to this node (``workflow_inputs``, dataflow, loop item ...).
+    inputs: dict[str, Any]
+    workdir: Path
+    #: Environment for child processes (already includes the run's ``.env`` values).
+    env: Mapping[str, str]
+    #: Secret values that must never be written anywhere (the engine redacts them).
+    secret_values: frozenset[str] = frozenset()
+    #: What a human already answered for this node (answers file, ``osop approve``).
+    answer: Mapping[str, Any] | None = None
+    #: Event/signal payload delivered for this node's wait, if any.
+    delivered: Mapping[str, Any] | None = None
+    iteration: int | None = None
+    timeout_sec: float | None = None
+    interactive: bool = False
+    progress: ProgressSink | None = None
+    #: Shared services (HTTP transport, LLM providers ...), keyed by name.
+    services: Mapping[str, Any] = field(default_factory=dict)
+    #: Run a whole sub-workflow (used by ``workflow_ref`` and ``spawn``).
+    run_child: Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any]]] | None = None
+    #: Outputs of the nodes completed so far, by node id (``outputs.<node>`` in
+    #: expressions; the data and message executors read it).
+    outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+class Executor(Protocol):
+    """What a node-type plug-in implements (registered under ``osop.executors``)."""
+
+    #: The node ``type`` this executor runs.
+    node_type: str
+
+    async def execute(self, ctx: NodeContext) -> NodeResult:
+        """Perform one attempt; raise :class:`NodeFailure` when it failed."""
+        ...

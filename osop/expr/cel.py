@@ -1,0 +1,520 @@
+"""CEL expressions: compiled once, evaluated in microseconds, failing with reasons.
+
+:func:`compile_expression` lints, rewrites status spellings, compiles with the
+``cel`` engine and caches the result by source text. :meth:`CompiledExpression.evaluate`
+hands CEL only the part of the variables the expression can reach, maps every
+foreign error to :class:`~osop.errors.ExpressionError` or
+:class:`~osop.errors.MissingReferenceError`, and returns plain Python values.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import functools
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import cel
+from cel.stdlib import STDLIB_FUNCTIONS
+
+from osop.errors import ExpressionError, MissingReferenceError, OsopError
+from osop.expr.activation import NAMESPACES
+from osop.expr.functions import OSOP_FUNCTION_NAMES
+from osop.expr.lint import lint_expression, lint_tokens
+from osop.expr.references import Analysis, Reference, analyze
+from osop.expr.status import rewrite_status_literals
+
+__all__ = [
+    "MAX_EXPRESSION_LENGTH",
+    "CompiledExpression",
+    "compile_expression",
+    "evaluate_expression",
+    "to_plain",
+]
+
+# Longer than any sensible condition; bounds the work hostile input can cause.
+MAX_EXPRESSION_LENGTH = 20_000
+
+_STDLIB: dict[str, Callable[..., Any]] = dict(STDLIB_FUNCTIONS)
+_QUALIFIED_FUNCTIONS = frozenset(name for name in _STDLIB if "." in name)
+_BUILTIN_FUNCTIONS = frozenset(
+    {
+        "size",
+        "contains",
+        "startsWith",
+        "endsWith",
+        "matches",
+        "int",
+        "uint",
+        "double",
+        "string",
+        "bytes",
+        "bool",
+        "timestamp",
+        "duration",
+        "type",
+        "dyn",
+        "has",
+        "all",
+        "exists",
+        "exists_one",
+        "map",
+        "filter",
+        "getFullYear",
+        "getMonth",
+        "getDate",
+        "getDayOfMonth",
+        "getDayOfWeek",
+        "getDayOfYear",
+        "getHours",
+        "getMinutes",
+        "getSeconds",
+        "getMilliseconds",
+        "max",
+        "min",
+    }
+)
+_UNDEFINED = re.compile(r"Undefined variable or function: '([^']*)'")
+_FUNCTION_FAILED = re.compile(
+    r"Function '([^']*)' error: (.*?)(?:\. Check function arguments.*)?$", re.S
+)
+_SYNTAX_LOCATION = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?([^\n]*)")
+
+Plan = dict[str, "Plan | None"]
+
+
+class _HandledFunctionErrors(logging.Filter):
+    """Drop the ``cel`` logger's note about a failing Python function: we raise it ourselves."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Python function '")
+
+
+logging.getLogger("cel").addFilter(_HandledFunctionErrors())
+
+
+class CompiledExpression:
+    """One compiled CEL expression; immutable and safe to share and cache."""
+
+    __slots__ = (
+        "_bound",
+        "_engine_functions",
+        "_plan",
+        "_program",
+        "_stdlib",
+        "calls",
+        "cel_source",
+        "references",
+        "source",
+    )
+
+    def __init__(self, source: str, cel_source: str, program: Any, analysis: Analysis) -> None:
+        self.source = source
+        # What CEL actually compiled: ``source`` with status spellings made canonical.
+        self.cel_source = cel_source
+        self.references: tuple[Reference, ...] = analysis.references
+        self.calls: frozenset[str] = analysis.calls
+        self._program = program
+        self._bound = analysis.bound_names
+        self._plan = _build_plan(analysis.references)
+        self._stdlib = {name: _STDLIB[name] for name in analysis.calls if name in _STDLIB}
+        # Any other called name may be an engine-supplied function.
+        self._engine_functions = tuple(
+            sorted(name for name in analysis.calls if name not in _BUILTIN_FUNCTIONS)
+        )
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.source!r})"
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The top-level variable names the expression reads."""
+        return frozenset(self._plan)
+
+    def evaluate(
+        self,
+        variables: Mapping[str, Any],
+        functions: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> Any:
+        """Evaluate against ``variables``; the result is plain Python data."""
+        activation: dict[str, Any] = {}
+        for root, plan in self._plan.items():
+            if root in variables:
+                activation[root] = _prune(variables[root], plan)
+        failures: list[Exception] = []
+        bound_functions = self._bind_functions(functions, failures)
+        try:
+            if bound_functions:
+                result = self._program.execute(cel.Context(activation, bound_functions))
+            else:
+                result = self._program.execute(activation)
+        except Exception as exc:
+            raise self._explain(exc, variables, functions, failures) from exc
+        except BaseException as exc:  # pragma: no cover - a panic inside the Rust engine
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise ExpressionError(self.source, "the CEL engine failed on this expression") from exc
+        return to_plain(result)
+
+    def evaluate_condition(
+        self,
+        variables: Mapping[str, Any],
+        functions: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> bool:
+        """Evaluate a condition, which must be ``true`` or ``false`` (no truthiness)."""
+        result = self.evaluate(variables, functions)
+        if isinstance(result, bool):
+            return result
+        shown = _short(result)
+        hint = "compare it explicitly, e.g. x == 'yes' or size(x) > 0"
+        if result is None:
+            hint = "null is neither true nor false; test x != null"
+        raise ExpressionError(
+            self.source,
+            f"a condition must be true or false, got {type(result).__name__} {shown}",
+            hint=hint,
+        )
+
+    def _bind_functions(
+        self,
+        functions: Mapping[str, Callable[..., Any]] | None,
+        failures: list[Exception],
+    ) -> dict[str, Callable[..., Any]]:
+        bound: dict[str, Callable[..., Any]] = dict(self._stdlib)
+        if functions:
+            for name in self._engine_functions:
+                function = functions.get(name)
+                if function is not None:
+                    bound[name] = _guard(function, failures)
+        return bound
+
+    # -- errors -------------------------------------------------------------------------
+
+    def _explain(
+        self,
+        exc: Exception,
+        variables: Mapping[str, Any],
+        functions: Mapping[str, Callable[..., Any]] | None,
+        failures: list[Exception],
+    ) -> OsopError:
+        if failures:
+            failure = failures[0]
+            if isinstance(failure, OsopError):
+                return failure
+            return ExpressionError(self.source, f"a function failed: {failure}")
+        text = str(exc)
+        undefined = _UNDEFINED.search(text)
+        if undefined:
+            return self._explain_undefined(undefined.group(1).lstrip("."), variables, functions)
+        if isinstance(exc, KeyError) or "no such key" in text.lower():
+            missing = self._find_missing(variables)
+            if missing is not None:
+                return missing
+            key = exc.args[0] if isinstance(exc, KeyError) and exc.args else text
+            return ExpressionError(self.source, f"no such key: {key!r}")
+        if "Conversion Error" in text:
+            return self._explain_conversion(variables)
+        failed = _FUNCTION_FAILED.search(text)
+        if failed:
+            name, detail = failed.group(1), failed.group(2).strip()
+            return ExpressionError(self.source, f"{name}() failed: {detail}")
+        if isinstance(exc, ZeroDivisionError):
+            return ExpressionError(self.source, "division by zero")
+        if isinstance(exc, IndexError):
+            return ExpressionError(
+                self.source, f"index out of range ({text})", hint="check size(list) first"
+            )
+        if isinstance(exc, OverflowError):
+            return ExpressionError(self.source, "integer overflow", hint="CEL integers are 64-bit")
+        if isinstance(exc, TypeError):
+            return self._explain_type_error(text, variables)
+        return ExpressionError(self.source, _first_sentence(text))
+
+    def _explain_undefined(
+        self,
+        name: str,
+        variables: Mapping[str, Any],
+        functions: Mapping[str, Callable[..., Any]] | None,
+    ) -> OsopError:
+        if name in self.calls and name not in self._plan:
+            if name in OSOP_FUNCTION_NAMES:
+                return ExpressionError(
+                    self.source,
+                    f"{name}() is not available here",
+                    hint="the OSOP functions exist while a run is in progress",
+                )
+            known = sorted(
+                {*_BUILTIN_FUNCTIONS, *_STDLIB, *OSOP_FUNCTION_NAMES, *(functions or {})}
+            )
+            close = difflib.get_close_matches(name, known, n=1)
+            return ExpressionError(
+                self.source,
+                f"unknown function {name}()",
+                hint=f"did you mean {close[0]}()?" if close else None,
+            )
+        missing = self._find_missing(variables)
+        if missing is not None:
+            return missing
+        return _missing_name(self.source, (name,), 0, variables)
+
+    def _find_missing(self, variables: Mapping[str, Any]) -> MissingReferenceError | None:
+        """The first reference, in source order, that does not resolve in ``variables``."""
+        for reference in self.references:
+            path = reference.path[:-1] if reference.guarded else reference.path
+            depth = _unresolved_depth(variables, path)
+            if depth is not None:
+                return _missing_name(self.source, path, depth, variables)
+        return None
+
+    def _explain_conversion(self, variables: Mapping[str, Any]) -> ExpressionError:
+        for root in self._plan:
+            if root in variables:
+                try:
+                    cel.Context().add_variable(root, variables[root])
+                except Exception:
+                    return ExpressionError(
+                        self.source,
+                        f"the value of {root!r} cannot be used in an expression",
+                        hint="expressions work on strings, numbers, booleans, null, lists and maps",
+                    )
+        return ExpressionError(self.source, "a value cannot be used in an expression")
+
+    def _explain_type_error(self, text: str, variables: Mapping[str, Any]) -> OsopError:
+        message = _first_sentence(text)
+        hint = "CEL never converts types: compare like with like, or convert with int(), double(), string()"
+        for reference in self.references:
+            if reference.path[-1] in ("length", "len", "count"):
+                hint = f"use {'.'.join(reference.path[:-1])}.size() to count items"
+                break
+        else:
+            for reference in self.references:
+                if _resolve(variables, reference.path) is None:
+                    hint = f"{reference.dotted} is null here; test {reference.dotted} != null first"
+                    break
+        return ExpressionError(self.source, message, hint=hint)
+
+
+def compile_expression(source: str) -> CompiledExpression:
+    """Compile ``source`` (cached: the same text gives the same object).
+
+    Raises ExpressionError, with a hint, for anything that is not CEL.
+    """
+    if not isinstance(source, str):
+        raise ExpressionError(
+            repr(source), f"an expression must be a string, not {type(source).__name__}"
+        )
+    return _compile_cached(source)
+
+
+def evaluate_expression(
+    source: str,
+    variables: Mapping[str, Any],
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> Any:
+    """Compile (cached) and evaluate in one call."""
+    return compile_expression(source).evaluate(variables, functions)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_cached(source: str) -> CompiledExpression:
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(
+            source[:60] + "...",
+            f"expression is {len(source)} characters long (limit {MAX_EXPRESSION_LENGTH})",
+        )
+    if not source.strip():
+        problem = lint_expression(source)[0]
+        raise ExpressionError(source, problem.message, hint=problem.hint)
+    analysis = analyze(source, qualified_functions=_QUALIFIED_FUNCTIONS)
+    problems = [p for p in lint_tokens(source, analysis.tokens) if p.is_error]
+    if problems:
+        raise ExpressionError(source, problems[0].message, hint=problems[0].hint)
+    program = _cel_compile(source, source)
+    cel_source = rewrite_status_literals(source, analysis.tokens)
+    if cel_source != source:
+        program = _cel_compile(cel_source, source)
+    return CompiledExpression(source, cel_source, program, analysis)
+
+
+def _cel_compile(text: str, original: str) -> Any:
+    try:
+        return cel.compile(text)
+    except Exception as exc:
+        raise _syntax_error(original, str(exc)) from exc
+    except BaseException as exc:  # pragma: no cover - a panic inside the Rust engine
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise ExpressionError(original, "the CEL parser failed on this expression") from exc
+
+
+def _syntax_error(source: str, text: str) -> ExpressionError:
+    located = _SYNTAX_LOCATION.search(text)
+    if located is None:
+        return ExpressionError(source, f"not a valid CEL expression: {_first_sentence(text)}")
+    line, column, detail = int(located.group(1)), int(located.group(2)), located.group(3).strip()
+    where = f"column {column}" if line == 1 else f"line {line}, column {column}"
+    hint = None
+    if "expecting" in detail:
+        detail, _, expected = detail.partition(" expecting ")
+        if "<EOF>" in expected and "mismatched input '<EOF>'" in detail:
+            hint = "the expression ends too early: finish the comparison or close the bracket"
+    return ExpressionError(source, f"syntax error at {where}: {detail}", hint=hint)
+
+
+# -- pruning: hand CEL only what the expression can reach ----------------------------------
+
+
+def _build_plan(references: Iterable[Reference]) -> Plan:
+    """A trie of referenced paths; a None leaf means "the whole value"."""
+    plan: Plan = {}
+    for reference in references:
+        node: Plan = plan
+        path = reference.path
+        for index, key in enumerate(path):
+            if index == len(path) - 1:
+                node[key] = None
+                break
+            child = node.get(key, {})
+            if child is None:
+                break
+            node[key] = child
+            node = child
+    return plan
+
+
+def _prune(value: Any, plan: Plan | None) -> Any:
+    if plan is None or not isinstance(value, Mapping):
+        return value
+    pruned: dict[str, Any] = {}
+    for key, sub in plan.items():
+        if key in value:
+            pruned[key] = _prune(value[key], sub)
+    return pruned
+
+
+# -- missing references ------------------------------------------------------------------
+
+
+def _unresolved_depth(variables: Mapping[str, Any], path: tuple[str, ...]) -> int | None:
+    """Index of the first path segment that is absent, or None if it resolves (or cannot be judged)."""
+    current: Any = variables
+    for depth, key in enumerate(path):
+        if not isinstance(current, Mapping):
+            return None
+        if key not in current:
+            return depth
+        current = current[key]
+    return None
+
+
+def _resolve(variables: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    current: Any = variables
+    for key in path:
+        if not isinstance(current, Mapping) or key not in current:
+            return _UNRESOLVED
+        current = current[key]
+    return current
+
+
+_UNRESOLVED = object()
+
+
+def _missing_name(
+    source: str, path: tuple[str, ...], depth: int, variables: Mapping[str, Any]
+) -> MissingReferenceError:
+    reference = ".".join(path[: depth + 1])
+    missing = path[depth]
+    if depth == 0:
+        available = sorted(k for k in variables if isinstance(k, str))
+        if missing == "secrets":
+            detail = "secrets cannot be read by expressions; use ${secrets.NAME} in a node's config"
+        elif missing in NAMESPACES:
+            detail = f"the {missing!r} namespace is not available here"
+        else:
+            detail = f"unknown name {missing!r}" + _suggest(missing, available)
+            if missing == "status":
+                detail += "; for a node's run status call status('<node id>') or status()"
+    else:
+        parent = ".".join(path[:depth])
+        container = _resolve(variables, path[:depth])
+        available = (
+            sorted(k for k in container if isinstance(k, str))
+            if isinstance(container, Mapping)
+            else []
+        )
+        if path[0] == "outputs" and depth == 1:
+            detail = f"no outputs recorded for node {missing!r}" + _suggest(missing, available)
+        else:
+            detail = f"{parent} has no field {missing!r}" + _suggest(missing, available)
+    return MissingReferenceError(
+        reference, f"{detail} (reference {reference!r} in expression {source!r})"
+    )
+
+
+def _suggest(name: str, available: list[str]) -> str:
+    close = difflib.get_close_matches(name, available, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    if available:
+        shown = ", ".join(available[:10]) + (", ..." if len(available) > 10 else "")
+        return f"; available: {shown}"
+    return ""
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+def to_plain(value: Any) -> Any:
+    """CEL results as plain data: timestamps → RFC 3339 strings, durations → seconds,
+    bytes → UTF-8 text (base64 when not text), optionals → their value or None."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [to_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {_plain_key(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, cel.OptionalValue):
+        return to_plain(value.value()) if value.has_value() else None
+    return str(value)
+
+
+def _plain_key(key: Any) -> Any:
+    return key if isinstance(key, str | int | bool) else str(to_plain(key))
+
+
+def _guard(function: Callable[..., Any], failures: list[Exception]) -> Callable[..., Any]:
+    """Remember what an engine function raised, so the real error reaches the caller."""
+
+    def guarded(*args: Any) -> Any:
+        try:
+            return function(*args)
+        except Exception as exc:
+            failures.append(exc)
+            raise
+
+    return guarded
+
+
+def _first_sentence(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else "evaluation failed"
+    for marker in (". CEL does not", ". Check that", ". Convert explicitly", ". Check function"):
+        first = first.split(marker)[0]
+    return first.rstrip(".")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

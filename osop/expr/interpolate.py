@@ -1,0 +1,470 @@
+"""``${...}`` interpolation in configuration values.
+
+Rules:
+
+- ``"${ref}"`` (the whole string) becomes the referenced value itself, type kept.
+- ``${ref}`` inside other text is written as text: strings as they are, every other
+  value as JSON (``true``, ``false``, ``null``, ``3``, ``1.5``, ``{"a":1}``).
+- ``$${`` writes a literal ``${``. A lone ``$`` is just a dollar sign.
+- Strings inside lists and mapping values are interpolated; mapping keys are not.
+- A reference that resolves to nothing raises MissingReferenceError naming it;
+  it never becomes an empty string.
+
+A reference is a path: ``inputs.version``, ``outputs.build.artifacts[0].url``,
+``outputs["unit-tests"].passed``, ``secrets.API_TOKEN``, ``env.HOME``,
+``metadata.run_id``, ``loop.item``, ``variables.x``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from osop.diagnostics import join_pointer
+from osop.errors import ExpressionError, MissingReferenceError
+
+__all__ = [
+    "INTERPOLATION_NAMESPACES",
+    "Resolver",
+    "find_references",
+    "find_template_errors",
+    "interpolate",
+    "make_resolver",
+    "parse_reference",
+    "render_value",
+]
+
+INTERPOLATION_NAMESPACES = ("inputs", "outputs", "secrets", "env", "metadata", "loop", "variables")
+
+PathKey = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    text: str
+    offset: int
+
+
+_Segment = str | _Ref
+
+
+def interpolate(value: Any, resolve: Callable[[str], Any], *, pointer: str = "") -> Any:
+    """``value`` with every ``${ref}`` replaced through ``resolve(ref)``.
+
+    ``pointer`` (a JSON pointer to ``value``) only makes error messages say where.
+    """
+    if isinstance(value, str):
+        return _interpolate_text(value, resolve, pointer)
+    if isinstance(value, Mapping):
+        return {
+            key: interpolate(item, resolve, pointer=join_pointer(pointer, str(key)))
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            interpolate(item, resolve, pointer=join_pointer(pointer, i))
+            for i, item in enumerate(value)
+        ]
+    if isinstance(value, tuple):
+        return tuple(
+            interpolate(item, resolve, pointer=join_pointer(pointer, i))
+            for i, item in enumerate(value)
+        )
+    return value
+
+
+def render_value(value: Any) -> str:
+    """How a value is written when embedded in text: strings as is, the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _interpolate_text(text: str, resolve: Callable[[str], Any], pointer: str) -> Any:
+    if "$" not in text:
+        return text
+    segments = _parse_template(text)
+    if len(segments) == 1 and isinstance(segments[0], _Ref):
+        return _resolve(segments[0], resolve, pointer)
+    parts: list[str] = []
+    for segment in segments:
+        if isinstance(segment, _Ref):
+            parts.append(render_value(_resolve(segment, resolve, pointer)))
+        else:
+            parts.append(segment)
+    return "".join(parts)
+
+
+def _resolve(ref: _Ref, resolve: Callable[[str], Any], pointer: str) -> Any:
+    try:
+        return resolve(ref.text)
+    except MissingReferenceError as exc:
+        if not pointer:
+            raise
+        raise MissingReferenceError(exc.reference, f"{exc} (at {pointer})") from exc
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_template(text: str) -> tuple[_Segment, ...]:
+    """Split a template into literal text and references (cached: configs repeat)."""
+    segments: list[_Segment] = []
+    literal: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        dollar = text.find("$", i)
+        if dollar < 0:
+            literal.append(text[i:])
+            break
+        literal.append(text[i:dollar])
+        if text.startswith("$${", dollar):
+            literal.append("${")
+            i = dollar + 3
+            continue
+        if not text.startswith("${", dollar):
+            literal.append("$")
+            i = dollar + 1
+            continue
+        close = _find_close(text, dollar + 2)
+        if close < 0:
+            raise ExpressionError(
+                text,
+                f"unterminated ${{ at offset {dollar}",
+                hint="close the reference with }, or write $${ for a literal ${",
+            )
+        reference = text[dollar + 2 : close].strip()
+        parse_reference(reference)
+        if literal:
+            segments.append("".join(literal))
+            literal = []
+        segments.append(_Ref(reference, dollar))
+        i = close + 1
+    if literal and "".join(literal):
+        segments.append("".join(literal))
+    return tuple(segments)
+
+
+def _find_close(text: str, start: int) -> int:
+    """Index of the ``}`` closing a reference, skipping quoted keys like ``["a}b"]``."""
+    quote = ""
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "}":
+            return i
+        i += 1
+    return -1
+
+
+_REFERENCE_HINT = "a reference is a path such as inputs.version or outputs.build.files[0]"
+_SEGMENT_STOP = frozenset(".[]{}'\" \t\r\n$")
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_reference(reference: str) -> tuple[PathKey, ...]:
+    """``'outputs.build.files[0]'`` → ``('outputs', 'build', 'files', 0)``."""
+    if not reference:
+        raise ExpressionError("${}", "empty reference", hint=_REFERENCE_HINT)
+    path: list[PathKey] = []
+    i = 0
+    n = len(reference)
+    expect_name = True
+    while i < n:
+        ch = reference[i]
+        if expect_name:
+            j = i
+            while j < n and reference[j] not in _SEGMENT_STOP:
+                j += 1
+            if j == i:
+                raise _bad_reference(reference, i)
+            path.append(reference[i:j])
+            i = j
+            expect_name = False
+        elif ch == ".":
+            expect_name = True
+            i += 1
+        elif ch == "[":
+            key, i = _parse_index(reference, i)
+            path.append(key)
+        else:
+            raise _bad_reference(reference, i)
+    if expect_name:
+        raise _bad_reference(reference, n)
+    return tuple(path)
+
+
+def _parse_index(reference: str, start: int) -> tuple[PathKey, int]:
+    """Parse ``[0]`` or ``["key"]`` at ``start``; return the key and the index after ``]``."""
+    i = start + 1
+    n = len(reference)
+    if i < n and reference[i] in "'\"":
+        quote = reference[i]
+        i += 1
+        chars: list[str] = []
+        while i < n and reference[i] != quote:
+            if reference[i] == "\\" and i + 1 < n:
+                i += 1
+            chars.append(reference[i])
+            i += 1
+        if i + 1 < n and reference[i] == quote and reference[i + 1] == "]":
+            return "".join(chars), i + 2
+        raise _bad_reference(reference, start)
+    close = reference.find("]", i)
+    digits = reference[i:close] if close >= 0 else ""
+    if digits.isdigit() and digits.isascii():
+        return int(digits), close + 1
+    raise _bad_reference(reference, start)
+
+
+def _bad_reference(reference: str, offset: int) -> ExpressionError:
+    if any(op in reference for op in ("+", "==", "&&", "||", "(", " ")):
+        return ExpressionError(
+            f"${{{reference}}}",
+            "only a reference can appear inside ${...}, not an expression",
+            hint=_REFERENCE_HINT + "; put computations in a CEL expression",
+        )
+    return ExpressionError(
+        f"${{{reference}}}", f"malformed reference at offset {offset}", hint=_REFERENCE_HINT
+    )
+
+
+# -- resolving ---------------------------------------------------------------------------
+
+
+class Resolver:
+    """Resolves references against the run's namespaces; remembers secrets it hands out.
+
+    After interpolating, ``secret_values`` holds every secret string that went into
+    the result (``${secrets.X}``, and ``${env.X}`` for env names marked secret), so the
+    engine can redact them from records, reports and traces.
+    """
+
+    __slots__ = ("_namespaces", "_secret_env", "secret_values")
+
+    def __init__(
+        self,
+        namespaces: Mapping[str, Any],
+        *,
+        secret_env: Collection[str] = (),
+    ) -> None:
+        self._namespaces = namespaces
+        self._secret_env = frozenset(secret_env)
+        self.secret_values: set[str] = set()
+
+    def __call__(self, reference: str) -> Any:
+        path = parse_reference(reference)
+        root = path[0]
+        if not isinstance(root, str) or root not in self._namespaces:
+            available = sorted(self._namespaces)
+            known = root in INTERPOLATION_NAMESPACES
+            detail = (
+                f"the {root!r} namespace is not available here"
+                if known
+                else f"unknown namespace {root!r}" + _did_you_mean(str(root), available)
+            )
+            raise MissingReferenceError(
+                reference, f"${{{reference}}}: {detail} (namespaces here: {', '.join(available)})"
+            )
+        if root == "secrets" and len(path) == 1:
+            raise MissingReferenceError(
+                reference, "${secrets}: name one secret, e.g. ${secrets.API_TOKEN}"
+            )
+        value = _walk(reference, path, self._namespaces[root])
+        if root == "secrets" or (root == "env" and len(path) > 1 and path[1] in self._secret_env):
+            self.secret_values.update(_leaf_strings(value))
+        return value
+
+
+def make_resolver(
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    outputs: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    env: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    loop: Mapping[str, Any] | None = None,
+    variables: Mapping[str, Any] | None = None,
+    secret_env: Collection[str] = (),
+) -> Resolver:
+    """A :class:`Resolver` over the namespaces given (None leaves a namespace out)."""
+    namespaces = {
+        name: value
+        for name, value in (
+            ("inputs", inputs),
+            ("outputs", outputs),
+            ("secrets", secrets),
+            ("env", env),
+            ("metadata", metadata),
+            ("loop", loop),
+            ("variables", variables),
+        )
+        if value is not None
+    }
+    return Resolver(namespaces, secret_env=secret_env)
+
+
+def _walk(reference: str, path: tuple[PathKey, ...], value: Any) -> Any:
+    for depth in range(1, len(path)):
+        key = path[depth]
+        where = _format_path(path[:depth])
+        if isinstance(key, int):
+            if not isinstance(value, list | tuple):
+                raise MissingReferenceError(
+                    reference,
+                    f"${{{reference}}}: {where} is {_kind(value)}, not a list, so it has no [{key}]",
+                )
+            if key >= len(value):
+                raise MissingReferenceError(
+                    reference,
+                    f"${{{reference}}}: {where} has {len(value)} items, so it has no [{key}]",
+                )
+            value = value[key]
+            continue
+        if not isinstance(value, Mapping):
+            raise MissingReferenceError(
+                reference,
+                f"${{{reference}}}: {where} is {_kind(value)}, so it has no field {key!r}",
+            )
+        if key not in value:
+            available = sorted(str(k) for k in value)
+            raise MissingReferenceError(
+                reference, _missing_key_message(reference, path, depth, available)
+            )
+        value = value[key]
+    return value
+
+
+def _missing_key_message(
+    reference: str, path: tuple[PathKey, ...], depth: int, available: list[str]
+) -> str:
+    key = str(path[depth])
+    where = _format_path(path[:depth])
+    if path[0] == "outputs" and depth == 1:
+        detail = f"no outputs recorded for node {key!r}"
+    elif path[0] == "secrets":
+        # Listing secret names is fine; their values are never part of a message.
+        detail = f"no secret named {key!r}"
+    elif path[0] == "env" and depth == 1:
+        detail = f"environment variable {key!r} is not set"
+        return f"${{{reference}}}: {detail}" + _did_you_mean(key, available)
+    else:
+        detail = f"{where} has no field {key!r}"
+    suffix = _did_you_mean(key, available)
+    if not suffix and available:
+        shown = ", ".join(available[:10]) + (", ..." if len(available) > 10 else "")
+        suffix = f" (available: {shown})"
+    elif not available:
+        suffix = f" ({where} is empty)"
+    return f"${{{reference}}}: {detail}{suffix}"
+
+
+def _did_you_mean(name: str, available: list[str]) -> str:
+    close = difflib.get_close_matches(name, available, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _format_path(path: tuple[PathKey, ...]) -> str:
+    text = ""
+    for key in path:
+        if isinstance(key, int):
+            text += f"[{key}]"
+        elif text:
+            text += f".{key}"
+        else:
+            text = key
+    return text
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def _leaf_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaf_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaf_strings(item)
+    elif value is not None and not isinstance(value, bool):
+        text = str(value)
+        if text:
+            yield text
+
+
+# -- static analysis for the validator ---------------------------------------------------
+
+
+def find_references(value: Any, pointer: str = "") -> list[tuple[str, str]]:
+    """Every ``${ref}`` in ``value`` as ``(json_pointer, reference)``; malformed ones skipped."""
+    found: list[tuple[str, str]] = []
+    for location, text in _strings(value, pointer):
+        try:
+            segments = _parse_template(text)
+        except ExpressionError:
+            continue
+        found.extend((location, s.text) for s in segments if isinstance(s, _Ref))
+    return found
+
+
+def find_template_errors(value: Any, pointer: str = "") -> list[tuple[str, ExpressionError]]:
+    """Every malformed template in ``value`` as ``(json_pointer, error)``."""
+    errors: list[tuple[str, ExpressionError]] = []
+    for location, text in _strings(value, pointer):
+        try:
+            _parse_template(text)
+        except ExpressionError as exc:
+            errors.append((location, exc))
+    return errors
+
+
+def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        if "$" in value:
+            yield pointer, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings(item, join_pointer(pointer, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, join_pointer(pointer, index))

@@ -1,0 +1,56 @@
+"""Load documents as typed models, validated first.
+
+These are what the engine, the analysis commands and Python users call:
+an invalid document raises :class:`~osop.errors.ValidationError` carrying every
+issue, so nothing runs on a workflow the validator rejects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from osop.errors import LoadError, ValidationError
+from osop.format.loader import DEFAULT_MAX_BYTES, DocumentKind
+from osop.format.sop import SopDocument
+from osop.format.validate import ValidationReport, validate_path
+from osop.format.workflow import Workflow
+from osop.record.model import RunRecord
+
+__all__ = ["load_record", "load_sop", "load_workflow"]
+
+
+def _checked(
+    path: str | Path, kind: DocumentKind, max_bytes: int | None, strict: bool = False
+) -> ValidationReport:
+    report = validate_path(path, kind=kind, max_bytes=max_bytes)
+    if report.kind is None:  # unreadable: the one issue says why
+        issue = report.issues[0]
+        raise LoadError(
+            issue.message, rule=issue.rule, file=report.file, line=issue.line, column=issue.column
+        )
+    if not report.ok(strict=strict):
+        raise ValidationError(report.issues, file=report.file)
+    return report
+
+
+def load_workflow(
+    path: str | Path, *, max_bytes: int | None = DEFAULT_MAX_BYTES, strict: bool = False
+) -> Workflow:
+    """Read, validate and model an ``.osop`` file."""
+    model = _checked(path, "workflow", max_bytes, strict).model
+    assert isinstance(model, Workflow)
+    return model
+
+
+def load_record(path: str | Path, *, max_bytes: int | None = None) -> RunRecord:
+    """Read, validate and model an ``.osoplog`` file (records may be large: no size cap)."""
+    model = _checked(path, "log", max_bytes).model
+    assert isinstance(model, RunRecord)
+    return model
+
+
+def load_sop(path: str | Path, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> SopDocument:
+    """Read, validate and model a ``.sop`` file."""
+    model = _checked(path, "sop", max_bytes).model
+    assert isinstance(model, SopDocument)
+    return model

@@ -1,0 +1,45 @@
+"""Duration strings (``"10m"``, ``"1h30m"``, ``"500ms"``) and plain seconds."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["format_duration", "parse_duration"]
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
+_WHOLE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w)\s*)+$", re.IGNORECASE)
+_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
+
+
+def parse_duration(value: object) -> float | None:
+    """Seconds for a duration string or number; ``None`` when it is not one.
+
+    A bare number (or numeric string) counts as seconds, which is how ``timeout_sec``
+    and ``backoff_sec`` are written.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    if _NUMBER.match(value):
+        return float(value)
+    if not _WHOLE.match(value):
+        return None
+    return sum(float(n) * _UNITS[u.lower()] for n, u in _PART.findall(value))
+
+
+def format_duration(seconds: float) -> str:
+    """Short human form: ``0.25s``, ``12s``, ``3m 5s``, ``2h 0m``."""
+    if seconds < 60:
+        return f"{seconds:.3g}s" if seconds < 10 else f"{seconds:.0f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"

@@ -1,0 +1,535 @@
+"""Read OSOP documents (YAML 1.2 or JSON) into plain data that remembers where it came from.
+
+Why not ``yaml.safe_load``: PyYAML resolves scalars by YAML 1.1 rules (``on`` is
+``True``, ``2026-03-31`` a date, ``0o17`` a string) and silently keeps the last of
+duplicate keys.  We compose the node graph with libyaml (fast) and build the values
+ourselves with YAML 1.2 *core schema* rules, recording the line/column of every
+value under its JSON pointer, and rejecting hostile input (alias bombs, deep nesting,
+binary junk) with a :class:`~osop.errors.LoadError` instead of a hang or a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from osop.diagnostics import escape_pointer_token
+from osop.errors import LoadError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "Document",
+    "DocumentKind",
+    "detect_kind",
+    "load_document",
+    "load_path",
+    "parse_text",
+]
+
+DocumentKind = Literal["workflow", "log", "sop"]
+
+#: The spec's recommended maximum file size; larger needs ``max_bytes=``.
+DEFAULT_MAX_BYTES = 1_000_000
+#: Deeper than this is not a process description but an attack or an accident.
+MAX_DEPTH = 128
+#: Values produced by expanding aliases, beyond the document's own nodes.
+MAX_ALIAS_EXPANSION = 100_000
+
+_SUFFIX_KINDS: tuple[tuple[str, DocumentKind], ...] = (
+    (".osoplog.yaml", "log"),
+    (".osoplog.yml", "log"),
+    (".osoplog.json", "log"),
+    (".osoplog", "log"),
+    (".osop.yaml", "workflow"),
+    (".osop.yml", "workflow"),
+    (".osop.json", "workflow"),
+    (".osop", "workflow"),
+    (".sop.yaml", "sop"),
+    (".sop.yml", "sop"),
+    (".sop.json", "sop"),
+    (".sop", "sop"),
+)
+
+Position = tuple[int, int]
+
+
+@dataclass(slots=True)
+class Document:
+    """A parsed document: plain data plus the position of every value."""
+
+    data: dict[str, Any]
+    kind: DocumentKind
+    text: str
+    name: str
+    syntax: Literal["yaml", "json"]
+    positions: dict[str, Position] = field(default_factory=dict)
+    #: Positions of mapping *keys* (``/nodes/0/id`` → where ``id:`` is written).
+    key_positions: dict[str, Position] = field(default_factory=dict)
+    path: Path | None = None
+
+    def locate(self, pointer: str) -> Position | None:
+        """Line/column (1-based) of ``pointer``, or of its nearest located ancestor."""
+        probe = pointer
+        while True:
+            if probe in self.positions:
+                return self.positions[probe]
+            if not probe:
+                return None
+            probe = probe.rsplit("/", 1)[0]
+
+    def locate_key(self, pointer: str) -> Position | None:
+        """Where the key that holds ``pointer`` is written (falls back to the value)."""
+        return self.key_positions.get(pointer) or self.locate(pointer)
+
+    def line_text(self, line: int) -> str:
+        lines = self.text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def detect_kind(name: str, data: Mapping[str, Any] | None = None) -> DocumentKind | None:
+    """Kind by file name first, then by content; ``None`` when neither tells."""
+    lowered = name.lower()
+    for suffix, kind in _SUFFIX_KINDS:
+        if lowered.endswith(suffix):
+            return kind
+    if data is not None:
+        if "osoplog_version" in data or "node_records" in data:
+            return "log"
+        if "sop_version" in data or "sections" in data:
+            return "sop"
+        if "nodes" in data or "osop_version" in data or "edges" in data:
+            return "workflow"
+    return None
+
+
+# --- YAML 1.2 core schema -------------------------------------------------------------
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)$")
+_BOOL_FALSE = re.compile(r"^(?:false|False|FALSE)$")
+_INT_DEC = re.compile(r"^[-+]?[0-9]+$")
+_INT_OCT = re.compile(r"^0o[0-7]+$")
+_INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_PLAIN_TAG = "tag:osop,plain"
+_ALLOWED_TAGS = {
+    _STR_TAG,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+def _core_scalar(text: str) -> Any:
+    """Resolve a *plain* scalar by the YAML 1.2 core schema."""
+    if _NULL.match(text):
+        return None
+    if _BOOL_TRUE.match(text):
+        return True
+    if _BOOL_FALSE.match(text):
+        return False
+    if _INT_DEC.match(text):
+        return int(text)
+    if _INT_OCT.match(text):
+        return int(text[2:], 8)
+    if _INT_HEX.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text
+
+
+class _ComposeOnlyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml composer; implicit resolution is ours (YAML 1.2), so resolve nothing here."""
+
+    # Every plain scalar gets a private tag; _core_scalar then applies YAML 1.2 rules.
+    # (An explicit ``!!str`` keeps the standard tag, so it stays a string.)
+    yaml_implicit_resolvers: dict[Any, Any] = {  # noqa: RUF012 - PyYAML's class-level table
+        None: [(_PLAIN_TAG, re.compile(r".*", re.DOTALL))]
+    }
+
+
+def _tagged_scalar(node: yaml.ScalarNode, where: str) -> Any:
+    tag = node.tag
+    value: str = node.value
+    if tag == _PLAIN_TAG:
+        return _core_scalar(value)
+    if tag == _STR_TAG:
+        return value
+    return _explicit(tag, value, node, where)
+
+
+def _explicit(tag: str, value: str, node: yaml.Node, where: str) -> Any:
+    if tag == "!":  # non-specific tag: a string
+        return value
+    if tag not in _ALLOWED_TAGS:
+        raise _load_error(
+            f"tag {tag!r} is not allowed: OSOP documents use the YAML 1.2 core schema only",
+            "document/forbidden-tag",
+            where,
+            node,
+        )
+    resolved = _core_scalar(value)
+    kind = tag.rsplit(":", 1)[-1]
+    expected: dict[str, tuple[type, ...]] = {
+        "int": (int,),
+        "float": (float, int),
+        "bool": (bool,),
+        "null": (type(None),),
+    }
+    if kind in expected and (
+        not isinstance(resolved, expected[kind]) or (kind == "int" and isinstance(resolved, bool))
+    ):
+        raise _load_error(f"{value!r} is not a valid !!{kind}", "document/bad-scalar", where, node)
+    return float(resolved) if kind == "float" else resolved
+
+
+def _load_error(message: str, rule: str, name: str, node: yaml.Node | None) -> LoadError:
+    line = node.start_mark.line + 1 if node is not None else None
+    column = node.start_mark.column + 1 if node is not None else None
+    return LoadError(message, rule=rule, file=name, line=line, column=column)
+
+
+class _Builder:
+    """Turns a composed node graph into plain data, positions and sanity checks."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.positions: dict[str, Position] = {}
+        self.key_positions: dict[str, Position] = {}
+        self.expanded = 0
+        self.seen: set[int] = set()
+        self.active: set[int] = set()
+
+    def build(self, node: yaml.Node, pointer: str, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise _load_error(
+                f"nesting deeper than {MAX_DEPTH} levels", "document/too-deep", self.name, node
+            )
+        ident = id(node)
+        if ident in self.active:
+            raise _load_error(
+                "an alias refers to a node that contains it (recursive structure)",
+                "document/recursive-alias",
+                self.name,
+                node,
+            )
+        if ident in self.seen:
+            # An alias re-uses a node we already built: count it so that a "billion
+            # laughs" document fails fast instead of expanding exponentially.
+            self.expanded += 1
+            if self.expanded > MAX_ALIAS_EXPANSION:
+                raise _load_error(
+                    f"aliases expand to more than {MAX_ALIAS_EXPANSION} values",
+                    "document/alias-expansion",
+                    self.name,
+                    node,
+                )
+        else:
+            self.seen.add(ident)
+        self.positions[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            return _tagged_scalar(node, self.name)
+        self.active.add(ident)
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                self._check_collection_tag(node, "tag:yaml.org,2002:seq")
+                return [
+                    self.build(item, f"{pointer}/{index}", depth + 1)
+                    for index, item in enumerate(node.value)
+                ]
+            assert isinstance(node, yaml.MappingNode)
+            self._check_collection_tag(node, "tag:yaml.org,2002:map")
+            return self._mapping(node, pointer, depth)
+        finally:
+            self.active.discard(ident)
+
+    def _check_collection_tag(self, node: yaml.Node, default: str) -> None:
+        if node.tag not in (default, "!", "?", None):
+            raise _load_error(
+                f"tag {node.tag!r} is not allowed: OSOP documents use the YAML 1.2 core schema only",
+                "document/forbidden-tag",
+                self.name,
+                node,
+            )
+
+    def _mapping(self, node: yaml.MappingNode, pointer: str, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _load_error(
+                    "merge keys (<<) are not part of YAML 1.2; write the keys out",
+                    "document/merge-key",
+                    self.name,
+                    key_node,
+                )
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _load_error(
+                    "mapping keys must be plain scalars, not collections",
+                    "document/complex-key",
+                    self.name,
+                    key_node,
+                )
+            raw_key = _tagged_scalar(key_node, self.name)
+            # JSON-compatible data: keys are strings; keep the author's spelling.
+            key = key_node.value if not isinstance(raw_key, str) else raw_key
+            if key in out:
+                raise _load_error(
+                    f"duplicate key {key!r} (first at line "
+                    f"{self.key_positions[pointer + '/' + escape_pointer_token(key)][0]})",
+                    "document/duplicate-key",
+                    self.name,
+                    key_node,
+                )
+            child = f"{pointer}/{escape_pointer_token(key)}"
+            self.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, child, depth + 1)
+        return out
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        raise LoadError(
+            f"binary data (NUL byte at offset {offset}): not a text document",
+            rule="document/not-text",
+            file=name,
+            **_line_col_of_offset(raw, offset),
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"not valid UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start})",
+            rule="document/not-utf8",
+            file=name,
+            **_line_col_of_offset(raw, exc.start),
+        ) from None
+
+
+def _line_col_of_offset(raw: bytes, offset: int) -> dict[str, int]:
+    before = raw[:offset]
+    line = before.count(b"\n") + 1
+    column = offset - (before.rfind(b"\n") + 1) + 1
+    return {"line": line, "column": column}
+
+
+def _reject_json_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not valid JSON")
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _compose(text: str, name: str) -> yaml.Node | None:
+    try:
+        stream = yaml.compose_all(text, Loader=_ComposeOnlyLoader)
+        first = next(stream, None)
+        if first is not None and next(stream, None) is not None:
+            raise LoadError(
+                "more than one YAML document in the stream; OSOP files hold exactly one",
+                rule="document/multiple-documents",
+                file=name,
+            )
+        return first
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        context = f" {exc.context}" if exc.context else ""
+        raise LoadError(
+            f"YAML syntax error: {problem}{context}",
+            rule="document/yaml-syntax",
+            file=name,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(
+            f"YAML syntax error: {exc}", rule="document/yaml-syntax", file=name
+        ) from None
+    except RecursionError:
+        raise LoadError(
+            f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
+        ) from None
+
+
+def parse_text(
+    text: str, name: str = "<input>", *, syntax: Literal["yaml", "json"] | None = None
+) -> tuple[Any, dict[str, Position], dict[str, Position], Literal["yaml", "json"]]:
+    """Parse text into ``(data, positions, key_positions, syntax)``; any root type."""
+    if syntax is None:
+        syntax = "json" if name.lower().endswith(".json") else "yaml"
+    if syntax == "json":
+        try:
+            data = json.loads(
+                text, object_pairs_hook=_json_pairs, parse_constant=_reject_json_constant
+            )
+        except json.JSONDecodeError as exc:
+            raise LoadError(
+                f"JSON syntax error: {exc.msg}",
+                rule="document/json-syntax",
+                file=name,
+                line=exc.lineno,
+                column=exc.colno,
+            ) from None
+        except ValueError as exc:
+            raise LoadError(str(exc), rule="document/duplicate-key", file=name) from None
+        except RecursionError:
+            raise LoadError(
+                f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
+            ) from None
+        # JSON is (almost always) YAML 1.2: reuse the YAML pass for positions only.
+        try:
+            node = _compose(text, name)
+            builder = _Builder(name)
+            if node is not None:
+                builder.build(node, "", 0)
+            return data, builder.positions, builder.key_positions, "json"
+        except LoadError as exc:
+            if exc.rule == "document/too-deep":
+                raise
+            return data, {}, {}, "json"
+    node = _compose(text, name)
+    if node is None:
+        return None, {}, {}, "yaml"
+    builder = _Builder(name)
+    try:
+        data = builder.build(node, "", 0)
+    except RecursionError:
+        raise LoadError(
+            f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
+        ) from None
+    return data, builder.positions, builder.key_positions, "yaml"
+
+
+def load_document(
+    source: bytes | str,
+    name: str = "<input>",
+    *,
+    kind: DocumentKind | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    path: Path | None = None,
+) -> Document:
+    """Parse one OSOP document from bytes or text.
+
+    ``kind`` is taken from ``name``'s extension or the content when not given.
+    Raises :class:`LoadError` for anything that is not a readable mapping.
+    """
+    raw = source.encode("utf-8") if isinstance(source, str) else source
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise LoadError(
+            f"document is {len(raw):,} bytes, over the {max_bytes:,}-byte limit "
+            "(raise it with --max-bytes / max_bytes=)",
+            rule="document/too-large",
+            file=name,
+        )
+    text = _decode(raw, name)
+    syntax: Literal["yaml", "json"] | None = None
+    if name.lower().endswith(".json"):
+        syntax = "json"
+    elif text.lstrip().startswith(("{", "[")):
+        # Content sniffing for stdin and extension-less files; JSON is valid YAML 1.2,
+        # but the JSON parser gives better messages for JSON authors.
+        try:
+            json.loads(text, object_pairs_hook=_json_pairs)
+            syntax = "json"
+        except (ValueError, RecursionError):
+            syntax = None
+    data, positions, key_positions, used = parse_text(text, name, syntax=syntax)
+    if data is None:
+        raise LoadError("the document is empty", rule="document/empty", file=name)
+    if not isinstance(data, dict):
+        line, column = positions.get("", (1, 1))
+        raise LoadError(
+            f"the document's root is a {_type_name(data)}; an OSOP document is a mapping",
+            rule="document/not-a-mapping",
+            file=name,
+            line=line,
+            column=column,
+        )
+    resolved = kind or detect_kind(name, data)
+    if resolved is None:
+        raise LoadError(
+            "cannot tell what kind of document this is: name it *.osop, *.osoplog or *.sop, "
+            "or give it nodes/node_records/sections",
+            rule="document/unknown-kind",
+            file=name,
+        )
+    return Document(
+        data=data,
+        kind=resolved,
+        text=text,
+        name=name,
+        syntax=used,
+        positions=positions,
+        key_positions=key_positions,
+        path=path,
+    )
+
+
+def load_path(
+    path: str | Path,
+    *,
+    kind: DocumentKind | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> Document:
+    """Read and parse a file; I/O problems become :class:`LoadError`."""
+    file = Path(path)
+    try:
+        if max_bytes is not None and file.is_file() and file.stat().st_size > max_bytes:
+            raise LoadError(
+                f"document is {file.stat().st_size:,} bytes, over the {max_bytes:,}-byte limit "
+                "(raise it with --max-bytes / max_bytes=)",
+                rule="document/too-large",
+                file=str(path),
+            )
+        raw = file.read_bytes()
+    except LoadError:
+        raise
+    except IsADirectoryError:
+        raise LoadError("is a directory", rule="document/unreadable", file=str(path)) from None
+    except FileNotFoundError:
+        raise LoadError("no such file", rule="document/unreadable", file=str(path)) from None
+    except OSError as exc:
+        raise LoadError(
+            f"cannot read: {exc.strerror or exc}", rule="document/unreadable", file=str(path)
+        ) from None
+    return load_document(raw, str(path), kind=kind, max_bytes=max_bytes, path=file)
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__

@@ -1,0 +1,1 @@
+"""Semantic rules per document kind (what a schema cannot say)."""

@@ -1,0 +1,141 @@
+"""Checks of ``${...}`` interpolations in nodes: namespaces, nodes, inputs, loop variables."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from osop.diagnostics import Issue, join_pointer
+from osop.expr import find_references
+from osop.format.workflow import Workflow
+
+__all__ = ["INTERPOLATION_NAMESPACES", "check_interpolations"]
+
+INTERPOLATION_NAMESPACES = ("inputs", "outputs", "secrets", "env", "metadata", "loop", "variables")
+
+#: Node fields whose strings are interpolated at run time.
+_INTERPOLATED_FIELDS = ("runtime", "workflow_inputs", "inputs", "handoff", "approval_gate")
+
+
+def _suggest(name: str, choices: list[str]) -> str | None:
+    match = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None
+
+
+def _split(ref: str) -> list[str]:
+    # `outputs.fetch.rows[0].id` → ["outputs", "fetch", "rows", "id"]
+    parts: list[str] = []
+    for piece in ref.replace("]", "").replace("[", ".").split("."):
+        piece = piece.strip().strip("'\"")
+        if piece:
+            parts.append(piece)
+    return parts
+
+
+def _not_a_reference(ref: str, root: str, pointer: str, node_ids: list[str]) -> Issue:
+    """``${NAME}`` with no OSOP namespace: left as written (a shell expands ``${VAR}``).
+
+    A near-miss of a namespace (``${input.x}``) is an error: it is surely a typo,
+    and leaving it verbatim would hand a wrong value to the step.
+    """
+    near = difflib.get_close_matches(root, INTERPOLATION_NAMESPACES, n=1, cutoff=0.8)
+    if near:
+        return Issue(
+            "error",
+            "ref/unknown-namespace",
+            f"`${{{ref}}}`: {root!r} is not a namespace ({', '.join(INTERPOLATION_NAMESPACES)})",
+            pointer=pointer,
+            hint=f"did you mean {near[0]!r}?",
+        )
+    hint = None
+    if root in node_ids:
+        hint = f"to use {root!r}'s output write ${{outputs.{ref}}}"
+    return Issue(
+        "warning",
+        "ref/not-interpolated",
+        f"`${{{ref}}}` has no OSOP namespace and is left as written "
+        "(in a shell command the shell expands it)",
+        pointer=pointer,
+        hint=hint or "write ${inputs.NAME}, ${env.NAME} or ${outputs.NODE.NAME} for OSOP to fill it",
+    )
+
+
+def check_interpolations(wf: Workflow) -> Iterator[Issue]:
+    node_ids = [n.id for n in wf.nodes]
+    inputs = list(wf.declared_inputs) + list(wf.variables)
+    loop_vars = [e.iterator_var for e in wf.edges if e.iterator_var]
+    for node in wf.nodes:
+        node_inputs = list(node.declared_inputs)
+        for field in _INTERPOLATED_FIELDS:
+            value: Any = node.raw.get(field)
+            if value is None:
+                continue
+            for location, ref in find_references(value):
+                pointer = join_pointer(node.pointer, field) + location
+                yield from _check_one(
+                    wf, ref, pointer, node_ids, inputs + node_inputs, loop_vars
+                )
+
+
+def _check_one(
+    wf: Workflow,
+    ref: str,
+    pointer: str,
+    node_ids: list[str],
+    inputs: list[str],
+    loop_vars: list[str],
+) -> Iterator[Issue]:
+    parts = _split(ref)
+    if not parts:
+        yield Issue("error", "ref/empty", "empty interpolation `${}`", pointer=pointer)
+        return
+    root = parts[0]
+    if root not in INTERPOLATION_NAMESPACES:
+        yield _not_a_reference(ref, root, pointer, node_ids)
+        return
+    if len(parts) < 2:
+        yield Issue(
+            "error",
+            "ref/incomplete",
+            f"`${{{ref}}}` names a namespace but nothing in it",
+            pointer=pointer,
+        )
+        return
+    name = parts[1]
+    if root == "outputs":
+        if name not in node_ids:
+            yield Issue(
+                "error",
+                "ref/unknown-node",
+                f"`${{{ref}}}`: there is no node {name!r}",
+                pointer=pointer,
+                hint=_suggest(name, node_ids),
+            )
+            return
+        declared = list(wf.node(name).declared_outputs)
+        if len(parts) > 2 and declared and parts[2] not in declared:
+            yield Issue(
+                "warning",
+                "ref/unknown-output",
+                f"`${{{ref}}}`: {parts[2]!r} is not a declared output of {name!r} "
+                f"({', '.join(declared)})",
+                pointer=pointer,
+                hint=_suggest(parts[2], declared),
+            )
+    elif root == "inputs" and inputs and name not in inputs:
+        yield Issue(
+            "warning",
+            "ref/unknown-input",
+            f"`${{{ref}}}`: {name!r} is not a declared input",
+            pointer=pointer,
+            hint=_suggest(name, inputs),
+        )
+    elif root == "loop" and name not in [*loop_vars, "index", "iteration"]:
+        yield Issue(
+            "warning",
+            "ref/unknown-loop-var",
+            f"`${{{ref}}}`: no loop edge has iterator_var {name!r}",
+            pointer=pointer,
+            hint=_suggest(name, loop_vars),
+        )

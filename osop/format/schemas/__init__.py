@@ -1,0 +1,45 @@
+"""The JSON Schemas (draft 2020-12) shipped with the package, and validators for them."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+__all__ = ["SCHEMA_NAMES", "SchemaName", "load_schema", "schema_text", "validator_for"]
+
+SchemaName = Literal["osop", "osoplog", "sop"]
+SCHEMA_NAMES: tuple[SchemaName, ...] = ("osop", "osoplog", "sop")
+
+
+def schema_text(name: SchemaName) -> str:
+    """The schema file's text, exactly as shipped (what ``osop schema`` prints)."""
+    return resources.files(__package__).joinpath(f"{name}.schema.json").read_text("utf-8")
+
+
+@cache
+def load_schema(name: SchemaName) -> dict[str, Any]:
+    data = json.loads(schema_text(name))
+    assert isinstance(data, dict)
+    return data
+
+
+@cache
+def _registry() -> Registry:
+    # Every shipped schema is registered under its $id so cross-references (a .sop
+    # holding an inline workflow) resolve offline.
+    registry: Registry = Registry()
+    for name in SCHEMA_NAMES:
+        schema = load_schema(name)
+        registry = registry.with_resource(schema.get("$id", name), Resource.from_contents(schema))
+    return registry
+
+
+@cache
+def validator_for(name: SchemaName) -> Draft202012Validator:
+    """A ready validator (compiled once per process)."""
+    return Draft202012Validator(load_schema(name), registry=_registry())

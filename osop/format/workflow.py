@@ -1,0 +1,595 @@
+"""The typed model of an ``.osop`` document, with legacy forms normalised.
+
+The model is built from plain data (see :mod:`osop.format.loader`).  Everything
+the spec names has a typed attribute; everything else — ``x-`` extensions and
+keys the spec does not know — stays reachable through ``raw`` and
+``extensions`` so a round trip loses nothing.  Normalising a legacy form
+(``condition:``, ``retry_policy``, ``purpose`` without ``name`` …) records a
+warning in :attr:`Workflow.notes`; the validator reports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from osop.diagnostics import Issue, join_pointer
+from osop.format.durations import parse_duration
+from osop.format.vocabulary import SUPPORTED_OSOP_VERSIONS
+
+__all__ = [
+    "Edge",
+    "Node",
+    "RetryPolicy",
+    "SwitchCase",
+    "Workflow",
+    "declared_names",
+    "extensions_of",
+    "workflow_from_dict",
+]
+
+BackoffType = Literal["fixed", "linear", "exponential"]
+
+
+def extensions_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``x-`` keys of a mapping (extensions never change standard semantics)."""
+    return {k: v for k, v in data.items() if isinstance(k, str) and k.startswith("x-")}
+
+
+def declared_names(spec: Any) -> tuple[str, ...]:
+    """Names declared by an ``inputs``/``outputs`` block in any of its real-world shapes.
+
+    ``{name: schema}``, ``[{name: ...}]``, ``["name"]`` and a JSON Schema object
+    (``{type: object, properties: {...}}``) are all seen in real files.
+    """
+    if isinstance(spec, Mapping):
+        props = spec.get("properties")
+        if spec.get("type") == "object" and isinstance(props, Mapping):
+            return tuple(str(k) for k in props)
+        return tuple(str(k) for k in spec if not str(k).startswith("x-"))
+    if isinstance(spec, list):
+        names: list[str] = []
+        for item in spec:
+            if isinstance(item, str):
+                names.append(item)
+            elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
+                names.append(item["name"])
+        return tuple(names)
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """One retry policy, whichever of the spec's two shapes it was written in.
+
+    ``max_attempts`` counts the first try: ``retry_policy.max_retries: 2`` is 3 attempts.
+    """
+
+    max_attempts: int = 1
+    backoff: BackoffType = "fixed"
+    initial_delay: float = 1.0
+    max_delay: float | None = None
+    multiplier: float = 2.0
+    retryable_errors: tuple[str, ...] = ()
+
+    def delay_before(self, attempt: int) -> float:
+        """Seconds to wait before ``attempt`` (2 = the first retry)."""
+        if attempt <= 1:
+            return 0.0
+        n = attempt - 1
+        if self.backoff == "exponential":
+            delay = self.initial_delay * self.multiplier ** (n - 1)
+        elif self.backoff == "linear":
+            delay = self.initial_delay * n
+        else:
+            delay = self.initial_delay
+        return min(delay, self.max_delay) if self.max_delay is not None else delay
+
+    def retries(self, error_code: str | None) -> bool:
+        """Whether an error with this code may be retried (``5xx`` matches ``503``)."""
+        if not self.retryable_errors:
+            return True
+        code = (error_code or "").upper()
+        for pattern in self.retryable_errors:
+            p = pattern.upper()
+            if p == code:
+                return True
+            if p.endswith("XX") and len(p) == 3 and code[:1] == p[:1] and code[1:].isdigit():
+                return True
+        return False
+
+
+_STRATEGIES: dict[str, BackoffType] = {
+    "fixed": "fixed",
+    "constant": "fixed",
+    "fixed_delay": "fixed",
+    "none": "fixed",
+    "linear": "linear",
+    "linear_backoff": "linear",
+    "exponential": "exponential",
+    "exponential_backoff": "exponential",
+    "exp": "exponential",
+}
+
+
+def _retry_from(
+    retry: Any, retry_policy: Any, pointer: str, notes: list[Issue]
+) -> RetryPolicy | None:
+    if isinstance(retry, Mapping):
+        backoff = retry.get("backoff")
+        kind: BackoffType = "fixed"
+        initial, max_delay, multiplier = 1.0, None, 2.0
+        if isinstance(backoff, Mapping):
+            kind = _STRATEGIES.get(str(backoff.get("type", "fixed")).lower(), "fixed")
+            initial = parse_duration(backoff.get("initial_delay", 1)) or 0.0
+            max_delay = parse_duration(backoff.get("max_delay"))
+            mult = backoff.get("multiplier", 2.0)
+            multiplier = float(mult) if isinstance(mult, int | float) else 2.0
+        elif isinstance(backoff, str):
+            kind = _STRATEGIES.get(backoff.lower(), "fixed")
+        attempts = retry.get("max_attempts")
+        if not isinstance(attempts, int) and isinstance(retry.get("max_retries"), int):
+            attempts = retry["max_retries"] + 1
+        if isinstance(retry.get("backoff_sec"), int | float):
+            initial = float(retry["backoff_sec"])
+        errors = retry.get("retryable_errors") or ()
+        return RetryPolicy(
+            max_attempts=max(1, attempts if isinstance(attempts, int) else 1),
+            backoff=kind,
+            initial_delay=initial,
+            max_delay=max_delay,
+            multiplier=multiplier,
+            retryable_errors=tuple(str(e) for e in errors) if isinstance(errors, list) else (),
+        )
+    if isinstance(retry_policy, Mapping):
+        retries = retry_policy.get("max_retries", 0)
+        strategy = str(retry_policy.get("strategy", "fixed")).lower()
+        delay = retry_policy.get("backoff_sec", 1)
+        errors = retry_policy.get("retryable_errors") or ()
+        return RetryPolicy(
+            max_attempts=1 + (retries if isinstance(retries, int) and retries > 0 else 0),
+            backoff=_STRATEGIES.get(strategy, "fixed"),
+            initial_delay=float(delay) if isinstance(delay, int | float) else 1.0,
+            max_delay=parse_duration(retry_policy.get("max_delay")),
+            multiplier=float(retry_policy.get("multiplier", 2.0))
+            if isinstance(retry_policy.get("multiplier"), int | float)
+            else 2.0,
+            retryable_errors=tuple(str(e) for e in errors) if isinstance(errors, list) else (),
+        )
+    return None
+
+
+def _timeout_from(data: Mapping[str, Any]) -> float | None:
+    if "timeout_sec" in data:
+        return parse_duration(data["timeout_sec"])
+    if "timeout" in data:
+        return parse_duration(data["timeout"])
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchCase:
+    value: Any
+    to: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Node:
+    """One step of a process."""
+
+    id: str
+    type: str
+    index: int
+    pointer: str
+    name: str | None = None
+    subtype: str | None = None
+    purpose: str | None = None
+    description: str | None = None
+    explain: Any = None
+    role: str | None = None
+    runtime: dict[str, Any] = field(default_factory=dict)
+    inputs: Any = None
+    outputs: Any = None
+    retry: RetryPolicy | None = None
+    timeout_sec: float | None = None
+    security: dict[str, Any] = field(default_factory=dict)
+    approval_gate: dict[str, Any] = field(default_factory=dict)
+    classification: str | None = None
+    success_criteria: tuple[str, ...] = ()
+    handoff: dict[str, Any] = field(default_factory=dict)
+    preconditions: tuple[str, ...] = ()
+    valid_window: dict[str, Any] = field(default_factory=dict)
+    workflow_ref: str | None = None
+    workflow_inputs: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """What to show a person: ``name``, else ``purpose``, else ``id``."""
+        return self.name or self.purpose or self.id
+
+    @property
+    def declared_outputs(self) -> tuple[str, ...]:
+        return declared_names(self.outputs)
+
+    @property
+    def declared_inputs(self) -> tuple[str, ...]:
+        return declared_names(self.inputs)
+
+    @property
+    def requires_approval(self) -> bool:
+        return bool(self.approval_gate.get("required"))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Edge:
+    """One connection; ``mode`` decides how control (or data) flows along it."""
+
+    source: str
+    target: str
+    index: int
+    pointer: str
+    mode: str = "sequential"
+    when: str | None = None
+    label: str | None = None
+    contract: str | None = None
+    transform: Any = None
+    join_mode: str | None = None
+    join_count: int | None = None
+    for_each: str | None = None
+    iterator_var: str | None = None
+    cases: tuple[SwitchCase, ...] = ()
+    default_to: str | None = None
+    weight: float | None = None
+    max_iterations: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    #: ``"when"`` or ``"condition"`` (the deprecated alias) — for diagnostics.
+    when_key: str = "when"
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Every node this edge may lead to (a switch fans out to its cases)."""
+        if self.mode == "switch" and (self.cases or self.default_to):
+            out = [c.to for c in self.cases]
+            if self.default_to:
+                out.append(self.default_to)
+            return tuple(dict.fromkeys(out))
+        return (self.target,)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity used by diffs: from, to, mode (list position does not matter)."""
+        return (self.source, self.target, self.mode)
+
+
+@dataclass(frozen=True, eq=False)
+class Workflow:
+    """A whole ``.osop`` document."""
+
+    id: str
+    name: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    osop_version: str = "1.1"
+    description: str | None = None
+    version: str | None = None
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    triggers: tuple[dict[str, Any], ...] = ()
+    inputs: Any = None
+    outputs: Any = None
+    contracts: dict[str, Any] = field(default_factory=dict)
+    security: dict[str, Any] = field(default_factory=dict)
+    retry: RetryPolicy | None = None
+    timeout_sec: float | None = None
+    imports: tuple[Any, ...] = ()
+    variables: dict[str, Any] = field(default_factory=dict)
+    ledger: dict[str, Any] = field(default_factory=dict)
+    observability: dict[str, Any] = field(default_factory=dict)
+    evolution: dict[str, Any] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    #: Warnings about legacy forms met while normalising (pointer-located).
+    notes: tuple[Issue, ...] = ()
+
+    @cached_property
+    def _node_index(self) -> dict[str, Node]:
+        index: dict[str, Node] = {}
+        for node in self.nodes:
+            index.setdefault(node.id, node)
+        return index
+
+    @cached_property
+    def _outgoing(self) -> dict[str, tuple[Edge, ...]]:
+        out: dict[str, list[Edge]] = {n.id: [] for n in self.nodes}
+        for edge in self.edges:
+            out.setdefault(edge.source, []).append(edge)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def _incoming(self) -> dict[str, tuple[Edge, ...]]:
+        inc: dict[str, list[Edge]] = {n.id: [] for n in self.nodes}
+        for edge in self.edges:
+            for target in edge.targets:
+                inc.setdefault(target, []).append(edge)
+        return {k: tuple(v) for k, v in inc.items()}
+
+    def node(self, node_id: str) -> Node:
+        """The node with this id; ``KeyError`` when there is none."""
+        return self._node_index[node_id]
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._node_index
+
+    def outgoing(self, node_id: str) -> tuple[Edge, ...]:
+        return self._outgoing.get(node_id, ())
+
+    def incoming(self, node_id: str) -> tuple[Edge, ...]:
+        return self._incoming.get(node_id, ())
+
+    @cached_property
+    def back_edges(self) -> frozenset[int]:
+        """Indexes (``Edge.index``) of the edges that close a cycle.
+
+        Loop edges always do.  Real files also close "rework" cycles with
+        conditional/fallback/error edges (``run_tests → write_fix`` on failure);
+        those are found by a depth-first search that starts from the nodes without
+        incoming edges, then from the remaining nodes in document order, so the
+        answer is deterministic and follows how the author wrote the process.
+        """
+        backs = {e.index for e in self.edges if e.mode == "loop"}
+        ids = {n.id for n in self.nodes}
+        forward: dict[str, list[tuple[str, int]]] = {n.id: [] for n in self.nodes}
+        has_incoming: set[str] = set()
+        for edge in self.edges:
+            if edge.mode == "loop" or edge.source not in ids:
+                continue
+            for target in edge.targets:
+                if target in ids:
+                    forward[edge.source].append((target, edge.index))
+                    has_incoming.add(target)
+        roots = [n.id for n in self.nodes if n.id not in has_incoming]
+        roots += [n.id for n in self.nodes if n.id in has_incoming]
+        state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+        for root in roots:
+            if root in state:
+                continue
+            state[root] = 1
+            stack: list[tuple[str, int]] = [(root, 0)]
+            while stack:
+                node, i = stack[-1]
+                successors = forward[node]
+                if i == len(successors):
+                    state[node] = 2
+                    stack.pop()
+                    continue
+                stack[-1] = (node, i + 1)
+                target, index = successors[i]
+                seen = state.get(target)
+                if seen == 1:
+                    backs.add(index)
+                elif seen is None:
+                    state[target] = 1
+                    stack.append((target, 0))
+        return frozenset(backs)
+
+    def entry_nodes(self) -> tuple[Node, ...]:
+        """Nodes with no incoming edge other than back edges (binding §3 step 2)."""
+        backs = self.back_edges
+        return tuple(
+            n for n in self.nodes if all(e.index in backs for e in self.incoming(n.id))
+        )
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    @property
+    def declared_inputs(self) -> tuple[str, ...]:
+        return declared_names(self.inputs)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+def _node_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Node:
+    pointer = join_pointer("/nodes", index)
+    name = _text(data.get("name"))
+    purpose = _text(data.get("purpose"))
+    criteria = data.get("success_criteria")
+    if isinstance(criteria, str):
+        criteria = [criteria]
+    preconditions = data.get("preconditions")
+    if isinstance(preconditions, str):
+        preconditions = [preconditions]
+    gate = data.get("approval_gate")
+    if isinstance(gate, bool):
+        gate = {"required": gate}
+    if "retry" in data and "retry_policy" in data:
+        notes.append(
+            Issue(
+                "warning",
+                "node/retry-both-shapes",
+                "node has both `retry` and `retry_policy`; `retry` wins",
+                pointer=join_pointer(pointer, "retry_policy"),
+            )
+        )
+    return Node(
+        id=str(data.get("id", "")),
+        type=str(data.get("type", "")),
+        index=index,
+        pointer=pointer,
+        name=name,
+        subtype=_text(data.get("subtype")),
+        purpose=purpose,
+        description=_text(data.get("description")),
+        explain=data.get("explain"),
+        role=_text(data.get("role")),
+        runtime=_mapping(data.get("runtime")),
+        inputs=data.get("inputs"),
+        outputs=data.get("outputs"),
+        retry=_retry_from(data.get("retry"), data.get("retry_policy"), pointer, notes),
+        timeout_sec=_timeout_from(data),
+        security=_mapping(data.get("security")),
+        approval_gate=_mapping(gate),
+        classification=_text(data.get("classification")),
+        success_criteria=tuple(str(c) for c in criteria) if isinstance(criteria, list) else (),
+        handoff=_mapping(data.get("handoff")),
+        preconditions=tuple(str(c) for c in preconditions)
+        if isinstance(preconditions, list)
+        else (),
+        valid_window=_mapping(data.get("valid_window")),
+        workflow_ref=_text(data.get("workflow_ref")),
+        workflow_inputs=_mapping(data.get("workflow_inputs")),
+        metadata=_mapping(data.get("metadata")),
+        extensions=extensions_of(data),
+        raw=dict(data),
+    )
+
+
+def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
+    pointer = join_pointer("/edges", index)
+    when_key = "when"
+    when = data.get("when")
+    if when is None and "condition" in data:
+        when_key = "condition"
+        when = data.get("condition")
+    elif "condition" in data:
+        notes.append(
+            Issue(
+                "warning",
+                "edge/condition-ignored",
+                "edge has both `when` and `condition`; `condition` is ignored",
+                pointer=join_pointer(pointer, "condition"),
+            )
+        )
+    if isinstance(when, bool):
+        when = "true" if when else "false"
+    elif isinstance(when, int | float):
+        when = str(when)
+    cases = data.get("cases")
+    weight = data.get("weight")
+    join_count = data.get("join_count")
+    max_iterations = data.get("max_iterations")
+    return Edge(
+        source=str(data.get("from", "")),
+        target=str(data.get("to", "")),
+        index=index,
+        pointer=pointer,
+        mode=str(data.get("mode") or "sequential"),
+        when=when if isinstance(when, str) else None,
+        label=_text(data.get("label")),
+        contract=_text(data.get("contract")),
+        transform=data.get("transform"),
+        join_mode=_text(data.get("join_mode")),
+        join_count=join_count if isinstance(join_count, int) else None,
+        for_each=_text(data.get("for_each")),
+        iterator_var=_text(data.get("iterator_var")),
+        cases=tuple(
+            SwitchCase(value=c.get("value"), to=str(c.get("to", "")))
+            for c in cases
+            if isinstance(c, Mapping)
+        )
+        if isinstance(cases, list)
+        else (),
+        default_to=_text(data.get("default_to")),
+        weight=float(weight)
+        if isinstance(weight, int | float) and not isinstance(weight, bool)
+        else None,
+        max_iterations=max_iterations if isinstance(max_iterations, int) else None,
+        metadata=_mapping(data.get("metadata")),
+        extensions=extensions_of(data),
+        raw=dict(data),
+        when_key=when_key,
+    )
+
+
+def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
+    """Build the model from plain data; never raises on odd shapes (the validator does)."""
+    notes: list[Issue] = []
+    version = data.get("osop_version")
+    if version is None and "osop" in data:
+        version = data.get("osop")
+        notes.append(
+            Issue(
+                "warning",
+                "workflow/legacy-version-key",
+                "`osop:` is a legacy key; write `osop_version:` (osop migrate does it)",
+                pointer="/osop",
+            )
+        )
+    version_text = _text(version) or "1.1"
+    if version is not None and version_text not in SUPPORTED_OSOP_VERSIONS:
+        notes.append(
+            Issue(
+                "warning",
+                "workflow/unknown-version",
+                f"osop_version {version_text!r} is not one of "
+                f"{', '.join(SUPPORTED_OSOP_VERSIONS)}; treated as 1.1",
+                pointer="/osop_version" if "osop_version" in data else "/osop",
+            )
+        )
+    raw_nodes = data.get("nodes")
+    raw_edges = data.get("edges")
+    nodes = tuple(
+        _node_from(n, i, notes)
+        for i, n in enumerate(raw_nodes if isinstance(raw_nodes, list) else [])
+        if isinstance(n, Mapping)
+    )
+    edges = tuple(
+        _edge_from(e, i, notes)
+        for i, e in enumerate(raw_edges if isinstance(raw_edges, list) else [])
+        if isinstance(e, Mapping)
+    )
+    contracts = _mapping(data.get("contracts"))
+    for cname, cvalue in _mapping(data.get("message_contracts")).items():
+        contracts.setdefault(cname, cvalue)
+    tags = data.get("tags")
+    triggers = data.get("triggers")
+    imports = data.get("imports")
+    return Workflow(
+        id=str(data.get("id") or ""),
+        name=str(data.get("name") or ""),
+        nodes=nodes,
+        edges=edges,
+        osop_version=version_text if version_text in SUPPORTED_OSOP_VERSIONS else "1.1",
+        description=_text(data.get("description")),
+        version=_text(data.get("version")),
+        owner=_text(data.get("owner")),
+        tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
+        metadata=_mapping(data.get("metadata")),
+        triggers=tuple(dict(t) for t in triggers if isinstance(t, Mapping))
+        if isinstance(triggers, list)
+        else (),
+        inputs=data.get("inputs"),
+        outputs=data.get("outputs"),
+        contracts=contracts,
+        security=_mapping(data.get("security")),
+        retry=_retry_from(data.get("retry"), data.get("retry_policy"), "", notes),
+        timeout_sec=_timeout_from(data),
+        imports=tuple(imports) if isinstance(imports, list) else (),
+        variables=_mapping(data.get("variables")),
+        ledger=_mapping(data.get("ledger")),
+        observability=_mapping(data.get("observability")),
+        evolution=_mapping(data.get("evolution")),
+        extensions=extensions_of(data),
+        raw=dict(data),
+        notes=tuple(notes),
+    )
