@@ -274,7 +274,9 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, pointer: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == "tag:yaml.org,2002:merge" or (
+                key_node.tag == _PLAIN_TAG and key_node.value == "<<"
+            ):
                 raise _load_error(
                     "merge keys (<<) are not part of YAML 1.2; write the keys out",
                     "document/merge-key",

@@ -20,7 +20,7 @@ from osop.diagnostics import Issue, escape_pointer_token
 from osop.errors import LoadError
 from osop.format.loader import DEFAULT_MAX_BYTES, Document, DocumentKind, load_document, load_path
 from osop.format.rules import log_rules, sop_rules, workflow_rules
-from osop.format.schemas import SchemaName, validator_for
+from osop.format.schemas import SchemaName, is_valid, validator_for
 from osop.format.sop import SopDocument, sop_from_dict
 from osop.format.vocabulary import EDGE_MODES, NODE_TYPES
 from osop.format.workflow import Workflow, workflow_from_dict
@@ -130,6 +130,8 @@ def _schema_issue(error: SchemaError) -> Issue:
 
 
 def _schema_issues(kind: DocumentKind, data: dict[str, Any]) -> list[Issue]:
+    if is_valid(_SCHEMA_OF[kind], data):
+        return []
     validator = validator_for(_SCHEMA_OF[kind])
     issues = [_schema_issue(e) for e in validator.iter_errors(data)]
     issues.sort(key=lambda i: i.pointer)

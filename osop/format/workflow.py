@@ -400,9 +400,14 @@ class Workflow:
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
 
-    @property
+    @cached_property
     def declared_inputs(self) -> tuple[str, ...]:
         return declared_names(self.inputs)
+
+    @cached_property
+    def loop_variables(self) -> tuple[str, ...]:
+        """Every ``iterator_var`` a loop edge binds (``${loop.<var>}``)."""
+        return tuple(dict.fromkeys(e.iterator_var for e in self.edges if e.iterator_var))
 
     @property
     def label(self) -> str:

@@ -55,7 +55,7 @@ def check_expression(wf: Workflow, edge: Edge, source: str, pointer: str) -> Ite
     source_node = wf.node(edge.source) if wf.has_node(edge.source) else None
     source_outputs = list(source_node.declared_outputs) if source_node else []
     inputs = list(wf.declared_inputs) + list(wf.variables)
-    loop_vars = [e.iterator_var for e in wf.edges if e.iterator_var]
+    loop_vars = list(wf.loop_variables)
     for ref in referenced_names(source):
         if ref.guarded:
             continue

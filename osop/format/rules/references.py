@@ -64,7 +64,7 @@ def _not_a_reference(ref: str, root: str, pointer: str, node_ids: list[str]) -> 
 def check_interpolations(wf: Workflow) -> Iterator[Issue]:
     node_ids = [n.id for n in wf.nodes]
     inputs = list(wf.declared_inputs) + list(wf.variables)
-    loop_vars = [e.iterator_var for e in wf.edges if e.iterator_var]
+    loop_vars = list(wf.loop_variables)
     for node in wf.nodes:
         node_inputs = list(node.declared_inputs)
         for field in _INTERPOLATED_FIELDS:

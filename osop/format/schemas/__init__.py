@@ -10,7 +10,14 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-__all__ = ["SCHEMA_NAMES", "SchemaName", "load_schema", "schema_text", "validator_for"]
+__all__ = [
+    "SCHEMA_NAMES",
+    "SchemaName",
+    "is_valid",
+    "load_schema",
+    "schema_text",
+    "validator_for",
+]
 
 SchemaName = Literal["osop", "osoplog", "sop"]
 SCHEMA_NAMES: tuple[SchemaName, ...] = ("osop", "osoplog", "sop")
@@ -43,3 +50,25 @@ def _registry() -> Registry:
 def validator_for(name: SchemaName) -> Draft202012Validator:
     """A ready validator (compiled once per process)."""
     return Draft202012Validator(load_schema(name), registry=_registry())
+
+
+@cache
+def _fast_validator(name: SchemaName) -> Any:
+    import jsonschema_rs
+
+    registry = jsonschema_rs.Registry(
+        [(load_schema(n).get("$id", n), load_schema(n)) for n in SCHEMA_NAMES]
+    )
+    return jsonschema_rs.validator_for(load_schema(name), registry=registry)
+
+
+def is_valid(name: SchemaName, data: Any) -> bool:
+    """Quick yes/no (the Rust validator, ~100x faster); errors come from :func:`validator_for`.
+
+    Valid documents — the common case — never pay for the Python validator's
+    detailed error reporting.
+    """
+    try:
+        return bool(_fast_validator(name).is_valid(data))
+    except Exception:  # an engine limitation (e.g. a regex it cannot compile): be thorough
+        return False

@@ -1,0 +1,129 @@
+"""Validation speed, against plain YAML parsing of the same bytes (the baseline).
+
+    python bench/bench_validate.py [--repeat N]
+
+1. every corpus file validated in one process  vs  yaml.load(CSafeLoader) of each;
+2. a generated 10,000-node / 15,000-edge workflow  vs  yaml.load of its text;
+3. start-up of `osop --version`  vs  `python -c pass`.
+
+Prints medians and ratios (shared machines are noisy: compare within one run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from osop.format.loader import load_document
+from osop.format.validate import validate_document
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def big_workflow(nodes: int = 10_000, edges: int = 15_000, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    lines = ['osop_version: "1.1"', 'id: "generated-large"', 'name: "Generated"', "nodes:"]
+    types = ["cli", "api", "agent", "human", "data", "system"]
+    for i in range(nodes):
+        lines += [
+            f"  - id: n{i}",
+            f"    type: {types[i % len(types)]}",
+            f"    name: Step {i}",
+            f"    runtime: {{command: 'echo {i}'}}",
+        ]
+    lines.append("edges:")
+    pairs = {(i, i + 1) for i in range(nodes - 1)}  # a backbone: everything reachable
+    while len(pairs) < edges:
+        a = rng.randrange(nodes - 1)
+        b = rng.randrange(a + 1, min(nodes, a + 50))
+        pairs.add((a, b))
+    for a, b in sorted(pairs):
+        if (a + b) % 7 == 0:
+            lines.append(f"  - {{from: n{a}, to: n{b}, mode: conditional, when: 'ok == true'}}")
+        else:
+            lines.append(f"  - {{from: n{a}, to: n{b}}}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    files = sorted(p for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
+    blobs = [(p.name, p.read_bytes()) for p in files]
+
+    def corpus_validate() -> None:
+        for name, raw in blobs:
+            try:
+                validate_document(load_document(raw, name))
+            except Exception:  # the broken fixture raises LoadError: part of the work
+                pass
+
+    def corpus_baseline() -> None:
+        for _, raw in blobs:
+            try:
+                yaml.load(raw, Loader=loader)  # noqa: S506 - CSafeLoader
+            except yaml.YAMLError:
+                pass
+
+    ours = median_time(corpus_validate, args.repeat)
+    base = median_time(corpus_baseline, args.repeat)
+    print(f"corpus ({len(blobs)} files): validate {ours * 1000:.0f} ms, "
+          f"yaml.load {base * 1000:.0f} ms, ratio {ours / base:.1f}x")
+
+    text = big_workflow()
+    size = len(text.encode())
+    doc_holder: list[object] = []
+
+    def big_validate() -> None:
+        doc = load_document(text, "big.osop.yaml", max_bytes=None)
+        report = validate_document(doc)
+        assert report.valid, report.errors[:3]
+        doc_holder.append(report)
+
+    def big_baseline() -> None:
+        yaml.load(text, Loader=loader)  # noqa: S506 - CSafeLoader
+
+    ours = median_time(big_validate, max(3, args.repeat // 2))
+    base = median_time(big_baseline, max(3, args.repeat // 2))
+    tracemalloc.start()
+    big_validate()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"10,000 nodes / 15,000 edges ({size / 1e6:.1f} MB): validate {ours:.2f} s, "
+          f"yaml.load {base:.2f} s, ratio {ours / base:.1f}x, "
+          f"peak traced memory {peak / 1e6:.0f} MB, max RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB")
+
+    osop = [sys.executable, "-m", "osop", "--version"]
+    bare = [sys.executable, "-c", "pass"]
+    ours = median_time(lambda: subprocess.run(osop, check=True, capture_output=True), 9)
+    base = median_time(lambda: subprocess.run(bare, check=True, capture_output=True), 9)
+    print(f"start-up: osop --version {ours * 1000:.0f} ms, python -c pass {base * 1000:.0f} ms, "
+          f"ratio {ours / base:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
