@@ -35,7 +35,7 @@ def format_duration(seconds: float) -> str:
     """Short human form: ``0.25s``, ``12s``, ``3m 5s``, ``2h 0m``."""
     if seconds < 60:
         return f"{seconds:.3g}s" if seconds < 10 else f"{seconds:.0f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes}m {secs}s"
     hours, minutes = divmod(minutes, 60)

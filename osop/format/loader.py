@@ -302,7 +302,10 @@ class _Builder:
                     key_node,
                 )
             child = f"{pointer}/{escape_pointer_token(key)}"
-            self.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self.key_positions[child] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             out[key] = self.build(value_node, child, depth + 1)
         return out
 

@@ -122,7 +122,8 @@ def _schema_issue(error: SchemaError) -> Issue:
         rule = "workflow/empty-nodes"
         message = "a workflow needs at least one node"
     elif validator == "enum":
-        choices = [str(c) for c in error.validator_value] if error.validator_value else []
+        allowed = error.validator_value
+        choices = [str(c) for c in allowed] if isinstance(allowed, list) else []
         hint = _did_you_mean(error.instance, choices)
     return Issue(
         "error", rule, message, pointer=pointer, hint=hint, schema_path=schema_path or None

@@ -393,9 +393,7 @@ class Workflow:
     def entry_nodes(self) -> tuple[Node, ...]:
         """Nodes with no incoming edge other than back edges (binding §3 step 2)."""
         backs = self.back_edges
-        return tuple(
-            n for n in self.nodes if all(e.index in backs for e in self.incoming(n.id))
-        )
+        return tuple(n for n in self.nodes if all(e.index in backs for e in self.incoming(n.id)))
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)

@@ -121,7 +121,7 @@ def test_migrate_rewrites_legacy_forms_keeping_comments(tmp_path: Path) -> None:
         "  - from: fetch\n"
         "    to: done\n"
         "    mode: conditional\n"
-        "    condition: \"ok == true AND tries < 3\"\n"
+        '    condition: "ok == true AND tries < 3"\n'
     )
     code, out, _ = run("migrate", "--check", str(path))
     assert code == 1 and "would change" in out

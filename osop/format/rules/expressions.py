@@ -72,7 +72,7 @@ def check_expression(wf: Workflow, edge: Edge, source: str, pointer: str) -> Ite
                     hint=_suggest(ref.path[1], inputs),
                 )
         elif root == "loop":
-            if len(ref.path) > 1 and ref.path[1] not in loop_vars + ["index", "iteration"]:
+            if len(ref.path) > 1 and ref.path[1] not in [*loop_vars, "index", "iteration"]:
                 yield Issue(
                     "warning",
                     "cel/unknown-reference",
@@ -80,9 +80,7 @@ def check_expression(wf: Workflow, edge: Edge, source: str, pointer: str) -> Ite
                     pointer=pointer,
                     hint=_suggest(ref.path[1], loop_vars),
                 )
-        elif root in NAMESPACES:
-            continue
-        elif root in source_outputs or root in inputs:
+        elif root in NAMESPACES or root in source_outputs or root in inputs:
             continue
         elif source_outputs or inputs:
             known = source_outputs + inputs

@@ -28,7 +28,10 @@ def check(
 ) -> Iterator[Issue]:
     if record.run_id and not _is_uuid4(record.run_id):
         yield Issue(
-            "warning", "log/run-id-not-uuid4", f"run_id {record.run_id!r} is not a UUID v4", "/run_id"
+            "warning",
+            "log/run-id-not-uuid4",
+            f"run_id {record.run_id!r} is not a UUID v4",
+            "/run_id",
         )
     if record.workflow_hash and not _HASH.match(record.workflow_hash):
         yield Issue(
@@ -52,16 +55,16 @@ def check(
                 "started_at is not an ISO 8601 timestamp",
                 join_pointer(pointer, "started_at"),
             )
-        key = (rec.node_id, rec.iteration, rec.attempt)
-        if key in seen_attempts and "attempt" in (data["node_records"][index] or {}):
+        attempt_key = (rec.node_id, rec.iteration, rec.attempt)
+        if attempt_key in seen_attempts and "attempt" in (data["node_records"][index] or {}):
             yield Issue(
                 "warning",
                 "log/duplicate-attempt",
                 f"attempt {rec.attempt} of {rec.node_id!r} is recorded twice "
-                f"(first at /node_records/{seen_attempts[key]})",
+                f"(first at /node_records/{seen_attempts[attempt_key]})",
                 join_pointer(pointer, "attempt"),
             )
-        seen_attempts.setdefault(key, index)
+        seen_attempts.setdefault(attempt_key, index)
     if workflow is None:
         return
     if record.workflow_id and workflow.id and record.workflow_id != workflow.id:

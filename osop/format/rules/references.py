@@ -57,7 +57,8 @@ def _not_a_reference(ref: str, root: str, pointer: str, node_ids: list[str]) -> 
         f"`${{{ref}}}` has no OSOP namespace and is left as written "
         "(in a shell command the shell expands it)",
         pointer=pointer,
-        hint=hint or "write ${inputs.NAME}, ${env.NAME} or ${outputs.NODE.NAME} for OSOP to fill it",
+        hint=hint
+        or "write ${inputs.NAME}, ${env.NAME} or ${outputs.NODE.NAME} for OSOP to fill it",
     )
 
 
@@ -73,9 +74,7 @@ def check_interpolations(wf: Workflow) -> Iterator[Issue]:
                 continue
             for location, ref in find_references(value):
                 pointer = join_pointer(node.pointer, field) + location
-                yield from _check_one(
-                    wf, ref, pointer, node_ids, inputs + node_inputs, loop_vars
-                )
+                yield from _check_one(wf, ref, pointer, node_ids, inputs + node_inputs, loop_vars)
 
 
 def _check_one(

@@ -227,14 +227,13 @@ def _edges(wf: Workflow, node_ids: set[str]) -> Iterator[Issue]:
                     "a switch edge needs a `when` expression whose value picks the case",
                     pointer=edge.pointer,
                 )
-        if edge.join_mode == "wait_n":
-            if edge.join_count is None:
-                yield Issue(
-                    "error",
-                    "edge/join-count-missing",
-                    "join_mode wait_n needs `join_count`",
-                    pointer=join_pointer(edge.pointer, "join_mode"),
-                )
+        if edge.join_mode == "wait_n" and edge.join_count is None:
+            yield Issue(
+                "error",
+                "edge/join-count-missing",
+                "join_mode wait_n needs `join_count`",
+                pointer=join_pointer(edge.pointer, "join_mode"),
+            )
         if edge.join_count is not None:
             incoming = incoming_count.get(edge.target, 0)
             if edge.join_count > incoming:
@@ -435,9 +434,7 @@ def conformance_level(wf: Workflow) -> tuple[int, list[str]]:
     )
     if not declares_data:
         return 0, ["declare inputs/outputs (workflow or nodes) or contracts"]
-    missing_runtime = [
-        n.id for n in wf.nodes if n.type not in _NO_RUNTIME_NEEDED and not n.runtime
-    ]
+    missing_runtime = [n.id for n in wf.nodes if n.type not in _NO_RUNTIME_NEEDED and not n.runtime]
     has_policy = bool(
         wf.retry
         or wf.timeout_sec is not None
