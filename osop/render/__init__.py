@@ -1,0 +1,1 @@
+"""Drawing workflows and documents: layout, SVG, Mermaid, stories, ``.sop`` pages, reports."""

@@ -1,0 +1,141 @@
+"""``osop render``: a ``.sop`` as an HTML document, a workflow as SVG/HTML/Mermaid/story."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal, cast
+
+import click
+
+from osop.cli.common import handle_errors
+from osop.errors import OsopError
+from osop.format.loader import detect_kind
+from osop.render.document import render_sop_file, render_workflow_page
+from osop.render.layout import Direction
+from osop.render.mermaid import render_mermaid
+from osop.render.source import load_for_render
+from osop.render.story import render_story
+from osop.render.svg import auto_layout, render_svg, workflow_layout
+
+__all__ = ["render", "write_atomic"]
+
+Format = Literal["svg", "html", "mermaid", "story"]
+
+_BY_SUFFIX: dict[str, Format] = {
+    ".svg": "svg",
+    ".html": "html",
+    ".htm": "html",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".md": "mermaid",
+    ".txt": "story",
+}
+
+
+def _file_mode(path: Path) -> int:
+    """Keep an existing file's mode; a new file gets what ``open()`` would give it."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename: never a half-written output."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OsopError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(tmp, _file_mode(path))
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OsopError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> Format:
+    if requested:
+        return cast(Format, requested)
+    if output is not None and output.suffix.lower() in _BY_SUFFIX:
+        return _BY_SUFFIX[output.suffix.lower()]
+    return "html" if is_sop else "mermaid"
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "html", "mermaid", "story"]),
+    help="Output format (default: from the -o suffix; else html for .sop, mermaid for .osop).",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["auto", "LR", "TB"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="Layers left-to-right, top-to-bottom, or auto: LR unless that gives a long strip.",
+)
+@handle_errors
+def render(file: Path, output: Path | None, fmt: str | None, direction: str) -> None:
+    """Render FILE: a .sop as one self-contained HTML document, or one .osop workflow.
+
+    \b
+    Workflow formats:
+      svg      the graph, laid out in layers (standalone SVG)
+      html     a page with Visual, YAML, Story, Roles (and Runs) tabs
+      mermaid  a Mermaid flowchart for Markdown (GitHub renders it)
+      story    the process told step by step in plain text
+
+    \b
+    Examples:
+      osop render handbook.sop -o handbook.html
+      osop render deploy.osop -f svg -o deploy.svg
+      osop render deploy.osop -f mermaid >> README.md
+    """
+    is_sop = detect_kind(file.name) == "sop"
+    chosen = _choose_format(fmt, output, is_sop)
+    warnings: list[str] = []
+    if is_sop:
+        if chosen != "html":
+            raise click.UsageError(f"a .sop renders to html only, not {chosen}")
+        page = render_sop_file(file)
+        text, warnings = page.html, page.warnings
+    else:
+        src = load_for_render(file)
+        if direction.lower() == "auto":
+            layout = auto_layout(src.graph)
+        else:
+            layout = workflow_layout(src.graph, cast(Direction, direction.upper()))
+        way = layout.direction
+        if chosen == "svg":
+            text = render_svg(src.graph, layout=layout) + "\n"
+        elif chosen == "mermaid":
+            text = render_mermaid(src.graph, direction=way)
+            if output is not None and output.suffix.lower() == ".md":
+                text = f"```mermaid\n{text}```\n"
+        elif chosen == "story":
+            text = render_story(src.graph)
+        else:
+            page = render_workflow_page(src)
+            text, warnings = page.html, page.warnings
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        click.echo(f"Wrote {output}", err=True)

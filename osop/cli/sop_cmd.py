@@ -1,0 +1,50 @@
+"""``osop sop``: work with ``.sop`` collections (``osop sop build``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from osop.cli.common import handle_errors
+from osop.cli.render_cmd import write_atomic
+from osop.render.sop_build import build_sop, sop_yaml
+
+__all__ = ["sop"]
+
+
+@click.group()
+def sop() -> None:
+    """Build and maintain .sop collections of workflows."""
+
+
+@sop.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The .sop file to write (refs are written relative to it).",
+)
+@click.option("--name", help="Title of the collection (default: from the folder name).")
+@click.option("--description", help="Description of the collection.")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@handle_errors
+def build(
+    folder: Path, output: Path, name: str | None, description: str | None, force: bool
+) -> None:
+    """Build a .sop from FOLDER's workflows; each subfolder becomes a section.
+
+    \b
+    Example:
+      osop sop build processes/ -o handbook.sop && osop render handbook.sop -o handbook.html
+    """
+    if output.exists() and not force:
+        raise click.ClickException(f"{output} already exists (use --force to overwrite it)")
+    result = build_sop(folder, output, name=name, description=description)
+    for note in result.skipped:
+        click.echo(f"Warning: skipped {note}", err=True)
+    write_atomic(output, sop_yaml(result))
+    sections = len(result.data["sections"])
+    click.echo(f"Wrote {output}: {result.workflow_count} workflows in {sections} sections.")
