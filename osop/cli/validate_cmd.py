@@ -41,9 +41,7 @@ def _print_text(reports: list[ValidationReport], *, color: bool, quiet: bool) ->
             if quiet and issue.severity != "error":
                 continue
             line = issue.format(report.file)
-            click.echo(
-                click.style(line, fg=_COLOURS.get(issue.severity)) if color else line
-            )
+            click.echo(click.style(line, fg=_COLOURS.get(issue.severity)) if color else line)
             excerpt = _excerpt(report, issue)
             if excerpt and issue.severity == "error":
                 click.echo(excerpt)
@@ -117,9 +115,7 @@ def validate(
                 validate_text(data, "<stdin>", workflow=workflow, max_bytes=max_bytes, kind=kind)
             )
         else:
-            reports.append(
-                validate_path(item, workflow=workflow, max_bytes=max_bytes, kind=kind)
-            )
+            reports.append(validate_path(item, workflow=workflow, max_bytes=max_bytes, kind=kind))
     if not reports:
         raise click.UsageError("no OSOP documents found in the given paths")
     if fmt == "json":
