@@ -30,25 +30,26 @@ class EdgeActivation(Mapping[str, Any]):
     Building it is O(1); only the names an expression references are looked up.
     """
 
-    __slots__ = ("_layer_names", "_layers", "_namespaces")
+    __slots__ = ("_labels", "_layers", "_namespaces")
 
     def __init__(
         self,
         namespaces: Mapping[str, Any],
-        layers: tuple[tuple[str, Mapping[str, Any]], ...] = (),
+        layers: tuple[Mapping[str, Any], ...] = (),
+        labels: tuple[str, ...] = (),
     ) -> None:
         self._namespaces = namespaces
-        self._layers = tuple(mapping for _, mapping in layers)
-        self._layer_names = tuple(label for label, _ in layers)
+        self._layers = layers
+        self._labels = labels
 
     def __getitem__(self, name: str) -> Any:
-        if name in self._namespaces:
-            return self._namespaces[name]
-        if name in RESERVED_NAMES:
-            raise KeyError(name)
-        for layer in self._layers:
-            if name in layer:
-                return layer[name]
+        namespaces = self._namespaces
+        if name in namespaces:
+            return namespaces[name]
+        if name not in RESERVED_NAMES:
+            for layer in self._layers:
+                if name in layer:
+                    return layer[name]
         raise KeyError(name)
 
     def __contains__(self, name: object) -> bool:
@@ -78,10 +79,13 @@ class EdgeActivation(Mapping[str, Any]):
             return "namespace"
         if name in RESERVED_NAMES:
             return None
-        for label, layer in zip(self._layer_names, self._layers, strict=True):
+        for label, layer in zip(self._labels, self._layers, strict=False):
             if name in layer:
                 return label
         return None
+
+
+_EDGE_LAYER_LABELS = ("source output", "input", "variable", "node")
 
 
 def build_edge_activation(
@@ -100,28 +104,32 @@ def build_edge_activation(
 
     Namespaces passed as None are absent (an expression reading them gets a
     MissingReferenceError). ``extra`` adds more namespaces; they win like the
-    standard ones. Pass ``env`` only where conditions may read the environment,
-    and never with secret values in it.
+    standard ones (``secrets`` is dropped). Pass ``env`` only where conditions
+    may read the environment, and never with secret values in it.
     """
     namespaces: dict[str, Any] = {}
-    for name, value in (
-        ("inputs", inputs),
-        ("outputs", outputs_by_node),
-        ("variables", variables),
-        ("loop", loop),
-        ("event", event),
-        ("metadata", metadata),
-        ("env", env),
-    ):
-        if value is not None:
-            namespaces[name] = value
+    # Plain ifs, not a loop: this runs once per edge evaluation.
+    if inputs is not None:
+        namespaces["inputs"] = inputs
+    if outputs_by_node is not None:
+        namespaces["outputs"] = outputs_by_node
+    if variables is not None:
+        namespaces["variables"] = variables
+    if loop is not None:
+        namespaces["loop"] = loop
+    if event is not None:
+        namespaces["event"] = event
+    if metadata is not None:
+        namespaces["metadata"] = metadata
+    if env is not None:
+        namespaces["env"] = env
     if extra:
         namespaces.update(extra)
-    namespaces.pop("secrets", None)
+        namespaces.pop("secrets", None)
     layers = (
-        ("source output", source_outputs or _EMPTY),
-        ("input", inputs or _EMPTY),
-        ("variable", variables or _EMPTY),
-        ("node", outputs_by_node or _EMPTY),
+        source_outputs if source_outputs is not None else _EMPTY,
+        inputs if inputs is not None else _EMPTY,
+        variables if variables is not None else _EMPTY,
+        outputs_by_node if outputs_by_node is not None else _EMPTY,
     )
-    return EdgeActivation(namespaces, layers)
+    return EdgeActivation(namespaces, layers, _EDGE_LAYER_LABELS)

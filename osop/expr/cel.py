@@ -24,9 +24,11 @@ from cel.stdlib import STDLIB_FUNCTIONS
 from osop.errors import ExpressionError, MissingReferenceError, OsopError
 from osop.expr.activation import NAMESPACES
 from osop.expr.functions import OSOP_FUNCTION_NAMES
+from osop.expr.legacy import modernise_operators
+from osop.expr.lexer import CEL_ALIASES, Token
 from osop.expr.lint import lint_expression, lint_tokens
 from osop.expr.references import Analysis, Reference, analyze
-from osop.expr.status import rewrite_status_literals
+from osop.expr.status import apply_replacements, status_replacements
 
 __all__ = [
     "MAX_EXPRESSION_LENGTH",
@@ -40,7 +42,6 @@ __all__ = [
 MAX_EXPRESSION_LENGTH = 20_000
 
 _STDLIB: dict[str, Callable[..., Any]] = dict(STDLIB_FUNCTIONS)
-_QUALIFIED_FUNCTIONS = frozenset(name for name in _STDLIB if "." in name)
 _BUILTIN_FUNCTIONS = frozenset(
     {
         "size",
@@ -82,6 +83,7 @@ _UNDEFINED = re.compile(r"Undefined variable or function: '([^']*)'")
 _FUNCTION_FAILED = re.compile(
     r"Function '([^']*)' error: (.*?)(?:\. Check function arguments.*)?$", re.S
 )
+_ALIAS_NAMES = {alias: name for name, alias in CEL_ALIASES.items()}
 _SYNTAX_LOCATION = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?([^\n]*)")
 
 Plan = dict[str, "Plan | None"]
@@ -98,13 +100,23 @@ logging.getLogger("cel").addFilter(_HandledFunctionErrors())
 
 
 class CompiledExpression:
-    """One compiled CEL expression; immutable and safe to share and cache."""
+    """One compiled CEL expression; immutable and safe to share and cache.
+
+    Two programs are kept. The fast one has every plain dotted path
+    (``outputs.test.passed``) replaced by a flat variable, so CEL converts one
+    value instead of nested maps. The exact one is the expression as written
+    (status spellings and the ``loop`` alias aside); it runs when a path does
+    not resolve or the fast program fails, so errors and short-circuits follow
+    CEL to the letter.
+    """
 
     __slots__ = (
-        "_bound",
         "_engine_functions",
-        "_plan",
-        "_program",
+        "_exact_program",
+        "_exact_roots",
+        "_fast_paths",
+        "_fast_program",
+        "_fast_roots",
         "_stdlib",
         "calls",
         "cel_source",
@@ -112,15 +124,28 @@ class CompiledExpression:
         "source",
     )
 
-    def __init__(self, source: str, cel_source: str, program: Any, analysis: Analysis) -> None:
+    def __init__(
+        self,
+        source: str,
+        cel_source: str,
+        exact_program: Any,
+        fast: tuple[Any, tuple[tuple[str, tuple[str, ...]], ...], tuple[Reference, ...]] | None,
+        analysis: Analysis,
+    ) -> None:
         self.source = source
-        # What CEL actually compiled: ``source`` with status spellings made canonical.
+        # What CEL compiled: ``source`` with status spellings canonical and ``loop`` aliased.
         self.cel_source = cel_source
         self.references: tuple[Reference, ...] = analysis.references
         self.calls: frozenset[str] = analysis.calls
-        self._program = program
-        self._bound = analysis.bound_names
-        self._plan = _build_plan(analysis.references)
+        self._exact_program = exact_program
+        self._exact_roots = _roots(analysis.references)
+        if fast is None:
+            self._fast_program = exact_program
+            self._fast_paths: tuple[tuple[str, tuple[str, ...]], ...] = ()
+            self._fast_roots = self._exact_roots
+        else:
+            self._fast_program, self._fast_paths, kept = fast
+            self._fast_roots = _roots(kept)
         self._stdlib = {name: _STDLIB[name] for name in analysis.calls if name in _STDLIB}
         # Any other called name may be an engine-supplied function.
         self._engine_functions = tuple(
@@ -133,7 +158,7 @@ class CompiledExpression:
     @property
     def names(self) -> frozenset[str]:
         """The top-level variable names the expression reads."""
-        return frozenset(self._plan)
+        return frozenset(root for root, _, _ in self._exact_roots)
 
     def evaluate(
         self,
@@ -141,17 +166,37 @@ class CompiledExpression:
         functions: Mapping[str, Callable[..., Any]] | None = None,
     ) -> Any:
         """Evaluate against ``variables``; the result is plain Python data."""
-        activation: dict[str, Any] = {}
-        for root, plan in self._plan.items():
-            if root in variables:
-                activation[root] = _prune(variables[root], plan)
+        activation = _activation(variables, self._fast_roots)
+        for flat_name, path in self._fast_paths:
+            value = _lookup(variables, path)
+            if value is _UNRESOLVED:
+                return self._evaluate_exact(variables, functions)
+            activation[flat_name] = value
         failures: list[Exception] = []
         bound_functions = self._bind_functions(functions, failures)
         try:
             if bound_functions:
-                result = self._program.execute(cel.Context(activation, bound_functions))
+                result = self._fast_program.execute(cel.Context(activation, bound_functions))
             else:
-                result = self._program.execute(activation)
+                result = self._fast_program.execute(activation)
+        except Exception:
+            return self._evaluate_exact(variables, functions)
+        except BaseException as exc:  # pragma: no cover - a panic inside the Rust engine
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise ExpressionError(self.source, "the CEL engine failed on this expression") from exc
+        return to_plain(result)
+
+    def _evaluate_exact(
+        self,
+        variables: Mapping[str, Any],
+        functions: Mapping[str, Callable[..., Any]] | None,
+    ) -> Any:
+        activation = _activation(variables, self._exact_roots)
+        failures: list[Exception] = []
+        bound_functions = self._bind_functions(functions, failures)
+        try:
+            result = self._exact_program.execute(cel.Context(activation, bound_functions))
         except Exception as exc:
             raise self._explain(exc, variables, functions, failures) from exc
         except BaseException as exc:  # pragma: no cover - a panic inside the Rust engine
@@ -209,7 +254,8 @@ class CompiledExpression:
         text = str(exc)
         undefined = _UNDEFINED.search(text)
         if undefined:
-            return self._explain_undefined(undefined.group(1).lstrip("."), variables, functions)
+            name = undefined.group(1).lstrip(".")
+            return self._explain_undefined(_ALIAS_NAMES.get(name, name), variables, functions)
         if isinstance(exc, KeyError) or "no such key" in text.lower():
             missing = self._find_missing(variables)
             if missing is not None:
@@ -240,7 +286,15 @@ class CompiledExpression:
         variables: Mapping[str, Any],
         functions: Mapping[str, Callable[..., Any]] | None,
     ) -> OsopError:
-        if name in self.calls and name not in self._plan:
+        if name in self.calls and name not in self.names:
+            if name in _BUILTIN_FUNCTIONS or name in _STDLIB:
+                # cel reports a built-in applied to the wrong types as "undefined".
+                return ExpressionError(
+                    self.source,
+                    f"{name}() does not accept these arguments",
+                    hint="check the argument types: CEL never converts them "
+                    "(size() takes a string, list or map)",
+                )
             if name in OSOP_FUNCTION_NAMES:
                 return ExpressionError(
                     self.source,
@@ -271,7 +325,7 @@ class CompiledExpression:
         return None
 
     def _explain_conversion(self, variables: Mapping[str, Any]) -> ExpressionError:
-        for root in self._plan:
+        for root in sorted(self.names):
             if root in variables:
                 try:
                     cel.Context().add_variable(root, variables[root])
@@ -285,29 +339,50 @@ class CompiledExpression:
 
     def _explain_type_error(self, text: str, variables: Mapping[str, Any]) -> OsopError:
         message = _first_sentence(text)
-        hint = "CEL never converts types: compare like with like, or convert with int(), double(), string()"
+        hint = (
+            "CEL never converts types: compare like with like, "
+            "or convert with int(), double(), string()"
+        )
         for reference in self.references:
-            if reference.path[-1] in ("length", "len", "count"):
+            parent = _resolve(variables, reference.path[:-1])
+            if (
+                reference.path[-1] in ("length", "len")
+                and len(reference.path) > 1
+                and (
+                    isinstance(parent, list | tuple | str)
+                    or (isinstance(parent, Mapping) and reference.path[-1] not in parent)
+                )
+            ):
                 hint = f"use {'.'.join(reference.path[:-1])}.size() to count items"
+                return ExpressionError(self.source, message, hint=hint)
+        for reference in self.references:
+            if _resolve(variables, reference.path) is None:
+                hint = f"{reference.dotted} is null here; test {reference.dotted} != null first"
                 break
-        else:
-            for reference in self.references:
-                if _resolve(variables, reference.path) is None:
-                    hint = f"{reference.dotted} is null here; test {reference.dotted} != null first"
-                    break
         return ExpressionError(self.source, message, hint=hint)
 
 
-def compile_expression(source: str) -> CompiledExpression:
+def compile_expression(source: str, *, legacy: bool = False) -> CompiledExpression:
     """Compile ``source`` (cached: the same text gives the same object).
 
-    Raises ExpressionError, with a hint, for anything that is not CEL.
+    Raises ExpressionError, with a hint, for anything that is not CEL. With
+    ``legacy=True`` the word operators real files use (``AND``, ``or``, ``not``)
+    are read as ``&&``, ``||``, ``!`` first (see :mod:`osop.expr.legacy`), and
+    the result's ``source`` is that modern text.
     """
     if not isinstance(source, str):
         raise ExpressionError(
             repr(source), f"an expression must be a string, not {type(source).__name__}"
         )
+    if legacy:
+        return _compile_legacy(source)
     return _compile_cached(source)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_legacy(source: str) -> CompiledExpression:
+    modern, changes = modernise_operators(source)
+    return _compile_cached(modern) if changes else _compile_cached(source)
 
 
 def evaluate_expression(
@@ -329,40 +404,125 @@ def _compile_cached(source: str) -> CompiledExpression:
     if not source.strip():
         problem = lint_expression(source)[0]
         raise ExpressionError(source, problem.message, hint=problem.hint)
-    analysis = analyze(source, qualified_functions=_QUALIFIED_FUNCTIONS)
-    problems = [p for p in lint_tokens(source, analysis.tokens) if p.is_error]
+    analysis = analyze(source)
+    problems = [p for p in lint_tokens(analysis.tokens) if p.is_error]
     if problems:
-        raise ExpressionError(source, problems[0].message, hint=problems[0].hint)
-    program = _cel_compile(source, source)
-    cel_source = rewrite_status_literals(source, analysis.tokens)
-    if cel_source != source:
-        program = _cel_compile(cel_source, source)
-    return CompiledExpression(source, cel_source, program, analysis)
+        first = problems[0]
+        where = _describe_offset(source, first.offset)
+        raise ExpressionError(source, f"{first.message} ({where})", hint=first.hint)
+    rewrites = status_replacements(analysis.tokens)
+    aliases = _alias_replacements(analysis.tokens, ())
+    exact_replacements = rewrites + aliases
+    cel_source = apply_replacements(source, exact_replacements)
+    exact_program = _cel_compile(cel_source, source, exact_replacements)
+    return CompiledExpression(
+        source, cel_source, exact_program, _fast_variant(source, analysis, rewrites), analysis
+    )
 
 
-def _cel_compile(text: str, original: str) -> Any:
+def _fast_variant(
+    source: str, analysis: Analysis, rewrites: list[tuple[int, int, str]]
+) -> tuple[Any, tuple[tuple[str, tuple[str, ...]], ...], tuple[Reference, ...]] | None:
+    """Compile ``source`` with each plain dotted path replaced by one flat variable."""
+    tokens = analysis.tokens
+    starts = {token.start: index for index, token in enumerate(tokens)}
+    flat_names: dict[tuple[str, ...], str] = {}
+    spans: list[tuple[int, int, str]] = []
+    kept: list[Reference] = []
+    for reference in analysis.references:
+        index = starts.get(reference.offset, 0)
+        after_dot = index > 0 and tokens[index - 1].is_op(".")
+        if reference.guarded or len(reference.path) < 2 or after_dot or reference.root == "secrets":
+            kept.append(reference)
+            continue
+        name = flat_names.setdefault(reference.path, f"__osop_path{len(flat_names)}__")
+        spans.append((reference.offset, reference.end, name))
+    if not spans:
+        return None
+    replacements = rewrites + spans + _alias_replacements(tokens, spans)
+    try:
+        program = cel.compile(apply_replacements(source, replacements))
+    except Exception:  # pragma: no cover - the exact program compiled, so this should too
+        return None
+    paths = tuple((name, path) for path, name in flat_names.items())
+    return program, paths, tuple(kept)
+
+
+def _alias_replacements(
+    tokens: tuple[Token, ...], covered: list[tuple[int, int, str]] | tuple[()]
+) -> list[tuple[int, int, str]]:
+    """``loop.index`` → ``__loop__.index``: ``loop`` is reserved in CEL but an OSOP namespace."""
+    return [
+        (token.start, token.end, CEL_ALIASES[token.text])
+        for index, token in enumerate(tokens)
+        if token.kind == "ident"
+        and token.text in CEL_ALIASES
+        and not (index > 0 and tokens[index - 1].is_op("."))
+        and not any(start <= token.start < end for start, end, _ in covered)
+    ]
+
+
+def _cel_compile(text: str, original: str, replacements: list[tuple[int, int, str]]) -> Any:
     try:
         return cel.compile(text)
     except Exception as exc:
-        raise _syntax_error(original, str(exc)) from exc
+        raise _syntax_error(original, text, str(exc), replacements) from exc
     except BaseException as exc:  # pragma: no cover - a panic inside the Rust engine
         if type(exc).__name__ != "PanicException":
             raise
         raise ExpressionError(original, "the CEL parser failed on this expression") from exc
 
 
-def _syntax_error(source: str, text: str) -> ExpressionError:
+def _syntax_error(
+    source: str, compiled: str, text: str, replacements: list[tuple[int, int, str]]
+) -> ExpressionError:
     located = _SYNTAX_LOCATION.search(text)
     if located is None:
         return ExpressionError(source, f"not a valid CEL expression: {_first_sentence(text)}")
     line, column, detail = int(located.group(1)), int(located.group(2)), located.group(3).strip()
-    where = f"column {column}" if line == 1 else f"line {line}, column {column}"
+    # CEL reports a position in the text it compiled; say where that is in what the user wrote.
+    offset = _original_offset(_offset_of(compiled, line, column), replacements)
+    where = _describe_offset(source, offset)
     hint = None
-    if "expecting" in detail:
-        detail, _, expected = detail.partition(" expecting ")
-        if "<EOF>" in expected and "mismatched input '<EOF>'" in detail:
+    if "Recursion limit" in detail:
+        return ExpressionError(
+            source,
+            f"expression nested too deeply at {where}",
+            hint="split it into simpler conditions",
+        )
+    if " expecting " in detail:
+        detail, _, _expected = detail.partition(" expecting ")
+        if "'<EOF>'" in detail:
             hint = "the expression ends too early: finish the comparison or close the bracket"
+    for alias, name in _ALIAS_NAMES.items():
+        detail = detail.replace(alias, name)
     return ExpressionError(source, f"syntax error at {where}: {detail}", hint=hint)
+
+
+def _describe_offset(source: str, offset: int) -> str:
+    """``column 8``, or ``line 2, column 5`` in a multi-line expression."""
+    line = source.count("\n", 0, offset) + 1
+    column = offset - (source.rfind("\n", 0, offset) + 1) + 1
+    return f"column {column}" if line == 1 else f"line {line}, column {column}"
+
+
+def _offset_of(text: str, line: int, column: int) -> int:
+    offset = 0
+    for _ in range(line - 1):
+        newline = text.find("\n", offset)
+        if newline < 0:
+            break
+        offset = newline + 1
+    return min(len(text), offset + max(column - 1, 0))
+
+
+def _original_offset(offset: int, replacements: list[tuple[int, int, str]]) -> int:
+    shift = 0
+    for start, end, new in sorted(replacements):
+        if start + shift >= offset:
+            break
+        shift += len(new) - (end - start)
+    return max(offset - shift, 0)
 
 
 # -- pruning: hand CEL only what the expression can reach ----------------------------------
@@ -384,6 +544,44 @@ def _build_plan(references: Iterable[Reference]) -> Plan:
             node[key] = child
             node = child
     return plan
+
+
+def _roots(references: Iterable[Reference]) -> tuple[tuple[str, str, Plan | None], ...]:
+    """(name in the caller's variables, name CEL knows it by, what to keep of it).
+
+    ``secrets`` is left out whatever the caller passes: expressions never see secrets.
+    """
+    return tuple(
+        (root, CEL_ALIASES.get(root, root), plan)
+        for root, plan in _build_plan(references).items()
+        if root != "secrets"
+    )
+
+
+def _activation(
+    variables: Mapping[str, Any], roots: tuple[tuple[str, str, Plan | None], ...]
+) -> dict[str, Any]:
+    activation: dict[str, Any] = {}
+    for root, cel_name, plan in roots:
+        try:
+            value = variables[root]
+        except KeyError:
+            continue
+        activation[cel_name] = value if plan is None else _prune(value, plan)
+    return activation
+
+
+def _lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at ``path``, or ``_UNRESOLVED`` (absent, or a non-map on the way)."""
+    value: Any = variables
+    for key in path:
+        if not isinstance(value, Mapping):
+            return _UNRESOLVED
+        try:
+            value = value[key]
+        except KeyError:
+            return _UNRESOLVED
+    return value
 
 
 def _prune(value: Any, plan: Plan | None) -> Any:

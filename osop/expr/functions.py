@@ -50,7 +50,8 @@ def osop_functions(
     ``attempt()`` describe. ``known_ids`` lets an unknown id fail loudly (with a
     did-you-mean) instead of reading as a node that has not run yet (PENDING).
 
-    - ``status(id)`` → ``"COMPLETED" | "FAILED" | "SKIPPED" | "TIMED_OUT" | "RUNNING" | "PENDING"``
+    - ``status(id)`` → the latest record's status (COMPLETED, FAILED, SKIPPED, TIMED_OUT,
+      CANCELLED), or PENDING / RUNNING / WAITING for a node that has not finished
     - ``duration_of(id)`` → seconds as a double, or null when the node has not finished
     - ``error_of(id)`` → ``{"code", "message", "details"}`` (empty strings when it did not fail)
     - ``attempt()`` → the current node's attempt number, 1-based

@@ -6,6 +6,10 @@ Rules:
 - ``${ref}`` inside other text is written as text: strings as they are, every other
   value as JSON (``true``, ``false``, ``null``, ``3``, ``1.5``, ``{"a":1}``).
 - ``$${`` writes a literal ``${``. A lone ``$`` is just a dollar sign.
+- ``${NAME}`` whose first word is not an OSOP namespace (``${HOME}``,
+  ``${VAR:-x}``) is left as written, so shell commands keep their own variables.
+  A near miss of a namespace (``${input.x}``) is not: it fails as a missing
+  reference with a did-you-mean.
 - Strings inside lists and mapping values are interpolated; mapping keys are not.
 - A reference that resolves to nothing raises MissingReferenceError naming it;
   it never becomes an empty string.
@@ -53,29 +57,49 @@ class _Ref:
 _Segment = str | _Ref
 
 
-def interpolate(value: Any, resolve: Callable[[str], Any], *, pointer: str = "") -> Any:
+def interpolate(
+    value: Any,
+    resolve: Callable[[str], Any],
+    *,
+    pointer: str = "",
+    namespaces: Collection[str] = INTERPOLATION_NAMESPACES,
+) -> Any:
     """``value`` with every ``${ref}`` replaced through ``resolve(ref)``.
 
-    ``pointer`` (a JSON pointer to ``value``) only makes error messages say where.
+    Only references rooted in ``namespaces`` are resolved; other ``${...}`` stay
+    as written. ``pointer`` (a JSON pointer to ``value``) only makes error
+    messages say where.
     """
+    return _interpolate(value, resolve, pointer, _namespace_key(namespaces))
+
+
+def _interpolate(
+    value: Any, resolve: Callable[[str], Any], pointer: str, namespaces: tuple[str, ...]
+) -> Any:
     if isinstance(value, str):
-        return _interpolate_text(value, resolve, pointer)
+        return _interpolate_text(value, resolve, pointer, namespaces)
     if isinstance(value, Mapping):
         return {
-            key: interpolate(item, resolve, pointer=join_pointer(pointer, str(key)))
+            key: _interpolate(item, resolve, join_pointer(pointer, str(key)), namespaces)
             for key, item in value.items()
         }
     if isinstance(value, list):
         return [
-            interpolate(item, resolve, pointer=join_pointer(pointer, i))
+            _interpolate(item, resolve, join_pointer(pointer, i), namespaces)
             for i, item in enumerate(value)
         ]
     if isinstance(value, tuple):
         return tuple(
-            interpolate(item, resolve, pointer=join_pointer(pointer, i))
+            _interpolate(item, resolve, join_pointer(pointer, i), namespaces)
             for i, item in enumerate(value)
         )
     return value
+
+
+def _namespace_key(namespaces: Collection[str]) -> tuple[str, ...]:
+    if namespaces is INTERPOLATION_NAMESPACES:
+        return INTERPOLATION_NAMESPACES
+    return tuple(sorted(namespaces))
 
 
 def render_value(value: Any) -> str:
@@ -100,10 +124,12 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _interpolate_text(text: str, resolve: Callable[[str], Any], pointer: str) -> Any:
+def _interpolate_text(
+    text: str, resolve: Callable[[str], Any], pointer: str, namespaces: tuple[str, ...]
+) -> Any:
     if "$" not in text:
         return text
-    segments = _parse_template(text)
+    segments = _parse_template(text, namespaces)
     if len(segments) == 1 and isinstance(segments[0], _Ref):
         return _resolve(segments[0], resolve, pointer)
     parts: list[str] = []
@@ -125,43 +151,93 @@ def _resolve(ref: _Ref, resolve: Callable[[str], Any], pointer: str) -> Any:
 
 
 @functools.lru_cache(maxsize=8192)
-def _parse_template(text: str) -> tuple[_Segment, ...]:
+def _parse_template(text: str, namespaces: tuple[str, ...]) -> tuple[_Segment, ...]:
     """Split a template into literal text and references (cached: configs repeat)."""
     segments: list[_Segment] = []
     literal: list[str] = []
+    for kind, piece, offset in _scan(text):
+        if kind == "text":
+            literal.append(piece)
+            continue
+        if kind == "unterminated":
+            if _root_of(piece) in namespaces:
+                raise ExpressionError(
+                    text,
+                    f"unterminated ${{ at offset {offset}",
+                    hint="close the reference with }, or write $${ for a literal ${",
+                )
+            literal.append(text[offset:])
+            continue
+        reference = piece.strip()
+        if not reference:
+            raise ExpressionError(text, "empty reference ${}", hint=_REFERENCE_HINT)
+        if not _is_osop_reference(reference, namespaces):
+            literal.append(text[offset : offset + len(piece) + 3])
+            continue
+        parse_reference(reference)
+        if "".join(literal):
+            segments.append("".join(literal))
+        literal = []
+        segments.append(_Ref(reference, offset))
+    if "".join(literal):
+        segments.append("".join(literal))
+    return tuple(segments)
+
+
+def _scan(text: str) -> Iterator[tuple[str, str, int]]:
+    """``("text", s, at)``, ``("ref", inner, at)`` or ``("unterminated", rest, at)`` pieces."""
     i = 0
     n = len(text)
     while i < n:
         dollar = text.find("$", i)
         if dollar < 0:
-            literal.append(text[i:])
-            break
-        literal.append(text[i:dollar])
+            yield "text", text[i:], i
+            return
+        if dollar > i:
+            yield "text", text[i:dollar], i
         if text.startswith("$${", dollar):
-            literal.append("${")
+            yield "text", "${", dollar
             i = dollar + 3
             continue
         if not text.startswith("${", dollar):
-            literal.append("$")
+            yield "text", "$", dollar
             i = dollar + 1
             continue
         close = _find_close(text, dollar + 2)
         if close < 0:
-            raise ExpressionError(
-                text,
-                f"unterminated ${{ at offset {dollar}",
-                hint="close the reference with }, or write $${ for a literal ${",
-            )
-        reference = text[dollar + 2 : close].strip()
-        parse_reference(reference)
-        if literal:
-            segments.append("".join(literal))
-            literal = []
-        segments.append(_Ref(reference, dollar))
+            yield "unterminated", text[dollar + 2 :], dollar
+            return
+        yield "ref", text[dollar + 2 : close], dollar
         i = close + 1
-    if literal and "".join(literal):
-        segments.append("".join(literal))
-    return tuple(segments)
+
+
+def _root_of(reference: str) -> str:
+    """The first path segment: ``inputs`` in ``inputs.x[0]``."""
+    reference = reference.strip()
+    end = len(reference)
+    for stop in ".[":
+        found = reference.find(stop)
+        if found >= 0:
+            end = min(end, found)
+    return reference[:end].strip()
+
+
+def _is_osop_reference(reference: str, namespaces: tuple[str, ...]) -> bool:
+    """Rooted in a namespace, or so close to one that leaving it verbatim would hide a typo."""
+    root = _root_of(reference)
+    if root in namespaces:
+        return True
+    if not reference or not _near_namespace(root, namespaces):
+        return False
+    try:
+        parse_reference(reference)
+    except ExpressionError:
+        return False
+    return True
+
+
+def _near_namespace(root: str, namespaces: tuple[str, ...]) -> bool:
+    return bool(difflib.get_close_matches(root, namespaces, n=1, cutoff=0.8))
 
 
 def _find_close(text: str, start: int) -> int:
@@ -436,23 +512,31 @@ def _leaf_strings(value: Any) -> Iterator[str]:
 
 
 def find_references(value: Any, pointer: str = "") -> list[tuple[str, str]]:
-    """Every ``${ref}`` in ``value`` as ``(json_pointer, reference)``; malformed ones skipped."""
+    """Every ``${...}`` in ``value`` as ``(json_pointer, text inside the braces)``.
+
+    All placeholders are listed, also those interpolation leaves as written
+    (``${HOME}``) and malformed ones, so a validator can judge each; ``$${``
+    escapes are not placeholders.
+    """
     found: list[tuple[str, str]] = []
     for location, text in _strings(value, pointer):
-        try:
-            segments = _parse_template(text)
-        except ExpressionError:
-            continue
-        found.extend((location, s.text) for s in segments if isinstance(s, _Ref))
+        for kind, piece, _ in _scan(text):
+            if kind == "ref":
+                found.append((location, piece.strip()))
     return found
 
 
-def find_template_errors(value: Any, pointer: str = "") -> list[tuple[str, ExpressionError]]:
-    """Every malformed template in ``value`` as ``(json_pointer, error)``."""
+def find_template_errors(
+    value: Any,
+    pointer: str = "",
+    namespaces: Collection[str] = INTERPOLATION_NAMESPACES,
+) -> list[tuple[str, ExpressionError]]:
+    """Every string in ``value`` that :func:`interpolate` would reject, as ``(pointer, error)``."""
+    key = _namespace_key(namespaces)
     errors: list[tuple[str, ExpressionError]] = []
     for location, text in _strings(value, pointer):
         try:
-            _parse_template(text)
+            _parse_template(text, key)
         except ExpressionError as exc:
             errors.append((location, exc))
     return errors

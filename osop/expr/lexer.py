@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["KEYWORDS", "RESERVED_WORDS", "Token", "TokenKind", "decode_string", "tokenize"]
+__all__ = [
+    "CEL_ALIASES",
+    "KEYWORDS",
+    "RESERVED_WORDS",
+    "Token",
+    "TokenKind",
+    "decode_string",
+    "tokenize",
+]
 
 TokenKind = Literal["ident", "number", "string", "bytes", "op", "error"]
 
@@ -38,6 +46,9 @@ RESERVED_WORDS = frozenset(
         "void",
     }
 )
+
+# Reserved words OSOP needs as names anyway: compiled under an alias (``loop`` → ``__loop__``).
+CEL_ALIASES = {"loop": "__loop__"}
 
 _THREE_CHAR_OPS = ("===", "!==")
 # ``=``, ``<>``, ``&``, ``|`` are not CEL: they are lexed so the linter can name them.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from osop.expr.lexer import Token, tokenize
+from osop.expr.lexer import CEL_ALIASES, RESERVED_WORDS, Token, tokenize
 from osop.expr.status import NODE_STATUSES, find_status_literals
 
 __all__ = ["ExpressionProblem", "lint_expression", "lint_tokens"]
@@ -67,10 +67,10 @@ def lint_expression(source: str) -> list[ExpressionProblem]:
                 0,
             )
         ]
-    return lint_tokens(source, tokenize(source))
+    return lint_tokens(tokenize(source))
 
 
-def lint_tokens(source: str, tokens: list[Token] | tuple[Token, ...]) -> list[ExpressionProblem]:
+def lint_tokens(tokens: list[Token] | tuple[Token, ...]) -> list[ExpressionProblem]:
     """:func:`lint_expression` on already tokenized text."""
     problems: list[ExpressionProblem] = []
     problems.extend(_lexical_problems(tokens))
@@ -91,7 +91,7 @@ def _lexical_problems(tokens: list[Token] | tuple[Token, ...]) -> list[Expressio
                 problems.append(
                     ExpressionProblem(
                         "error",
-                        f"unterminated string starting at offset {token.start}",
+                        "unterminated string",
                         f"close it with {quote}; inside a string, escape the quote as \\{quote}",
                         token.start,
                     )
@@ -190,6 +190,19 @@ def _word_problems(tokens: list[Token] | tuple[Token, ...]) -> list[ExpressionPr
                     token.start,
                 )
             )
+        elif (
+            token.text in RESERVED_WORDS
+            and token.text not in CEL_ALIASES
+            and not _is_op(tokens, index + 1, "(")
+        ):
+            problems.append(
+                ExpressionProblem(
+                    "error",
+                    f"{token.text!r} is a reserved word in CEL and cannot be used as a name",
+                    f"reach it through its namespace, e.g. outputs.<node>.{token.text}",
+                    token.start,
+                )
+            )
         elif token.text == "is" and _used_as_operator(tokens, index):
             problems.append(
                 ExpressionProblem(
@@ -208,7 +221,7 @@ def _member_problems(tokens: list[Token] | tuple[Token, ...]) -> list[Expression
     problems: list[ExpressionProblem] = []
     for index, token in enumerate(tokens):
         if (
-            token.is_word("length", "len", "count")
+            token.is_word("length", "len")
             and _is_member(tokens, index)
             and not _is_op(tokens, index + 1, "(")
         ):
@@ -231,7 +244,8 @@ def _juxtaposition_problems(
         left, right = tokens[index - 1], tokens[index]
         if left.start in already or right.start in already:
             continue
-        if not (_ends_operand(left) and _starts_operand(right)):
+        # ``f(x)``, ``a[0]`` and ``T{...}`` are calls, indexing and literals, not juxtaposition.
+        if not (_ends_operand(left) and right.kind in _OPERAND_END_KINDS):
             continue
         if right.is_word("in") or left.is_word("in"):
             continue
@@ -242,7 +256,7 @@ def _juxtaposition_problems(
                     "error",
                     "this reads as prose, not as an expression",
                     "a condition is CEL, e.g. severity == 'high'; put descriptions in label",
-                    left.start,
+                    tokens[0].start,
                 )
             ]
         return [

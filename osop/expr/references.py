@@ -10,10 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from osop.errors import ExpressionError
-from osop.expr.lexer import KEYWORDS, RESERVED_WORDS, Token, decode_string, tokenize
+from cel.stdlib import STDLIB_FUNCTIONS
 
-__all__ = ["Analysis", "Reference", "analyze", "matching_brackets", "referenced_names"]
+from osop.errors import ExpressionError
+from osop.expr.lexer import CEL_ALIASES, KEYWORDS, RESERVED_WORDS, Token, decode_string, tokenize
+
+__all__ = [
+    "QUALIFIED_FUNCTIONS",
+    "Analysis",
+    "Reference",
+    "analyze",
+    "matching_brackets",
+    "referenced_names",
+]
+
+# Namespaced functions (``math.greatest``): their first segment is not a variable.
+QUALIFIED_FUNCTIONS = frozenset(name for name in STDLIB_FUNCTIONS if "." in name)
 
 # Member macros whose first argument binds a fresh variable: ``list.all(x, x > 0)``.
 BINDING_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
@@ -55,7 +67,7 @@ class Analysis:
 
 
 def referenced_names(
-    source: str, *, qualified_functions: frozenset[str] = frozenset()
+    source: str, *, qualified_functions: frozenset[str] = QUALIFIED_FUNCTIONS
 ) -> list[Reference]:
     """Every variable path ``source`` reads, in source order.
 
@@ -68,7 +80,7 @@ def referenced_names(
     return list(analyze(source, qualified_functions=qualified_functions).references)
 
 
-def analyze(source: str, *, qualified_functions: frozenset[str] = frozenset()) -> Analysis:
+def analyze(source: str, *, qualified_functions: frozenset[str] = QUALIFIED_FUNCTIONS) -> Analysis:
     """Tokenize ``source`` once and extract its references and calls."""
     tokens = tokenize(source)
     return _Analyzer(tokens, qualified_functions).run()
@@ -154,7 +166,7 @@ class _Analyzer:
         """Read an identifier that starts an operand; return the next token index."""
         token = self.tokens[i]
         name = token.text
-        if name in KEYWORDS or name in RESERVED_WORDS:
+        if name in KEYWORDS or (name in RESERVED_WORDS and name not in CEL_ALIASES):
             return i + 1
         if self._is_op(i + 1, "("):
             self.calls.add(name)

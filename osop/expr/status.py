@@ -18,14 +18,25 @@ __all__ = [
     "NODE_STATUSES",
     "STATUS_SPELLINGS",
     "StatusLiteral",
+    "apply_replacements",
     "canonical_status",
     "find_status_literals",
     "rewrite_status_literals",
+    "status_replacements",
 ]
 
-# What ``status()`` can return: the record statuses, plus the two a node has
-# before it finishes (an edge may ask about a node that has not run yet).
-NODE_STATUSES = ("COMPLETED", "FAILED", "SKIPPED", "TIMED_OUT", "RUNNING", "PENDING")
+# What ``status()`` can return: the final record statuses, then those of a node
+# that has not finished (an edge may ask about a node that has not run yet).
+NODE_STATUSES = (
+    "COMPLETED",
+    "FAILED",
+    "SKIPPED",
+    "TIMED_OUT",
+    "CANCELLED",
+    "PENDING",
+    "RUNNING",
+    "WAITING",
+)
 
 STATUS_SPELLINGS: dict[str, str] = {
     **{s.lower(): s for s in NODE_STATUSES},
@@ -44,6 +55,8 @@ STATUS_SPELLINGS: dict[str, str] = {
     "timedout": "TIMED_OUT",
     "timed-out": "TIMED_OUT",
     "skip": "SKIPPED",
+    "canceled": "CANCELLED",
+    "timed out": "TIMED_OUT",
 }
 
 # Tokens that bound an equality comparison on the left / right: anything that
@@ -107,18 +120,30 @@ def find_status_literals(tokens: list[Token] | tuple[Token, ...]) -> list[Status
     return [found[i] for i in sorted(found)]
 
 
+def status_replacements(tokens: list[Token] | tuple[Token, ...]) -> list[tuple[int, int, str]]:
+    """``(start, end, new_text)`` for every status-compared literal that needs rewriting."""
+    return [
+        (literal.token.start, literal.token.end, f'"{literal.canonical}"')
+        for literal in find_status_literals(tokens)
+        if literal.canonical is not None and literal.canonical != literal.value
+    ]
+
+
 def rewrite_status_literals(source: str, tokens: list[Token] | tuple[Token, ...]) -> str:
     """``source`` with every status-compared literal replaced by its canonical status."""
+    return apply_replacements(source, status_replacements(tokens))
+
+
+def apply_replacements(source: str, replacements: list[tuple[int, int, str]]) -> str:
+    """Replace non-overlapping ``(start, end, text)`` spans of ``source``."""
+    if not replacements:
+        return source
     pieces: list[str] = []
     cursor = 0
-    for literal in find_status_literals(tokens):
-        if literal.canonical is None or literal.canonical == literal.value:
-            continue
-        pieces.append(source[cursor : literal.token.start])
-        pieces.append(f'"{literal.canonical}"')
-        cursor = literal.token.end
-    if not pieces:
-        return source
+    for start, end, text in sorted(replacements):
+        pieces.append(source[cursor:start])
+        pieces.append(text)
+        cursor = end
     pieces.append(source[cursor:])
     return "".join(pieces)
 

@@ -1,0 +1,128 @@
+"""Cost of one edge condition: compiled CEL vs. a Python function vs. compiling every time.
+
+Run: ``python bench/bench_cel.py``. Every figure includes building the edge
+activation (the bare-name view over the run's state), as the engine does per edge.
+The run state is realistic: 50 finished nodes, one of them with a 1,000-item list,
+so the figures also show that an expression pays only for what it reads.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import cel
+
+from osop.expr import build_edge_activation, compile_expression, osop_functions
+from osop.expr.cel import _compile_cached
+from osop.expr.functions import NodeFacts
+
+CONDITION = "outputs.test.passed == true && inputs.environment != 'production'"
+BARE_CONDITION = "decision == 'approved'"
+STATUS_CONDITION = "status('test') == 'success' && attempt() < 3"
+
+_compile_uncached = _compile_cached.__wrapped__
+
+ROUNDS = 7
+LOOPS = 5_000
+
+
+def _run_state() -> tuple[dict[str, Any], dict[str, Any]]:
+    outputs: dict[str, Any] = {
+        f"node_{i}": {"ok": True, "count": i, "text": "x" * 200} for i in range(50)
+    }
+    outputs["test"] = {"passed": True, "failures": 0, "report": "all good"}
+    outputs["approve"] = {"decision": "approved", "comment": "LGTM"}
+    outputs["fetch"] = {"rows": [{"id": i, "name": f"user{i}"} for i in range(1_000)]}
+    inputs = {"environment": "staging", "version": "1.2.3"}
+    return outputs, inputs
+
+
+def _median_us(fn: Callable[[], object]) -> float:
+    samples = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(LOOPS):
+            fn()
+        samples.append((time.perf_counter() - start) / LOOPS * 1e6)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    outputs, inputs = _run_state()
+    facts = {"test": NodeFacts("COMPLETED", 1.5, None, 1)}
+    functions = osop_functions(facts.get, current="test", known_ids=set(outputs))
+
+    compiled = compile_expression(CONDITION)
+    bare = compile_expression(BARE_CONDITION)
+    status = compile_expression(STATUS_CONDITION)
+
+    def osop_compiled() -> object:
+        activation = build_edge_activation(outputs["test"], inputs=inputs, outputs_by_node=outputs)
+        return compiled.evaluate(activation)
+
+    def osop_bare() -> object:
+        activation = build_edge_activation(
+            outputs["approve"], inputs=inputs, outputs_by_node=outputs
+        )
+        return bare.evaluate(activation)
+
+    def osop_status() -> object:
+        activation = build_edge_activation(outputs["test"], inputs=inputs, outputs_by_node=outputs)
+        return status.evaluate(activation, functions)
+
+    def python_condition(v: Mapping[str, Any]) -> bool:
+        return bool(
+            v["outputs"]["test"]["passed"] is True and v["inputs"]["environment"] != "production"
+        )
+
+    def python_baseline() -> object:
+        activation = build_edge_activation(outputs["test"], inputs=inputs, outputs_by_node=outputs)
+        return python_condition(activation)
+
+    def compile_each_time() -> object:
+        # The same work as ``osop_compiled`` without the cache: lint, analyse, compile.
+        activation = build_edge_activation(outputs["test"], inputs=inputs, outputs_by_node=outputs)
+        return _compile_uncached(CONDITION).evaluate(activation)
+
+    raw_program = cel.compile(CONDITION)
+
+    def raw_cel_whole_state() -> object:
+        # What a naive engine does: hand CEL the whole run state on every evaluation.
+        return raw_program.execute({"outputs": outputs, "inputs": inputs})
+
+    for check in (osop_compiled, osop_bare, osop_status, python_baseline, compile_each_time):
+        assert check() is True, check.__name__
+
+    baseline = _median_us(python_baseline)
+    rows = [
+        ("python function (baseline)", baseline),
+        ("osop compiled, dotted names", _median_us(osop_compiled)),
+        ("osop compiled, bare name", _median_us(osop_bare)),
+        ("osop compiled, status()+attempt()", _median_us(osop_status)),
+    ]
+    slow_loops = 200
+    start = time.perf_counter()
+    for _ in range(slow_loops):
+        compile_each_time()
+    rows.append(
+        ("osop compile + evaluate each time", (time.perf_counter() - start) / slow_loops * 1e6)
+    )
+    slow_loops = 20
+    start = time.perf_counter()
+    for _ in range(slow_loops):
+        raw_cel_whole_state()
+    rows.append(
+        ("raw cel program, whole state passed", (time.perf_counter() - start) / slow_loops * 1e6)
+    )
+
+    print(f"edge condition: {CONDITION}")
+    print(f"{'variant':40s} {'median µs':>10s} {'× python':>9s}")
+    for name, micros in rows:
+        print(f"{name:40s} {micros:10.2f} {micros / baseline:9.1f}")
+
+
+if __name__ == "__main__":
+    main()
