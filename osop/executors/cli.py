@@ -1,0 +1,196 @@
+"""The ``cli`` executor: run a command, capture its output, judge its exit code.
+
+Runtime fields: ``command`` (string → run by ``/bin/sh -c``; list → argv, no
+shell), ``shell`` (``true``/a shell path or name such as ``bash`` forces a
+shell, ``false`` splits a string with ``shlex`` and runs it without one),
+``working_dir`` (relative to the run's workdir), ``environment``/``env``
+(merged over the run's environment), ``success_codes`` (default ``[0]``),
+``max_output_kb`` (tail kept per stream, default 256).
+
+Outputs: a JSON object printed on stdout becomes the outputs (plus
+``exit_code``); otherwise ``{stdout, stderr, exit_code}`` with the trailing
+newline removed, as ``$(...)`` does.  A non-success exit fails with
+``EXIT_<n>`` (``SIGNAL_<n>`` when killed by a signal) and the stderr tail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from osop.executors.approval import enforce
+from osop.executors.base import NodeContext, NodeFailure, NodeResult
+from osop.executors.process import DEFAULT_OUTPUT_LIMIT, ProcessResult, run_process
+from osop.security import Redactor, classify_command
+
+__all__ = [
+    "CliExecutor",
+    "build_argv",
+    "child_env",
+    "outputs_from",
+    "resolve_workdir",
+    "run_command",
+]
+
+#: Variables taken from this process when the run's environment lacks them,
+#: so ordinary tools (and ``/bin/sh`` itself) work.
+_INHERITED: Final = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "SYSTEMROOT")
+_LOG_LINES: Final = 200
+
+
+def child_env(ctx: NodeContext, extra: Any) -> dict[str, str]:
+    env = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+    env.update({str(k): str(v) for k, v in ctx.env.items()})
+    if isinstance(extra, Mapping):
+        env.update({str(k): "" if v is None else str(v) for k, v in extra.items()})
+    return env
+
+
+def resolve_workdir(ctx: NodeContext, value: Any) -> Path:
+    if value in (None, ""):
+        return ctx.workdir
+    path = Path(str(value)).expanduser()
+    path = path if path.is_absolute() else ctx.workdir / path
+    if not path.is_dir():
+        raise NodeFailure(
+            "NO_WORKDIR", f"working_dir {str(path)!r} is not a directory", retryable=False
+        )
+    return path
+
+
+def build_argv(command: Any, shell: Any) -> list[str]:
+    """The argv that runs ``command`` per the ``shell`` setting."""
+    if isinstance(command, list | tuple):
+        words = [str(w) for w in command]
+        if shell in (None, False):
+            return words
+        command = shlex.join(words)
+    if not isinstance(command, str) or not command.strip():
+        raise NodeFailure("NO_COMMAND", "runtime.command is missing or empty", retryable=False)
+    if shell is False:
+        try:
+            return shlex.split(command)
+        except ValueError as exc:
+            raise NodeFailure(
+                "BAD_COMMAND", f"cannot split command: {exc}", retryable=False
+            ) from exc
+    program = "/bin/sh" if shell in (None, True) else str(shell)
+    return [program, "-c", command]
+
+
+def _success_codes(value: Any) -> set[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {value}
+    if isinstance(value, list) and value:
+        codes = {int(v) for v in value if isinstance(v, int | str) and str(v).lstrip("-").isdigit()}
+        return codes or {0}
+    return {0}
+
+
+def outputs_from(result: ProcessResult) -> dict[str, Any]:
+    """A JSON object on stdout becomes the outputs; otherwise stdout/stderr/exit_code."""
+    text = result.stdout.strip()
+    if text.startswith("{") and not result.stdout_truncated:
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return {**parsed, "exit_code": result.exit_code}
+    outputs: dict[str, Any] = {
+        "stdout": result.stdout.rstrip("\n"),
+        "stderr": result.stderr.rstrip("\n"),
+        "exit_code": result.exit_code,
+    }
+    if result.stdout_truncated:
+        outputs["stdout_truncated"] = True
+    if result.stderr_truncated:
+        outputs["stderr_truncated"] = True
+    return outputs
+
+
+def log_lines(result: ProcessResult, redactor: Redactor) -> list[str]:
+    lines = result.stdout.splitlines()[-_LOG_LINES:]
+    lines += ["stderr: " + line for line in result.stderr.splitlines()[-_LOG_LINES:]]
+    if result.stdout_truncated or result.stderr_truncated:
+        lines.insert(0, "(output truncated: only the tail was kept)")
+    return [redactor.text(line) for line in lines]
+
+
+def _failure_code(exit_code: int) -> str:
+    return f"SIGNAL_{-exit_code}" if exit_code < 0 else f"EXIT_{exit_code}"
+
+
+async def run_command(
+    ctx: NodeContext,
+    command: str | Sequence[str],
+    *,
+    shell: Any = None,
+    working_dir: Any = None,
+    env: Any = None,
+    success_codes: Any = None,
+    max_output_kb: Any = None,
+    what: str = "command",
+    check_risk: bool = True,
+) -> NodeResult:
+    """Run one command the way a ``cli`` node does (shared by git/docker/system ...)."""
+    argv = build_argv(command, shell)
+    log: list[str] = []
+    if check_risk:
+        log += enforce(ctx, classify_command(command), what)
+    limit = DEFAULT_OUTPUT_LIMIT
+    if isinstance(max_output_kb, int | float) and max_output_kb > 0:
+        limit = int(max_output_kb * 1024)
+    result = await run_process(
+        argv,
+        cwd=resolve_workdir(ctx, working_dir),
+        env=child_env(ctx, env),
+        output_limit=limit,
+    )
+    redactor = Redactor(ctx.secret_values)
+    log += log_lines(result, redactor)
+    outputs = outputs_from(result)
+    if result.exit_code not in _success_codes(success_codes):
+        stderr_tail = result.stderr[-2000:]
+        last = next((ln for ln in reversed(stderr_tail.splitlines()) if ln.strip()), "")
+        message = f"{what} exited with {result.exit_code}" + (f": {last.strip()}" if last else "")
+        raise NodeFailure(
+            _failure_code(result.exit_code),
+            redactor.text(message),
+            details=redactor(
+                {
+                    "exit_code": result.exit_code,
+                    "stderr_tail": stderr_tail,
+                    "stdout_tail": result.stdout[-2000:],
+                }
+            ),
+            outputs=outputs,
+        )
+    return NodeResult(outputs=outputs, log=log)
+
+
+class CliExecutor:
+    node_type = "cli"
+
+    async def execute(self, ctx: NodeContext) -> NodeResult:
+        rt = ctx.runtime
+        command = rt.get("command", rt.get("script", rt.get("cmd")))
+        if command is None:
+            raise NodeFailure(
+                "NO_COMMAND",
+                f"cli node {ctx.node.id!r} has no runtime.command to run",
+                retryable=False,
+            )
+        return await run_command(
+            ctx,
+            command if isinstance(command, list) else str(command),
+            shell=rt.get("shell"),
+            working_dir=rt.get("working_dir", rt.get("cwd")),
+            env=rt.get("environment", rt.get("env")),
+            success_codes=rt.get("success_codes"),
+            max_output_kb=rt.get("max_output_kb"),
+        )

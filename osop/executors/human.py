@@ -1,0 +1,113 @@
+"""The ``human`` executor: an answer already given, a terminal prompt, or a durable pause.
+
+1. An answer delivered for the node (answers file, ``osop approve``) becomes
+   the outputs; ``human_metadata`` records ``actor``, ``decision``, ``notes``
+   and ``response_time_ms`` (taken from the answer when it carries them).
+2. Otherwise, on an interactive terminal, the person is asked: a choice among
+   the options (``runtime.options``; approval/review nodes get
+   ``approved``/``rejected``), or one value per declared output, then notes.
+3. Otherwise the node asks the engine to wait (``WaitRequest(kind="human")``)
+   and is re-run with the answer once it arrives — hours or days later.
+
+A decision that is not one of the options fails with ``INVALID_ANSWER``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any, Final
+
+import click
+
+from osop.executors.base import NodeContext, NodeFailure, NodeResult, WaitRequest
+
+__all__ = ["HumanExecutor", "options_for"]
+
+APPROVAL_OPTIONS: Final = ("approved", "rejected")
+_APPROVAL_SUBTYPES: Final = frozenset({"approval", "review", "approve", "sign-off", "signoff"})
+_META_KEYS: Final = frozenset({"actor", "response_time_ms", "answered_at"})
+
+
+def options_for(ctx: NodeContext) -> list[str]:
+    """The choices offered to the person (empty: free-form input)."""
+    options = ctx.runtime.get("options")
+    if isinstance(options, list) and options:
+        return [str(o) for o in options]
+    node = ctx.node
+    if (node.subtype or "").lower() in _APPROVAL_SUBTYPES or node.requires_approval:
+        return list(APPROVAL_OPTIONS)
+    return []
+
+
+def _prompt_text(ctx: NodeContext) -> str:
+    text = ctx.runtime.get("prompt") or ctx.runtime.get("message") or ctx.node.purpose
+    return str(text or ctx.node.label)
+
+
+def _metadata(answer: Mapping[str, Any], decision: Any, elapsed_ms: int | None) -> dict[str, Any]:
+    response_time = answer.get("response_time_ms", elapsed_ms)
+    return {
+        "actor": str(answer.get("actor") or "unknown"),
+        "decision": decision,
+        "notes": answer.get("notes", ""),
+        "response_time_ms": response_time if isinstance(response_time, int) else None,
+    }
+
+
+class HumanExecutor:
+    node_type = "human"
+
+    async def execute(self, ctx: NodeContext) -> NodeResult:
+        options = options_for(ctx)
+        if ctx.answer is not None:
+            return self._answered(ctx, dict(ctx.answer), options, None)
+        if ctx.interactive:
+            started = time.monotonic()
+            answer = await asyncio.to_thread(self._ask, ctx, options)
+            elapsed = int((time.monotonic() - started) * 1000)
+            return self._answered(ctx, answer, options, elapsed)
+        return NodeResult(
+            wait=WaitRequest(
+                "human",
+                ctx.node.id,
+                prompt=_prompt_text(ctx),
+                details={"options": options, "outputs": list(ctx.node.declared_outputs)},
+            )
+        )
+
+    def _answered(
+        self,
+        ctx: NodeContext,
+        answer: dict[str, Any],
+        options: list[str],
+        elapsed_ms: int | None,
+    ) -> NodeResult:
+        if "decision" not in answer and isinstance(answer.get("approved"), bool):
+            answer["decision"] = "approved" if answer["approved"] else "rejected"
+        decision = answer.get("decision")
+        if options and decision is not None and str(decision) not in options:
+            raise NodeFailure(
+                "INVALID_ANSWER",
+                f"decision {decision!r} is not one of {', '.join(options)}",
+                retryable=False,
+            )
+        outputs = {k: v for k, v in answer.items() if k not in _META_KEYS}
+        return NodeResult(
+            outputs=outputs,
+            human_metadata=_metadata(answer, decision, elapsed_ms),
+            log=[f"answered by {answer.get('actor') or 'unknown'}: {decision!r}"],
+        )
+
+    def _ask(self, ctx: NodeContext, options: list[str]) -> dict[str, Any]:
+        click.echo(f"\n[{ctx.node.id}] {_prompt_text(ctx)}")
+        answer: dict[str, Any] = {}
+        if options:
+            answer["decision"] = click.prompt("Decision", type=click.Choice(options))
+        else:
+            for name in ctx.node.declared_outputs or ("response",):
+                answer[name] = click.prompt(name)
+        answer["notes"] = click.prompt("Notes", default="", show_default=False)
+        answer["actor"] = ctx.env.get("USER") or "terminal"
+        return answer

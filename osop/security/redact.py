@@ -1,0 +1,137 @@
+"""Deep redaction of secret values (binding §9: secrets never reach a file).
+
+Two rules, applied together:
+
+* every occurrence of a known secret value (at least :data:`MIN_SECRET_LENGTH`
+  characters; longest first, so a secret that contains another is masked
+  whole) inside any string — values *and* keys — of nested dicts, lists and
+  tuples becomes ``***``;
+* the value of a key that names a secret (``password``, ``token``,
+  ``api_key``, ``secret``, ``authorization`` ... see :func:`is_secret_key`)
+  becomes ``***`` whatever it holds (``None``, booleans and empty strings are
+  kept: they disclose nothing and keep records readable).
+
+Anything that is not a str/dict/list/tuple (numbers, ``None``, objects) is
+returned unchanged unless it sits under a secret key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+__all__ = ["MASK", "MIN_SECRET_LENGTH", "Redactor", "is_secret_key", "redact"]
+
+MASK: Final = "***"
+#: Shorter values are not redacted: masking every ``a`` or ``1`` would destroy records.
+MIN_SECRET_LENGTH: Final = 4
+
+_SECRET_KEYS: Final = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "secrets",
+        "token",
+        "api_key",
+        "apikey",
+        "x_api_key",
+        "access_key",
+        "secret_key",
+        "private_key",
+        "client_secret",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "auth_token",
+        "bearer",
+        "authorization",
+        "proxy_authorization",
+        "cookie",
+        "set_cookie",
+        "credentials",
+        "session_token",
+    }
+)
+_SECRET_SUFFIXES: Final = (
+    "_password",
+    "_passwd",
+    "_secret",
+    "_token",
+    "_api_key",
+    "_apikey",
+    "_private_key",
+    "_access_key",
+    "_secret_key",
+    "_credentials",
+)
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a mapping key names a secret (``Authorization``, ``db_password``, ``x-api-key``).
+
+    Counts such as ``prompt_tokens`` or ``max_tokens`` are not secrets.
+    """
+    norm = key.strip().lower().replace("-", "_")
+    return norm in _SECRET_KEYS or norm.endswith(_SECRET_SUFFIXES)
+
+
+class Redactor:
+    """A compiled set of secret values; call it on any value."""
+
+    def __init__(self, secret_values: Iterable[str], *, redact_keys: bool = True) -> None:
+        values = sorted(
+            {v for v in secret_values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH},
+            key=lambda v: (-len(v), v),
+        )
+        self._pattern = re.compile("|".join(re.escape(v) for v in values)) if values else None
+        self._redact_keys = redact_keys
+
+    def text(self, value: str) -> str:
+        if self._pattern is None:
+            return value
+        # Masking can join two fragments into a new occurrence of a secret that
+        # contains the mask; repeat until stable (each pass shortens the text).
+        while True:
+            masked = self._pattern.sub(MASK, value)
+            if masked == value:
+                return masked
+            value = masked
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            out: dict[Any, Any] = {}
+            for key, item in value.items():
+                new_key = self.text(key) if isinstance(key, str) else key
+                if self._redact_keys and isinstance(key, str) and is_secret_key(key):
+                    out[new_key] = _mask_all(item)
+                else:
+                    out[new_key] = self(item)
+            return out
+        if isinstance(value, list):
+            return [self(item) for item in value]
+        if isinstance(value, tuple):
+            return tuple(self(item) for item in value)
+        return value
+
+
+def _mask_all(value: Any) -> Any:
+    if value is None or isinstance(value, bool) or value == "":
+        return value
+    if isinstance(value, Mapping):
+        return {k: _mask_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_all(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_mask_all(v) for v in value)
+    return MASK
+
+
+def redact(value: Any, secret_values: Iterable[str], *, redact_keys: bool = True) -> Any:
+    """A copy of ``value`` with every secret masked as ``***`` (see the module doc)."""
+    return Redactor(secret_values, redact_keys=redact_keys)(value)
