@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from osop.analysis.records import NodeExecution, executions_of
-from osop.format.durations import format_duration
+from osop.analysis.records import NodeExecution, duration_text, executions_of
 from osop.format.workflow import Workflow
 from osop.record.model import NodeRecord, RunRecord
 
@@ -78,7 +77,7 @@ def truncate(value: Any, limit: int = MAX_VALUE) -> str:
 
 
 def _seconds(value: float | None) -> str:
-    return "-" if value is None else format_duration(value)
+    return duration_text(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,8 +53,8 @@ def _entry(entry: TimelineEntry, paint: Paint) -> list[str]:
     tone = tone_of(entry.status)
     label = paint(f"[{label_of(entry.status)}]", tone)
     name = entry.label if entry.occurrence == 1 else f"{entry.label} (#{entry.occurrence})"
-    tail = f"{entry.node_type:<8} {entry.duration:>8}"
-    room = WIDTH - 7 - len(tail) - 1
+    tail = f"{entry.node_type[:10]:<8} {entry.duration[:12]:>8}"
+    room = WIDTH - 7 - len(tail) - 1  # ≥ 42: the tail is at most 23 characters
     shown = name if len(name) <= room else name[: room - 1] + "…"
     lines = [f"{label} {shown:<{room}} {paint(tail, 'skipped')}"]
     indent = " " * 7
@@ -71,7 +71,8 @@ def _entry(entry: TimelineEntry, paint: Paint) -> list[str]:
     for attempt in entry.attempts:
         head = f"{indent}  attempt {attempt.attempt} "
         status = paint(f"[{label_of(attempt.status)}]", tone_of(attempt.status))
-        lines.append(f"{head}{status} {attempt.duration:>8}  {attempt.started_at}")
+        shown_start = attempt.started_at[: WIDTH - len(head) - 26]
+        lines.append(f"{head}{status} {attempt.duration[:12]:>8}  {shown_start}")
         if attempt.error:
             lines.extend(_wrap(attempt.error, indent + "      "))
     return lines

@@ -1,0 +1,182 @@
+"""Benchmark: stats and diff over 10,000 records, synthesize over 1,000.
+
+Each figure is compared with a baseline measured in the same run: reading the
+same files with the plain parser (``json.loads``, or libyaml ``CSafeLoader``)
+and nothing else — the floor any analysis of these files pays.
+
+    python bench/bench_analysis.py [--records 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "analysis"))
+sys.path.insert(0, str(ROOT))
+
+from generator import Par, Seq, Step, Task, Xor, generate  # noqa: E402
+
+from osop.analysis.conformance import replay  # noqa: E402
+from osop.analysis.diff_records import diff_records  # noqa: E402
+from osop.analysis.records import read_records  # noqa: E402
+from osop.analysis.stats import compute_stats  # noqa: E402
+from osop.analysis.synthesize import improve  # noqa: E402
+from osop.format.workflow import workflow_from_dict  # noqa: E402
+
+STEPS = [
+    Step("s01", "api", (50, 150), transient_failure_rate=0.2, error=("E_NET", "reset")),
+    Step("s02", "cli", (100, 300), command="make a"),
+    Step("s03", "cli", (100, 300), command="make b"),
+    Step("s04", "cli", (100, 300), command="make c"),
+    Step("s05", "cli", (100, 300), command="make d"),
+    Step("s06", "agent", (500, 900), cost_usd=0.01),
+    Step("s07", "cli", (100, 200), fatal_failure_rate=0.02, error=("E_LOCK", "locked")),
+    Step("s08", "agent", (300, 600), cost_usd=0.02, emits_risk=("low", "high")),
+    Step("s09", "cli", (100, 200), command="deploy ${outputs.s08.plan}"),
+    Step("s10", "cli", (100, 200), command="verify"),
+    Step("s11", "api", (50, 80)),
+    Step("s12", "human", wait_ms=(600_000, 1_800_000), risk_inputs=("*",)),
+    Step("s13", "cli", (100, 200), command="publish"),
+    Step("s14", "cli", (100, 200), command="announce"),
+    Step("s15", "db", (50, 100)),
+    Step("s16", "cli", (100, 3000), tail_rate=0.05, tail_ms=(20_000, 30_000), command="t"),
+    Step("s17", "cli", (100, 200), command="u"),
+    Step("s18", "cli", (100, 200), command="v ${outputs.s17.x}"),
+    Step("s19", "api", (50, 100)),
+    Step("s20", "system", (10, 20)),
+]
+TREE = Seq(
+    (
+        Task("s01"),
+        Par((Seq((Task("s02"), Task("s03"))), Seq((Task("s04"), Task("s05"))), Task("s06"))),
+        Task("s07"),
+        Task("s08"),
+        Xor("s08", "route", (("a", 0.7, Seq((Task("s09"), Task("s10")))), ("b", 0.3, Task("s11")))),
+        Task("s12"),
+        Par((Task("s13"), Task("s14"))),
+        Task("s15"),
+        Task("s16"),
+        Task("s17"),
+        Task("s18"),
+        Task("s19"),
+        Task("s20"),
+    )
+)
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def plain_json(paths: list[Path]) -> None:
+    for p in paths:
+        json.loads(p.read_bytes())
+
+
+def plain_yaml(paths: list[Path]) -> None:
+    for p in paths:
+        yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)
+
+
+def row(name: str, seconds: float, baseline: float, base_name: str) -> None:
+    print(
+        f"{name:<44} {seconds:8.3f} s   {base_name:<26} {baseline:7.3f} s   x{seconds / baseline:5.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--synth-records", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    n = args.records
+    print(f"generating {n} records of a {len(STEPS)}-node process ...", flush=True)
+    gen = generate(TREE, STEPS, n, seed=1)
+    nodes = sum(len(r["node_records"]) for r in gen.records)
+    print(f"{nodes} node records ({nodes / n:.1f} per run)")
+    with tempfile.TemporaryDirectory() as tmp:
+        jdir, ydir = Path(tmp) / "json", Path(tmp) / "yaml"
+        jdir.mkdir()
+        ydir.mkdir()
+        jpaths, ypaths = [], []
+        for i, rec in enumerate(gen.records):
+            jp = jdir / f"{i:05}.osoplog.json"
+            jp.write_text(json.dumps(rec))
+            jpaths.append(jp)
+            yp = ydir / f"{i:05}.osoplog.yaml"
+            yp.write_text(yaml.safe_dump(rec, sort_keys=False))
+            ypaths.append(yp)
+        r = args.repeat
+        base_json = median_time(lambda: plain_json(jpaths), r)
+        base_yaml = median_time(lambda: plain_yaml(ypaths), r)
+        print()
+        print(
+            f"{'measure (median of ' + str(r) + ')':<44} {'time':>10}   {'baseline':<26} {'time':>9}   ratio"
+        )
+
+        def stats_of(paths: list[Path]) -> None:
+            compute_stats(rec for _, rec in read_records(paths))
+
+        row(
+            f"stats, {n} JSON records",
+            median_time(lambda: stats_of(jpaths), r),
+            base_json,
+            "json.loads only",
+        )
+        row(
+            f"stats, {n} YAML records",
+            median_time(lambda: stats_of(ypaths), r),
+            base_yaml,
+            "CSafeLoader only",
+        )
+        wf = workflow_from_dict(gen.workflow)
+
+        def conformance() -> None:
+            for _, rec in read_records(jpaths):
+                replay(wf, rec)
+
+        row(
+            f"diff WF vs {n} records (token replay)",
+            median_time(conformance, r),
+            base_json,
+            "json.loads only",
+        )
+
+        def pairs() -> None:
+            loaded = [rec for _, rec in read_records(jpaths)]
+            for a, b in zip(loaded[::2], loaded[1::2], strict=False):
+                diff_records(a, b)
+
+        row(f"diff run vs run, {n // 2} pairs", median_time(pairs, r), base_json, "json.loads only")
+        m = min(args.synth_records, n)
+        subset = jpaths[:m]
+
+        def synth() -> None:
+            improve(wf, [rec for _, rec in read_records(subset)])
+
+        row(
+            f"synthesize --base, {m} records",
+            median_time(synth, r),
+            median_time(lambda: plain_json(subset), r),
+            "json.loads only",
+        )
+
+
+if __name__ == "__main__":
+    main()

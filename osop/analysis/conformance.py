@@ -1,0 +1,470 @@
+"""*Should vs did*: replay a record on its workflow graph (token replay).
+
+The graph is read as a Petri net: every (edge, target) pair is a place, every
+node a transition; each entry node has a start place holding one token, and a
+node that completes without taking any outgoing edge (an exit of the process)
+puts a token on its end place, which the final marking consumes.
+
+Firing a node consumes a token from each *required* input place — places of
+unconditional edges (sequential, parallel, event, signal, message, spawn,
+dataflow, fallback, timeout) that should be taken in this run: their source
+ended in a status that takes them, or did not run but should have (dead-path
+elimination: a branch no condition chose is not waited for) — and from any
+other marked input place; a node consumes when it starts
+and produces when it ends (events in time order, an end before a start at the
+same instant), so a join that starts before a branch has ended is caught; a required place with no
+token is a *missing* token (created to let the replay go on).  A node that finds
+no token at all also counts one missing token.  Finishing a node produces a
+token on every edge it takes: unconditional edges by the node's final status;
+conditional, switch, weighted, error, loop and compensation edges when their
+target starts after the source ended (the record tells which branch was
+chosen; the condition is not re-evaluated).  An iteration that loops back
+takes only its loop edge; the last iteration takes the exit edges.  Tokens left at the end are
+*remaining* — except, in a run that did not end COMPLETED, tokens waiting
+for a step that never started: the run ended first (the engine skips pending
+steps of a failed or cancelled run), so they are withdrawn and listed as a
+warning, not counted.  With p produced, c consumed (both counting the initial and final
+markings and the missing tokens), m missing and r remaining tokens::
+
+    fitness = ½·(1 − m/c) + ½·(1 − r/p)
+
+which is PM4Py's token-based replay fitness; 1.0 means the run is a possible
+run of the graph.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from osop.analysis.records import NodeExecution, executions_of, timestamp
+from osop.format.workflow import Edge, Workflow
+from osop.record.model import RunRecord
+
+__all__ = [
+    "ConformanceResult",
+    "ConformanceSummary",
+    "Deviation",
+    "fitness",
+    "replay",
+    "summarise",
+]
+
+DeviationKind = Literal[
+    "not_in_workflow",
+    "unexpected",
+    "order_violation",
+    "early_join",
+    "not_run",
+    "unexplained_retry",
+]
+
+#: Edges whose firing depends only on the source's final status.
+_UNCONDITIONAL = {
+    "sequential",
+    "parallel",
+    "event",
+    "signal",
+    "message",
+    "spawn",
+    "dataflow",
+    "fallback",
+    "timeout",
+}
+_FAILED = {"FAILED", "TIMED_OUT"}
+
+Place = tuple[str, int, str]  # ("edge", edge index, target) | ("start"|"end", -1, node)
+
+
+def fitness(missing: int, consumed: int, remaining: int, produced: int) -> float:
+    """PM4Py token-replay fitness: ½(1 − m/c) + ½(1 − r/p) (a zero denominator → 1)."""
+    first = 1.0 - missing / consumed if consumed else 1.0
+    second = 1.0 - remaining / produced if produced else 1.0
+    return 0.5 * first + 0.5 * second
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    kind: DeviationKind
+    node_id: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "node_id": self.node_id, "message": self.message}
+
+
+@dataclass
+class ConformanceResult:
+    """One record replayed on one workflow."""
+
+    name: str
+    run_id: str
+    workflow_id: str
+    status: str
+    produced: int = 0
+    consumed: int = 0
+    missing: int = 0
+    remaining: int = 0
+    deviations: list[Deviation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fitness(self) -> float:
+        return fitness(self.missing, self.consumed, self.remaining, self.produced)
+
+    @property
+    def conformant(self) -> bool:
+        return not self.deviations and self.missing == 0 and self.remaining == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "record": self.name,
+            "run_id": self.run_id,
+            "workflow_id": self.workflow_id,
+            "status": self.status,
+            "conformant": self.conformant,
+            "fitness": round(self.fitness, 6),
+            "tokens": {
+                "produced": self.produced,
+                "consumed": self.consumed,
+                "missing": self.missing,
+                "remaining": self.remaining,
+            },
+            "deviations": [d.to_dict() for d in self.deviations],
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class ConformanceSummary:
+    """Several records against one workflow."""
+
+    workflow: str
+    results: list[ConformanceResult]
+
+    @property
+    def conformant(self) -> bool:
+        return all(r.conformant for r in self.results)
+
+    @property
+    def log_fitness(self) -> float:
+        """Fitness of the totals (PM4Py's ``log_fitness``)."""
+        return fitness(
+            sum(r.missing for r in self.results),
+            sum(r.consumed for r in self.results),
+            sum(r.remaining for r in self.results),
+            sum(r.produced for r in self.results),
+        )
+
+    @property
+    def average_fitness(self) -> float:
+        return sum(r.fitness for r in self.results) / len(self.results) if self.results else 1.0
+
+    def deviation_counts(self) -> dict[str, int]:
+        return dict(Counter(d.kind for r in self.results for d in r.deviations))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "conformance",
+            "workflow": self.workflow,
+            "conformant": self.conformant,
+            "summary": {
+                "records": len(self.results),
+                "conformant_records": sum(1 for r in self.results if r.conformant),
+                "log_fitness": round(self.log_fitness, 6),
+                "average_fitness": round(self.average_fitness, 6),
+                "deviations": self.deviation_counts(),
+            },
+            "records": [r.to_dict() for r in self.results],
+        }
+
+
+def summarise(workflow: str, results: Iterable[ConformanceResult]) -> ConformanceSummary:
+    return ConformanceSummary(workflow, list(results))
+
+
+def _start(execution: NodeExecution) -> float:
+    moment = timestamp(execution.started_at)
+    return moment if moment is not None else float("inf")
+
+
+def _end(execution: NodeExecution) -> float:
+    moment = timestamp(execution.ended_at)
+    return moment if moment is not None else _start(execution)
+
+
+def _takes(edge: Edge, status: str) -> bool:
+    """Whether an unconditional edge is taken given its source's final status."""
+    if edge.mode == "fallback":
+        return status in _FAILED
+    if edge.mode == "timeout":
+        return status == "TIMED_OUT"
+    return status == "COMPLETED"
+
+
+class _Replay:
+    def __init__(self, workflow: Workflow, record: RunRecord, name: str) -> None:
+        self.wf = workflow
+        self.result = ConformanceResult(name, record.run_id, record.workflow_id, record.status)
+        self.marking: Counter[Place] = Counter()
+        every = executions_of(record)
+        executions = [e for e in every if e.status != "SKIPPED"]
+        self.executions = sorted(enumerate(executions), key=lambda pair: (_start(pair[1]), pair[0]))
+        self.by_node: dict[str, list[NodeExecution]] = {}
+        for _, e in self.executions:
+            self.by_node.setdefault(e.node_id, []).append(e)
+        self.skipped = {e.node_id for e in every if e.status == "SKIPPED"} - set(self.by_node)
+        self.entry = {n.id for n in workflow.entry_nodes()}
+        self.expected = self._expected_edges()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def deviate(self, kind: DeviationKind, node_id: str, message: str) -> None:
+        self.result.deviations.append(Deviation(kind, node_id, message))
+
+    def runs_after(self, node_id: str, moment: float) -> bool:
+        return any(_start(e) >= moment for e in self.by_node.get(node_id, ()))
+
+    def ends_after(self, node_id: str, moment: float) -> bool:
+        return any(_end(e) > moment for e in self.by_node.get(node_id, ()))
+
+    def source_takes(self, edge: Edge) -> bool:
+        return any(_takes(edge, e.status) for e in self.by_node.get(edge.source, ()))
+
+    def _expected_edges(self) -> set[int]:
+        """Unconditional edges that should be taken in this run (a fixpoint).
+
+        An edge is expected when its source ran and ended in a status that takes
+        it, or when its source did not run but should have (an entry node, or the
+        target of an expected edge).  A join waits for exactly these edges, so a
+        branch of a parallel split that never ran is a missing token at the join,
+        while a branch a condition did not choose is not.
+        """
+        should_run = {n for n in self.entry if n not in self.by_node}
+        expected: set[int] = set()
+        changed = True
+        while changed:
+            changed = False
+            for edge in self.wf.edges:
+                if edge.index in expected or edge.mode not in _UNCONDITIONAL:
+                    continue
+                if edge.source in self.by_node:
+                    ok = self.source_takes(edge)
+                else:
+                    ok = edge.source in should_run and edge.mode not in ("fallback", "timeout")
+                if not ok:
+                    continue
+                expected.add(edge.index)
+                changed = True
+                should_run.update(t for t in edge.targets if t not in self.by_node)
+        return expected
+
+    def inputs_of(self, node_id: str) -> list[tuple[Place, Edge | None]]:
+        places: list[tuple[Place, Edge | None]] = []
+        if node_id in self.entry:
+            places.append((("start", -1, node_id), None))
+        for edge in self.wf.incoming(node_id):
+            places.append((("edge", edge.index, node_id), edge))
+        return places
+
+    # -- firing --------------------------------------------------------------------------
+
+    def consume(self, execution: NodeExecution) -> None:
+        res = self.result
+        node_id = execution.node_id
+        inputs = self.inputs_of(node_id)
+        required: list[tuple[Place, Edge | None]] = []
+        if execution.occurrence == 1:
+            for place, edge in inputs:
+                if edge is None or edge.index in self.expected:
+                    required.append((place, edge))
+            join = next((e.join_mode for _, e in inputs if e is not None and e.join_mode), None)
+            if join in ("wait_any", "wait_n") and required:
+                need = 1 if join == "wait_any" else max(1, min(len(required), _join_count(inputs)))
+                marked = [r for r in required if self.marking[r[0]] > 0]
+                required = (marked + [r for r in required if r not in marked])[:need]
+        took = 0
+        absent: list[Edge] = []
+        for place, edge in required:
+            if self.marking[place] > 0:
+                self.marking[place] -= 1
+                took += 1
+            else:
+                res.missing += 1
+                if edge is not None:
+                    absent.append(edge)
+            res.consumed += 1
+        for place, edge in inputs:
+            if (place, edge) in required:
+                continue
+            if self.marking[place] > 0 and (edge is None or edge.mode != "loop" or not took):
+                self.marking[place] -= 1
+                res.consumed += 1
+                took += 1
+        if not required and not took:
+            res.missing += 1
+            res.consumed += 1
+            sources = sorted({e.source for _, e in inputs if e is not None})
+            ran = [s for s in sources if s in self.by_node]
+            if not sources:
+                why = "it is not an entry node and nothing leads to it"
+            elif ran:
+                why = f"no incoming edge was taken (from {', '.join(ran)})"
+            else:
+                why = f"none of its predecessors ran ({', '.join(sources)})"
+            self.deviate("unexpected", node_id, f"{node_id} ran but should not have: {why}")
+        start = _start(execution)
+        late = [e for e in absent if self.ends_after(e.source, start)]
+        for edge in absent:
+            if edge in late and took:
+                self.deviate(
+                    "early_join",
+                    node_id,
+                    f"{node_id} started before its branch {edge.source} finished",
+                )
+            elif edge in late:
+                self.deviate(
+                    "order_violation",
+                    node_id,
+                    f"{node_id} ran before {edge.source} ({edge.mode} edge {edge.source} -> "
+                    f"{node_id})",
+                )
+            else:
+                self.deviate(
+                    "order_violation",
+                    node_id,
+                    f"{node_id} ran although {edge.source}, which must come first, never did",
+                )
+
+    def produce(self, execution: NodeExecution) -> None:
+        res = self.result
+        node_id = execution.node_id
+        status = execution.status
+        end = _end(execution)
+        outgoing = self.wf.outgoing(node_id)
+        # An iteration that loops back does not also leave the loop: its exit edges
+        # are taken by the last iteration only.
+        loops_back = status == "COMPLETED" and any(
+            e.mode == "loop" and self.runs_after(e.target, end) for e in outgoing
+        )
+        took_any = False
+        for edge in outgoing:
+            for target in edge.targets:
+                if loops_back and edge.mode != "loop":
+                    continue
+                if edge.mode in _UNCONDITIONAL:
+                    taken = _takes(edge, status)
+                else:
+                    taken = (status == "COMPLETED" or edge.mode == "error") and self.runs_after(
+                        target, end
+                    )
+                    if edge.mode == "error":
+                        taken = taken and status in _FAILED
+                if taken:
+                    self.marking[("edge", edge.index, target)] += 1
+                    res.produced += 1
+                    took_any = True
+        if not took_any and status == "COMPLETED":
+            self.marking[("end", -1, node_id)] += 1
+            res.produced += 1
+
+    def check_retries(self, execution: NodeExecution) -> None:
+        if execution.retries == 0:
+            return
+        node = self.wf.node(execution.node_id)
+        policy = node.retry or self.wf.retry
+        n = len(execution.attempts)
+        if policy is None:
+            self.deviate(
+                "unexplained_retry",
+                node.id,
+                f"{node.id} made {n} attempts but has no retry policy",
+            )
+            return
+        if n > policy.max_attempts:
+            self.deviate(
+                "unexplained_retry",
+                node.id,
+                f"{node.id} made {n} attempts; its policy allows {policy.max_attempts}",
+            )
+        for attempt in execution.attempts[:-1]:
+            code = attempt.error.code if attempt.error else None
+            if attempt.status in _FAILED and not policy.retries(code):
+                self.deviate(
+                    "unexplained_retry",
+                    node.id,
+                    f"{node.id} retried error {code!r}, which is not in retryable_errors",
+                )
+                break
+
+    def run(self) -> ConformanceResult:
+        res = self.result
+        for node_id in sorted(self.entry):
+            self.marking[("start", -1, node_id)] += 1
+            res.produced += 1
+        # A node consumes when it starts and produces when it ends; at equal times an
+        # end comes first, so a step may start the instant its predecessor ends.
+        events: list[tuple[float, int, int, NodeExecution]] = []
+        for order, execution in self.executions:
+            events.append((_start(execution), 1, order, execution))
+            events.append((max(_end(execution), _start(execution)), 0, order, execution))
+        events.sort(key=lambda event: event[:3])
+        for _, is_start, _, execution in events:
+            if not self.wf.has_node(execution.node_id):
+                if is_start:
+                    res.missing += 1
+                    res.consumed += 1
+                    self.deviate(
+                        "not_in_workflow",
+                        execution.node_id,
+                        f"{execution.node_id} ran but is not a node of the workflow",
+                    )
+                continue
+            if is_start:
+                self.consume(execution)
+                self.check_retries(execution)
+            else:
+                self.produce(execution)
+        stopped = res.status != "COMPLETED"
+        withdrawn: list[str] = []
+        for place, count in sorted(self.marking.items()):
+            if count <= 0:
+                continue
+            kind, _, node_id = place
+            if kind == "end":
+                res.consumed += count
+                continue
+            if stopped and node_id not in self.by_node:
+                withdrawn.append(node_id)  # the run ended first; the engine skips these
+                continue
+            res.remaining += count
+            if node_id in self.by_node:
+                continue  # it ran, too early: already reported as an order violation
+            how = " (recorded as SKIPPED)" if node_id in self.skipped else ""
+            source = "the start" if kind == "start" else self.wf.edges[place[1]].source
+            self.deviate(
+                "not_run", node_id, f"{node_id} should have run after {source} but did not{how}"
+            )
+        if withdrawn:
+            names = ", ".join(sorted(set(withdrawn)))
+            res.warnings.append(f"the run is {res.status}; not started when it ended: {names}")
+        return res
+
+
+def _join_count(inputs: list[tuple[Place, Edge | None]]) -> int:
+    for _, edge in inputs:
+        if edge is not None and edge.join_count:
+            return edge.join_count
+    return 1
+
+
+def replay(workflow: Workflow, record: RunRecord, name: str = "record") -> ConformanceResult:
+    """Replay one record on a workflow and report fitness and deviations."""
+    result = _Replay(workflow, record, name).run()
+    if record.workflow_id and workflow.id and record.workflow_id != workflow.id:
+        result.warnings.insert(
+            0, f"the record is of workflow {record.workflow_id!r}, not {workflow.id!r}"
+        )
+    return result

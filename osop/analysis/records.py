@@ -1,0 +1,376 @@
+"""Read many ``.osoplog`` records fast, and cut them into node executions.
+
+Why a separate reader: the document loader records the line/column of every
+value, which diagnostics need and statistics do not.  Over 10,000 records that
+bookkeeping dominates, so records are read here with the plain parsers:
+
+* JSON (``.osoplog.json`` or content starting with ``{``): :func:`json.loads`.
+* YAML without anchors/aliases: libyaml (``CSafeLoader``) with YAML 1.2 core
+  scalars (``on``/``yes`` stay strings, timestamps stay strings).
+* YAML with anchors or aliases (rare in records; the only way to build an alias
+  bomb): the hardened document loader.
+
+Every problem becomes a :class:`~osop.errors.LoadError`; callers that read many
+files collect them instead of stopping (see :func:`read_records`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from osop.errors import LoadError
+from osop.format.durations import format_duration
+from osop.format.loader import load_document
+from osop.record.model import (
+    ErrorInfo,
+    NodeRecord,
+    RunRecord,
+    parse_timestamp,
+    record_from_dict,
+)
+
+__all__ = [
+    "MAX_RECORD_BYTES",
+    "NodeExecution",
+    "ReadFailure",
+    "duration_text",
+    "executions_of",
+    "read_record",
+    "read_record_data",
+    "read_records",
+    "record_from_data",
+    "record_start",
+    "timestamp",
+]
+
+#: Records carry outputs and can be large; still refuse absurd files.
+MAX_RECORD_BYTES = 64_000_000
+
+_ANCHOR_OR_ALIAS = re.compile(rb"(?:^|[\s,\[\{:-])[&*][^\s,\[\]\{\}]")
+
+
+class _RecordYamlLoader(yaml.CSafeLoader):
+    """libyaml with YAML 1.2 core-schema booleans and no timestamp conversion."""
+
+
+_RecordYamlLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+_RecordYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def read_record_data(path: str | Path) -> dict[str, Any]:
+    """The plain data of one record file (fast path; see the module docstring)."""
+    file = Path(path)
+    name = str(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise LoadError("no such file", rule="document/unreadable", file=name) from None
+    except IsADirectoryError:
+        raise LoadError("is a directory", rule="document/unreadable", file=name) from None
+    except OSError as exc:
+        raise LoadError(
+            f"cannot read: {exc.strerror or exc}", rule="document/unreadable", file=name
+        ) from None
+    if len(raw) > MAX_RECORD_BYTES:
+        raise LoadError(
+            f"record is {len(raw):,} bytes, over the {MAX_RECORD_BYTES:,}-byte limit",
+            rule="document/too-large",
+            file=name,
+        )
+    data: Any
+    stripped = raw.lstrip()
+    if name.lower().endswith(".json") or stripped.startswith(b"{"):
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise LoadError(
+                f"JSON syntax error: {exc}", rule="document/json-syntax", file=name
+            ) from None
+    elif _ANCHOR_OR_ALIAS.search(raw):
+        data = load_document(raw, name, kind="log", max_bytes=MAX_RECORD_BYTES).data
+    else:
+        try:
+            data = yaml.load(raw, Loader=_RecordYamlLoader)  # a CSafeLoader subclass
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise LoadError(
+                f"YAML syntax error: {getattr(exc, 'problem', None) or exc}",
+                rule="document/yaml-syntax",
+                file=name,
+                line=mark.line + 1 if mark is not None else None,
+                column=mark.column + 1 if mark is not None else None,
+            ) from None
+        except (RecursionError, UnicodeDecodeError) as exc:
+            raise LoadError(str(exc), rule="document/unreadable", file=name) from None
+    if not isinstance(data, dict):
+        raise LoadError(
+            "the document's root is not a mapping", rule="document/not-a-mapping", file=name
+        )
+    if "node_records" not in data:
+        raise LoadError(
+            "not an execution record (no `node_records`)", rule="log/not-a-record", file=name
+        )
+    return data
+
+
+_CANONICAL_STATUSES = frozenset(
+    {"COMPLETED", "FAILED", "SKIPPED", "TIMED_OUT", "CANCELLED", "RUNNING", "WAITING", "PENDING"}
+)
+_NODE_FIELDS = frozenset(
+    {
+        "node_id",
+        "node_type",
+        "status",
+        "attempt",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "iteration",
+        "inputs",
+        "outputs",
+        "error",
+        "ai_metadata",
+        "human_metadata",
+        "tools_used",
+    }
+)
+
+
+def _fast_node(r: Any) -> NodeRecord | None:
+    """A node record already in the exact written form, built without the lenient checks.
+
+    Anything unusual returns ``None`` and the whole record goes through
+    :func:`record_from_dict` instead, so the result is always the same.
+    """
+    if type(r) is not dict:
+        return None
+    status, attempt = r.get("status"), r.get("attempt")
+    if status not in _CANONICAL_STATUSES or type(attempt) is not int:
+        return None
+    node_id, node_type = r.get("node_id"), r.get("node_type")
+    started, ended = r.get("started_at"), r.get("ended_at")
+    if type(node_id) is not str or type(node_type) is not str or type(started) is not str:
+        return None
+    if ended is not None and type(ended) is not str:
+        return None
+    duration = r.get("duration_ms")
+    if duration is not None and type(duration) not in (int, float):
+        return None
+    iteration = r.get("iteration")
+    if iteration is not None and type(iteration) is not int:
+        return None
+    error = r.get("error")
+    info = None
+    if error is not None:
+        if type(error) is not dict:
+            return None
+        code, message = error.get("code"), error.get("message")
+        info = ErrorInfo(
+            code=str(code) if code is not None else None,
+            message=str(message) if message is not None else str(code or "error"),
+            details=error.get("details"),
+        )
+    ai, human, tools = r.get("ai_metadata"), r.get("human_metadata"), r.get("tools_used")
+    if (ai is not None and type(ai) is not dict) or (human is not None and type(human) is not dict):
+        return None
+    if tools is not None and type(tools) is not list:
+        return None
+    return NodeRecord(
+        node_id=node_id,
+        node_type=node_type,
+        status=status,
+        attempt=attempt,
+        started_at=started,
+        ended_at=ended,
+        duration_ms=duration,
+        iteration=iteration,
+        inputs=r.get("inputs"),
+        outputs=r.get("outputs"),
+        error=info,
+        ai_metadata=dict(ai) if ai is not None else None,
+        human_metadata=dict(human) if human is not None else None,
+        tools_used=tuple(tools) if tools else (),
+        extra={k: v for k, v in r.items() if k not in _NODE_FIELDS},
+    )
+
+
+def record_from_data(data: dict[str, Any]) -> RunRecord:
+    """:func:`record_from_dict`, faster for records in the exact form the engine writes.
+
+    Node records are by far the bulk of a record; those already in the written
+    form are built directly, the run-level fields still by the lenient reader.
+    """
+    raw = data.get("node_records")
+    if type(raw) is list:
+        nodes = [_fast_node(r) for r in raw]
+        if all(n is not None for n in nodes):
+            head = record_from_dict({k: v for k, v in data.items() if k != "node_records"})
+            return replace(head, node_records=tuple(n for n in nodes if n is not None))
+    return record_from_dict(data)
+
+
+def read_record(path: str | Path) -> RunRecord:
+    """One record file as a :class:`RunRecord`."""
+    return record_from_data(read_record_data(path))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFailure:
+    """A file that could not be read as a record, and why."""
+
+    path: str
+    message: str
+
+
+def read_records(
+    paths: Iterable[str | Path], failures: list[ReadFailure] | None = None
+) -> Iterator[tuple[str, RunRecord]]:
+    """``(path, record)`` for every readable file; unreadable ones go to ``failures``.
+
+    Without a ``failures`` list the first unreadable file raises its ``LoadError``.
+    """
+    for path in paths:
+        try:
+            record = read_record(path)
+        except LoadError as exc:
+            if failures is None:
+                raise
+            failures.append(ReadFailure(str(path), str(exc)))
+            continue
+        yield str(path), record
+
+
+# --- executions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NodeExecution:
+    """One execution of one node: its attempts (retries) in order.
+
+    A loop iteration is a new execution, never merged with the previous one:
+    ``occurrence`` counts executions of the same node in the run (1-based).
+    """
+
+    node_id: str
+    occurrence: int
+    attempts: tuple[NodeRecord, ...]
+
+    @property
+    def final(self) -> NodeRecord:
+        return self.attempts[-1]
+
+    @property
+    def status(self) -> str:
+        return self.final.status
+
+    @property
+    def node_type(self) -> str:
+        return self.final.node_type
+
+    @property
+    def retries(self) -> int:
+        return len(self.attempts) - 1
+
+    @property
+    def started_at(self) -> str | None:
+        return self.attempts[0].started_at
+
+    @property
+    def ended_at(self) -> str | None:
+        return self.final.ended_at
+
+    @property
+    def duration_ms(self) -> float | None:
+        """Wall time from the first attempt's start to the last attempt's end.
+
+        Falls back to the sum of attempt durations when timestamps are missing.
+        """
+        start = timestamp(self.attempts[0].started_at)
+        end = timestamp(self.final.ended_at)
+        if start is not None and end is not None:
+            # timestamps carry at most microseconds: round away float noise
+            return round((end - start) * 1000.0, 3)
+        total = 0.0
+        for attempt in self.attempts:
+            seconds = attempt.duration_seconds
+            if seconds is None:
+                return None
+            total += seconds * 1000.0
+        return total
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(a.cost_usd for a in self.attempts)
+
+
+def duration_text(seconds: float | None) -> str:
+    """``format_duration`` that shows ``-`` for what is not a duration (None, inf, NaN, < 0)."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "-"
+    return format_duration(seconds)
+
+
+@lru_cache(maxsize=65536)
+def timestamp(value: str | None) -> float | None:
+    """POSIX seconds of an ISO 8601 text, cached (analyses read each one many times)."""
+    moment = parse_timestamp(value)
+    return moment.timestamp() if moment is not None else None
+
+
+def record_start(record: NodeRecord) -> float:
+    """Sort key: start time as a POSIX timestamp (missing → +inf, keeps file order)."""
+    moment = timestamp(record.started_at)
+    return moment if moment is not None else float("inf")
+
+
+def executions_of(record: RunRecord) -> list[NodeExecution]:
+    """The run's node executions in chronological order of their first attempt.
+
+    Attempts are grouped per node: an attempt numbered ``n > 1`` continues the
+    node's open execution; attempt 1 (or a new ``iteration`` value) starts a new
+    one, which is how loop iterations stay apart from retries.
+    """
+    ordered = sorted(
+        enumerate(record.node_records), key=lambda pair: (record_start(pair[1]), pair[0])
+    )
+    open_execution: dict[str, list[NodeRecord]] = {}
+    groups: list[tuple[str, list[NodeRecord]]] = []
+    for _, node_record in ordered:
+        current = open_execution.get(node_record.node_id)
+        continues = (
+            current is not None
+            and node_record.attempt > current[-1].attempt
+            and node_record.iteration == current[-1].iteration
+        )
+        if continues and current is not None:
+            current.append(node_record)
+            continue
+        fresh = [node_record]
+        open_execution[node_record.node_id] = fresh
+        groups.append((node_record.node_id, fresh))
+    counts: dict[str, int] = {}
+    out: list[NodeExecution] = []
+    for node_id, attempts in groups:
+        counts[node_id] = counts.get(node_id, 0) + 1
+        out.append(NodeExecution(node_id, counts[node_id], tuple(attempts)))
+    return out

@@ -1,0 +1,401 @@
+"""WorkflowStats over many records (binding §7.1).
+
+Definitions (also in docs/analysis.md):
+
+* a *run* is one record; ``success_rate`` = runs whose status is COMPLETED / runs;
+* an *execution* is one node run with its retries (a loop iteration is a new
+  execution); an *attempt* is one node record that is not SKIPPED;
+* ``failure_rate`` = failed attempts (FAILED or TIMED_OUT) / attempts — the
+  spec's hotspot measure; ``execution_failure_rate`` counts executions whose
+  last attempt failed (what retries could not save);
+* a *transient failure* is a failed attempt followed by a successful attempt of
+  the same execution; ``retries`` = attempts − executions;
+* durations: a run's ``duration_ms`` (else ended − started); an execution's wall
+  time from its first attempt's start to its last attempt's end (so retries and
+  backoff count); percentiles interpolate linearly between order statistics
+  (rank ``p·(n−1)``, like numpy's default and spreadsheet PERCENTILE.INC);
+* ``attempt_duration_ms``: each attempt's own duration (``duration_ms``, else
+  ended − started) — what a per-attempt timeout applies to;
+* human wait = ``human_metadata.response_time_ms`` of human attempts, else the
+  attempt's duration;
+* cost: ``ai_metadata.cost_usd`` (or ``cost_usd``) of every attempt; a run's cost
+  is its ``cost.total_usd`` when given, else the sum of its attempts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from osop.analysis.records import executions_of
+from osop.record.model import NodeRecord, RunRecord
+
+__all__ = [
+    "FAILED_STATUSES",
+    "Distribution",
+    "NodeStats",
+    "WorkflowStats",
+    "compute_stats",
+    "error_key",
+    "percentile",
+]
+
+FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT"})
+#: How many distinct errors ``common_errors`` lists.
+TOP_ERRORS = 5
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    """Linear-interpolation percentile of already sorted values (``p`` in [0, 1])."""
+    if not sorted_values:
+        raise ValueError("percentile of nothing")
+    rank = p * (len(sorted_values) - 1)
+    low = math.floor(rank)
+    high = math.ceil(rank)
+    if low == high:
+        return float(sorted_values[low])
+    fraction = rank - low
+    return float(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction)
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """Count, mean, p50, p95, min, max of a list of numbers."""
+
+    count: int
+    mean: float
+    p50: float
+    p95: float
+    minimum: float
+    maximum: float
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Distribution | None:
+        ordered = sorted(values)
+        if not ordered:
+            return None
+        return cls(
+            count=len(ordered),
+            mean=math.fsum(ordered) / len(ordered),
+            p50=percentile(ordered, 0.5),
+            p95=percentile(ordered, 0.95),
+            minimum=ordered[0],
+            maximum=ordered[-1],
+        )
+
+    def to_dict(self, digits: int = 3) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "mean": round(self.mean, digits),
+            "p50": round(self.p50, digits),
+            "p95": round(self.p95, digits),
+            "min": round(self.minimum, digits),
+            "max": round(self.maximum, digits),
+        }
+
+
+def error_key(record: NodeRecord) -> str:
+    """``CODE: message`` (or what there is) — errors are counted under this text."""
+    error = record.error
+    if error is None:
+        return record.status
+    if error.code and error.message and error.message != error.code:
+        return f"{error.code}: {error.message}"
+    return error.code or error.message
+
+
+def _common(counter: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP_ERRORS]
+
+
+def _add(values: list[float], value: float) -> None:
+    """Keep a duration only when it is a real one (records may say ``.inf`` or ``-5``)."""
+    if math.isfinite(value) and value >= 0:
+        values.append(value)
+
+
+def _money(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+@dataclass
+class NodeStats:
+    """Figures for one node over all runs of one workflow version."""
+
+    node_id: str
+    node_type: str
+    runs_with_node: int
+    executions: int
+    attempts: int
+    failed_attempts: int
+    failed_executions: int
+    transient_failures: int
+    timed_out: int
+    skipped: int
+    duration_ms: Distribution | None
+    human_wait_ms: Distribution | None
+    total_cost_usd: float
+    errors: list[tuple[str, int]] = field(default_factory=list)
+    #: one attempt's own duration (what a per-attempt timeout applies to)
+    attempt_duration_ms: Distribution | None = None
+
+    @property
+    def retries(self) -> int:
+        return self.attempts - self.executions
+
+    @property
+    def failure_rate(self) -> float:
+        return _rate(self.failed_attempts, self.attempts)
+
+    @property
+    def execution_failure_rate(self) -> float:
+        return _rate(self.failed_executions, self.executions)
+
+    @property
+    def avg_cost_usd(self) -> float:
+        return self.total_cost_usd / self.executions if self.executions else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "node_type": self.node_type,
+            "runs_with_node": self.runs_with_node,
+            "executions": self.executions,
+            "attempts": self.attempts,
+            "failed_attempts": self.failed_attempts,
+            "failure_rate": round(self.failure_rate, 6),
+            "execution_failure_rate": round(self.execution_failure_rate, 6),
+            "retries": self.retries,
+            "transient_failures": self.transient_failures,
+            "timed_out": self.timed_out,
+            "skipped": self.skipped,
+        }
+        if self.duration_ms is not None:
+            out["avg_duration_ms"] = round(self.duration_ms.mean, 3)
+            out["p50_duration_ms"] = round(self.duration_ms.p50, 3)
+            out["p95_duration_ms"] = round(self.duration_ms.p95, 3)
+            out["max_duration_ms"] = round(self.duration_ms.maximum, 3)
+        if self.attempt_duration_ms is not None:
+            out["attempt_duration_ms"] = self.attempt_duration_ms.to_dict()
+        if self.human_wait_ms is not None:
+            out["human_wait_ms"] = self.human_wait_ms.to_dict()
+        out["total_cost_usd"] = round(self.total_cost_usd, 6)
+        out["avg_cost_usd"] = round(self.avg_cost_usd, 6)
+        out["common_errors"] = [{"error": e, "count": c} for e, c in self.errors]
+        return out
+
+
+@dataclass
+class WorkflowStats:
+    """Binding §7.1 for one workflow id and version."""
+
+    workflow_id: str
+    workflow_version: str | None
+    total_runs: int
+    status_counts: dict[str, int]
+    duration_ms: Distribution | None
+    total_cost_usd: float
+    human_wait_ms: Distribution | None
+    node_stats: dict[str, NodeStats]
+    errors: list[tuple[str, int]]
+    run_ids: list[str]
+
+    @property
+    def success_rate(self) -> float:
+        return _rate(self.status_counts.get("COMPLETED", 0), self.total_runs)
+
+    @property
+    def avg_cost_usd(self) -> float:
+        return self.total_cost_usd / self.total_runs if self.total_runs else 0.0
+
+    @property
+    def retries(self) -> int:
+        return sum(n.retries for n in self.node_stats.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "workflow_id": self.workflow_id,
+            "workflow_version": self.workflow_version,
+            "total_runs": self.total_runs,
+            "status_counts": dict(sorted(self.status_counts.items())),
+            "success_rate": round(self.success_rate, 6),
+        }
+        if self.duration_ms is not None:
+            out["avg_duration_ms"] = round(self.duration_ms.mean, 3)
+            out["p50_duration_ms"] = round(self.duration_ms.p50, 3)
+            out["p95_duration_ms"] = round(self.duration_ms.p95, 3)
+        out["total_cost_usd"] = round(self.total_cost_usd, 6)
+        out["avg_cost_usd"] = round(self.avg_cost_usd, 6)
+        out["retries"] = self.retries
+        if self.human_wait_ms is not None:
+            out["human_wait_ms"] = self.human_wait_ms.to_dict()
+        out["common_errors"] = [{"error": e, "count": c} for e, c in self.errors]
+        out["node_stats"] = {k: v.to_dict() for k, v in self.node_stats.items()}
+        return out
+
+
+class _NodeAccumulator:
+    __slots__ = (
+        "attempt_durations",
+        "attempts",
+        "cost",
+        "durations",
+        "errors",
+        "executions",
+        "failed_attempts",
+        "failed_executions",
+        "node_type",
+        "runs",
+        "skipped",
+        "timed_out",
+        "transient",
+        "waits",
+    )
+
+    def __init__(self, node_type: str) -> None:
+        self.node_type = node_type
+        self.runs = 0
+        self.executions = 0
+        self.attempts = 0
+        self.failed_attempts = 0
+        self.failed_executions = 0
+        self.transient = 0
+        self.timed_out = 0
+        self.skipped = 0
+        self.durations: list[float] = []
+        self.attempt_durations: list[float] = []
+        self.waits: list[float] = []
+        self.cost = 0.0
+        self.errors: Counter[str] = Counter()
+
+
+class _WorkflowAccumulator:
+    def __init__(self, workflow_id: str, version: str | None) -> None:
+        self.workflow_id = workflow_id
+        self.version = version
+        self.statuses: Counter[str] = Counter()
+        self.durations: list[float] = []
+        self.cost = 0.0
+        self.nodes: dict[str, _NodeAccumulator] = {}
+        self.run_ids: list[str] = []
+
+    def add(self, record: RunRecord) -> None:
+        self.statuses[record.status] += 1
+        self.run_ids.append(record.run_id)
+        seconds = record.duration_seconds
+        if seconds is not None:
+            _add(self.durations, seconds * 1000.0)
+        self.cost += _money(record.total_cost_usd)
+        breakdown = _breakdown(record)
+        seen: set[str] = set()
+        for execution in executions_of(record):
+            acc = self.nodes.get(execution.node_id)
+            if acc is None:
+                acc = self.nodes[execution.node_id] = _NodeAccumulator(execution.node_type)
+            ran = [a for a in execution.attempts if a.status != "SKIPPED"]
+            acc.skipped += len(execution.attempts) - len(ran)
+            if not ran:
+                continue
+            if execution.node_id not in seen:
+                seen.add(execution.node_id)
+                acc.runs += 1
+            acc.executions += 1
+            acc.attempts += len(ran)
+            failed_so_far = 0
+            for attempt in ran:
+                seconds = attempt.duration_seconds
+                if seconds is not None:
+                    _add(acc.attempt_durations, seconds * 1000.0)
+                if attempt.status in FAILED_STATUSES:
+                    failed_so_far += 1
+                    acc.failed_attempts += 1
+                    acc.errors[error_key(attempt)] += 1
+                    if attempt.status == "TIMED_OUT":
+                        acc.timed_out += 1
+                elif attempt.status == "COMPLETED":
+                    acc.transient += failed_so_far
+                    failed_so_far = 0
+                if attempt.node_type == "human":
+                    wait = (attempt.human_metadata or {}).get("response_time_ms")
+                    if isinstance(wait, int | float) and not isinstance(wait, bool):
+                        _add(acc.waits, float(wait))
+                    elif attempt.duration_seconds is not None:
+                        _add(acc.waits, attempt.duration_seconds * 1000.0)
+            if ran[-1].status in FAILED_STATUSES:
+                acc.failed_executions += 1
+            duration = execution.duration_ms
+            if duration is not None:
+                _add(acc.durations, duration)
+            cost = sum(a.cost_usd for a in execution.attempts)
+            if not cost and execution.occurrence == 1:
+                cost = breakdown.get(execution.node_id, 0.0)
+            acc.cost += _money(cost)
+
+    def finish(self) -> WorkflowStats:
+        node_stats = {
+            node_id: NodeStats(
+                node_id=node_id,
+                node_type=acc.node_type,
+                runs_with_node=acc.runs,
+                executions=acc.executions,
+                attempts=acc.attempts,
+                failed_attempts=acc.failed_attempts,
+                failed_executions=acc.failed_executions,
+                transient_failures=acc.transient,
+                timed_out=acc.timed_out,
+                skipped=acc.skipped,
+                duration_ms=Distribution.of(acc.durations),
+                human_wait_ms=Distribution.of(acc.waits),
+                total_cost_usd=acc.cost,
+                errors=_common(acc.errors),
+                attempt_duration_ms=Distribution.of(acc.attempt_durations),
+            )
+            for node_id, acc in self.nodes.items()
+        }
+        all_errors: Counter[str] = Counter()
+        waits: list[float] = []
+        for acc in self.nodes.values():
+            all_errors.update(acc.errors)
+            waits.extend(acc.waits)
+        return WorkflowStats(
+            workflow_id=self.workflow_id,
+            workflow_version=self.version,
+            total_runs=sum(self.statuses.values()),
+            status_counts=dict(self.statuses),
+            duration_ms=Distribution.of(self.durations),
+            total_cost_usd=self.cost,
+            human_wait_ms=Distribution.of(waits),
+            node_stats=node_stats,
+            errors=_common(all_errors),
+            run_ids=self.run_ids,
+        )
+
+
+def _breakdown(record: RunRecord) -> dict[str, float]:
+    """``cost.breakdown`` as node → USD (used only for nodes whose attempts carry no cost)."""
+    rows = (record.cost or {}).get("breakdown")
+    out: dict[str, float] = {}
+    if isinstance(rows, list):
+        for row in rows:
+            if isinstance(row, dict) and isinstance(row.get("cost_usd"), int | float):
+                node_id = str(row.get("node_id", ""))
+                out[node_id] = out.get(node_id, 0.0) + float(row["cost_usd"])
+    return out
+
+
+def compute_stats(records: Iterable[RunRecord]) -> list[WorkflowStats]:
+    """WorkflowStats per (workflow id, version), in order of first appearance."""
+    groups: dict[tuple[str, str | None], _WorkflowAccumulator] = {}
+    for record in records:
+        key = (record.workflow_id, record.workflow_version)
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = _WorkflowAccumulator(*key)
+        acc.add(record)
+    return [acc.finish() for acc in groups.values()]

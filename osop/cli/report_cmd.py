@@ -1,0 +1,61 @@
+"""``osop report``: an execution report from a workflow, a record, or both."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from osop.analysis.documents import document_kind, read_run, read_workflow
+from osop.cli.common import handle_errors
+from osop.format.workflow import Workflow
+from osop.record.model import RunRecord
+from osop.render.report import render_report
+
+__all__ = ["report"]
+
+
+@click.command("report")
+@click.argument("documents", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "ansi", "text"]),
+    default=None,
+    help="html (one self-contained page), ansi (coloured terminal) or text (80 columns). "
+    "Default: html when -o ends in .html, ansi on a terminal, text otherwise.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@handle_errors
+def report(documents: tuple[str, ...], fmt: str | None, output: str | None) -> None:
+    """Render an execution report.
+
+    DOCUMENTS is a workflow (.osop), a record (.osoplog), or one of each: the
+    plan alone, what happened alone, or what happened named by the plan.
+    """
+    workflow: Workflow | None = None
+    record: RunRecord | None = None
+    if len(documents) > 2:
+        raise click.UsageError("give at most one workflow and one record")
+    for path in documents:
+        kind = document_kind(path)
+        if kind == "workflow" and workflow is None:
+            workflow = read_workflow(path)
+        elif kind == "log" and record is None:
+            record = read_run(path)
+        else:
+            raise click.UsageError(f"{path}: expected one workflow and/or one record")
+    if fmt is None:
+        if output is not None and output.lower().endswith((".html", ".htm")):
+            fmt = "html"
+        elif output is None and sys.stdout.isatty():
+            fmt = "ansi"
+        else:
+            fmt = "text"
+    text = render_report(workflow, record, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    Path(output).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)

@@ -1,0 +1,132 @@
+"""``osop synthesize``: a better workflow from execution records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import click
+import yaml
+
+from osop.analysis.llm_proposals import propose_with_llm, provider_named
+from osop.analysis.records import ReadFailure, read_records
+from osop.analysis.stats import compute_stats
+from osop.analysis.synthesize import SynthesisResult, dump_workflow, synthesize
+from osop.cli.common import expand_paths, handle_errors, print_json
+from osop.errors import OsopError
+from osop.format.api import load_workflow
+
+__all__ = ["synthesize_cmd"]
+
+LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
+
+
+def _summary(result: SynthesisResult, output: str) -> str:
+    lines = [
+        f"wrote {output}"
+        + (" (inferred from the records)" if result.inferred else "")
+        + f": {len(result.proposals)} change(s) from {len(result.based_on_runs)} run(s)"
+    ]
+    for p in result.proposals:
+        target = p.target if isinstance(p.target, str) else " + ".join(p.target)
+        by = " (llm)" if p.source == "llm" else ""
+        lines.append(f"  {p.type:<24} {target}{by}: {p.reason}")
+    if result.llm is not None:
+        lines.append(
+            f"  llm ({result.llm['provider']}, {result.llm['model']}): "
+            f"{result.llm['accepted']} accepted, {len(result.llm['rejected'])} refused"
+        )
+    b, a = result.before, result.after
+    lines.append(
+        f"  critical path  {b.critical_path_ms / 1000:.1f}s -> {a.critical_path_ms / 1000:.1f}s"
+    )
+    lines.append(f"  expected cost  ${b.expected_cost_usd:.4f} -> ${a.expected_cost_usd:.4f}")
+    lines.append(f"  success rate   {b.expected_success_rate:.1%} -> {a.expected_success_rate:.1%}")
+    return "\n".join(lines) + "\n"
+
+
+@click.command("synthesize")
+@click.argument("logs", nargs=-1, required=True)
+@click.option("--base", type=click.Path(dir_okay=False), help="Workflow to improve.")
+@click.option(
+    "--goal",
+    default=None,
+    help="speed, cost or reliability selects the rules that serve it; any other text is "
+    "recorded as the goal and every rule applies.",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="New .osop file."
+)
+@click.option(
+    "--insights",
+    type=click.Path(dir_okay=False),
+    help="Write the iteration record (hotspots, bottlenecks, changes, evidence, estimates) "
+    "here (.json or YAML).",
+)
+@click.option(
+    "--llm",
+    "llm",
+    type=click.Choice(["offline", "openai"]),
+    default=None,
+    help="Also ask a language model for changes (validated like the others, marked "
+    "x-osop-proposed-by: llm). openai reads OPENAI_API_KEY and OPENAI_BASE_URL.",
+)
+@click.option("--llm-model", default=None, help="Model name (default: offline / gpt-4o-mini).")
+@click.option("--json", "as_json", is_flag=True, help="Print the iteration record as JSON.")
+@handle_errors
+def synthesize_cmd(
+    logs: tuple[str, ...],
+    base: str | None,
+    goal: str | None,
+    output: str,
+    insights: str | None,
+    llm: str | None,
+    llm_model: str | None,
+    as_json: bool,
+) -> None:
+    """Propose a better workflow from execution records (deterministic).
+
+    With --base, keep the workflow and improve it: retries where failures are
+    transient, timeouts on long tails, parallel steps that are independent,
+    bypasses for slow human approvals of low-risk input, pre-checks before steps
+    that fail the same way, approval gates before dangerous commands. Without
+    --base, infer the process from the records first. The result is validated.
+    """
+    failures: list[ReadFailure] = []
+    paths = list(expand_paths(logs, LOG_SUFFIXES))
+    records = [record for _, record in read_records(paths, failures)]
+    for failure in failures:
+        click.echo(f"warning: skipped {failure.message}", err=True)
+    if not records:
+        raise OsopError(f"no readable execution record among {len(paths)} file(s)")
+    # the base must be valid: improving a workflow the engine would refuse helps no one
+    workflow = load_workflow(base) if base is not None else None
+    result = synthesize(records, workflow, goal)
+    if llm is not None:
+        provider = provider_named(
+            llm,
+            api_key=os.environ.get("OPENAI_API_KEY"),
+            base_url=os.environ.get("OPENAI_BASE_URL"),
+        )
+        model = llm_model or ("offline" if llm == "offline" else "gpt-4o-mini")
+        stats = [s.to_dict() for s in compute_stats(records)]
+        asyncio.run(
+            propose_with_llm(result, provider, model, stats={"workflows": stats}, goal=goal)
+        )
+    try:
+        Path(output).write_text(dump_workflow(result.workflow), encoding="utf-8")
+        if insights is not None:
+            record = result.iteration_record()
+            if insights.lower().endswith(".json"):
+                text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+            else:
+                text = yaml.safe_dump(record, sort_keys=False, allow_unicode=True)
+            Path(insights).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OsopError(f"cannot write: {exc.strerror or exc}") from None
+    if as_json:
+        print_json(result.iteration_record())
+    else:
+        click.echo(_summary(result, output), nl=False)
