@@ -61,7 +61,9 @@ def test() -> None:
         [BIN / "mypy"],
     ):
         failures += run(*step, check=False) != 0
-    failures += run(PY, "-m", "pytest", "-n", "2", "--dist", "loadfile", *sys.argv[2:], check=False) != 0
+    failures += (
+        run(PY, "-m", "pytest", "-n", "2", "--dist", "loadfile", *sys.argv[2:], check=False) != 0
+    )
     sys.exit(1 if failures else 0)
 
 

@@ -387,7 +387,6 @@ def record_from_dict(data: Mapping[str, Any]) -> RunRecord:
         variables=mapping("variables"),
         result_summary=_text_or_none(data.get("result_summary")),
         cost=mapping("cost"),
-        extra={k: v for k, v in data.items() if k not in _RUN_FIELDS}
-        | extensions_of(data),
+        extra={k: v for k, v in data.items() if k not in _RUN_FIELDS} | extensions_of(data),
         notes=tuple(notes),
     )

@@ -31,9 +31,8 @@ def test_case(path: Path) -> None:
         if severity == "valid":
             assert report.valid, [i.format(path.name) for i in report.errors]
         else:
-            assert (severity, rule) in found, (
-                f"expected {severity} {rule}; got "
-                + "; ".join(i.format(path.name) for i in report.issues)
+            assert (severity, rule) in found, f"expected {severity} {rule}; got " + "; ".join(
+                i.format(path.name) for i in report.issues
             )
             if severity == "error":
                 assert not report.valid
@@ -46,5 +45,15 @@ def test_case(path: Path) -> None:
 
 def test_every_rule_family_is_covered() -> None:
     rules = {m[1] for p in _cases() for m in _EXPECT.findall(p.read_text()) if m[1]}
-    for family in ("node/", "edge/", "graph/", "ref/", "cel/", "workflow/", "schema/", "log/", "sop/"):
+    for family in (
+        "node/",
+        "edge/",
+        "graph/",
+        "ref/",
+        "cel/",
+        "workflow/",
+        "schema/",
+        "log/",
+        "sop/",
+    ):
         assert any(r.startswith(family) for r in rules), family
