@@ -6,38 +6,13 @@ import sys
 
 import click
 
-from osop.analysis.conformance import ConformanceSummary, replay, summarise
-from osop.analysis.diff_format import AnyDiff, format_diff
-from osop.analysis.diff_records import diff_records
-from osop.analysis.diff_workflows import diff_workflows
-from osop.analysis.documents import document_kind, read_run, read_workflow
-from osop.cli.common import expand_paths, print_json
+from osop.analysis.compare import compare_paths
+from osop.analysis.conformance import ConformanceSummary
+from osop.analysis.diff_format import format_diff
+from osop.cli.common import print_json
 from osop.errors import OsopError
 
 __all__ = ["diff"]
-
-LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
-
-
-def _compare(first: str, second: str, rest: tuple[str, ...]) -> AnyDiff:
-    kind_a = document_kind(first)
-    if kind_a == "workflow":
-        others = [str(p) for p in expand_paths((second, *rest), LOG_SUFFIXES)]
-        kinds = {document_kind(p) for p in others}
-        if kinds == {"workflow"} and len(others) == 1:
-            return diff_workflows(read_workflow(first), read_workflow(others[0]), first, others[0])
-        if kinds != {"log"}:
-            raise click.UsageError(
-                "compare a workflow with one workflow, or with one or more records"
-            )
-        workflow = read_workflow(first)
-        return summarise(first, (replay(workflow, read_run(p), p) for p in others))
-    if kind_a == "log":
-        if rest or document_kind(second) != "log":
-            raise click.UsageError("a record is compared with exactly one other record")
-        return diff_records(read_run(first), read_run(second), first, second)
-    raise click.UsageError(f"{first}: diff compares workflows and records, not {kind_a} files")
-
 
 @click.command("diff")
 @click.argument("first")
@@ -62,7 +37,7 @@ def diff(first: str, second: str, rest: tuple[str, ...], fmt: str) -> None:
     Exit status: 0 identical/conformant, 1 different, 2 error.
     """
     try:
-        result = _compare(first, second, rest)
+        result = compare_paths(first, second, *rest)
     except OsopError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)

@@ -1,0 +1,73 @@
+"""``osop resume``: continue a paused or interrupted run from its exact frontier."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from osop.cli.common import handle_errors
+from osop.cli.run_cmd import collect_answers, secret_store
+from osop.cli.run_support import finish, open_store, progress_sink, run_engine, store_option
+from osop.engine import RunOptions, resume_run
+
+__all__ = ["resume"]
+
+
+@click.command()
+@click.argument("run_id")
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML mapping node id → the human's answer.",
+)
+@click.option(
+    "--secrets-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A .env file with the values of ${secrets.NAME}.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the final record here (.json or .yaml by extension).",
+)
+@click.option(
+    "--yes",
+    "auto_approve",
+    is_flag=True,
+    help="Approve every approval gate and dangerous command (never implied).",
+)
+@click.option("--json", "json_lines", is_flag=True, help="Progress as JSON lines on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No live view, only the final lines.")
+@store_option
+@handle_errors
+def resume(
+    run_id: str,
+    answers_file: Path | None,
+    secrets_file: Path | None,
+    log_path: Path | None,
+    auto_approve: bool,
+    json_lines: bool,
+    quiet: bool,
+    store_dir: Path | None,
+) -> None:
+    """Continue RUN_ID (an id or a unique prefix): completed nodes are not run again.
+
+    A node that was running when the process died runs again as a new attempt.
+    Exit codes as for `osop run`.
+    """
+    store = open_store(store_dir)
+    handle = store.get(run_id)
+    for node, answer in collect_answers(answers_file).items():
+        handle.post("answer", node=node, answer=answer)
+    options = RunOptions(
+        secrets=secret_store(secrets_file),
+        progress=progress_sink(json_lines, quiet),
+        interactive=sys.stdin.isatty() and not json_lines,
+        auto_approve=auto_approve,
+    )
+    result = run_engine(resume_run(handle.run_id, store=store, options=options))
+    finish(result, log_path=log_path, json_lines=json_lines)

@@ -1,0 +1,185 @@
+"""``osop run``: execute a workflow (live, dry run or simulated), durably."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from osop.cli.common import handle_errors
+from osop.cli.run_support import (
+    finish,
+    open_store,
+    progress_sink,
+    run_engine,
+    store_option,
+    usage_exit,
+)
+from osop.engine import RunOptions, start_run
+from osop.errors import LoadError, ValidationError
+from osop.security import SecretStore
+
+__all__ = ["run"]
+
+
+def _scalar(text: str) -> Any:
+    """``--input n=3`` gives 3, ``flag=true`` gives True, ``name=x`` gives "x" (YAML 1.2 core)."""
+    from osop.format.loader import parse_text
+
+    try:
+        value = parse_text(text, "--input")[0] if text.strip() else text
+    except LoadError:
+        return text
+    return value if isinstance(value, str | int | float | bool) or value is None else text
+
+
+def _mapping_file(path: Path, what: str) -> dict[str, Any]:
+    from osop.format.loader import parse_text
+
+    try:
+        data = parse_text(path.read_text(encoding="utf-8"), str(path))[0]
+    except (OSError, UnicodeDecodeError) as exc:
+        usage_exit(f"cannot read {what} {path}: {exc}")
+        raise AssertionError from exc  # unreachable: usage_exit exits
+    except LoadError as exc:
+        usage_exit(f"{what} {path}: {exc}")
+        raise AssertionError from exc  # unreachable: usage_exit exits
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        usage_exit(f"{what} {path} must hold a mapping")
+    return dict(data)
+
+
+def collect_inputs(pairs: tuple[str, ...], inputs_file: Path | None) -> dict[str, Any]:
+    inputs: dict[str, Any] = _mapping_file(inputs_file, "--inputs-file") if inputs_file else {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"--input expects KEY=VALUE, got {pair!r}")
+        inputs[key.strip()] = _scalar(value)
+    return inputs
+
+
+def collect_answers(path: Path | None) -> dict[str, dict[str, Any]]:
+    if path is None:
+        return {}
+    answers: dict[str, dict[str, Any]] = {}
+    for node, answer in _mapping_file(path, "--answers").items():
+        answers[str(node)] = dict(answer) if isinstance(answer, dict) else {"decision": answer}
+    return answers
+
+
+def secret_store(secrets_file: Path | None) -> SecretStore:
+    return SecretStore(env_file=secrets_file) if secrets_file is not None else SecretStore()
+
+
+@click.command()
+@click.argument("workflow", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--input",
+    "-i",
+    "input_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A workflow input (repeatable); VALUE is read as a YAML scalar.",
+)
+@click.option(
+    "--inputs-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A YAML/JSON mapping of inputs (--input wins).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["live", "dry_run", "simulated"]),
+    default="live",
+    show_default=True,
+    help="live executes; dry_run shows the path; simulated rehearses.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the final record here (.json or .yaml by extension).",
+)
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML mapping node id → the human's answer.",
+)
+@click.option(
+    "--secrets-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A .env file with the values of ${secrets.NAME} (else NAME/OSOP_SECRET_NAME).",
+)
+@click.option("--seed", type=int, default=None, help="Seed for weighted edges (recorded).")
+@click.option(
+    "--yes",
+    "auto_approve",
+    is_flag=True,
+    help="Approve every approval gate and dangerous command (never implied).",
+)
+@click.option(
+    "--json", "json_lines", is_flag=True, help="Progress as JSON lines on stdout (for tools)."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No live view, only the final lines.")
+@store_option
+@handle_errors
+def run(
+    workflow: Path,
+    input_pairs: tuple[str, ...],
+    inputs_file: Path | None,
+    mode: str,
+    log_path: Path | None,
+    answers_file: Path | None,
+    secrets_file: Path | None,
+    seed: int | None,
+    auto_approve: bool,
+    json_lines: bool,
+    quiet: bool,
+    store_dir: Path | None,
+) -> None:
+    """Run WORKFLOW and record it in the run store.
+
+    \b
+    Exit codes: 0 COMPLETED; 1 FAILED, TIMED_OUT or CANCELLED; 2 invalid workflow
+    or usage; 3 paused (waiting for a human, an event or a signal: see
+    `osop approve`, `osop signal`, then `osop resume`).
+    """
+    from osop.format.api import load_workflow
+
+    try:
+        model = load_workflow(workflow)
+    except ValidationError as exc:
+        for issue in exc.issues:
+            if issue.severity == "error":
+                click.echo(issue.format(str(workflow)), err=True)
+        usage_exit(f"{workflow} is not a valid workflow; nothing was run")
+        return
+    except LoadError as exc:
+        usage_exit(str(exc))
+        return
+    options = RunOptions(
+        mode=mode,  # type: ignore[arg-type]
+        inputs=collect_inputs(input_pairs, inputs_file),
+        answers=collect_answers(answers_file),
+        secrets=secret_store(secrets_file),
+        workdir=Path.cwd(),
+        seed=seed,
+        progress=progress_sink(json_lines, quiet),
+        interactive=sys.stdin.isatty() and not json_lines,
+        auto_approve=auto_approve,
+    )
+    result = run_engine(
+        start_run(
+            model,
+            source=workflow.read_bytes(),
+            workflow_path=workflow,
+            store=open_store(store_dir),
+            options=options,
+        )
+    )
+    finish(result, log_path=log_path, json_lines=json_lines)

@@ -1,0 +1,38 @@
+"""``osop runs``: list the runs in the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from osop.cli.common import handle_errors, print_json
+from osop.cli.run_support import open_store, store_option
+from osop.engine import describe_run
+
+__all__ = ["runs"]
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON list instead of a table.")
+@click.option("--all", "show_all", is_flag=True, help="Include child runs (spawn, sub-workflows).")
+@store_option
+@handle_errors
+def runs(as_json: bool, show_all: bool, store_dir: Path | None) -> None:
+    """List runs with their status (PAUSED and INTERRUPTED runs can be resumed)."""
+    store = open_store(store_dir)
+    rows = [describe_run(h) for h in store.iter_runs()]
+    if not show_all:
+        rows = [r for r in rows if not r.get("parent_run_id")]
+    rows.sort(key=lambda r: str(r.get("started_at") or ""))
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        click.echo(f"no runs in {store.runs}")
+        return
+    for row in rows:
+        click.echo(
+            f"{row['run_id'][:8]}  {row['status']:<11} {row['mode']!s:<9} "
+            f"{row['started_at'] or ''!s:<24} {row['workflow_id']}"
+        )

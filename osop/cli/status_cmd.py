@@ -1,0 +1,48 @@
+"""``osop status``: where a run stands, rebuilt from its journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from osop.cli.common import handle_errors, print_json
+from osop.cli.run_support import open_store, store_option
+from osop.engine import load_run_state, materialise_record
+from osop.engine.recording import build_record
+
+__all__ = ["status"]
+
+
+@click.command()
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+@store_option
+@handle_errors
+def status(run_id: str, as_json: bool, store_dir: Path | None) -> None:
+    """Show RUN_ID: run status, each node's latest state, what it waits for."""
+    store = open_store(store_dir)
+    handle = store.get(run_id)
+    state = load_run_state(handle)
+    if handle.owner_pid() is None:
+        record = materialise_record(handle, state)  # repairs the record after a crash
+    else:
+        record = build_record(state)
+    if as_json:
+        print_json(record.to_dict())
+        return
+    shown = record.status
+    if shown == "RUNNING" and handle.owner_pid() is None:
+        shown = "PAUSED" if state.paused is not None else "INTERRUPTED"
+    click.echo(f"run {record.run_id}  {record.workflow_id}  {shown}  ({record.mode})")
+    latest: dict[str, tuple[str, int]] = {}
+    for node_record in record.node_records:
+        latest[node_record.node_id] = (node_record.status, node_record.attempt)
+    for node_id, (node_status, attempt) in latest.items():
+        more = f"  attempt {attempt}" if attempt > 1 else ""
+        click.echo(f"  {node_status:<10} {node_id}{more}")
+    for wait in record.extra.get("x-waiting") or []:
+        click.echo(f"  waiting: {wait.get('node')} ({wait.get('kind')}: {wait.get('name')})")
+    if record.result_summary:
+        click.echo(f"  {record.result_summary}")
+    click.echo(f"  record: {handle.record_path}")

@@ -1,0 +1,142 @@
+"""The shape of a workflow as the scheduler needs it, computed once in O(nodes + edges).
+
+A *slot* is one (edge, target) pair: a switch edge has one slot per case target,
+every other edge exactly one.  Each slot ends up taken or not taken.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from osop.format.workflow import Edge, Workflow
+
+__all__ = ["CONTROL_EXCLUDED_MODES", "Slot", "Topology"]
+
+Slot = tuple[int, str]
+
+#: Modes that never activate their target in the forward flow.
+CONTROL_EXCLUDED_MODES = frozenset({"compensation", "dataflow"})
+#: Modes taken only when their source did not complete.
+FAILURE_MODES = frozenset({"fallback", "error", "timeout"})
+
+
+@dataclass
+class Topology:
+    workflow: Workflow
+    #: node → the control slots that decide whether it runs (its join).
+    control_in: dict[str, list[Slot]] = field(default_factory=dict)
+    #: node → dataflow slots it waits on (data, not control).
+    data_in: dict[str, list[Slot]] = field(default_factory=dict)
+    #: node → its outgoing slots (every mode).
+    out_slots: dict[str, list[Slot]] = field(default_factory=dict)
+    #: loop edges whose target reaches their source: they re-run a body of nodes.
+    back_edges: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    #: slot → the back edge whose body it leaves (decided when that loop ends).
+    exit_of: dict[Slot, int] = field(default_factory=dict)
+    #: node → the back edges whose body contains it (innermost first).
+    loops_of: dict[str, list[int]] = field(default_factory=dict)
+    #: nodes reachable only through compensation edges (run only when undoing).
+    compensation_only: frozenset[str] = frozenset()
+    #: source → its compensation targets.
+    compensations: dict[str, list[str]] = field(default_factory=dict)
+    join: dict[str, tuple[str, int]] = field(default_factory=dict)
+    entry: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, workflow: Workflow) -> Topology:
+        topo = cls(workflow)
+        ids = [n.id for n in workflow.nodes]
+        for nid in ids:
+            topo.control_in[nid] = []
+            topo.data_in[nid] = []
+            topo.out_slots[nid] = []
+        forward: dict[str, list[str]] = {nid: [] for nid in ids}
+        backward: dict[str, list[str]] = {nid: [] for nid in ids}
+        loops: list[tuple[int, Edge]] = []
+        for pos, edge in enumerate(workflow.edges):
+            if edge.source not in forward:
+                continue
+            targets = [t for t in edge.targets if t in forward]
+            for target in targets:
+                topo.out_slots[edge.source].append((pos, target))
+            if edge.mode == "loop":
+                loops.append((pos, edge))
+                continue
+            if edge.mode == "compensation":
+                for target in targets:
+                    topo.compensations.setdefault(edge.source, []).append(target)
+                continue
+            for target in targets:
+                forward[edge.source].append(target)
+                backward[target].append(edge.source)
+        for pos, edge in loops:
+            if edge.target not in forward:
+                continue
+            down = _reach(edge.target, forward)
+            if edge.source in down:
+                members = down & _reach(edge.source, backward)
+                topo.back_edges[pos] = tuple(n for n in ids if n in members)
+        for pos, edge in enumerate(workflow.edges):
+            if edge.source not in forward:
+                continue
+            for target in edge.targets:
+                if target not in forward:
+                    continue
+                if edge.mode == "dataflow":
+                    topo.data_in[target].append((pos, target))
+                elif edge.mode != "compensation" and pos not in topo.back_edges:
+                    topo.control_in[target].append((pos, target))
+        # Innermost loop first, so an exit is released by the loop it leaves first.
+        for index, body in sorted(topo.back_edges.items(), key=lambda item: len(item[1])):
+            members = set(body)
+            for nid in body:
+                topo.loops_of.setdefault(nid, []).append(index)
+                for slot in topo.out_slots[nid]:
+                    if slot[1] not in members and slot[0] != index and slot not in topo.exit_of:
+                        topo.exit_of[slot] = index
+        compensation_targets = {t for ts in topo.compensations.values() for t in ts}
+        topo.compensation_only = frozenset(
+            t
+            for t in compensation_targets
+            if not topo.control_in[t] and not topo.data_in[t] and not _loop_target(t, workflow)
+        )
+        for nid in ids:
+            topo.join[nid] = _join_rule(workflow, topo.control_in[nid])
+        topo.entry = tuple(
+            nid
+            for nid in ids
+            if not topo.control_in[nid]
+            and not topo.data_in[nid]
+            and nid not in topo.compensation_only
+        )
+        return topo
+
+
+def _loop_target(node_id: str, workflow: Workflow) -> bool:
+    return any(e.mode == "loop" and e.target == node_id for e in workflow.edges)
+
+
+def _reach(start: str, adjacency: dict[str, list[str]]) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for nxt in adjacency.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def _join_rule(workflow: Workflow, slots: Iterable[Slot]) -> tuple[str, int]:
+    """The join of a node: declared on any incoming edge (``join_mode``), else ``wait_all``."""
+    slots = list(slots)
+    for edge_index, _ in slots:
+        edge = workflow.edges[edge_index]
+        if edge.join_mode in ("wait_any", "wait_n", "wait_all"):
+            if edge.join_mode == "wait_n":
+                count = edge.join_count if edge.join_count and edge.join_count > 0 else 1
+                return "wait_n", min(count, len(slots))
+            return edge.join_mode, 1
+    return "wait_all", 1

@@ -1,0 +1,98 @@
+"""What a run is started with, and what it ends with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from osop.engine.clock import Clock, SystemClock
+from osop.executors.base import Executor, ProgressSink, RunMode
+from osop.security import SecretStore
+
+if TYPE_CHECKING:
+    from osop.engine.store import RunHandle
+    from osop.record.model import RunRecord
+
+__all__ = [
+    "DEFAULT_MAX_ITERATIONS",
+    "EXIT_FAILED",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_PAUSED",
+    "ExecutorFactory",
+    "RunOptions",
+    "RunResult",
+]
+
+#: A ``when`` loop stops after this many iterations unless the edge says otherwise.
+DEFAULT_MAX_ITERATIONS = 100
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_PAUSED = 3
+
+ExecutorFactory = Callable[[str, RunMode], Executor]
+
+
+@dataclass
+class RunOptions:
+    """Everything a run may be given besides the workflow itself."""
+
+    mode: RunMode = "live"
+    inputs: dict[str, Any] = field(default_factory=dict)
+    #: node id → what the human answered (``{decision: approved, notes: ...}``).
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Events/signals delivered up front: ``{name, data}``.
+    events: list[dict[str, Any]] = field(default_factory=list)
+    #: Where ``${secrets.NAME}`` comes from; every value is redacted everywhere.
+    secrets: SecretStore = field(default_factory=SecretStore)
+    #: Environment for ``${env.X}`` and child processes (default: this process's).
+    env: Mapping[str, str] | None = None
+    workdir: Path = field(default_factory=Path.cwd)
+    #: Seed of the weighted-edge generator (recorded; random when not given).
+    seed: int | None = None
+    progress: ProgressSink | None = None
+    interactive: bool = False
+    #: Which executor runs a node (default: :func:`osop.executors.registry.get_executor`).
+    executors: ExecutorFactory | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    #: fsync every transition (default: only in live mode; group commit otherwise).
+    durable: bool | None = None
+    trigger: dict[str, Any] | None = None
+    #: Per-node simulation overrides handed to the simulator (``services["simulation"]``).
+    simulation: dict[str, Any] = field(default_factory=dict)
+    services: dict[str, Any] = field(default_factory=dict)
+    #: ``--yes``: answer every approval (gates, dangerous commands) with "approved".
+    #: Never implied; blocked commands stay refused; human nodes still ask.
+    auto_approve: bool = False
+    #: Rewrite the materialised record at most this often while running (seconds).
+    record_interval: float = 2.0
+
+
+@dataclass(repr=False)
+class RunResult:
+    """How a run (or one resumed session of it) ended."""
+
+    run_id: str
+    status: str
+    record: RunRecord
+    paused: bool = False
+    #: What the run waits for when paused: ``{kind, name, node, prompt}``.
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    handle: RunHandle | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio.run formats its task's result, and a full record
+        # of a 10,000-node run would cost more than running it.
+        state = "PAUSED" if self.paused else self.status
+        return f"RunResult(run_id={self.run_id!r}, status={state!r})"
+
+    @property
+    def exit_code(self) -> int:
+        if self.paused:
+            return EXIT_PAUSED
+        return EXIT_OK if self.status == "COMPLETED" else EXIT_FAILED

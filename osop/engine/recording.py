@@ -1,0 +1,187 @@
+"""Materialise a run's ``.osoplog`` from its state (itself rebuilt from the journal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from osop.engine.state import RunState
+from osop.engine.values import (
+    RECORDED_UP_TO,
+    classification_level,
+    classified_summary,
+    truncate_value,
+)
+from osop.record.model import ErrorInfo, NodeRecord, RunRecord, parse_timestamp
+
+__all__ = ["build_record", "node_outputs", "result_summary"]
+
+_RUN_STATUS_WHILE_OPEN = "RUNNING"
+
+
+def result_summary(state: RunState, status: str) -> str:
+    counts: dict[str, int] = {}
+    for st in state.nodes.values():
+        counts[st.status] = counts.get(st.status, 0) + 1
+    parts = [f"{n} {s.lower().replace('_', ' ')}" for s, n in sorted(counts.items())]
+    attempts = sum(1 for r in state.records if r["status"] != "SKIPPED")
+    text = f"{status}: " + ", ".join(parts) + f" ({attempts} attempts)"
+    if state.failure is not None:
+        error = state.failure.get("error") or {}
+        text += f"; failed at {state.failure.get('node')}: {error.get('message', '')}".rstrip(": ")
+    if state.paused is not None:
+        waits = ", ".join(
+            f"{w.get('node')} ({w.get('kind')})" for w in state.paused.get("waiting", [])
+        )
+        text += f"; waiting for {waits}" if waits else ""
+    return text
+
+
+def node_outputs(state: RunState) -> dict[str, Any]:
+    """Each node's latest outputs (classified ones summarised), for ``outputs.json``."""
+    labels: dict[str, str] = {}
+    for record in state.records:
+        if record.get("x-classification"):
+            labels[record["node_id"]] = str(record["x-classification"])
+    out: dict[str, Any] = {}
+    for nid, st in state.nodes.items():
+        if not st.outputs:
+            continue
+        label = labels.get(nid)
+        if label is not None and classification_level(label) > RECORDED_UP_TO:
+            out[nid] = classified_summary(st.outputs, label)
+        else:
+            out[nid] = st.outputs
+    return out
+
+
+def _node_record(raw: dict[str, Any]) -> NodeRecord:
+    error = raw.get("error")
+    tools = raw.get("tools_used")
+    return NodeRecord(
+        node_id=str(raw["node_id"]),
+        node_type=str(raw.get("node_type", "")),
+        status=str(raw["status"]),
+        attempt=int(raw.get("attempt", 1)),
+        started_at=raw.get("started_at"),
+        ended_at=raw.get("ended_at"),
+        duration_ms=raw.get("duration_ms"),
+        iteration=raw.get("iteration"),
+        inputs=raw.get("inputs"),
+        outputs=raw.get("outputs"),
+        error=ErrorInfo(
+            code=str(error["code"]) if error.get("code") is not None else None,
+            message=str(error.get("message") or error.get("code") or "error"),
+            details=error.get("details"),
+        )
+        if isinstance(error, dict)
+        else None,
+        ai_metadata=raw.get("ai_metadata"),
+        human_metadata=raw.get("human_metadata"),
+        tools_used=tuple(tools) if isinstance(tools, list) else (),
+        extra={k: v for k, v in raw.items() if k not in _NODE_KEYS},
+    )
+
+
+_NODE_KEYS = frozenset(
+    {
+        "node_id",
+        "node_type",
+        "status",
+        "attempt",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "iteration",
+        "inputs",
+        "outputs",
+        "error",
+        "ai_metadata",
+        "human_metadata",
+        "tools_used",
+    }
+)
+
+
+def build_record(state: RunState, *, status: str | None = None) -> RunRecord:
+    """The record in the spec's form: one node record per attempt, values truncated."""
+    meta = state.meta
+    run_status = status or (state.status if state.finished else _RUN_STATUS_WHILE_OPEN)
+    records: list[NodeRecord] = []
+    cost_breakdown: dict[str, float] = {}
+    for raw in state.records:
+        record = dict(raw)
+        label = record.get("x-classification")
+        classified = classification_level(label) > RECORDED_UP_TO
+        for key in ("inputs", "outputs"):
+            if key in record:
+                value = record[key]
+                record[key] = (
+                    classified_summary(value, str(label)) if classified else truncate_value(value)
+                )
+        cost = record.pop("cost_usd", None)
+        ai = record.get("ai_metadata")
+        if cost is None and isinstance(ai, dict):
+            cost = ai.get("cost_usd")
+        if isinstance(cost, int | float) and not isinstance(cost, bool):
+            cost_breakdown[record["node_id"]] = cost_breakdown.get(record["node_id"], 0.0) + cost
+            if not isinstance(ai, dict) or "cost_usd" not in ai:
+                record["x-cost_usd"] = cost
+        records.append(_node_record(record))
+    if not records:  # the spec wants at least one record; a run that has not started a node
+        records.append(
+            NodeRecord(
+                node_id="",
+                node_type="",
+                status="PENDING",
+                attempt=1,
+                started_at=meta.get("started_at"),
+            )
+        )
+    extra: dict[str, Any] = {}
+    ended_at = (state.finished or {}).get("at")
+    duration_ms = None
+    if ended_at:
+        start, end = parse_timestamp(meta.get("started_at")), parse_timestamp(ended_at)
+        if start is not None and end is not None:
+            duration_ms = round((end - start).total_seconds() * 1000.0, 3)
+    variables = dict(meta.get("variables") or {})
+    variables["inputs"] = meta.get("inputs") or {}
+    if state.children:
+        extra["x-child-runs"] = dict(state.children)
+    if meta.get("parent_run_id"):
+        extra["x-parent-run"] = {
+            "run_id": meta["parent_run_id"],
+            "node_id": meta.get("parent_node"),
+        }
+    if state.messages:
+        extra["x-messages"] = [truncate_value(m) for m in state.messages]
+    if state.paused is not None:
+        extra["x-waiting"] = state.paused.get("waiting", [])
+    if state.failure is not None:
+        extra["x-failure"] = state.failure
+    if state.warnings:
+        extra["x-warnings"] = list(state.warnings)
+    return RunRecord(
+        run_id=str(meta.get("run_id", "")),
+        workflow_id=str(meta.get("workflow_id", "")),
+        status=run_status,
+        started_at=meta.get("started_at"),
+        node_records=tuple(records),
+        workflow_version=meta.get("workflow_version"),
+        workflow_hash=meta.get("workflow_hash"),
+        mode=meta.get("mode"),
+        trigger=meta.get("trigger"),
+        ended_at=ended_at,
+        duration_ms=duration_ms,
+        runtime=meta.get("runtime"),
+        variables=truncate_value(variables),
+        result_summary=result_summary(state, run_status),
+        cost={
+            "total_usd": round(sum(cost_breakdown.values()), 6),
+            "breakdown": [
+                {"node_id": nid, "cost_usd": round(value, 6)}
+                for nid, value in sorted(cost_breakdown.items(), key=lambda kv: -kv[1])
+            ],
+        },
+        extra=extra,
+    )

@@ -1,0 +1,674 @@
+"""Start, resume, answer, signal and cancel runs: the engine's public entry points.
+
+These tie the scheduler to the run store: each session claims the run folder,
+replays the journal into a :class:`RunState`, schedules until the run ends or
+pauses, and leaves a materialised ``.osoplog`` behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import hashlib
+import json
+import os
+import platform
+import random
+import signal
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from osop import __version__
+from osop.engine.clock import iso
+from osop.engine.journal import Journal, read_journal
+from osop.engine.options import RunOptions, RunResult
+from osop.engine.recording import build_record, node_outputs
+from osop.engine.scheduler import Engine, NullJournal
+from osop.engine.state import RunState
+from osop.engine.store import RunHandle, RunStore
+from osop.engine.values import Redactor
+from osop.errors import ExecutionError, OsopError, RunStoreError
+from osop.format.workflow import Node, Workflow, workflow_from_dict
+from osop.record.model import RunRecord
+from osop.record.writer import atomic_write_text, write_record
+
+__all__ = [
+    "cancel_run",
+    "deliver_answer",
+    "deliver_event",
+    "describe_run",
+    "input_defaults",
+    "load_run_state",
+    "materialise_record",
+    "resume_run",
+    "start_run",
+    "workflow_hash",
+]
+
+
+def workflow_hash(source: bytes) -> str:
+    """``sha256:`` + hex digest of the ``.osop`` bytes that ran."""
+    return "sha256:" + hashlib.sha256(source).hexdigest()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def load_run_state(handle: RunHandle) -> RunState:
+    """Replay a run's journal (plus nothing else: the journal is the truth)."""
+    state = RunState()
+    for entry in read_journal(handle.journal_path):
+        state.apply(entry)
+    if not state.meta:
+        raise RunStoreError(f"run {handle.run_id}: the journal has no start entry")
+    return state
+
+
+def describe_run(handle: RunHandle) -> dict[str, Any]:
+    """Id, workflow, mode, status and times of a run, from its record file (cheap)."""
+    meta = handle.read_meta()
+    info: dict[str, Any] = {
+        "run_id": handle.run_id,
+        "workflow_id": meta.get("workflow_id"),
+        "mode": meta.get("mode"),
+        "started_at": meta.get("created_at"),
+        "status": "UNKNOWN",
+    }
+    try:
+        record = json.loads(handle.record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    status = str(record.get("status") or "UNKNOWN")
+    if status == "RUNNING":
+        if handle.owner_pid() is not None:
+            status = "RUNNING"
+        elif record.get("x-waiting"):
+            status = "PAUSED"
+        else:
+            status = "INTERRUPTED"  # the process died: `osop resume` continues it
+    info["status"] = status
+    info["ended_at"] = record.get("ended_at")
+    if meta.get("parent_run_id"):
+        info["parent_run_id"] = meta["parent_run_id"]
+    return info
+
+
+def materialise_record(handle: RunHandle, state: RunState | None = None) -> RunRecord:
+    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal."""
+    state = state or load_run_state(handle)
+    record = build_record(state)
+    _write_files(handle, state, record)
+    return record
+
+
+def _write_files(handle: RunHandle, state: RunState, record: RunRecord | None = None) -> None:
+    write_record(record or build_record(state), handle.record_path, compact=True)
+    text = json.dumps(node_outputs(state), ensure_ascii=False, default=str)
+    atomic_write_text(handle.outputs_path, text + "\n")
+
+
+class _Session:
+    """One process's turn at a run: claim it, schedule, leave a record."""
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        state: RunState,
+        options: RunOptions,
+        handle: RunHandle | None,
+        *,
+        workflow_path: Path | None,
+        store: RunStore | None,
+        run_id: str,
+    ) -> None:
+        self.workflow = workflow
+        self.state = state
+        self.opt = options
+        self.handle = handle
+        self.workflow_path = workflow_path
+        self.store = store
+        durable = options.durable if options.durable is not None else options.mode == "live"
+        self.journal: Journal | NullJournal = NullJournal()
+        if handle is not None:
+            self.journal = Journal(handle.journal_path, durable=durable)
+            self.journal.set_seq(state.seq)
+        self.redactor = Redactor(options.secrets.all_values())
+        self.engine = Engine(
+            workflow,
+            state,
+            self.journal,
+            options,
+            run_id=run_id,
+            redactor=self.redactor,
+            child_runner=self._run_child,
+            on_checkpoint=self._maybe_write_record,
+            poll_inbox=self._ingest_inbox if handle is not None else None,
+        )
+        self._last_write = options.clock.monotonic()
+        self._start_mono = options.clock.monotonic()
+
+    def _maybe_write_record(self) -> None:
+        if self.handle is None:
+            return
+        now = self.opt.clock.monotonic()
+        if now - self._last_write >= self.opt.record_interval:
+            self.journal.sync()
+            _write_files(self.handle, self.state)
+            self._last_write = now
+
+    async def run(self) -> RunResult:
+        if self.handle is not None:
+            self.handle.acquire()
+        try:
+            self._ingest_inbox()
+            if self.handle is not None:
+                self.journal.sync()
+                _write_files(self.handle, self.state)
+            try:
+                outcome = await self.engine.run()
+            except asyncio.CancelledError:  # cancelled while concluding: still leave a record
+                outcome = "CANCELLED"
+            active = self.state.active_ms + (self.opt.clock.monotonic() - self._start_mono) * 1000
+            if outcome == "PAUSED":
+                waiting = self._waiting()
+                self.engine.log(
+                    {
+                        "t": "paused",
+                        "at": self.engine.now(),
+                        "waiting": waiting,
+                        "active_ms": round(active, 3),
+                    }
+                )
+            else:
+                self.engine.log(
+                    {
+                        "t": "finished",
+                        "status": outcome,
+                        "at": self.engine.now(),
+                        "active_ms": round(active, 3),
+                    }
+                )
+            self.journal.close()
+            record = build_record(self.state)
+            if self.handle is not None:
+                _write_files(self.handle, self.state, record)
+            outputs = {nid: st.outputs for nid, st in self.state.nodes.items() if st.outputs}
+            return RunResult(
+                run_id=record.run_id,
+                status=record.status,
+                record=record,
+                paused=outcome == "PAUSED",
+                waiting=self._waiting() if outcome == "PAUSED" else [],
+                handle=self.handle,
+                outputs=outputs,
+            )
+        finally:
+            self.journal.close()
+            if self.handle is not None:
+                self.handle.release()
+
+    def _waiting(self) -> list[dict[str, Any]]:
+        """What the run waits for; a waiting child run's own waits are listed instead."""
+        own = str(self.state.meta.get("run_id", ""))
+        out: list[dict[str, Any]] = []
+        for nid, wait in self.state.waits.items():
+            if wait.get("kind") == "child" and wait.get("details"):
+                out.extend({**d, "via": nid} for d in wait["details"])
+                continue
+            out.append(
+                {
+                    "node": nid,
+                    "kind": wait.get("kind"),
+                    "name": wait.get("name"),
+                    "prompt": wait.get("prompt"),
+                    "run_id": own,
+                }
+            )
+        for slot, wait in self.state.edge_waits.items():
+            out.append({"node": slot[1], "kind": "event", "name": wait.get("name"), "run_id": own})
+        return out
+
+    def _ingest_inbox(self) -> bool:
+        """Journal what was delivered from outside since last time; True if anything was."""
+        if self.handle is None:
+            return False
+        found = False
+        for item in self.handle.read_inbox():
+            if item["id"] in self.state.inbox_seen:
+                continue
+            found = True
+            kind = item.get("kind")
+            if kind == "answer":
+                self.engine.log(
+                    {
+                        "t": "answer",
+                        "node": item.get("node"),
+                        "answer": self.redactor(item.get("answer") or {}),
+                        "inbox": item["id"],
+                    }
+                )
+            elif kind == "event":
+                self.engine.log(
+                    {
+                        "t": "event",
+                        "id": item["id"],
+                        "name": item.get("name"),
+                        "data": self.redactor(item.get("data")),
+                        "inbox": item["id"],
+                    }
+                )
+        return found
+
+    async def _run_child(
+        self, node: Node, inputs: dict[str, Any], resume_id: str | None = None
+    ) -> tuple[str, dict[str, Any], str, str | None, list[dict[str, Any]]]:
+        """A sub-workflow (``workflow_ref``) or a spawned node, as an isolated child run.
+
+        ``resume_id``: the child run this node already started and that paused;
+        it is resumed (it takes its own answers and events) instead of started again.
+        """
+        child_path: Path | None
+        if node.workflow_ref:
+            child_wf, child_path, source = _resolve_ref(
+                self.workflow, self.workflow_path, node.workflow_ref
+            )
+        else:
+            raw = {k: v for k, v in node.raw.items()}
+            child_wf = workflow_from_dict(
+                {
+                    "osop_version": self.workflow.osop_version,
+                    "id": f"{self.workflow.id}-{node.id}".lower().replace("_", "-"),
+                    "name": f"{node.label} (spawned)",
+                    "nodes": [raw],
+                    "edges": [],
+                }
+            )
+            child_path, source = self.workflow_path, repr(raw).encode()
+        child_options = replace(
+            self.opt,
+            inputs=dict(inputs),
+            answers={},
+            events=[],
+            trigger={"type": "api", "source": "parent-run", "actor": "osop"},
+        )
+        result: RunResult | None = None
+        if resume_id is not None and self.store is not None:
+            result = await _resume_or_reread(resume_id, self.store, child_options)
+        if result is None:
+            child_id = str(uuid.uuid4())
+            # Journaled (durably) before the child exists, so a crash can find it again.
+            self.engine.log({"t": "child", "node": node.id, "run_id": child_id})
+            result = await start_run(
+                child_wf,
+                source=source,
+                workflow_path=child_path,
+                store=self.store,
+                options=child_options,
+                run_id=child_id,
+                parent=(str(self.state.meta.get("run_id")), node.id),
+            )
+        outputs: dict[str, Any] = {}
+        for record in result.record.node_records:
+            if record.status == "COMPLETED" and isinstance(record.outputs, Mapping):
+                outputs.update(record.outputs)
+        outputs.update(_declared_workflow_outputs(child_wf, result))
+        error = None
+        if result.status != "COMPLETED":
+            failure = result.record.extra.get("x-failure") or {}
+            error = str((failure.get("error") or {}).get("message") or "") or None
+        status = "PAUSED" if result.paused else result.status
+        waiting = [{**w, "run_id": w.get("run_id") or result.run_id} for w in result.waiting]
+        return status, outputs, result.run_id, error, waiting
+
+
+async def _resume_or_reread(run_id: str, store: RunStore, options: RunOptions) -> RunResult | None:
+    """Resume a paused or interrupted child run, or read its result if it already
+    ended (a crash can fall between the child's end and the parent's record of it).
+    None when the crash came before the child run was even created."""
+    try:
+        handle = store.get(run_id)
+        state = load_run_state(handle)
+    except RunStoreError:
+        return None
+    if state.finished is None:
+        return await resume_run(run_id, store=store, options=options)
+    record = build_record(state)
+    outputs = {nid: st.outputs for nid, st in state.nodes.items() if st.outputs}
+    return RunResult(
+        run_id=run_id, status=record.status, record=record, handle=handle, outputs=outputs
+    )
+
+
+def _declared_workflow_outputs(workflow: Workflow, result: RunResult) -> dict[str, Any]:
+    """``outputs: {name: "${outputs.node.key}"}`` declared by a sub-workflow."""
+    from osop.engine.expressions import interpolate_value, lookup_path
+
+    declared = workflow.outputs
+    if not isinstance(declared, Mapping):
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in declared.items():
+        if isinstance(value, str) and "${" in value:
+
+            def resolve(reference: str) -> Any:
+                return lookup_path({"outputs": result.outputs}, reference.strip())
+
+            try:
+                out[str(key)] = interpolate_value(value, resolve)
+            except OsopError:
+                continue
+    return out
+
+
+def _resolve_ref(
+    workflow: Workflow, workflow_path: Path | None, ref: str
+) -> tuple[Workflow, Path, bytes]:
+    from osop.format.api import load_workflow
+
+    base = workflow_path.parent if workflow_path is not None else Path.cwd()
+    candidates: list[tuple[list[str], Path]] = []
+    for item in workflow.imports:
+        if isinstance(item, str):
+            path, aliases = item, []
+        elif isinstance(item, Mapping):
+            path = str(item.get("path") or item.get("file") or item.get("source") or "")
+            aliases = [str(item[k]) for k in ("id", "as", "name", "alias", "ref") if item.get(k)]
+        else:
+            continue
+        if not path:
+            continue
+        full = (base / path).resolve()
+        stem = full.name.split(".")[0]
+        candidates.append(([*aliases, path, stem, stem.replace("_", "-")], full))
+    for names, full in candidates:
+        if ref in names:
+            return _load_child(full, load_workflow)
+    for _, full in candidates:  # match on the id inside the file
+        child, child_path, source = _load_child(full, load_workflow)
+        if child.id == ref:
+            return child, child_path, source
+    raise ExecutionError(
+        f"workflow_ref {ref!r} matches none of the imports "
+        f"({', '.join(str(c[1]) for c in candidates) or 'no imports declared'})"
+    )
+
+
+def _load_child(path: Path, loader: Any) -> tuple[Workflow, Path, bytes]:
+    try:
+        source = path.read_bytes()
+    except OSError as exc:
+        raise ExecutionError(f"cannot read imported workflow {path}: {exc}") from exc
+    child: Workflow = loader(path)
+    return child, path, source
+
+
+def input_defaults(workflow: Workflow, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """``inputs`` completed with the defaults the workflow declares.
+
+    Raises :class:`ExecutionError` naming every declared ``required`` input that is missing.
+    """
+    declared = workflow.inputs
+    specs: list[tuple[str, Any]] = []
+    if isinstance(declared, Mapping):
+        props = declared.get("properties")
+        if declared.get("type") == "object" and isinstance(props, Mapping):
+            required = declared.get("required") or []
+            specs = [
+                (str(k), {**v, "required": k in required} if isinstance(v, Mapping) else v)
+                for k, v in props.items()
+            ]
+        else:
+            specs = [(str(k), v) for k, v in declared.items() if not str(k).startswith("x-")]
+    elif isinstance(declared, list):
+        specs = [
+            (str(item["name"]), item)
+            for item in declared
+            if isinstance(item, Mapping) and isinstance(item.get("name"), str)
+        ]
+    out = dict(inputs)
+    missing: list[str] = []
+    for name, spec in specs:
+        if name in out or not isinstance(spec, Mapping):
+            continue
+        if "default" in spec:
+            out[name] = spec["default"]
+        elif spec.get("required") is True:
+            missing.append(name)
+    if missing:
+        raise ExecutionError(
+            "missing required input(s): "
+            + ", ".join(missing)
+            + " (give them with --input NAME=VALUE or --inputs-file)"
+        )
+    return out
+
+
+def _runtime(options: RunOptions, seed: int) -> dict[str, Any]:
+    return {
+        "agent": "osop",
+        "agent_version": __version__,
+        "platform": f"{platform.system().lower()}-{platform.release()}",
+        "python": platform.python_version(),
+        "pid": os.getpid(),
+        "seed": seed,
+    }
+
+
+async def start_run(
+    workflow: Workflow,
+    *,
+    source: bytes | None = None,
+    workflow_path: Path | None = None,
+    store: RunStore | None = None,
+    options: RunOptions | None = None,
+    run_id: str | None = None,
+    parent: tuple[str, str] | None = None,
+) -> RunResult:
+    """Run ``workflow`` from the start; with a ``store`` it is durable and resumable."""
+    options = options or RunOptions()
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
+    options = replace(options, seed=seed, inputs=input_defaults(workflow, options.inputs))
+    handle = store.create(run_id) if store is not None else None
+    rid = handle.run_id if handle is not None else (run_id or str(uuid.uuid4()))
+    redactor = Redactor(options.secrets.all_values())
+    started = options.clock.now()
+    trigger = options.trigger or {"type": "manual", "actor": _user(), "timestamp": iso(started)}
+    trigger.setdefault("timestamp", iso(started))
+    meta: dict[str, Any] = {
+        "run_id": rid,
+        "workflow_id": workflow.id,
+        "workflow_version": workflow.version,
+        "workflow_hash": workflow_hash(source) if source is not None else None,
+        "mode": options.mode,
+        "trigger": trigger,
+        "started_at": iso(started),
+        "runtime": _runtime(options, seed),
+        "inputs": redactor(_plain(options.inputs)),
+        "variables": redactor(_plain(workflow.variables)),
+        "seed": seed,
+    }
+    if parent is not None:
+        meta["parent_run_id"], meta["parent_node"] = parent
+    if handle is not None:
+        if source is not None:
+            handle.workflow_path.write_bytes(source)
+        handle.write_meta(
+            {
+                "run_id": rid,
+                "workflow_id": workflow.id,
+                "workflow_file": str(workflow_path.resolve()) if workflow_path else None,
+                "mode": options.mode,
+                "seed": seed,
+                "workdir": str(options.workdir),
+                "parent_run_id": parent[0] if parent else None,
+                "created_at": iso(started),
+            }
+        )
+    state = RunState()
+    session = _Session(
+        workflow, state, options, handle, workflow_path=workflow_path, store=store, run_id=rid
+    )
+    # Inputs are kept unredacted in memory (nodes need them); the journal gets the redacted copy.
+    session.engine.log({"t": "run", **meta})
+    state.meta["inputs"] = _plain(options.inputs)
+    for node_id, answer in options.answers.items():
+        session.engine.log({"t": "answer", "node": node_id, "answer": redactor(dict(answer))})
+        state.answers[node_id] = dict(answer)
+    for event in options.events:
+        session.engine.log(
+            {
+                "t": "event",
+                "id": str(uuid.uuid4()),
+                "name": event.get("name"),
+                "data": redactor(event.get("data")),
+            }
+        )
+    return await session.run()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+async def resume_run(
+    run_id: str, *, store: RunStore, options: RunOptions | None = None
+) -> RunResult:
+    """Continue a paused or crashed run from its exact frontier."""
+    from osop.format.loader import load_document
+
+    handle = store.get(run_id)
+    state = load_run_state(handle)
+    if state.finished is not None:
+        raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
+    meta = handle.read_meta()
+    try:
+        source = handle.workflow_path.read_bytes()
+    except OSError as exc:
+        raise RunStoreError(f"run {handle.run_id}: the workflow copy is missing") from exc
+    workflow = workflow_from_dict(load_document(source, "workflow.osop").data)
+    base = options or RunOptions()
+    workflow_file = meta.get("workflow_file")
+    options = replace(
+        base,
+        mode=state.meta.get("mode", base.mode),
+        seed=int(state.meta.get("seed", 0)),
+        workdir=Path(meta.get("workdir") or base.workdir),
+    )
+    session = _Session(
+        workflow,
+        state,
+        options,
+        handle,
+        workflow_path=Path(workflow_file) if workflow_file else None,
+        store=store,
+        run_id=handle.run_id,
+    )
+    session.engine.log({"t": "resumed", "at": session.engine.now(), "pid": os.getpid()})
+    return await session.run()
+
+
+def deliver_answer(store: RunStore, run_id: str, node_id: str, answer: Mapping[str, Any]) -> str:
+    """Record a human's answer (or an approval) for ``node_id``; ``osop resume`` uses it."""
+    handle = store.get(run_id)
+    state = load_run_state(handle)
+    if state.finished is not None:
+        raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
+    if node_id not in _workflow_node_ids(handle):
+        # A node of a sub-workflow the run waits on: the answer goes to that child run.
+        for wait in state.waits.values():
+            for detail in wait.get("details") or ():
+                if detail.get("node") == node_id and detail.get("run_id"):
+                    return deliver_answer(store, str(detail["run_id"]), node_id, answer)
+        raise ExecutionError(f"run {handle.run_id} has no node {node_id!r}")
+    return handle.post("answer", node=node_id, answer=dict(answer))
+
+
+def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> str:
+    """Deliver an event or signal named ``name`` (buffered until something waits for it)."""
+    handle = store.get(run_id)
+    state = load_run_state(handle)
+    if state.finished is not None:
+        raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
+    for wait in state.waits.values():  # a sub-workflow the run waits on expects it
+        for detail in wait.get("details") or ():
+            if detail.get("name") == name and detail.get("kind") in ("event", "signal"):
+                return deliver_event(store, str(detail["run_id"]), name, data)
+    return handle.post("event", name=name, data=data)
+
+
+def _workflow_node_ids(handle: RunHandle) -> set[str]:
+    from osop.format.loader import load_document
+
+    try:
+        data = load_document(handle.workflow_path.read_bytes(), "workflow.osop").data
+    except (OSError, OsopError):
+        return set()
+    return {n.id for n in workflow_from_dict(data).nodes}
+
+
+def cancel_run(store: RunStore, run_id: str) -> str:
+    """Cancel a run: interrupt the process running it, or close a paused/crashed run.
+
+    Returns ``signalled`` (a live process was asked to stop; it writes the record)
+    or ``cancelled`` (the run was closed here).
+    """
+    handle = store.get(run_id)
+    pid = handle.owner_pid()
+    if pid is not None and pid != os.getpid():
+        try:
+            os.kill(pid, signal.SIGINT)
+        except OSError as exc:
+            raise ExecutionError(f"cannot signal process {pid}: {exc}") from exc
+        return "signalled"
+    state = load_run_state(handle)
+    if state.finished is not None:
+        raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
+    handle.acquire()
+    try:
+        journal = Journal(handle.journal_path, durable=True)
+        journal.set_seq(state.seq)
+        from osop.engine.clock import SystemClock
+
+        now = iso(SystemClock().now())
+
+        def log(entry: dict[str, Any]) -> None:
+            journal.append(entry)
+            state.apply(entry)
+
+        for nid, st in list(state.nodes.items()):
+            crashed = state.running_attempt(nid) if st.status == "RUNNING" else None
+            if crashed is not None:
+                log(
+                    {
+                        "t": "end",
+                        "node": nid,
+                        "attempt": crashed[0],
+                        "iteration": crashed[1],
+                        "status": "CANCELLED",
+                        "at": now,
+                        "ended_at": now,
+                        "error": {"code": "CANCELLED", "message": "the run was cancelled"},
+                    }
+                )
+            if st.status in ("RUNNING", "WAITING", "READY"):
+                log({"t": "done", "node": nid, "status": "CANCELLED", "at": now})
+        for nid in sorted(_workflow_node_ids(handle)):
+            if state.node(nid).status == "PENDING":
+                log({"t": "skip", "node": nid, "at": now})
+        log({"t": "finished", "status": "CANCELLED", "at": now, "by": _user()})
+        journal.close()
+        _write_files(handle, state)
+    finally:
+        handle.release()
+    return "cancelled"

@@ -1,0 +1,1603 @@
+"""The scheduler: walks a workflow's graph, runs nodes, decides edges, journals everything.
+
+One asyncio task per running node; the main loop reacts to each node's end by
+deciding its outgoing slots (taken / not taken), releasing the targets whose
+join is met and skipping the ones whose join can no longer be met (dead-path
+elimination).  Every transition is appended to the journal before it is acted
+on; :class:`~osop.engine.state.RunState` is only ever changed by applying a
+journal entry, so a resumed run sees exactly what a crashed one had done.
+See ``docs/semantics.md`` for each decision and its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from osop.engine.clock import iso
+from osop.engine.expressions import ExpressionCache, interpolate_value, lookup_path
+from osop.engine.graph import FAILURE_MODES, Slot, Topology
+from osop.engine.options import DEFAULT_MAX_ITERATIONS, RunOptions
+from osop.engine.state import RunState
+from osop.engine.values import Redactor, classification_level
+from osop.errors import ExpressionError, MissingReferenceError, OsopError
+from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult, WaitRequest
+from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
+
+__all__ = ["Engine", "Outcome"]
+
+_APPROVED = frozenset({"approved", "approve", "yes", "y", "true", "ok", "accept", "accepted"})
+_NO_RETRY = RetryPolicy()
+#: How often a run with a waiting node and running branches looks for deliveries.
+INBOX_POLL_SEC = 1.0
+_FAILED = frozenset({"FAILED", "TIMED_OUT"})
+#: Transitions fsync'd before the engine goes on: an attempt starting (its side
+#: effects follow) and ending (so it is never run again); a node starting to wait
+#: and an answer or event taken in (people act on those, from other processes);
+#: the run's own start, pause and end.  Decisions and skips are re-derived from
+#: these after a crash, so they are written without waiting for the disk.
+_DURABLE = frozenset(
+    {"run", "resumed", "start", "end", "wait", "answer", "event", "child", "paused", "finished"}
+)
+#: Of those, the ones an attempt commits as a group (see :meth:`Journal.commit`).
+_GROUP_COMMITTED = frozenset({"start", "end"})
+_AUTO_APPROVAL = {"decision": "approved", "actor": "--yes"}
+
+
+@dataclass
+class Outcome:
+    """How one node (all its attempts and iterations) ended in this session."""
+
+    status: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    wait: dict[str, Any] | None = None
+
+
+class ClassificationError(OsopError):
+    """Internal: data would flow to a node of lower classification."""
+
+
+class _ChildWaiting(Exception):
+    """Internal: a sub-workflow or spawned child run paused (it waits for someone)."""
+
+    def __init__(self, run_id: str, waiting: list[dict[str, Any]]) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+        self.waiting = waiting
+
+
+class _Stop(Exception):
+    """Internal: the workflow deadline passed."""
+
+
+class NullJournal:
+    """A journal that keeps nothing (in-memory runs: sub-runs without a store, tests)."""
+
+    def append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
+        pass
+
+    def mark(self, entry: dict[str, Any]) -> None:
+        pass
+
+    async def commit(self) -> None:
+        pass
+
+    def sync(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class Engine:
+    """Runs one workflow (a fresh run or a resumed one) until it ends or pauses."""
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        state: RunState,
+        journal: Any,
+        options: RunOptions,
+        *,
+        run_id: str,
+        redactor: Redactor,
+        child_runner: Callable[..., Any] | None = None,
+        on_checkpoint: Callable[[], None] | None = None,
+        poll_inbox: Callable[[], bool] | None = None,
+    ) -> None:
+        self.wf = workflow
+        self.topo = Topology.build(workflow)
+        self.state = state
+        self.journal = journal
+        self.opt = options
+        self.mode = options.mode
+        self.clock = options.clock
+        self.run_id = run_id
+        self.redact = redactor
+        self.exprs = ExpressionCache()
+        self.child_runner = child_runner
+        self.on_checkpoint = on_checkpoint
+        #: Reads new deliveries into the journal; True when there were any.
+        self.poll_inbox = poll_inbox
+        self.env: Mapping[str, str] = options.env if options.env is not None else dict(os.environ)
+        self.seed = int(state.meta.get("seed", options.seed or 0))
+        self._edges = workflow.edges
+        self._ready: deque[str] = deque()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._done: asyncio.Queue[tuple[str, Outcome]] = asyncio.Queue()
+        self._stopping = False
+        self._abort_status: str | None = None
+        self._timeout_edges = {
+            n.id: any(self._edges[s[0]].mode == "timeout" for s in self.topo.out_slots[n.id])
+            for n in workflow.nodes
+        }
+        self._executors: dict[str, Executor] = {}
+        #: node → the paused child run its next attempt resumes (instead of a new one).
+        self._child_to_resume: dict[str, str] = {}
+        self._taken: dict[str, int] = {}
+        self._decided: dict[str, int] = {}
+        self._data_decided: dict[str, int] = {}
+        self._control = {s for slots in self.topo.control_in.values() for s in slots}
+        self._data = {s for slots in self.topo.data_in.values() for s in slots}
+        self._recount(list(self.topo.control_in))
+
+    # -- journal ------------------------------------------------------------------
+
+    def log(self, entry: dict[str, Any]) -> None:
+        """Journal a transition, then apply it (never the other way round).
+
+        Only the entries whose loss could repeat a side effect wait for the disk
+        (see :data:`_DURABLE`); the others ride along with the next such write.
+        """
+        kind = entry["t"]
+        if kind in _GROUP_COMMITTED:
+            self.journal.mark(entry)  # the attempt awaits journal.commit() before going on
+        else:
+            self.journal.append(entry, sync=kind in _DURABLE)
+        before = (
+            {s: self.state.decisions.get(s) for s in _entry_slots(entry)}
+            if entry["t"] in ("done", "skip", "decide")
+            else None
+        )
+        self.state.apply(entry)
+        if before is not None:
+            self._count_changes(before)
+        if self.opt.progress is not None:
+            self._emit(entry)
+
+    def _emit(self, entry: dict[str, Any]) -> None:
+        kind = entry["t"]
+        names = {
+            "start": "node_started",
+            "end": "attempt_finished",
+            "done": "node_finished",
+            "skip": "node_skipped",
+            "wait": "node_waiting",
+            "paused": "run_paused",
+            "finished": "run_finished",
+            "run": "run_started",
+            "resumed": "run_resumed",
+            "compensate": "compensation_started",
+        }
+        if kind not in names or self.opt.progress is None:
+            return
+        event: dict[str, Any] = {"event": names[kind], "run_id": self.run_id}
+        for key in (
+            "node",
+            "node_type",
+            "attempt",
+            "iteration",
+            "status",
+            "at",
+            "kind",
+            "name",
+            "prompt",
+        ):
+            if entry.get(key) is not None:
+                event[key] = entry[key]
+        if kind == "end" and entry.get("error"):
+            event["error"] = entry["error"]
+        if kind == "end" and entry.get("duration_ms") is not None:
+            event["duration_ms"] = entry["duration_ms"]
+        if kind == "finished":
+            event["status"] = entry["status"]
+        try:
+            self.opt.progress(event)
+        except Exception:  # a broken viewer (closed pipe ...) must never break the run
+            self.opt.progress = None
+
+    def now(self) -> str:
+        return iso(self.clock.now())
+
+    # -- join bookkeeping (O(1) per decision) ---------------------------------------
+
+    def _recount(self, node_ids: list[str]) -> None:
+        decisions = self.state.decisions
+        for nid in node_ids:
+            slots = self.topo.control_in.get(nid, [])
+            self._taken[nid] = sum(1 for s in slots if decisions.get(s) is True)
+            self._decided[nid] = sum(1 for s in slots if s in decisions)
+            self._data_decided[nid] = sum(
+                1 for s in self.topo.data_in.get(nid, []) if s in decisions
+            )
+
+    def _count_changes(self, before: Mapping[Slot, bool | None]) -> None:
+        decisions = self.state.decisions
+        for slot, old in before.items():
+            new = decisions.get(slot)
+            if old == new:
+                continue
+            target = slot[1]
+            if slot in self._control:
+                self._decided[target] += (new is not None) - (old is not None)
+                self._taken[target] += (new is True) - (old is True)
+            elif slot in self._data:
+                self._data_decided[target] += (new is not None) - (old is not None)
+
+    def _join(self, nid: str) -> str | None:
+        """``ready``, ``skip`` or None (not yet decided) for a PENDING node."""
+        if self._data_decided[nid] < len(self.topo.data_in[nid]):
+            return None
+        total = len(self.topo.control_in[nid])
+        if total == 0:
+            if nid in self.topo.compensation_only:
+                return None
+            return "ready"
+        taken, decided = self._taken[nid], self._decided[nid]
+        rule, count = self.topo.join[nid]
+        if rule == "wait_any":
+            if taken >= 1:
+                return "ready"
+        elif rule == "wait_n":
+            if taken >= count:
+                return "ready"
+        elif decided == total and taken >= 1:
+            return "ready"
+        return "skip" if decided == total else None
+
+    def _evaluate(self, nids: list[str]) -> None:
+        """Release or skip every node in ``nids`` whose join is now decided; skips propagate."""
+        work = deque(nids)
+        while work:
+            nid = work.popleft()
+            st = self.state.node(nid)
+            if st.status != "PENDING":
+                continue
+            verdict = self._join(nid)
+            if verdict == "ready":
+                st.status = "READY"
+                self._ready.append(nid)
+            elif verdict == "skip":
+                work.extend(self._skip(nid))
+
+    def _skip(self, nid: str) -> list[str]:
+        """Mark ``nid`` SKIPPED and its outgoing slots not taken; returns targets to re-check."""
+        decisions: dict[str, list[Any]] = {"not": [], "held": []}
+        for slot in self.topo.out_slots[nid]:
+            self._place(slot, False, nid, decisions)
+        st = self.state.node(nid)
+        entry: dict[str, Any] = {
+            "t": "skip",
+            "node": nid,
+            "node_type": self.wf.node(nid).type,
+            "iteration": st.iteration,
+            "at": self.now(),
+        }
+        entry.update({k: v for k, v in decisions.items() if v})
+        released = self._release_loops(nid, entry)
+        self.log(entry)
+        return [s[1] for s in self.topo.out_slots[nid]] + released
+
+    def _place(self, slot: Slot, taken: bool, source: str, decisions: dict[str, list[Any]]) -> None:
+        """Put a decision in ``decisions``: direct, or held until the loop it leaves ends."""
+        edge_pos = slot[0]
+        if edge_pos in self.topo.back_edges or self._edges[edge_pos].mode == "compensation":
+            return
+        loop = self.topo.exit_of.get(slot)
+        if loop is not None and self._edges[loop].source != source:
+            decisions.setdefault("held", []).append([loop, list(slot), taken])
+            return
+        decisions.setdefault("taken" if taken else "not", []).append(list(slot))
+
+    def _release_loops(self, nid: str, entry: dict[str, Any]) -> list[str]:
+        """``nid`` ended without looping back: decide the exits its loops held."""
+        targets: list[str] = []
+        for pos in self.topo.back_edges:
+            if self._edges[pos].source != nid:
+                continue
+            held = self.state.deferred.get(pos)
+            if not held:
+                continue
+            for slot, taken in held.items():
+                entry.setdefault("taken" if taken else "not", []).append(list(slot))
+                targets.append(slot[1])
+            entry.setdefault("released", []).append(pos)
+        return targets
+
+    # -- the main loop --------------------------------------------------------------
+
+    async def run(self) -> str:
+        """Schedule until nothing can progress; returns COMPLETED/FAILED/... or ``PAUSED``."""
+        self._seed_frontier()
+        deadline = self._remaining_timeout()
+        try:
+            if deadline is None:
+                await self._loop()
+            else:
+                await self._loop_with_deadline(deadline)
+        except asyncio.CancelledError:
+            self._abort_status = "CANCELLED"
+            await self._abort_running("CANCELLED")
+        except _Stop:
+            self._abort_status = "TIMED_OUT"
+            await self._abort_running("TIMED_OUT")
+        return await self._conclude()
+
+    def _remaining_timeout(self) -> float | None:
+        if self.wf.timeout_sec is None or self.mode == "dry_run":
+            return None
+        return max(0.0, self.wf.timeout_sec - self.state.active_ms / 1000.0)
+
+    async def _loop_with_deadline(self, seconds: float) -> None:
+        main = asyncio.ensure_future(self._loop())
+        timer = asyncio.ensure_future(self.clock.sleep(seconds))
+        try:
+            done, _ = await asyncio.wait({main, timer}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            main.cancel()
+            timer.cancel()
+            await asyncio.gather(main, timer, return_exceptions=True)
+            raise
+        if main in done:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
+            main.result()
+            return
+        main.cancel()
+        await asyncio.gather(main, return_exceptions=True)
+        raise _Stop
+
+    async def _loop(self) -> None:
+        while True:
+            while self._ready and not self._stopping:
+                nid = self._ready.popleft()
+                if self.state.node(nid).status == "READY":
+                    self._running[nid] = asyncio.ensure_future(self._node_task(nid))
+            if not self._running:
+                return
+            if self.poll_inbox is not None and (self.state.waits or self.state.edge_waits):
+                # Something waits while other branches run: answers and events
+                # delivered meanwhile (`osop approve`/`signal`) are picked up live.
+                try:
+                    nid, outcome = await asyncio.wait_for(self._done.get(), INBOX_POLL_SEC)
+                except TimeoutError:
+                    if self.poll_inbox():
+                        self._wake_waiting()
+                    continue
+            else:
+                nid, outcome = await self._done.get()
+            self._running.pop(nid, None)
+            self._after(nid, outcome)
+
+    def _wake_waiting(self) -> None:
+        """After new deliveries: retry the waiting nodes that can now go on."""
+        for nid, wait in list(self.state.waits.items()):
+            kind = wait.get("kind")
+            node = self.wf.node(nid)
+            if kind == "child":
+                continue  # the child run takes its own deliveries when resumed
+            if kind in ("human", "approval"):
+                ready = self._answer(node) is not None
+            else:
+                names = {wait.get("name"), nid}
+                ready = any(not e["used"] and e.get("name") in names for e in self.state.events)
+            if ready and self.state.node(nid).status == "WAITING":
+                self.state.node(nid).status = "READY"
+                self._ready.append(nid)
+        self._check_edge_waits()
+
+    async def _node_task(self, nid: str) -> None:
+        try:
+            outcome = await self._execute_node(nid)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or misconfiguration: recorded, never a hang
+            message = f"{type(exc).__name__}: {exc}"
+            outcome = Outcome("FAILED", error={"code": "ENGINE_ERROR", "message": message})
+        self._done.put_nowait((nid, outcome))
+
+    def _seed_frontier(self) -> None:
+        """Where to start: entry nodes (fresh run) or the exact frontier (resume)."""
+        state = self.state
+        if state.failure is not None:
+            self._stopping = True
+        pending: list[str] = []
+        finished: list[str] = []
+        for node in self.wf.nodes:
+            st = state.node(node.id)
+            crashed = state.running_attempt(node.id) if st.status == "RUNNING" else None
+            last = state.last_record(node.id) if st.status == "RUNNING" else None
+            if (
+                crashed is None
+                and last is not None
+                and last["status"] == "COMPLETED"
+                and node.id not in state.items
+            ):
+                # The attempt completed but the crash came before the node's end was
+                # journaled: finish it from the record, never run it again.
+                finished.append(node.id)
+            elif crashed is not None:
+                self.log(
+                    {
+                        "t": "interrupted",
+                        "node": node.id,
+                        "attempt": crashed[0],
+                        "iteration": crashed[1],
+                        "at": self.now(),
+                    }
+                )
+                st.status = "READY"
+                self._ready.append(node.id)
+            elif st.status in ("RUNNING", "READY", "WAITING"):
+                st.status = "READY"
+                self._ready.append(node.id)
+            elif st.status == "PENDING":
+                pending.append(node.id)
+        self._evaluate(pending)
+        for nid in finished:
+            self._after(nid, Outcome("COMPLETED", outputs=dict(state.node(nid).outputs)))
+        self._check_edge_waits()
+
+    # -- after a node ended -----------------------------------------------------------
+
+    def _after(self, nid: str, outcome: Outcome) -> None:
+        if outcome.status == "WAITING":
+            return  # journaled by the attempt; the run pauses when nothing else can move
+        if outcome.status == "CANCELLED":
+            return
+        node = self.wf.node(nid)
+        entry: dict[str, Any] = {"t": "done", "node": nid, "status": outcome.status}
+        entry["at"] = self.now()
+        decisions: dict[str, list[Any]] = {}
+        handled = False
+        targets: list[str] = []
+        weighted_choice: str | None = None
+        switch_choice: dict[int, str | None] = {}
+        # The loop decision comes first: while it goes round, the exits wait.
+        loop_entry = self._loop_back(nid, node, outcome) if outcome.status == "COMPLETED" else None
+        for slot in self.topo.out_slots[nid]:
+            pos, target = slot
+            edge = self._edges[pos]
+            if pos in self.topo.back_edges or edge.mode == "compensation":
+                continue
+            if loop_entry is not None and slot in self.topo.exit_of:
+                continue
+            if edge.mode in ("event", "signal") and outcome.status == "COMPLETED":
+                if self._rehearsed_event(edge):
+                    self._place(slot, True, nid, decisions)
+                    targets.append(target)
+                    continue
+                # `when` filters the events, so it is evaluated when one arrives.
+                decisions.setdefault("waiting", []).append(
+                    [list(slot), {"name": _event_names(edge)[0], "at": entry["at"]}]
+                )
+                continue
+            if edge.mode == "weighted" and outcome.status == "COMPLETED":
+                if weighted_choice is None:
+                    weighted_choice = self._weighted_choice(nid)
+                taken = target == weighted_choice
+            elif edge.mode == "switch" and edge.cases and outcome.status == "COMPLETED":
+                if pos not in switch_choice:
+                    switch_choice[pos] = self._switch_choice(edge, node, outcome)
+                taken = target == switch_choice[pos]
+            else:
+                taken = self._edge_taken(edge, node, outcome)
+            if taken and edge.mode in FAILURE_MODES:
+                handled = True
+            if taken and edge.mode == "loop":
+                self._register_loop_items(edge, pos, node, outcome)
+            if taken and edge.mode == "message":
+                entry.setdefault("messages", []).append(
+                    {
+                        "from": nid,
+                        "to": target,
+                        "edge": pos,
+                        "at": entry["at"],
+                        "payload": self.redact(outcome.outputs),
+                    }
+                )
+            self._place(slot, taken, nid, decisions)
+            targets.append(target)
+        failed = outcome.status in ("FAILED", "TIMED_OUT")
+        if outcome.error is not None:
+            entry["error"] = outcome.error
+        entry.update({k: v for k, v in decisions.items() if v})
+        if loop_entry is None:
+            targets.extend(self._release_loops(nid, entry))
+        if failed and not handled:
+            entry["unhandled"] = True  # the run fails (same entry: a crash cannot split them)
+            self._stopping = True
+        if loop_entry is not None:
+            # One entry for "ended" and "goes round again": a crash cannot split them.
+            entry["loop"] = loop_entry
+        self.log(entry)
+        if loop_entry is not None:
+            self._recount(list(loop_entry["body"]))
+            self._ready.append(loop_entry["target"])
+        self._check_edge_waits()
+        self._evaluate(targets)
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        if self.on_checkpoint is not None:
+            self.on_checkpoint()
+
+    # -- edge semantics ------------------------------------------------------------------
+
+    def _edge_taken(self, edge: Edge, node: Node, outcome: Outcome) -> bool:
+        status = outcome.status
+        mode = edge.mode
+        if mode == "fallback":
+            return status == "FAILED" or (
+                status == "TIMED_OUT" and not self._timeout_edges[node.id]
+            )
+        if mode == "timeout":
+            return status == "TIMED_OUT"
+        if mode == "error":
+            if status not in ("FAILED", "TIMED_OUT"):
+                return False
+            return self._edge_condition(edge, node, outcome, default=True)
+        if status != "COMPLETED":
+            return False
+        if mode == "loop":
+            if edge.for_each:
+                items = self._for_each_items(edge, node, outcome)
+                return bool(items)
+            return self._edge_condition(edge, node, outcome, default=True)
+        # `when` is honoured on any forward edge (real files put them everywhere).
+        return self._edge_condition(edge, node, outcome, default=True)
+
+    def _variables(
+        self,
+        node: Node | None,
+        outcome: Outcome | None = None,
+        *,
+        source: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """What an expression sees: bare names (source outputs, then inputs), then namespaces."""
+        variables: dict[str, Any] = {}
+        inputs = self.state.meta.get("inputs") or {}
+        variables.update(inputs)
+        if outcome is not None:
+            variables.update(outcome.outputs)
+        elif node is not None:
+            variables.update(self.state.node(node.id).outputs)
+        outputs_refs = self.exprs.output_refs(source) if source is not None else None
+        if outputs_refs is None:
+            outputs = {nid: st.outputs for nid, st in self.state.nodes.items() if st.outputs}
+        else:
+            outputs = {
+                nid: self.state.nodes[nid].outputs
+                for nid in outputs_refs
+                if nid in self.state.nodes
+            }
+        if node is not None and outcome is not None:
+            outputs[node.id] = outcome.outputs
+        variables.update(
+            {
+                "inputs": inputs,
+                "outputs": outputs,
+                "variables": self.wf.variables,
+                "metadata": self._metadata(node),
+            }
+        )
+        if outcome is not None and outcome.error is not None:
+            variables["error"] = {
+                "code": str(outcome.error.get("code") or ""),
+                "message": str(outcome.error.get("message") or ""),
+            }
+        if extra:
+            variables.update(extra)
+        return variables
+
+    def _metadata(self, node: Node | None) -> dict[str, Any]:
+        meta = {
+            "run_id": self.run_id,
+            "workflow_id": self.wf.id,
+            "mode": self.mode,
+            "started_at": self.state.meta.get("started_at"),
+            "timestamp": self.now(),
+        }
+        if node is not None:
+            meta["node_id"] = node.id
+        return meta
+
+    def _functions(self, current: str | None) -> dict[str, Callable[..., Any]]:
+        """The OSOP functions for expressions of ``current`` (they read the run's state)."""
+        from osop.expr.functions import NodeFacts, osop_functions
+
+        def facts(node_id: str) -> NodeFacts | None:
+            st = self.state.nodes.get(node_id)
+            if st is None:
+                return None
+            duration = st.duration_ms / 1000.0 if st.duration_ms is not None else None
+            return NodeFacts(
+                status=st.status if st.status != "READY" else "PENDING",
+                duration_seconds=duration,
+                error=st.error,
+                attempt=max(1, st.attempt),
+            )
+
+        return osop_functions(
+            facts,
+            current=current,
+            known_ids=self.topo.control_in.keys(),
+            clock=self.clock.now,
+        )
+
+    def evaluate(
+        self,
+        source: str,
+        node: Node | None,
+        outcome: Outcome | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Any:
+        program = self.exprs.compile(source)
+        variables = self._variables(node, outcome, source=source, extra=extra)
+        return program.evaluate(variables, self._functions(node.id if node else None))
+
+    def _edge_condition(
+        self,
+        edge: Edge,
+        node: Node,
+        outcome: Outcome,
+        *,
+        default: bool,
+        extra: Mapping[str, Any] | None = None,
+    ) -> bool:
+        if not edge.when:
+            return default
+        try:
+            # The outcome's node status is final by now for status() purposes.
+            st = self.state.node(node.id)
+            saved = st.status
+            st.status = outcome.status
+            try:
+                value = self.evaluate(edge.when, node, outcome, extra=extra)
+            finally:
+                st.status = saved
+        except (ExpressionError, MissingReferenceError) as exc:
+            return self._undecidable(edge, exc)
+        return bool(value)
+
+    def _undecidable(self, edge: Edge, exc: OsopError) -> bool:
+        """A condition that cannot be evaluated: an error live, lenient when rehearsing."""
+        where = f"edge {edge.source} -> {edge.target} ({edge.mode})"
+        if self.mode == "dry_run":
+            return True  # show every path the run might take
+        if self.mode == "simulated":
+            self.log({"t": "warning", "message": f"{where}: {exc}; not taken"})
+            return False
+        self.log(
+            {
+                "t": "failing",
+                "node": edge.source,
+                "status": "FAILED",
+                "error": {"code": "EXPRESSION_ERROR", "message": f"{where}: {exc}"},
+                "at": self.now(),
+            }
+        )
+        self._stopping = True
+        return False
+
+    def _switch_choice(self, edge: Edge, node: Node, outcome: Outcome) -> str | None:
+        if not edge.when:
+            return edge.default_to
+        try:
+            value = self.evaluate(edge.when, node, outcome)
+        except (ExpressionError, MissingReferenceError) as exc:
+            self._undecidable(edge, exc)
+            return edge.default_to
+        for case in edge.cases:
+            if case.value == value or (
+                not isinstance(value, bool) and str(case.value) == str(value)
+            ):
+                return case.to
+        return edge.default_to
+
+    def _weighted_choice(self, nid: str) -> str | None:
+        slots = [s for s in self.topo.out_slots[nid] if self._edges[s[0]].mode == "weighted"]
+        weights = [max(0.0, self._edges[s[0]].weight or 0.0) for s in slots]
+        if not slots:
+            return None
+        if sum(weights) <= 0:
+            weights = [1.0] * len(slots)
+        # One generator per decision, derived from the recorded seed: reproducible
+        # whatever order the branches happened to finish in, and after a resume.
+        count = self.state.node(nid).iteration or 0
+        rng = random.Random(f"{self.seed}:{nid}:{count}")
+        return rng.choices(slots, weights=weights, k=1)[0][1]
+
+    def _for_each_items(self, edge: Edge, node: Node, outcome: Outcome) -> list[Any] | None:
+        expression = (edge.for_each or "").strip()
+        if expression.startswith("${") and expression.endswith("}"):
+            expression = expression[2:-1]
+        try:
+            value = self.evaluate(expression, node, outcome)
+        except (ExpressionError, MissingReferenceError) as exc:
+            if self.mode == "dry_run":
+                return [None]
+            self._undecidable(edge, exc)
+            return None
+        if isinstance(value, Mapping):
+            return [{"key": k, "value": v} for k, v in value.items()]
+        if isinstance(value, list | tuple):
+            return list(value)
+        return [value] if value is not None else []
+
+    def _register_loop_items(self, edge: Edge, pos: int, node: Node, outcome: Outcome) -> None:
+        entry: dict[str, Any] = {
+            "t": "items",
+            "node": edge.target,
+            "edge": pos,
+            "var": edge.iterator_var or "item",
+            "max": edge.max_iterations,
+            "base": self.state.node(edge.target).iteration or 0,
+        }
+        if edge.for_each:
+            items = self._for_each_items(edge, node, outcome) or []
+            if edge.max_iterations is not None:
+                items = items[: edge.max_iterations]
+            entry["items"] = self.redact(items)
+        else:
+            entry["when"] = edge.when
+        self.log(entry)
+
+    def _loop_back(self, nid: str, node: Node, outcome: Outcome) -> dict[str, Any] | None:
+        """A back edge out of ``nid`` that holds: the entry that starts the next iteration."""
+        for pos, body in self.topo.back_edges.items():
+            edge = self._edges[pos]
+            if edge.source != nid:
+                continue
+            count = self.state.loop_counts.get(pos, 1)
+            limit = edge.max_iterations or DEFAULT_MAX_ITERATIONS
+            if self.mode == "dry_run" or count >= limit:
+                continue
+            extra = {"loop": {"iteration": count}}
+            if not self._edge_condition(edge, node, outcome, default=True, extra=extra):
+                continue
+            members = set(body)
+            reset = [
+                list(s)
+                for member in body
+                for s in self.topo.control_in[member] + self.topo.data_in[member]
+                if self._edges[s[0]].source in members
+            ]
+            inner = [
+                other
+                for other, other_body in self.topo.back_edges.items()
+                if other != pos and members.issuperset(other_body)
+            ]
+            return {
+                "edge": pos,
+                "iteration": count + 1,
+                "body": list(body),
+                "inner": inner,
+                "reset": reset,
+                "target": edge.target,
+                "at": self.now(),
+            }
+        return None
+
+    def _rehearsed_event(self, edge: Edge) -> bool:
+        """Dry runs never wait; simulated runs assume the event arrives unless told to wait."""
+        if self.mode == "dry_run":
+            return True
+        if self.mode != "simulated":
+            return False
+        settings = edge.raw.get("x-simulate")
+        return not (isinstance(settings, Mapping) and settings.get("wait"))
+
+    def _check_edge_waits(self) -> None:
+        """Deliver buffered events to the event/signal edges waiting for them."""
+        if not self.state.edge_waits:
+            return
+        released: list[str] = []
+        for slot in list(self.state.edge_waits):
+            edge = self._edges[slot[0]]
+            event = self._match_event(edge, slot)
+            if event is None:
+                continue
+            self.log({"t": "consumed", "id": event["id"], "slot": list(slot)})
+            entry: dict[str, Any] = {"t": "decide", "taken": [list(slot)], "at": self.now()}
+            self.log(entry)
+            released.append(slot[1])
+        self._evaluate(released)
+
+    def _match_event(self, edge: Edge, slot: Slot) -> dict[str, Any] | None:
+        names = _event_names(edge)
+        for event in self.state.events:
+            if event["used"] or event.get("name") not in names:
+                continue
+            if edge.when:
+                payload = {
+                    "event": {"type": event["name"], "name": event["name"], "data": event["data"]}
+                }
+                data = event["data"] if isinstance(event["data"], Mapping) else {}
+                try:
+                    ok = self.evaluate(edge.when, None, extra={**data, **payload})
+                except (ExpressionError, MissingReferenceError):
+                    ok = False
+                if not ok:
+                    continue
+            return event
+        return None
+
+    # -- running one node -------------------------------------------------------------------
+
+    async def _execute_node(self, nid: str) -> Outcome:
+        node = self.wf.node(nid)
+        items = self.state.items.get(nid)
+        if items is None:
+            iteration = self.state.node(nid).iteration
+            if iteration is None and nid in self.topo.loops_of:
+                iteration = 1
+            return await self._run_iteration(node, iteration, {})
+        return await self._run_loop(node, items)
+
+    async def _run_loop(self, node: Node, spec: dict[str, Any]) -> Outcome:
+        """A forward loop edge: the node runs once per item, or while ``when`` holds.
+
+        Record iterations are ``base + index + 1``: unique per node even when the
+        loop itself runs again inside an outer loop.
+        """
+        st = self.state.node(node.id)
+        var = str(spec.get("var") or "item")
+        values = spec.get("items")
+        base = int(spec.get("base") or 0)
+        limit = spec.get("max") or (None if values is not None else DEFAULT_MAX_ITERATIONS)
+        outcome = Outcome("COMPLETED", outputs=dict(st.outputs))
+        index = st.iterations_done
+        last = self.state.last_record(node.id)
+        if last is not None and last["status"] == "COMPLETED" and st.iteration == base + index + 1:
+            index += 1  # resumed: that iteration completed, only its bookkeeping was lost
+            self._iteration_done(node, base + index, index)
+        while True:
+            if values is not None:
+                if index >= len(values):
+                    break
+                loop_vars: dict[str, Any] = {
+                    var: values[index],
+                    "index": index,
+                    "iteration": index + 1,
+                }
+            else:
+                if index > 0 and not self._while_holds(node, spec, index):
+                    break
+                loop_vars = {"index": index, "iteration": index + 1}
+            if limit is not None and index >= int(limit):
+                break
+            outcome = await self._run_iteration(node, base + index + 1, loop_vars)
+            if outcome.status != "COMPLETED":
+                return outcome
+            index += 1
+            self._iteration_done(node, base + index, index)
+        return outcome
+
+    def _iteration_done(self, node: Node, iteration: int, done: int) -> None:
+        self.log(
+            {
+                "t": "end",
+                "node": node.id,
+                "attempt": self.state.node(node.id).attempt,
+                "iteration": iteration,
+                "status": "COMPLETED",
+                "iteration_done": done,
+                "at": self.now(),
+            }
+        )
+
+    def _while_holds(self, node: Node, spec: dict[str, Any], index: int) -> bool:
+        when = spec.get("when")
+        if not when:
+            return False
+        edge = self._edges[int(spec["edge"])]
+        outcome = Outcome("COMPLETED", outputs=dict(self.state.node(node.id).outputs))
+        return self._edge_condition(
+            edge, node, outcome, default=False, extra={"loop": {"iteration": index}}
+        )
+
+    def _policy(self, node: Node) -> RetryPolicy:
+        return node.retry or self.wf.retry or _NO_RETRY
+
+    async def _run_iteration(
+        self, node: Node, iteration: int | None, loop_vars: dict[str, Any]
+    ) -> Outcome:
+        """All attempts of one node (or one loop iteration of it), with retries and waits."""
+        st = self.state.node(node.id)
+        policy = self._policy(node)
+        pending_wait = self.state.waits.get(node.id)
+        first = True
+        last = self.state.last_record(node.id)
+        if pending_wait is None and st.failures and last and last["status"] in _FAILED:
+            # Resumed after a failed attempt whose retry was not yet decided.
+            error = dict(last.get("error") or {})
+            outcome = Outcome(str(last["status"]), error=error)
+            if not self._retry_allowed(policy, st.failures, st.retryable, error):
+                return outcome
+            await self.clock.sleep(policy.delay_before(st.failures + 1))
+        while True:
+            if pending_wait is not None and first:
+                attempt = int(pending_wait.get("attempt") or max(1, st.attempt))
+            else:
+                attempt = st.attempt + 1
+            first = False
+            outcome = await self._attempt(node, attempt, iteration, loop_vars)
+            if outcome.status in ("COMPLETED", "WAITING", "CANCELLED"):
+                return outcome
+            error = outcome.error or {}
+            retryable = bool(error.pop("_retryable", True))
+            if not self._retry_allowed(policy, st.failures, retryable, error):
+                return outcome
+            await self.clock.sleep(policy.delay_before(st.failures + 1))
+
+    def _retry_allowed(
+        self, policy: RetryPolicy, failures: int, retryable: bool, error: Mapping[str, Any]
+    ) -> bool:
+        return (
+            self.mode != "dry_run"
+            and retryable
+            and failures < policy.max_attempts
+            and policy.retries(str(error.get("code") or ""))
+        )
+
+    def _resolver(
+        self,
+        node: Node,
+        loop_vars: Mapping[str, Any],
+        node_inputs: Mapping[str, Any] | None = None,
+    ) -> Callable[[str], Any]:
+        """``${...}`` lookup; ``inputs.X`` reads the node's own inputs first, then the run's."""
+        lenient = self.mode != "live"
+        run_inputs = self.state.meta.get("inputs") or {}
+        inputs = {**run_inputs, **node_inputs} if node_inputs else run_inputs
+
+        def resolve(reference: str) -> Any:
+            reference = reference.strip()
+            head, _, rest = reference.partition(".")
+            if head == "secrets":
+                if lenient and rest not in self.opt.secrets:
+                    return "***"
+                value = self.opt.secrets.get(rest)
+                self.redact.add([value])
+                return value
+            if head == "env":
+                if rest in self.env:
+                    return self.env[rest]
+                if lenient:
+                    return ""
+                raise MissingReferenceError(reference)
+            roots = {
+                "inputs": inputs,
+                "outputs": {nid: st.outputs for nid, st in self.state.nodes.items()},
+                "metadata": self._metadata(node),
+                "loop": loop_vars,
+                "variables": self.wf.variables,
+            }
+            if head == "outputs":
+                self._check_flow(rest.split(".", 1)[0], node)
+            try:
+                if head in roots:
+                    return lookup_path(roots[head], rest) if rest else roots[head]
+                raise MissingReferenceError(reference)
+            except MissingReferenceError as exc:
+                if lenient:
+                    return "${" + reference + "}"
+                raise MissingReferenceError(reference) from exc
+
+        return resolve
+
+    def _check_flow(self, source_id: str, node: Node) -> None:
+        """Binding §9.3: a node's data never flows to a node of lower classification."""
+        if not self.wf.has_node(source_id):
+            return
+        source = self.wf.node(source_id)
+        if classification_level(source.classification) > classification_level(node.classification):
+            raise ClassificationError(
+                f"outputs of {source_id!r} are {source.classification}; node {node.id!r} is "
+                f"{node.classification or 'unclassified'} and may not read them"
+            )
+
+    def _node_inputs(
+        self, node: Node, resolve: Callable[[str], Any], loop_vars: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        inputs: dict[str, Any] = {}
+        if isinstance(node.inputs, Mapping):
+            for key, value in node.inputs.items():
+                if isinstance(value, str) and "${" in value:
+                    inputs[str(key)] = interpolate_value(value, resolve)
+        if node.workflow_inputs:
+            inputs.update(interpolate_value(node.workflow_inputs, resolve))
+        for slot in self.topo.data_in[node.id]:
+            source = self._edges[slot[0]].source
+            src = self.state.nodes.get(source)
+            if src is None or src.status != "COMPLETED":
+                continue
+            self._check_flow(source, node)
+            transform = self._edges[slot[0]].transform
+            if isinstance(transform, Mapping):
+                for key, ref in transform.items():
+                    if isinstance(ref, str) and ref in src.outputs:
+                        inputs[str(key)] = src.outputs[ref]
+                    else:
+                        inputs[str(key)] = interpolate_value(ref, resolve)
+            else:
+                inputs.update(src.outputs)
+        for slot in self.topo.control_in[node.id]:
+            edge = self._edges[slot[0]]
+            if edge.mode in ("message", "spawn") and self.state.decisions.get(slot):
+                self._check_flow(edge.source, node)
+                payload = self.state.nodes[edge.source].outputs
+                inputs["message" if edge.mode == "message" else "parent"] = dict(payload)
+        if loop_vars:
+            inputs["loop"] = dict(loop_vars)
+        return inputs
+
+    def _answer(self, node: Node) -> dict[str, Any] | None:
+        answer = self.state.answers.get(node.id)
+        return dict(answer) if answer is not None else None
+
+    @staticmethod
+    def _approves(answer: Mapping[str, Any]) -> bool:
+        if "approved" in answer:
+            return answer["approved"] is True or str(answer["approved"]).lower() in _APPROVED
+        return str(answer.get("decision", "")).strip().lower() in _APPROVED
+
+    def _approval_state(self, node: Node, needed: bool) -> str:
+        """``ok``, ``wait`` or ``rejected`` for a node that needs an approval."""
+        if not needed:
+            return "ok"
+        answer = self._answer(node)
+        if answer is None:
+            if self.opt.auto_approve:
+                return "ok"
+            if self.mode in ("simulated", "dry_run"):
+                return "ok"  # rehearsals approve unless the answers say otherwise
+            return "wait"
+        return "ok" if self._approves(answer) else "rejected"
+
+    async def _attempt(
+        self, node: Node, attempt: int, iteration: int | None, loop_vars: dict[str, Any]
+    ) -> Outcome:
+        """One attempt; its end is on disk before anyone acts on the outcome."""
+        outcome = await self._attempt_steps(node, attempt, iteration, loop_vars)
+        await self.journal.commit()
+        return outcome
+
+    async def _attempt_steps(
+        self, node: Node, attempt: int, iteration: int | None, loop_vars: dict[str, Any]
+    ) -> Outcome:
+        """One attempt: journal start, execute (with timeout), journal end."""
+        pending = self.state.waits.get(node.id)  # the start entry below clears it
+        if pending is not None and pending.get("kind") == "child":
+            self._child_to_resume[node.id] = str(pending.get("name"))
+        start_mono = self.clock.monotonic()
+        started_at = self.now()
+        try:
+            inputs = self._node_inputs(node, self._resolver(node, loop_vars), loop_vars)
+            runtime = interpolate_value(node.runtime, self._resolver(node, loop_vars, inputs))
+            resolve_error = None
+        except (MissingReferenceError, ExpressionError, ClassificationError) as exc:
+            runtime, inputs, resolve_error = {}, {}, exc
+        start: dict[str, Any] = {
+            "t": "start",
+            "node": node.id,
+            "node_type": node.type,
+            "attempt": attempt,
+            "iteration": iteration,
+            "at": started_at,
+        }
+        if node.classification:
+            start["classification"] = node.classification
+        if inputs:
+            start["inputs"] = self.redact(inputs)
+        self.log(start)
+        await self.journal.commit()  # on disk before anything is executed
+        if resolve_error is not None:
+            return self._end(
+                node,
+                attempt,
+                iteration,
+                start_mono,
+                "FAILED",
+                error={
+                    "code": "CLASSIFICATION"
+                    if isinstance(resolve_error, ClassificationError)
+                    else "MISSING_REFERENCE",
+                    "message": str(resolve_error),
+                    "_retryable": False,
+                },
+            )
+        if self.mode == "dry_run":
+            return self._end(node, attempt, iteration, start_mono, "COMPLETED", outputs={})
+        gate = self._approval_state(node, node.requires_approval)
+        if gate == "wait":
+            return self._wait(node, attempt, iteration, "approval", node.id, _gate_prompt(node))
+        if gate == "rejected":
+            return self._rejected(node, attempt, iteration, start_mono)
+        precondition = self._check_preconditions(node)
+        if precondition is not None:
+            return self._end(node, attempt, iteration, start_mono, "FAILED", error=precondition)
+        answer = self._answer(node)
+        delivered: Mapping[str, Any] | None = None
+        ctx = NodeContext(
+            run_id=self.run_id,
+            workflow=self.wf,
+            node=node,
+            attempt=attempt,
+            mode=self.mode,
+            runtime=runtime,
+            inputs=inputs,
+            workdir=self.opt.workdir,
+            env=self.env,
+            secret_values=self.redact.values,
+            answer=answer,
+            delivered=delivered,
+            iteration=iteration,
+            timeout_sec=node.timeout_sec,
+            interactive=self.opt.interactive,
+            progress=self.opt.progress,
+            services={
+                "sleep": self.clock.sleep,
+                "simulation": self.opt.simulation,
+                **self.opt.services,
+            },
+            run_child=None,
+        )
+        extra: dict[str, Any] = {}
+        while True:
+            try:
+                result = await self._invoke(node, ctx, extra)
+            except NodeFailure as failure:
+                if failure.code == "NEEDS_APPROVAL" and not (ctx.answer or {}).get("approved"):
+                    gate = self._approval_state(node, True)
+                    if gate == "wait":
+                        return self._wait(
+                            node, attempt, iteration, "approval", node.id, failure.message
+                        )
+                    if gate == "rejected":
+                        return self._rejected(node, attempt, iteration, start_mono)
+                    answer = {"approved": True, **(answer or _AUTO_APPROVAL)}
+                    ctx.answer = answer
+                    continue
+                return self._end(
+                    node,
+                    attempt,
+                    iteration,
+                    start_mono,
+                    "FAILED",
+                    error=_failure_dict(failure),
+                    outputs=failure.outputs or None,
+                )
+            except _ChildWaiting as child:
+                # The parent node waits for as long as its child run does.
+                return self._wait(
+                    node,
+                    attempt,
+                    iteration,
+                    "child",
+                    child.run_id,
+                    f"child run {child.run_id} is waiting",
+                    details=child.waiting,
+                )
+            except OsopError as exc:  # e.g. a sub-workflow that cannot be loaded
+                return self._end(
+                    node,
+                    attempt,
+                    iteration,
+                    start_mono,
+                    "FAILED",
+                    error={"code": "EXECUTION_ERROR", "message": str(exc), "_retryable": False},
+                )
+            except TimeoutError:
+                return self._end(
+                    node,
+                    attempt,
+                    iteration,
+                    start_mono,
+                    "TIMED_OUT",
+                    error={
+                        "code": "TIMEOUT",
+                        "message": f"node did not finish within {node.timeout_sec:g}s",
+                    },
+                )
+            except asyncio.CancelledError:
+                status = self._abort_status or "CANCELLED"
+                self._end_and_sync(
+                    node,
+                    attempt,
+                    iteration,
+                    start_mono,
+                    status,
+                    error={
+                        "code": "TIMEOUT" if status == "TIMED_OUT" else "CANCELLED",
+                        "message": "the workflow deadline passed"
+                        if status == "TIMED_OUT"
+                        else "the run was cancelled",
+                    },
+                )
+                raise
+            except Exception as exc:  # a broken executor: recorded, the run goes on
+                return self._end(
+                    node,
+                    attempt,
+                    iteration,
+                    start_mono,
+                    "FAILED",
+                    error={
+                        "code": "EXECUTOR_ERROR",
+                        "message": f"{type(exc).__name__}: {exc}",
+                        "_retryable": False,
+                    },
+                )
+            if result.wait is not None:
+                provided = self._provided(node, result.wait)
+                if provided is None:
+                    return self._wait(
+                        node,
+                        attempt,
+                        iteration,
+                        result.wait.kind,
+                        result.wait.name,
+                        result.wait.prompt,
+                    )
+                if result.wait.kind in ("human", "approval"):
+                    ctx.answer = provided
+                else:
+                    ctx.delivered = provided
+                continue
+            break
+        criteria = self._criteria_failure(node, result.outputs)
+        if criteria is not None:
+            return self._end(
+                node,
+                attempt,
+                iteration,
+                start_mono,
+                "FAILED",
+                error=criteria,
+                outputs=result.outputs,
+                result=result,
+                extra=extra,
+            )
+        return self._end(
+            node,
+            attempt,
+            iteration,
+            start_mono,
+            "COMPLETED",
+            outputs=result.outputs,
+            result=result,
+            extra=extra,
+        )
+
+    async def _invoke(self, node: Node, ctx: NodeContext, extra: dict[str, Any]) -> NodeResult:
+        """Execute through the executor, a sub-workflow or a spawned child, under the timeout."""
+        coro: Any
+        if node.workflow_ref or self._spawned(node):
+            coro = self._run_child_node(node, ctx, extra)
+        else:
+            coro = self._executor(node.type).execute(ctx)
+        if node.timeout_sec is None:
+            result: NodeResult = await coro
+            return result
+        task = asyncio.ensure_future(coro)
+        timer = asyncio.ensure_future(self.clock.sleep(node.timeout_sec))
+        try:
+            done, _ = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            timer.cancel()
+            await asyncio.gather(task, timer, return_exceptions=True)
+            raise
+        if task in done:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
+            finished: NodeResult = task.result()
+            return finished
+        # Cancelling makes the executor kill what it started (its contract).
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise TimeoutError
+
+    def _spawned(self, node: Node) -> bool:
+        return any(self._edges[s[0]].mode == "spawn" for s in self.topo.control_in[node.id])
+
+    async def _run_child_node(
+        self, node: Node, ctx: NodeContext, extra: dict[str, Any]
+    ) -> NodeResult:
+        if self.child_runner is None:
+            raise NodeFailure("NO_CHILD_RUNS", "sub-workflows need a run context", retryable=False)
+        # A child this node already started (it paused, or the process died while it
+        # ran) is resumed, never started again: its completed steps must not repeat.
+        resume_id = self._child_to_resume.pop(node.id, None) or self.state.open_children.get(
+            node.id
+        )
+        status, outputs, child_id, error, waiting = await self.child_runner(
+            node, dict(ctx.inputs), resume_id
+        )
+        extra["child_run_id"] = child_id
+        if status == "PAUSED":
+            raise _ChildWaiting(child_id, waiting)
+        if status != "COMPLETED":
+            raise NodeFailure(
+                "CHILD_" + status,
+                error or f"child run {child_id} ended {status}",
+                details={"child_run_id": child_id},
+            )
+        return NodeResult(outputs=dict(outputs))
+
+    def _executor(self, node_type: str) -> Executor:
+        executor = self._executors.get(node_type)
+        if executor is None:
+            factory = self.opt.executors
+            if factory is None:
+                from osop.executors.registry import get_executor
+
+                factory = get_executor
+            executor = self._executors[node_type] = factory(node_type, self.mode)
+        return executor
+
+    def _provided(self, node: Node, wait: WaitRequest) -> dict[str, Any] | None:
+        if wait.kind in ("human", "approval"):
+            return self._answer(node)
+        names = {wait.name, node.id}
+        for event in self.state.events:
+            if not event["used"] and event.get("name") in names:
+                self.log({"t": "consumed", "id": event["id"], "node": node.id})
+                data = event.get("data")
+                return dict(data) if isinstance(data, Mapping) else {"data": data}
+        return None
+
+    def _check_preconditions(self, node: Node) -> dict[str, Any] | None:
+        for condition in node.preconditions:
+            try:
+                ok = self.evaluate(condition, node)
+            except (ExpressionError, MissingReferenceError):
+                continue  # prose, not CEL: documentation only
+            if not ok:
+                return {
+                    "code": "PRECONDITION_FAILED",
+                    "message": f"precondition not met: {condition}",
+                    "_retryable": False,
+                }
+        return None
+
+    def _criteria_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        for criterion in node.success_criteria:
+            outcome = Outcome("COMPLETED", outputs=dict(outputs))
+            try:
+                ok = self.evaluate(criterion, node, outcome)
+            except (ExpressionError, MissingReferenceError):
+                continue  # prose ("all tests pass") is documentation, not a check
+            if ok is False:  # a non-boolean result is not a check either
+                return {
+                    "code": "SUCCESS_CRITERIA",
+                    "message": f"success criterion not met: {criterion}",
+                }
+        return None
+
+    def _wait(
+        self,
+        node: Node,
+        attempt: int,
+        iteration: int | None,
+        kind: str,
+        name: str,
+        prompt: str | None,
+        *,
+        details: list[dict[str, Any]] | None = None,
+    ) -> Outcome:
+        entry: dict[str, Any] = {
+            "t": "wait",
+            "node": node.id,
+            "attempt": attempt,
+            "iteration": iteration,
+            "kind": kind,
+            "name": name,
+            "prompt": prompt,
+            "at": self.now(),
+        }
+        if details:
+            entry["details"] = details
+        self.log(entry)
+        return Outcome("WAITING", wait={"node": node.id, "kind": kind, "name": name})
+
+    def _end_and_sync(self, *args: Any, **kwargs: Any) -> Outcome:
+        """``_end`` where awaiting is impossible (being cancelled): fsync right away."""
+        outcome = self._end(*args, **kwargs)
+        self.journal.sync()
+        return outcome
+
+    def _rejected(
+        self, node: Node, attempt: int, iteration: int | None, start_mono: float
+    ) -> Outcome:
+        answer = self._answer(node) or {}
+        return self._end(
+            node,
+            attempt,
+            iteration,
+            start_mono,
+            "FAILED",
+            error={
+                "code": "REJECTED",
+                "message": f"approval refused ({answer.get('decision', 'rejected')})",
+                "_retryable": False,
+            },
+            human_metadata={"approval": answer},
+        )
+
+    def _end(
+        self,
+        node: Node,
+        attempt: int,
+        iteration: int | None,
+        start_mono: float,
+        status: str,
+        *,
+        outputs: Mapping[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+        result: NodeResult | None = None,
+        extra: Mapping[str, Any] | None = None,
+        human_metadata: dict[str, Any] | None = None,
+    ) -> Outcome:
+        duration = round((self.clock.monotonic() - start_mono) * 1000.0, 3)
+        ended = self.now()
+        entry: dict[str, Any] = {
+            "t": "end",
+            "node": node.id,
+            "attempt": attempt,
+            "iteration": iteration,
+            "status": status,
+            "at": ended,
+            "ended_at": ended,
+            "duration_ms": duration,
+        }
+        public_error = {k: v for k, v in (error or {}).items() if not k.startswith("_")}
+        if outputs is not None:
+            entry["outputs"] = self.redact(dict(outputs))
+        if error is not None:
+            entry["error"] = self.redact(public_error)
+            if error.get("_retryable") is False:
+                entry["retryable"] = False
+        if result is not None:
+            # Unknown facts are left out rather than written as null.
+            if result.ai_metadata:
+                entry["ai_metadata"] = self.redact(_known(result.ai_metadata))
+            if result.human_metadata:
+                entry["human_metadata"] = self.redact(_known(result.human_metadata))
+            if result.tools_used:
+                entry["tools_used"] = self.redact(result.tools_used)
+            if result.cost_usd is not None:
+                entry["cost_usd"] = result.cost_usd
+        if human_metadata:
+            entry["human_metadata"] = self.redact(human_metadata)
+        if extra:
+            entry.update(extra)
+        self.log(entry)
+        return Outcome(status, outputs=dict(outputs or {}), error=error)
+
+    # -- ending ----------------------------------------------------------------------------
+
+    async def _abort_running(self, status: str) -> None:
+        self._abort_status = status
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        while not self._done.empty():  # finished just before the abort: keep their decisions
+            nid, outcome = self._done.get_nowait()
+            self._running.pop(nid, None)
+            self._stopping = True
+            self._after(nid, outcome)
+        for nid in list(self._running):
+            self.log({"t": "done", "node": nid, "status": status, "at": self.now()})
+        self._running.clear()
+
+    async def _conclude(self) -> str:
+        """Pause, or end the run: skip what did not run, compensate, set the status."""
+        state = self.state
+        waiting = [nid for nid, st in state.nodes.items() if st.status == "WAITING"]
+        if self._abort_status is None and state.failure is None and (waiting or state.edge_waits):
+            return "PAUSED"
+        for nid in waiting:  # the run ends: nobody will answer these any more
+            self.log({"t": "done", "node": nid, "status": "CANCELLED", "at": self.now()})
+        now = self.now()
+        for node in self.wf.nodes:
+            st = state.node(node.id)
+            if st.status in ("PENDING", "READY"):
+                self.log({"t": "skip", "node": node.id, "node_type": node.type, "at": now})
+        if self._abort_status is not None:
+            status = self._abort_status
+        elif state.failure is not None:
+            status = "FAILED"
+        else:
+            status = "COMPLETED"
+        if status in ("FAILED", "TIMED_OUT") and self.mode != "dry_run":
+            self._abort_status = None
+            await self._compensate()
+        return status
+
+    async def _compensate(self) -> None:
+        """Saga: undo completed steps in reverse completion order."""
+        done_for = self.state.compensations_done
+        for source in reversed(self.state.completion_order):
+            for target in self.topo.compensations.get(source, []):
+                if (source, target) in done_for:
+                    continue
+                self.log({"t": "compensate", "node": target, "for": source, "at": self.now()})
+                st = self.state.node(target)
+                st.iteration = None
+                self.state.items.pop(target, None)
+                outcome = await self._run_iteration(self.wf.node(target), None, {})
+                if outcome.status != "WAITING":
+                    self.log(
+                        {
+                            "t": "done",
+                            "node": target,
+                            "status": outcome.status,
+                            "at": self.now(),
+                            "compensation": True,
+                            "for": source,
+                        }
+                    )
+
+
+def _known(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _entry_slots(entry: Mapping[str, Any]) -> list[Slot]:
+    slots: list[Slot] = []
+    for key in ("taken", "not"):
+        for raw in entry.get(key, ()):
+            slots.append((int(raw[0]), str(raw[1])))
+    for raw in (entry.get("loop") or {}).get("reset", ()):
+        slots.append((int(raw[0]), str(raw[1])))
+    return slots
+
+
+def _event_names(edge: Edge) -> list[str]:
+    """Names an event/signal edge answers to: its ``event``/``signal``/``name`` key, label, target."""
+    names: list[str] = []
+    for key in ("event", "signal", "name", "x-event", "x-signal"):
+        value = edge.raw.get(key)
+        if isinstance(value, str) and value:
+            names.append(value)
+    if edge.label:
+        names.append(edge.label)
+    names.append(edge.target)
+    return names
+
+
+def _gate_prompt(node: Node) -> str:
+    gate = node.approval_gate
+    approver = gate.get("approver_role") or gate.get("approver") or gate.get("role")
+    text = f"approve {node.label!r}"
+    return text + (f" (approver: {approver})" if approver else "")
+
+
+def _failure_dict(failure: NodeFailure) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": failure.code, "message": failure.message}
+    if failure.details is not None:
+        out["details"] = failure.details
+    out["_retryable"] = failure.retryable
+    return out

@@ -1,0 +1,353 @@
+"""The state of a run, rebuilt from its journal entry by entry.
+
+The engine appends an entry and then applies it here (never the reverse), so
+the state after a crash is exactly what replaying the journal produces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from osop.engine.graph import Slot
+
+__all__ = ["FINAL_STATUSES", "NodeState", "RunState"]
+
+FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "SKIPPED", "CANCELLED"})
+
+
+@dataclass
+class NodeState:
+    status: str = "PENDING"
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    #: Attempt number of the latest attempt (per iteration).
+    attempt: int = 0
+    #: Failed/timed-out attempts in the current iteration (what the retry budget counts).
+    failures: int = 0
+    iteration: int | None = None
+    #: Iterations of a for-each / while loop on this node already finished.
+    iterations_done: int = 0
+    duration_ms: float | None = None
+    completed_seq: int = 0
+    #: Whether the latest failed attempt may be retried (a NodeFailure can say no).
+    retryable: bool = True
+
+
+def _slot(value: Any) -> Slot:
+    return (int(value[0]), str(value[1]))
+
+
+class RunState:
+    """Everything the scheduler knows; mutated only through :meth:`apply`."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, Any] = {}
+        self.nodes: dict[str, NodeState] = {}
+        self.decisions: dict[Slot, bool] = {}
+        #: Exit decisions held until their loop ends (slot → taken).
+        self.deferred: dict[int, dict[Slot, bool]] = {}
+        #: Attempt records in the order they started; key → index.
+        self.records: list[dict[str, Any]] = []
+        self._record_index: dict[tuple[str, int, int | None], int] = {}
+        self.waits: dict[str, dict[str, Any]] = {}
+        self.edge_waits: dict[Slot, dict[str, Any]] = {}
+        self.loop_counts: dict[int, int] = {}
+        self.items: dict[str, dict[str, Any]] = {}
+        self.answers: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.inbox_seen: set[str] = set()
+        self.completion_order: list[str] = []
+        self.compensations_done: set[tuple[str, str]] = set()
+        self.failure: dict[str, Any] | None = None
+        self.status = "PENDING"
+        self.finished: dict[str, Any] | None = None
+        self.paused: dict[str, Any] | None = None
+        self.active_ms = 0.0
+        self.children: dict[str, str] = {}
+        #: node → child run started by its current attempt and not yet recorded as ended.
+        self.open_children: dict[str, str] = {}
+        self.messages: list[dict[str, Any]] = []
+        self.warnings: list[str] = []
+        self.seq = 0
+        self.resumes = 0
+
+    def node(self, node_id: str) -> NodeState:
+        state = self.nodes.get(node_id)
+        if state is None:
+            state = self.nodes[node_id] = NodeState()
+        return state
+
+    # -- replay -----------------------------------------------------------------
+
+    def apply(self, entry: dict[str, Any]) -> None:
+        kind = entry.get("t")
+        self.seq = int(entry.get("seq", self.seq))
+        handler = getattr(self, f"_on_{kind}", None)
+        if handler is not None:
+            handler(entry)
+
+    def _on_run(self, e: dict[str, Any]) -> None:
+        self.meta = {k: v for k, v in e.items() if k not in ("t", "seq")}
+        self.status = "RUNNING"
+
+    def _on_resumed(self, e: dict[str, Any]) -> None:
+        self.status = "RUNNING"
+        self.paused = None
+        self.resumes += 1
+
+    def _on_start(self, e: dict[str, Any]) -> None:
+        nid = e["node"]
+        st = self.node(nid)
+        st.status = "RUNNING"
+        st.attempt = int(e["attempt"])
+        st.iteration = e.get("iteration")
+        self.waits.pop(nid, None)
+        key = (nid, st.attempt, st.iteration)
+        record: dict[str, Any] = {
+            "node_id": nid,
+            "node_type": e.get("node_type", ""),
+            "attempt": st.attempt,
+            "status": "RUNNING",
+            "started_at": e["at"],
+        }
+        if st.iteration is not None:
+            record["iteration"] = st.iteration
+        if e.get("inputs"):
+            record["inputs"] = e["inputs"]
+        if e.get("classification"):
+            record["x-classification"] = e["classification"]
+        if key in self._record_index:  # a wait being retried: same attempt, same record
+            self.records[self._record_index[key]].update(record)
+        else:
+            self._record_index[key] = len(self.records)
+            self.records.append(record)
+
+    def _on_wait(self, e: dict[str, Any]) -> None:
+        nid = e["node"]
+        st = self.node(nid)
+        st.status = "WAITING"
+        self.waits[nid] = {
+            k: e.get(k) for k in ("kind", "name", "prompt", "attempt", "iteration", "at", "details")
+        }
+        index = self._record_index.get((nid, int(e["attempt"]), e.get("iteration")))
+        if index is not None:
+            self.records[index]["status"] = "WAITING"
+            self.records[index]["x-waiting-for"] = {
+                "kind": e.get("kind"),
+                "name": e.get("name"),
+                **({"prompt": e["prompt"]} if e.get("prompt") else {}),
+            }
+
+    def _on_end(self, e: dict[str, Any]) -> None:
+        """One attempt ended (the node itself may retry or loop: see ``done``)."""
+        nid = e["node"]
+        st = self.node(nid)
+        status = str(e["status"])
+        index = self._record_index.get((nid, int(e["attempt"]), e.get("iteration")))
+        if index is not None:
+            record = self.records[index]
+            record.pop("x-waiting-for", None)
+            record["status"] = status
+            for key in ("ended_at", "duration_ms", "outputs", "error", "ai_metadata"):
+                if e.get(key) is not None:
+                    record[key] = e[key]
+            for key in ("human_metadata", "tools_used", "cost_usd", "child_run_id"):
+                if e.get(key):
+                    record[key] = e[key]
+        if e.get("iteration_done"):
+            st.iterations_done = int(e["iteration_done"])
+            st.failures = 0
+            st.attempt = 0
+            return
+        if status in ("FAILED", "TIMED_OUT"):
+            st.failures += 1
+            st.error = e.get("error")
+            st.retryable = e.get("retryable", True) is not False
+        if e.get("outputs") is not None and status == "COMPLETED":
+            st.outputs = dict(e["outputs"])
+        if e.get("child_run_id"):
+            self.children[nid] = str(e["child_run_id"])
+            if self.open_children.get(nid) == e["child_run_id"]:
+                del self.open_children[nid]
+        st.duration_ms = e.get("duration_ms")
+        st.status = "RUNNING"
+
+    def _on_done(self, e: dict[str, Any]) -> None:
+        """A node reached its final status; its outgoing decisions come with it."""
+        nid = e["node"]
+        st = self.node(nid)
+        st.status = str(e["status"])
+        st.completed_seq = self.seq
+        if e.get("error") is not None:
+            st.error = e["error"]
+        self.waits.pop(nid, None)
+        index = self._record_index.get((nid, st.attempt, st.iteration))
+        if index is not None and self.records[index]["status"] in ("WAITING", "RUNNING"):
+            record = self.records[index]  # closed while waiting (cancel, failure elsewhere)
+            record.pop("x-waiting-for", None)
+            record["status"] = st.status
+            record["ended_at"] = e.get("at")
+            if e.get("error") is not None:
+                record["error"] = e["error"]
+        if e.get("compensation"):
+            self.compensations_done.add((str(e.get("for")), nid))
+        elif st.status == "COMPLETED":
+            self.completion_order.append(nid)
+        if e.get("unhandled") and self.failure is None:
+            self.failure = {k: e.get(k) for k in ("node", "status", "error", "at")}
+        for message in e.get("messages", ()):
+            self.messages.append(dict(message))
+        self._on_decide(e)
+        if e.get("loop"):
+            self._on_loop(e["loop"])
+
+    def last_record(self, node_id: str) -> dict[str, Any] | None:
+        """The record of the node's latest attempt (in its current iteration)."""
+        st = self.node(node_id)
+        index = self._record_index.get((node_id, st.attempt, st.iteration))
+        return self.records[index] if index is not None else None
+
+    def running_attempt(self, node_id: str) -> tuple[int, int | None] | None:
+        """The attempt of ``node_id`` whose record is still RUNNING (a crash hit it)."""
+        st = self.node(node_id)
+        index = self._record_index.get((node_id, st.attempt, st.iteration))
+        if index is not None and self.records[index]["status"] == "RUNNING":
+            return st.attempt, st.iteration
+        return None
+
+    def _on_interrupted(self, e: dict[str, Any]) -> None:
+        """A RUNNING attempt found at resume: recorded as cancelled, to be re-run."""
+        nid = e["node"]
+        st = self.node(nid)
+        index = self._record_index.get((nid, int(e["attempt"]), e.get("iteration")))
+        if index is not None:
+            self.records[index]["status"] = "CANCELLED"
+            self.records[index]["ended_at"] = e["at"]
+            self.records[index]["error"] = {
+                "code": "INTERRUPTED",
+                "message": "the run stopped while this attempt was running; it was run again",
+            }
+        st.status = "PENDING"
+
+    def _on_child(self, e: dict[str, Any]) -> None:
+        self.open_children[str(e["node"])] = str(e["run_id"])
+
+    def _on_skip(self, e: dict[str, Any]) -> None:
+        nid = e["node"]
+        st = self.node(nid)
+        st.status = "SKIPPED"
+        key = (nid, 0, e.get("iteration"))
+        record: dict[str, Any] = {
+            "node_id": nid,
+            "node_type": e.get("node_type", ""),
+            "attempt": 1,
+            "status": "SKIPPED",
+            "started_at": e["at"],
+        }
+        if e.get("iteration") is not None:
+            record["iteration"] = e["iteration"]
+        if key in self._record_index:
+            self.records[self._record_index[key]] = record
+        else:
+            self._record_index[key] = len(self.records)
+            self.records.append(record)
+        self._on_decide(e)
+
+    def _on_decide(self, e: dict[str, Any]) -> None:
+        for raw in e.get("taken", ()):
+            self.decisions[_slot(raw)] = True
+        for raw in e.get("not", ()):
+            self.decisions[_slot(raw)] = False
+        for raw in e.get("held", ()):
+            loop, slot, taken = int(raw[0]), _slot(raw[1]), bool(raw[2])
+            self.deferred.setdefault(loop, {})[slot] = taken
+        for raw in e.get("released", ()):
+            self.deferred.pop(int(raw), None)
+        for raw in e.get("waiting", ()):
+            slot = _slot(raw[0])
+            self.edge_waits[slot] = dict(raw[1])
+        for raw in [*e.get("taken", ()), *e.get("not", ())]:
+            self.edge_waits.pop(_slot(raw), None)
+
+    def _on_loop(self, e: dict[str, Any]) -> None:
+        edge = int(e["edge"])
+        self.loop_counts[edge] = int(e["iteration"])
+        for nid in e.get("body", ()):
+            # A new round asks again: an answer covers one iteration of a loop body.
+            self.answers.pop(nid, None)
+            self.items.pop(nid, None)  # forward loops inside the body start over
+            st = self.node(nid)
+            st.status = "PENDING"
+            st.attempt = 0
+            st.failures = 0
+            st.iterations_done = 0
+            # Unique per node, also when loops nest: a node's n-th pass is iteration n.
+            st.iteration = (st.iteration or 1) + 1
+        for pos in e.get("inner", ()):  # nested loops start counting again
+            self.loop_counts.pop(int(pos), None)
+            self.deferred.pop(int(pos), None)
+        for raw in e.get("reset", ()):
+            self.decisions.pop(_slot(raw), None)
+        target = e.get("target")
+        if target:
+            self.node(target).status = "READY"
+
+    def _on_items(self, e: dict[str, Any]) -> None:
+        self.items[e["node"]] = {
+            k: e.get(k) for k in ("edge", "items", "var", "when", "max", "base")
+        }
+
+    def _on_answer(self, e: dict[str, Any]) -> None:
+        self.answers[str(e["node"])] = dict(e.get("answer") or {})
+        if e.get("inbox"):
+            self.inbox_seen.add(str(e["inbox"]))
+
+    def _on_event(self, e: dict[str, Any]) -> None:
+        self.events.append(
+            {"id": e.get("id"), "name": e.get("name"), "data": e.get("data"), "used": False}
+        )
+        if e.get("inbox"):
+            self.inbox_seen.add(str(e["inbox"]))
+
+    def _on_consumed(self, e: dict[str, Any]) -> None:
+        for event in self.events:
+            if event["id"] == e.get("id"):
+                event["used"] = True
+
+    def _on_cancel_request(self, e: dict[str, Any]) -> None:
+        if e.get("inbox"):
+            self.inbox_seen.add(str(e["inbox"]))
+
+    def _on_warning(self, e: dict[str, Any]) -> None:
+        if len(self.warnings) < 100:  # a rehearsal of a huge graph must not bloat the record
+            self.warnings.append(str(e.get("message")))
+
+    def _on_failing(self, e: dict[str, Any]) -> None:
+        if self.failure is None:
+            self.failure = {k: v for k, v in e.items() if k not in ("t", "seq")}
+
+    def _on_compensate(self, e: dict[str, Any]) -> None:
+        st = self.node(str(e["node"]))
+        st.attempt = max(st.attempt, self._last_attempt(str(e["node"])))
+        st.failures = 0
+        st.status = "READY"
+
+    def _last_attempt(self, node_id: str) -> int:
+        return max(
+            (k[1] for k in self._record_index if k[0] == node_id and k[2] is None), default=0
+        )
+
+    def _on_paused(self, e: dict[str, Any]) -> None:
+        self.paused = {k: v for k, v in e.items() if k not in ("t", "seq")}
+        self.active_ms = float(e.get("active_ms", self.active_ms))
+
+    def _on_finished(self, e: dict[str, Any]) -> None:
+        self.status = str(e["status"])
+        self.finished = {k: v for k, v in e.items() if k not in ("t", "seq")}
+        self.paused = None
+
+    # -- queries ----------------------------------------------------------------
+
+    def is_final(self, node_id: str) -> bool:
+        return self.node(node_id).status in FINAL_STATUSES

@@ -1,0 +1,205 @@
+"""The run store: one folder per run under ``.osop/runs`` (or ``$OSOP_HOME/runs``).
+
+Layout of ``<root>/runs/<run_id>/``::
+
+    meta.json          what started the run (workflow path, mode, inputs, seed ...)
+    workflow.osop      the exact bytes that ran (resume never reads a changed file)
+    journal.jsonl      append-only transitions, the source of truth
+    inbox.jsonl        answers, events and cancel requests delivered from outside
+    record.osoplog.json  the materialised record (atomically replaced)
+    outputs.json       each node's latest outputs, whole (the record truncates large ones)
+    owner              pid of the process running the run (absent when idle)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from osop.errors import RunStoreError
+from osop.record.writer import atomic_write_text
+
+__all__ = ["RunHandle", "RunStore", "default_store_root"]
+
+_ENV_HOME = "OSOP_HOME"
+
+
+def default_store_root(workdir: Path | None = None) -> Path:
+    """``$OSOP_HOME`` when set, else ``.osop`` under the working directory."""
+    home = os.environ.get(_ENV_HOME)
+    if home:
+        return Path(home).expanduser()
+    return (workdir or Path.cwd()) / ".osop"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    """The folder of one run."""
+
+    run_id: str
+    path: Path
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path / "meta.json"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.path / "journal.jsonl"
+
+    @property
+    def inbox_path(self) -> Path:
+        return self.path / "inbox.jsonl"
+
+    @property
+    def record_path(self) -> Path:
+        return self.path / "record.osoplog.json"
+
+    @property
+    def outputs_path(self) -> Path:
+        return self.path / "outputs.json"
+
+    @property
+    def workflow_path(self) -> Path:
+        return self.path / "workflow.osop"
+
+    @property
+    def owner_path(self) -> Path:
+        return self.path / "owner"
+
+    def read_meta(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise RunStoreError(f"run {self.run_id} has no meta.json") from exc
+        except (OSError, ValueError) as exc:
+            raise RunStoreError(f"run {self.run_id}: unreadable meta.json: {exc}") from exc
+        if not isinstance(data, dict):
+            raise RunStoreError(f"run {self.run_id}: meta.json is not an object")
+        return data
+
+    def write_meta(self, meta: Mapping[str, Any]) -> None:
+        atomic_write_text(self.meta_path, json.dumps(dict(meta), indent=2, default=str) + "\n")
+
+    def post(self, kind: str, **payload: Any) -> str:
+        """Append a delivery (answer, event, cancel) to the inbox; returns its id."""
+        entry = {"id": str(uuid.uuid4()), "kind": kind, **payload}
+        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+        # One write() on an O_APPEND descriptor: concurrent posts never interleave.
+        fd = os.open(self.inbox_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return str(entry["id"])
+
+    def read_inbox(self) -> list[dict[str, Any]]:
+        try:
+            text = self.inbox_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        out: list[dict[str, Any]] = []
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                out.append(entry)
+        return out
+
+    def owner_pid(self) -> int | None:
+        """The pid running this run now, or None (a stale owner file is ignored)."""
+        try:
+            pid = int(self.owner_path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return None
+        return pid if _pid_alive(pid) else None
+
+    def acquire(self) -> None:
+        """Claim the run for this process; refuses when another live process has it.
+
+        The owner file is created exclusively, so two processes starting at the
+        same instant cannot both win; a file left by a dead process is taken over.
+        """
+        for _ in range(2):
+            try:
+                fd = os.open(self.owner_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                pid = self.owner_pid()
+                if pid == os.getpid():
+                    return
+                if pid is not None:
+                    raise RunStoreError(
+                        f"run {self.run_id} is being executed by process {pid}"
+                    ) from None
+                self.owner_path.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            except OSError as exc:
+                raise RunStoreError(f"cannot claim run {self.run_id}: {exc}") from exc
+            try:
+                os.write(fd, str(os.getpid()).encode())
+            finally:
+                os.close(fd)
+            return
+        raise RunStoreError(f"run {self.run_id}: another process claimed it at the same time")
+
+    def release(self) -> None:
+        if self.owner_pid() == os.getpid():
+            self.owner_path.unlink(missing_ok=True)
+
+
+class RunStore:
+    """Creates, finds and lists runs."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root if root is not None else default_store_root()
+        self.runs = self.root / "runs"
+
+    def create(self, run_id: str | None = None) -> RunHandle:
+        run_id = run_id or str(uuid.uuid4())
+        path = self.runs / run_id
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+        except FileExistsError as exc:
+            raise RunStoreError(f"run {run_id} already exists in {self.runs}") from exc
+        except OSError as exc:
+            raise RunStoreError(f"cannot create the run folder {path}: {exc}") from exc
+        return RunHandle(run_id, path)
+
+    def get(self, run_id: str) -> RunHandle:
+        """A run by id, or by a unique prefix of its id (as git does for commits)."""
+        exact = self.runs / run_id
+        if run_id and (exact / "meta.json").exists():
+            return RunHandle(run_id, exact)
+        matches = [h for h in self.iter_runs() if h.run_id.startswith(run_id)] if run_id else []
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise RunStoreError(f"no run {run_id!r} in {self.runs}")
+        raise RunStoreError(f"{run_id!r} is ambiguous: {len(matches)} runs start with it")
+
+    def iter_runs(self) -> Iterator[RunHandle]:
+        if not self.runs.is_dir():
+            return
+        for path in sorted(self.runs.iterdir()):
+            if (path / "meta.json").is_file():
+                yield RunHandle(path.name, path)

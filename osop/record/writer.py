@@ -1,0 +1,100 @@
+"""Write ``.osoplog`` files atomically: a crash never leaves a half-written record.
+
+The text goes to a temporary file in the same folder, is fsync'd, then renamed
+over the target (``os.replace`` is atomic on POSIX and Windows), and the folder
+is fsync'd so the rename itself survives a power cut.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from osop.errors import OsopError
+from osop.record.model import RunRecord
+
+__all__ = ["atomic_write_text", "record_format_for", "record_to_text", "write_record"]
+
+RecordFormat = Literal["json", "yaml"]
+
+
+def record_format_for(path: str | Path) -> RecordFormat:
+    """``json`` for ``*.json``, else ``yaml`` (the canonical form)."""
+    return "json" if str(path).lower().endswith(".json") else "yaml"
+
+
+def record_to_text(
+    record: RunRecord | Mapping[str, Any], fmt: RecordFormat = "yaml", *, compact: bool = False
+) -> str:
+    """The record in the spec's exact form, as JSON or YAML text.
+
+    ``compact`` JSON (one line, C encoder) is several times faster to write: the
+    engine uses it for the record it keeps rewriting in the run store.
+    """
+    data = record.to_dict() if isinstance(record, RunRecord) else dict(record)
+    if fmt == "json":
+        if compact:
+            return json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":")) + "\n"
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    text: str = yaml.safe_dump(
+        json.loads(json.dumps(data, default=str)),  # plain types only
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+    return text
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that readers see the old or the new file, never a mix."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_folder(folder)
+    except OSError as exc:
+        raise OsopError(f"cannot write {target}: {exc}") from exc
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # not every platform can open a folder
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_record(
+    record: RunRecord | Mapping[str, Any],
+    path: str | Path,
+    fmt: RecordFormat | None = None,
+    *,
+    compact: bool = False,
+) -> Path:
+    """Write ``record`` to ``path`` atomically (format from the extension unless given)."""
+    target = Path(path)
+    text = record_to_text(record, fmt or record_format_for(target), compact=compact)
+    atomic_write_text(target, text)
+    return target
