@@ -14,6 +14,7 @@ from osop.errors import OsopError
 
 __all__ = ["diff"]
 
+
 @click.command("diff")
 @click.argument("first")
 @click.argument("second")

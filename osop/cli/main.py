@@ -20,29 +20,18 @@ __all__ = ["COMMANDS", "cli", "main"]
 
 #: command name → (module, attribute, one-line help shown by ``osop --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    # define
+    "init": ("osop.cli.init_cmd", "init", "Start a workflow from a template."),
     "validate": ("osop.cli.validate_cmd", "validate", "Check documents against the spec."),
-    "schema": ("osop.cli.schema_cmd", "schema", "Print a JSON Schema (osop, osoplog, sop)."),
     "migrate": ("osop.cli.migrate_cmd", "migrate", "Rewrite legacy forms to the current spec."),
+    "schema": ("osop.cli.schema_cmd", "schema", "Print a JSON Schema (osop, osoplog, sop)."),
     "render": (
         "osop.cli.render_cmd",
         "render",
         "Draw a workflow or a .sop (svg/html/mermaid/story).",
     ),
-    "init": ("osop.cli.init_cmd", "init", "Start a workflow from a template."),
     "sop": ("osop.cli.sop_cmd", "sop", "Build .sop collections from folders of workflows."),
-    "diff": ("osop.cli.diff_cmd", "diff", "Compare workflows, runs, or a workflow with runs."),
-    "export": (
-        "osop.cli.export_cmd",
-        "export",
-        "Export records to XES or OCEL 2.0 (process mining).",
-    ),
-    "report": ("osop.cli.report_cmd", "report", "Render an execution report (html, ansi, text)."),
-    "synthesize": ("osop.cli.synthesize_cmd", "synthesize_cmd", "Propose a better workflow from records."),
-    "stats": (
-        "osop.cli.stats_cmd",
-        "stats",
-        "Aggregate execution records (runs, durations, cost).",
-    ),
+    # execute and record
     "run": ("osop.cli.run_cmd", "run", "Run a workflow (live, dry_run, simulated)."),
     "runs": ("osop.cli.runs_cmd", "runs", "List runs in the run store."),
     "status": ("osop.cli.status_cmd", "status", "Show where a run stands."),
@@ -50,6 +39,26 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "approve": ("osop.cli.approve_cmd", "approve", "Answer a node waiting for a human."),
     "signal": ("osop.cli.signal_cmd", "signal", "Deliver an event or signal to a run."),
     "cancel": ("osop.cli.cancel_cmd", "cancel", "Cancel a run, leaving a complete record."),
+    # compare and improve
+    "report": ("osop.cli.report_cmd", "report", "Render an execution report (html, ansi, text)."),
+    "diff": ("osop.cli.diff_cmd", "diff", "Compare workflows, runs, or a workflow with runs."),
+    "stats": (
+        "osop.cli.stats_cmd",
+        "stats",
+        "Aggregate execution records (runs, durations, cost).",
+    ),
+    "synthesize": (
+        "osop.cli.synthesize_cmd",
+        "synthesize_cmd",
+        "Propose a better workflow from records.",
+    ),
+    "export": (
+        "osop.cli.export_cmd",
+        "export",
+        "Export records to XES or OCEL 2.0 (process mining).",
+    ),
+    # agents
+    "mcp": ("osop.cli.mcp_cmd", "mcp", "Serve OSOP to AI agents over MCP (stdio)."),
 }
 
 

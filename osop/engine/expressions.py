@@ -36,7 +36,9 @@ class ExpressionCache:
     def compile(self, source: str) -> Compiled:
         program = self._programs.get(source)
         if program is None:
-            program = self._programs[source] = compile_expression(source)
+            # Word operators (AND, or) are read as CEL's symbols, as the validator
+            # promises with its cel/legacy-operator warning.
+            program = self._programs[source] = compile_expression(source, legacy=True)
         return program
 
     def output_refs(self, source: str) -> tuple[str, ...] | None:

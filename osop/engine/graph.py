@@ -10,9 +10,10 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from osop.format.vocabulary import IMPLICIT_LOOP_MODES
 from osop.format.workflow import Edge, Workflow
 
-__all__ = ["CONTROL_EXCLUDED_MODES", "Slot", "Topology"]
+__all__ = ["CONTROL_EXCLUDED_MODES", "IMPLICIT_LOOP_MODES", "Slot", "Topology"]
 
 Slot = tuple[int, str]
 
@@ -61,7 +62,12 @@ class Topology:
             targets = [t for t in edge.targets if t in forward]
             for target in targets:
                 topo.out_slots[edge.source].append((pos, target))
-            if edge.mode == "loop":
+            if edge.mode == "loop" or (
+                edge.mode in IMPLICIT_LOOP_MODES and edge.index in workflow.back_edges
+            ):
+                # A guarded edge that closes a cycle ("fix and retry" written as a
+                # fallback or conditional back edge) runs as a loop edge: see
+                # docs/semantics.md and the validator's graph/implicit-loop warning.
                 loops.append((pos, edge))
                 continue
             if edge.mode == "compensation":

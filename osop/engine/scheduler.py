@@ -470,7 +470,9 @@ class Engine:
         weighted_choice: str | None = None
         switch_choice: dict[int, str | None] = {}
         # The loop decision comes first: while it goes round, the exits wait.
-        loop_entry = self._loop_back(nid, node, outcome) if outcome.status == "COMPLETED" else None
+        loop_entry = self._loop_back(nid, node, outcome)
+        if loop_entry is not None and self._edges[loop_entry["edge"]].mode in FAILURE_MODES:
+            handled = True  # "fix and retry": the failure goes round the loop
         for slot in self.topo.out_slots[nid]:
             pos, target = slot
             edge = self._edges[pos]
@@ -771,9 +773,16 @@ class Engine:
             limit = edge.max_iterations or DEFAULT_MAX_ITERATIONS
             if self.mode == "dry_run" or count >= limit:
                 continue
-            extra = {"loop": {"iteration": count}}
-            if not self._edge_condition(edge, node, outcome, default=True, extra=extra):
-                continue
+            if edge.mode != "loop":
+                # An implicit loop goes round when its edge would be taken.
+                if not self._edge_taken(edge, node, outcome):
+                    continue
+            else:
+                if outcome.status != "COMPLETED":
+                    continue
+                extra = {"loop": {"iteration": count}}
+                if not self._edge_condition(edge, node, outcome, default=True, extra=extra):
+                    continue
             members = set(body)
             reset = [
                 list(s)

@@ -6,6 +6,7 @@ from typing import Final
 
 __all__ = [
     "EDGE_MODES",
+    "IMPLICIT_LOOP_MODES",
     "JOIN_MODES",
     "LOG_MODES",
     "NODE_STATUSES",
@@ -55,6 +56,9 @@ EDGE_MODES: Final = (
 )
 
 JOIN_MODES: Final = ("wait_all", "wait_any", "wait_n")
+
+#: Guarded edge modes whose back edges run as loops ("fix and retry" cycles).
+IMPLICIT_LOOP_MODES: Final = frozenset({"conditional", "fallback", "error", "timeout"})
 
 TRIGGER_TYPES: Final = (
     "webhook",

@@ -17,7 +17,7 @@ from typing import Any
 from osop.diagnostics import Issue, join_pointer
 from osop.format.rules.expressions import check_expression
 from osop.format.rules.references import check_interpolations
-from osop.format.vocabulary import EDGE_MODES
+from osop.format.vocabulary import EDGE_MODES, IMPLICIT_LOOP_MODES
 from osop.format.workflow import Edge, Workflow
 
 __all__ = ["check", "conformance_level"]
@@ -291,19 +291,13 @@ def _weights(source: str, edges: list[Edge]) -> Iterator[Issue]:
         )
 
 
-#: A back edge in one of these modes is only taken on a condition: a bounded rework loop.
-_GUARDED_MODES = frozenset(
-    {"conditional", "fallback", "error", "timeout", "switch", "event", "signal", "loop"}
-)
-
-
 def _graph(wf: Workflow, node_ids: set[str]) -> Iterator[Issue]:
     """Cycles not formed by loop edges, and nodes no entry point reaches."""
     for edge in wf.edges:
         if edge.index not in wf.back_edges or edge.mode == "loop":
             continue
         where = f"{edge.source}→{edge.target}"
-        if edge.mode in _GUARDED_MODES:
+        if edge.mode in IMPLICIT_LOOP_MODES:
             yield Issue(
                 "warning",
                 "graph/implicit-loop",

@@ -1,0 +1,259 @@
+"""The MCP server: OSOP for AI agents, as a thin layer over the library.
+
+An agent validates a process, runs it (rehearsed, dry or live), answers the
+humans' questions it is allowed to answer, reads the record and the report —
+through the same functions the CLI calls.  Start it with ``osop mcp`` (stdio).
+
+Tool results are plain JSON; library errors become a tool error whose text says
+what is wrong (the MCP SDK marks the result ``isError``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from osop import __version__
+from osop.errors import OsopError, ValidationError
+
+__all__ = ["INSTALL_HINT", "OsopTools", "build_server"]
+
+INSTALL_HINT = "the MCP server needs the `mcp` package: pip install 'osop-toolkit[mcp]'"
+
+T = TypeVar("T")
+
+
+def _looks_like_path(text: str) -> bool:
+    return "\n" not in text and len(text) < 4096 and Path(text).expanduser().is_file()
+
+
+class OsopTools:
+    """The tools, as plain methods (tested directly and through an MCP client)."""
+
+    def __init__(self, store_root: Path | None = None, workdir: Path | None = None) -> None:
+        from osop.engine import RunStore
+
+        self.workdir = (workdir or Path.cwd()).resolve()
+        self.store = RunStore(store_root)
+
+    # -- documents ------------------------------------------------------------------
+
+    def validate(self, document: str) -> dict[str, Any]:
+        """Validate a workflow, record or collection given as a file path or as YAML/JSON text."""
+        from osop.format.validate import validate_path, validate_text
+
+        report = (
+            validate_path(Path(document).expanduser())
+            if _looks_like_path(document)
+            else validate_text(document, "<mcp>", base_dir=self.workdir)
+        )
+        return report.to_dict()
+
+    def _workflow(self, workflow: str) -> tuple[Any, bytes, Path | None]:
+        from osop.format.api import load_workflow
+        from osop.format.validate import validate_text
+        from osop.format.workflow import Workflow
+
+        if _looks_like_path(workflow):
+            path = Path(workflow).expanduser().resolve()
+            return load_workflow(path), path.read_bytes(), path
+        report = validate_text(workflow, "<mcp>", kind="workflow", base_dir=self.workdir)
+        if not report.valid:
+            raise ValidationError(report.issues, file="<mcp>")
+        assert isinstance(report.model, Workflow)
+        return report.model, workflow.encode("utf-8"), None
+
+    def render(self, workflow: str, format: Literal["mermaid", "story", "svg"] = "mermaid") -> str:
+        """Draw a workflow: Mermaid (for Markdown), a plain-language story, or SVG."""
+        from osop.render.mermaid import render_mermaid
+        from osop.render.story import render_story
+        from osop.render.svg import render_svg
+
+        wf, _, _ = self._workflow(workflow)
+        renderers: dict[str, Callable[[Any], str]] = {
+            "mermaid": render_mermaid,
+            "story": render_story,
+            "svg": render_svg,
+        }
+        if format not in renderers:
+            raise OsopError(f"unknown format {format!r}; use mermaid, story or svg")
+        return renderers[format](wf)
+
+    # -- runs -------------------------------------------------------------------------
+
+    async def run(
+        self,
+        workflow: str,
+        mode: Literal["live", "dry_run", "simulated"] = "simulated",
+        inputs: dict[str, Any] | None = None,
+        answers: dict[str, dict[str, Any]] | None = None,
+        seed: int | None = None,
+    ) -> dict[str, Any]:
+        """Run a workflow and return how it ended (paused runs say what they wait for)."""
+        from osop.engine import RunOptions, start_run
+
+        if mode not in ("live", "dry_run", "simulated"):
+            raise OsopError(f"unknown mode {mode!r}; use live, dry_run or simulated")
+        wf, source, path = self._workflow(workflow)
+        options = RunOptions(
+            mode=mode,
+            inputs=dict(inputs or {}),
+            answers={k: dict(v) for k, v in (answers or {}).items()},
+            workdir=path.parent if path is not None else self.workdir,
+            seed=seed,
+            trigger={"type": "api", "actor": "mcp"},
+        )
+        result = await start_run(
+            wf, source=source, workflow_path=path, store=self.store, options=options
+        )
+        return self._result(result)
+
+    @staticmethod
+    def _result(result: Any) -> dict[str, Any]:
+        return {
+            "run_id": result.run_id,
+            "status": "PAUSED" if result.paused else result.status,
+            "exit_code": result.exit_code,
+            "waiting": result.waiting,
+            "record": result.record.to_dict(),
+        }
+
+    def runs(self) -> dict[str, Any]:
+        """Every run in the store with its status (PAUSED and INTERRUPTED can be resumed)."""
+        from osop.engine import describe_run
+
+        return {"runs": [describe_run(h) for h in self.store.iter_runs()]}
+
+    def status(self, run_id: str) -> dict[str, Any]:
+        """The current record of a run (also while it is paused or after a crash)."""
+        from osop.engine import describe_run, materialise_record
+
+        handle = self.store.get(run_id)
+        return {**describe_run(handle), "record": materialise_record(handle).to_dict()}
+
+    def approve(
+        self, run_id: str, node_id: str, decision: str = "approved", notes: str | None = None
+    ) -> dict[str, Any]:
+        """Answer a waiting human node or approval; then call resume to continue."""
+        from osop.engine import deliver_answer
+
+        answer: dict[str, Any] = {"decision": decision, "approved": decision == "approved"}
+        if notes:
+            answer["notes"] = notes
+        answer["actor"] = "mcp"
+        deliver_answer(self.store, run_id, node_id, answer)
+        return {"run_id": run_id, "node_id": node_id, "recorded": answer}
+
+    def signal(self, run_id: str, name: str, data: Any = None) -> dict[str, Any]:
+        """Deliver an event or signal to a run; then call resume to continue."""
+        from osop.engine import deliver_event
+
+        deliver_event(self.store, run_id, name, data)
+        return {"run_id": run_id, "delivered": name}
+
+    async def resume(self, run_id: str) -> dict[str, Any]:
+        """Continue a paused or interrupted run from where it stopped."""
+        from osop.engine import resume_run
+
+        return self._result(await resume_run(run_id, store=self.store))
+
+    def cancel(self, run_id: str) -> dict[str, Any]:
+        """Cancel a run; its record ends CANCELLED."""
+        from osop.engine import cancel_run
+
+        return {"run_id": run_id, "status": cancel_run(self.store, run_id)}
+
+    def report(self, run_id: str, format: Literal["text", "html"] = "text") -> str:
+        """The execution report of a run (text, or one self-contained HTML page)."""
+        from osop.engine import materialise_record
+        from osop.render.report import render_report
+
+        handle = self.store.get(run_id)
+        workflow = None
+        if handle.workflow_path.is_file():
+            from osop.format.loader import load_path
+            from osop.format.workflow import workflow_from_dict
+
+            workflow = workflow_from_dict(load_path(handle.workflow_path, max_bytes=None).data)
+        return render_report(workflow, materialise_record(handle), format)
+
+    # -- analysis ---------------------------------------------------------------------
+
+    def diff(self, first: str, second: str) -> dict[str, Any]:
+        """Compare two workflows, two records, or a workflow with a record (should vs did)."""
+        from osop.analysis.compare import compare_paths
+
+        return compare_paths(first, second).to_dict()
+
+    def stats(self, paths: list[str]) -> dict[str, Any]:
+        """WorkflowStats over records (files or folders of .osoplog files)."""
+        from osop.analysis.compare import LOG_SUFFIXES
+        from osop.analysis.records import read_records
+        from osop.analysis.stats import compute_stats
+        from osop.cli.common import expand_paths
+
+        files = [Path(p) for p in expand_paths(paths, LOG_SUFFIXES) if p != "-"]
+        records = (record for _, record in read_records(files))
+        return {"workflows": [s.to_dict() for s in compute_stats(records)]}
+
+
+def _as_tool(method: Callable[..., Any], tool_error: type[Exception]) -> Callable[..., Any]:
+    """Library errors become tool errors that carry their message to the agent."""
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except OsopError as exc:
+                raise tool_error(str(exc)) from exc
+
+        return run_async
+
+    @functools.wraps(method)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except OsopError as exc:
+            raise tool_error(str(exc)) from exc
+
+    return run
+
+
+def build_server(store_root: Path | None = None, workdir: Path | None = None) -> Any:
+    """The MCP server with every OSOP tool registered (needs the ``mcp`` extra)."""
+    try:
+        from mcp.server.mcpserver import MCPServer
+        from mcp.server.mcpserver.exceptions import ToolError
+    except ImportError as exc:
+        raise OsopError(INSTALL_HINT) from exc
+
+    tools = OsopTools(store_root, workdir)
+    server = MCPServer(
+        name="osop",
+        version=__version__,
+        instructions=(
+            "OSOP runs processes written as .osop workflows and records every run. "
+            "Validate before running; rehearse with mode=simulated; a run that pauses "
+            "(status PAUSED) waits for osop_approve or osop_signal, then osop_resume."
+        ),
+    )
+    for name, method in (
+        ("osop_validate", tools.validate),
+        ("osop_render", tools.render),
+        ("osop_run", tools.run),
+        ("osop_runs", tools.runs),
+        ("osop_status", tools.status),
+        ("osop_approve", tools.approve),
+        ("osop_signal", tools.signal),
+        ("osop_resume", tools.resume),
+        ("osop_cancel", tools.cancel),
+        ("osop_report", tools.report),
+        ("osop_diff", tools.diff),
+        ("osop_stats", tools.stats),
+    ):
+        server.add_tool(_as_tool(method, ToolError), name=name, description=method.__doc__)
+    return server

@@ -1,0 +1,133 @@
+"""The MCP server: every tool through a real MCP client session (in process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("mcp")
+
+from mcp import Client
+
+from osop.mcp import OsopTools, build_server
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "tests/conformance/validator/seed-switch.osop.yaml"
+
+APPROVAL = """
+osop_version: "1.1"
+id: "needs-approval"
+name: "Needs approval"
+nodes:
+  - {id: prepare, type: cli, name: Prepare, runtime: {command: "echo ready"}}
+  - id: review
+    type: human
+    name: Review
+    outputs: {decision: {type: string}}
+  - {id: ship, type: cli, name: Ship, runtime: {command: "echo shipped"}}
+edges:
+  - {from: prepare, to: review}
+  - {from: review, to: ship, mode: conditional, when: "decision == 'approved'"}
+"""
+
+
+def _call(server: Any, name: str, arguments: dict[str, Any]) -> Any:
+    async def go() -> Any:
+        async with Client(server) as client:
+            result = await client.call_tool(name, arguments)
+            assert not result.is_error, result.content
+            text = result.content[0].text
+            try:
+                return json.loads(text)
+            except ValueError:
+                return text
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Any:
+    return build_server(tmp_path / "store", tmp_path)
+
+
+def test_lists_every_tool(server: Any) -> None:
+    async def go() -> set[str]:
+        async with Client(server) as client:
+            return {t.name for t in (await client.list_tools()).tools}
+
+    names = asyncio.run(go())
+    assert names == {
+        "osop_validate",
+        "osop_render",
+        "osop_run",
+        "osop_runs",
+        "osop_status",
+        "osop_approve",
+        "osop_signal",
+        "osop_resume",
+        "osop_cancel",
+        "osop_report",
+        "osop_diff",
+        "osop_stats",
+    }
+
+
+def test_validate_path_and_text(server: Any) -> None:
+    report = _call(server, "osop_validate", {"document": str(EXAMPLE)})
+    assert report["valid"] is True and report["kind"] == "workflow"
+    report = _call(server, "osop_validate", {"document": "nodes:\n  - {id: a, type: humna}\n"})
+    assert report["valid"] is False
+    assert "node/unknown-type" in {i["rule"] for i in report["issues"]}
+
+
+def test_render_mermaid(server: Any) -> None:
+    text = _call(server, "osop_render", {"workflow": str(EXAMPLE), "format": "mermaid"})
+    assert text.startswith("flowchart")
+
+
+def test_run_pause_approve_resume_report(server: Any) -> None:
+    run = _call(server, "osop_run", {"workflow": APPROVAL, "mode": "live"})
+    assert run["status"] == "PAUSED" and run["exit_code"] == 3
+    run_id = run["run_id"]
+    assert any(w.get("node") == "review" for w in run["waiting"])
+    listed = _call(server, "osop_runs", {})
+    assert [r["run_id"] for r in listed["runs"]] == [run_id]
+    _call(server, "osop_approve", {"run_id": run_id, "node_id": "review", "notes": "fine"})
+    done = _call(server, "osop_resume", {"run_id": run_id})
+    assert done["status"] == "COMPLETED" and done["exit_code"] == 0
+    statuses = {r["node_id"]: r["status"] for r in done["record"]["node_records"]}
+    assert statuses == {"prepare": "COMPLETED", "review": "COMPLETED", "ship": "COMPLETED"}
+    status = _call(server, "osop_status", {"run_id": run_id})
+    assert status["record"]["status"] == "COMPLETED"
+    report = _call(server, "osop_report", {"run_id": run_id})
+    assert "COMPLETED" in report and "[PASS]" in report
+
+
+def test_errors_are_tool_errors_not_crashes(server: Any) -> None:
+    async def go() -> Any:
+        async with Client(server) as client:
+            return await client.call_tool("osop_status", {"run_id": "nope"})
+
+    result = asyncio.run(go())
+    assert result.is_error
+    assert "no run 'nope'" in result.content[0].text
+
+
+def test_diff_and_stats_over_records(tmp_path: Path) -> None:
+    tools = OsopTools(tmp_path / "store", tmp_path)
+    first = asyncio.run(tools.run(str(EXAMPLE), seed=1))
+    second = asyncio.run(tools.run(str(EXAMPLE), seed=2))
+    records = []
+    (tmp_path / "records").mkdir()
+    for run in (first, second):
+        path = tmp_path / "records" / f"{run['run_id']}.osoplog.json"
+        path.write_text(json.dumps(run["record"]))
+        records.append(str(path))
+    diff = tools.diff(records[0], records[1])
+    assert "nodes" in json.dumps(diff)
+    stats = tools.stats([str(tmp_path / "records")])
+    first_stats = stats["workflows"][0]
+    assert first_stats["workflow_id"] == "switch-routing" and first_stats["total_runs"] == 2
