@@ -9,8 +9,11 @@ import click
 
 from osop.analysis.documents import document_kind, read_run, read_workflow
 from osop.cli.common import handle_errors
+from osop.cli.run_support import open_store, store_option
+from osop.engine import load_run
 from osop.format.workflow import Workflow
 from osop.record.model import RunRecord
+from osop.record.writer import atomic_write_text
 from osop.render.report import render_report
 
 __all__ = ["report"]
@@ -27,17 +30,24 @@ __all__ = ["report"]
     "Default: html when -o ends in .html, ansi on a terminal, text otherwise.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@store_option
 @handle_errors
-def report(documents: tuple[str, ...], fmt: str | None, output: str | None) -> None:
+def report(
+    documents: tuple[str, ...], fmt: str | None, output: str | None, store_dir: Path | None
+) -> None:
     """Render an execution report.
 
     DOCUMENTS is a workflow (.osop), a record (.osoplog), or one of each: the
-    plan alone, what happened alone, or what happened named by the plan.
+    plan alone, what happened alone, or what happened named by the plan.  A run
+    id (or a unique prefix) from the run store stands for both: `osop report 3f2a`.
     """
     workflow: Workflow | None = None
     record: RunRecord | None = None
     if len(documents) > 2:
         raise click.UsageError("give at most one workflow and one record")
+    if len(documents) == 1 and not Path(documents[0]).exists():
+        workflow, record = load_run(open_store(store_dir), documents[0])
+        documents = ()
     for path in documents:
         kind = document_kind(path)
         if kind == "workflow" and workflow is None:
@@ -57,5 +67,5 @@ def report(documents: tuple[str, ...], fmt: str | None, output: str | None) -> N
     if output is None:
         click.echo(text, nl=False)
         return
-    Path(output).write_text(text, encoding="utf-8")
+    atomic_write_text(Path(output), text)
     click.echo(f"wrote {output}", err=True)

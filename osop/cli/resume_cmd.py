@@ -9,7 +9,14 @@ import click
 
 from osop.cli.common import handle_errors
 from osop.cli.run_cmd import collect_answers, secret_store
-from osop.cli.run_support import finish, open_store, progress_sink, run_engine, store_option
+from osop.cli.run_support import (
+    finish,
+    open_store,
+    progress_sink,
+    report_option,
+    run_engine,
+    store_option,
+)
 from osop.engine import RunOptions, resume_run
 
 __all__ = ["resume"]
@@ -42,6 +49,7 @@ __all__ = ["resume"]
 )
 @click.option("--json", "json_lines", is_flag=True, help="Progress as JSON lines on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No live view, only the final lines.")
+@report_option
 @store_option
 @handle_errors
 def resume(
@@ -52,6 +60,7 @@ def resume(
     auto_approve: bool,
     json_lines: bool,
     quiet: bool,
+    report_path: Path | None,
     store_dir: Path | None,
 ) -> None:
     """Continue RUN_ID (an id or a unique prefix): completed nodes are not run again.
@@ -70,4 +79,4 @@ def resume(
         auto_approve=auto_approve,
     )
     result = run_engine(resume_run(handle.run_id, store=store, options=options))
-    finish(result, log_path=log_path, json_lines=json_lines)
+    finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)

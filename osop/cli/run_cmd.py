@@ -13,6 +13,7 @@ from osop.cli.run_support import (
     finish,
     open_store,
     progress_sink,
+    report_option,
     run_engine,
     store_option,
     usage_exit,
@@ -126,6 +127,7 @@ def secret_store(secrets_file: Path | None) -> SecretStore:
     "--json", "json_lines", is_flag=True, help="Progress as JSON lines on stdout (for tools)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No live view, only the final lines.")
+@report_option
 @store_option
 @handle_errors
 def run(
@@ -140,6 +142,7 @@ def run(
     auto_approve: bool,
     json_lines: bool,
     quiet: bool,
+    report_path: Path | None,
     store_dir: Path | None,
 ) -> None:
     """Run WORKFLOW and record it in the run store.
@@ -182,4 +185,4 @@ def run(
             options=options,
         )
     )
-    finish(result, log_path=log_path, json_lines=json_lines)
+    finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)

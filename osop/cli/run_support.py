@@ -17,7 +17,7 @@ import click
 
 from osop.engine import EXIT_INVALID, RunResult, RunStore
 from osop.engine.store import default_store_root
-from osop.record.writer import write_record
+from osop.record.writer import atomic_write_text, write_record
 
 __all__ = [
     "LiveView",
@@ -25,6 +25,7 @@ __all__ = [
     "open_store",
     "parse_json_option",
     "progress_sink",
+    "report_option",
     "run_engine",
     "store_option",
 ]
@@ -187,10 +188,41 @@ def progress_sink(json_lines: bool, quiet: bool) -> Callable[[dict[str, Any]], N
     return LiveView(sys.stderr, tick=0.5)
 
 
-def finish(result: RunResult, *, log_path: Path | None, json_lines: bool) -> None:
-    """Write ``--log``, say how the run ended, exit with the run's code."""
+def report_option(func: F) -> F:
+    """``--report FILE``: the execution report of the run (HTML for .html, else text)."""
+    return click.option(
+        "--report",
+        "report_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Also write the execution report here (.html: a page; else 80-column text).",
+    )(func)
+
+
+def write_report(result: RunResult, path: Path) -> None:
+    from osop.format.loader import load_path
+    from osop.format.workflow import Workflow, workflow_from_dict
+    from osop.render.report import render_report
+
+    workflow: Workflow | None = None
+    if result.handle is not None and result.handle.workflow_path.is_file():
+        workflow = workflow_from_dict(load_path(result.handle.workflow_path, max_bytes=None).data)
+    fmt = "html" if path.suffix.lower() in (".html", ".htm") else "text"
+    atomic_write_text(path, render_report(workflow, result.record, fmt))
+
+
+def finish(
+    result: RunResult,
+    *,
+    log_path: Path | None,
+    json_lines: bool,
+    report_path: Path | None = None,
+) -> None:
+    """Write ``--log`` and ``--report``, say how the run ended, exit with the run's code."""
     if log_path is not None:
         write_record(result.record, log_path)
+    if report_path is not None:
+        write_report(result, report_path)
     record_path = result.handle.record_path if result.handle is not None else None
     if json_lines:
         summary = {
@@ -223,6 +255,7 @@ def finish(result: RunResult, *, log_path: Path | None, json_lines: bool) -> Non
             )
         if record_path is not None:
             click.echo(f"  record: {record_path}")
+            click.echo(f"  report: osop report {result.run_id[:8]}")
     sys.exit(result.exit_code)
 
 

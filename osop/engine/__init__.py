@@ -14,6 +14,7 @@ Typical use::
 from __future__ import annotations
 
 from osop.engine.clock import Clock, SystemClock, VirtualClock
+from osop.engine.lookup import load_run
 from osop.engine.options import (
     DEFAULT_MAX_ITERATIONS,
     EXIT_FAILED,
@@ -56,6 +57,7 @@ __all__ = [
     "deliver_answer",
     "deliver_event",
     "describe_run",
+    "load_run",
     "load_run_state",
     "materialise_record",
     "resume_run",

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,12 +171,7 @@ def migrate_path(path: str | Path, *, write: bool = True) -> Migration:
         raise LoadError(f"cannot read: {exc}", file=str(path)) from None
     migration = migrate_text(text, str(path))
     if write and migration.changed:
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(migration.text)
-            os.replace(tmp, file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from osop.record.writer import atomic_write_text
+
+        atomic_write_text(file, migration.text)
     return migration

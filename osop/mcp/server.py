@@ -168,17 +168,11 @@ class OsopTools:
 
     def report(self, run_id: str, format: Literal["text", "html"] = "text") -> str:
         """The execution report of a run (text, or one self-contained HTML page)."""
-        from osop.engine import materialise_record
+        from osop.engine import load_run
         from osop.render.report import render_report
 
-        handle = self.store.get(run_id)
-        workflow = None
-        if handle.workflow_path.is_file():
-            from osop.format.loader import load_path
-            from osop.format.workflow import workflow_from_dict
-
-            workflow = workflow_from_dict(load_path(handle.workflow_path, max_bytes=None).data)
-        return render_report(workflow, materialise_record(handle), format)
+        workflow, record = load_run(self.store, run_id)
+        return render_report(workflow, record, format)
 
     # -- analysis ---------------------------------------------------------------------
 

@@ -60,6 +60,8 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         try:
+            # mkstemp creates 0600; give the file the mode a plain open() would.
+            os.chmod(tmp, _mode_for(target))
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
@@ -71,6 +73,16 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         _fsync_folder(folder)
     except OSError as exc:
         raise OsopError(f"cannot write {target}: {exc}") from exc
+
+
+def _mode_for(target: Path) -> int:
+    """An existing file keeps its mode; a new one gets 0666 less the umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_folder(folder: Path) -> None:
