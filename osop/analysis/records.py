@@ -30,7 +30,9 @@ import yaml
 from osop.errors import LoadError
 from osop.format.durations import format_duration
 from osop.format.loader import load_document
+from osop.format.vocabulary import NODE_STATUSES
 from osop.record.model import (
+    NODE_RECORD_FIELDS,
     ErrorInfo,
     NodeRecord,
     RunRecord,
@@ -133,27 +135,7 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
     return data
 
 
-_CANONICAL_STATUSES = frozenset(
-    {"COMPLETED", "FAILED", "SKIPPED", "TIMED_OUT", "CANCELLED", "RUNNING", "WAITING", "PENDING"}
-)
-_NODE_FIELDS = frozenset(
-    {
-        "node_id",
-        "node_type",
-        "status",
-        "attempt",
-        "started_at",
-        "ended_at",
-        "duration_ms",
-        "iteration",
-        "inputs",
-        "outputs",
-        "error",
-        "ai_metadata",
-        "human_metadata",
-        "tools_used",
-    }
-)
+_CANONICAL_STATUSES = frozenset(NODE_STATUSES)
 
 
 def _fast_node(r: Any) -> NodeRecord | None:
@@ -210,7 +192,7 @@ def _fast_node(r: Any) -> NodeRecord | None:
         ai_metadata=dict(ai) if ai is not None else None,
         human_metadata=dict(human) if human is not None else None,
         tools_used=tuple(tools) if tools else (),
-        extra={k: v for k, v in r.items() if k not in _NODE_FIELDS},
+        extra={k: v for k, v in r.items() if k not in NODE_RECORD_FIELDS},
     )
 
 
@@ -324,9 +306,23 @@ class NodeExecution:
 
 
 def duration_text(seconds: float | None) -> str:
-    """``format_duration`` that shows ``-`` for what is not a duration (None, inf, NaN, < 0)."""
+    """A duration for people: ``17µs``, ``7.7ms``, ``230ms``, ``1.31s``, ``3m 5s``.
+
+    Below a second the unit shrinks instead of the digits growing (no ``0.00767s``
+    or ``1.67e-05s``); from a second up it is :func:`format_duration`.  What is not
+    a duration (None, inf, NaN, < 0) shows as ``-``.
+    """
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return "-"
+    if seconds == 0:
+        return "0s"
+    # Thresholds are on the rounded value, so 999.7 ms reads 1s, not 1000ms.
+    if round(seconds * 1e6) < 1000:
+        return f"{seconds * 1e6:.0f}µs" if seconds >= 5e-7 else "<1µs"
+    if round(seconds * 1e3, 1) < 10:
+        return f"{seconds * 1e3:.1f}ms"
+    if round(seconds * 1e3) < 1000:
+        return f"{seconds * 1e3:.0f}ms"
     return format_duration(seconds)
 
 

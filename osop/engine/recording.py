@@ -11,7 +11,7 @@ from osop.engine.values import (
     classified_summary,
     truncate_value,
 )
-from osop.record.model import ErrorInfo, NodeRecord, RunRecord, parse_timestamp
+from osop.record.model import NODE_RECORD_FIELDS, ErrorInfo, NodeRecord, RunRecord, parse_timestamp
 
 __all__ = ["build_record", "node_outputs", "result_summary"]
 
@@ -78,28 +78,8 @@ def _node_record(raw: dict[str, Any]) -> NodeRecord:
         ai_metadata=raw.get("ai_metadata"),
         human_metadata=raw.get("human_metadata"),
         tools_used=tuple(tools) if isinstance(tools, list) else (),
-        extra={k: v for k, v in raw.items() if k not in _NODE_KEYS},
+        extra={k: v for k, v in raw.items() if k not in NODE_RECORD_FIELDS},
     )
-
-
-_NODE_KEYS = frozenset(
-    {
-        "node_id",
-        "node_type",
-        "status",
-        "attempt",
-        "started_at",
-        "ended_at",
-        "duration_ms",
-        "iteration",
-        "inputs",
-        "outputs",
-        "error",
-        "ai_metadata",
-        "human_metadata",
-        "tools_used",
-    }
-)
 
 
 def build_record(state: RunState, *, status: str | None = None) -> RunRecord:

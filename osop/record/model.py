@@ -17,6 +17,7 @@ from osop.diagnostics import Issue, join_pointer
 from osop.format.workflow import extensions_of
 
 __all__ = [
+    "NODE_RECORD_FIELDS",
     "OSOPLOG_VERSION",
     "ErrorInfo",
     "NodeRecord",
@@ -161,22 +162,25 @@ class NodeRecord:
         return out
 
 
-_NODE_FIELDS = {
-    "node_id",
-    "node_type",
-    "status",
-    "attempt",
-    "started_at",
-    "ended_at",
-    "duration_ms",
-    "iteration",
-    "inputs",
-    "outputs",
-    "error",
-    "ai_metadata",
-    "human_metadata",
-    "tools_used",
-}
+#: The spec's node-record fields; anything else is kept in ``NodeRecord.extra``.
+NODE_RECORD_FIELDS = frozenset(
+    {
+        "node_id",
+        "node_type",
+        "status",
+        "attempt",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "iteration",
+        "inputs",
+        "outputs",
+        "error",
+        "ai_metadata",
+        "human_metadata",
+        "tools_used",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -333,7 +337,7 @@ def _node_record_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -
         if isinstance(data.get("human_metadata"), Mapping)
         else None,
         tools_used=tuple(tools) if isinstance(tools, list) else (),
-        extra={k: v for k, v in data.items() if k not in _NODE_FIELDS},
+        extra={k: v for k, v in data.items() if k not in NODE_RECORD_FIELDS},
     )
 
 
