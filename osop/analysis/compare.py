@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from osop.analysis.conformance import replay, summarise
+from osop.analysis.conformance import ConformanceResult, ConformanceSummary, replay, summarise
 from osop.analysis.diff_format import AnyDiff
 from osop.analysis.diff_records import diff_records
 from osop.analysis.diff_workflows import diff_workflows
@@ -26,17 +26,42 @@ class ComparisonError(OsopError):
     """The documents given cannot be compared with each other (a usage problem)."""
 
 
-def _records_in(items: Sequence[str]) -> list[str]:
-    out: list[str] = []
+def _records_in(items: Sequence[str]) -> list[tuple[str, bool]]:
+    """``(path, found in a folder)``; hidden folders (a run store) are not searched."""
+    out: list[tuple[str, bool]] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
             out += sorted(
-                str(p) for p in path.rglob("*") if p.is_file() and p.name.endswith(LOG_SUFFIXES)
+                (str(p), True)
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.name.endswith(LOG_SUFFIXES)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         else:
-            out.append(item)
+            out.append((item, False))
     return out
+
+
+def _replay_all(first: str, others: list[tuple[str, bool]]) -> ConformanceSummary:
+    """Replay every record; one found in a folder that cannot be read is skipped, as
+    ``osop stats`` does, while a file named on its own must be readable."""
+    workflow = read_workflow(first)
+    results: list[ConformanceResult] = []
+    skipped: list[str] = []
+    for path, in_folder in others:
+        try:
+            record = read_run(path)
+        except OsopError as exc:
+            if not in_folder:
+                raise
+            skipped.append(str(exc))
+            continue
+        results.append(replay(workflow, record, path))
+    if not results:
+        raise ComparisonError(f"no readable record among {len(others)} file(s)")
+    return summarise(first, results, skipped)
 
 
 def compare_paths(first: str, second: str, *rest: str) -> AnyDiff:
@@ -46,16 +71,21 @@ def compare_paths(first: str, second: str, *rest: str) -> AnyDiff:
         others = _records_in((second, *rest))
         if not others:
             raise ComparisonError(f"no records found in {second}")
-        kinds = {document_kind(p) for p in others}
+        kinds = {document_kind(p) for p, _ in others}
         if kinds == {"workflow"} and len(others) == 1:
-            return diff_workflows(read_workflow(first), read_workflow(others[0]), first, others[0])
+            second = others[0][0]
+            return diff_workflows(read_workflow(first), read_workflow(second), first, second)
         if kinds != {"log"}:
             raise ComparisonError(
                 "compare a workflow with one workflow, or with one or more records"
             )
-        workflow = read_workflow(first)
-        return summarise(first, (replay(workflow, read_run(p), p) for p in others))
+        return _replay_all(first, others)
     if kind_a == "log":
+        if not rest and document_kind(second) == "workflow":
+            raise ComparisonError(
+                f"to compare a workflow with what a run did, give the workflow first: "
+                f"osop diff {second} {first}"
+            )
         if rest or document_kind(second) != "log":
             raise ComparisonError("a record is compared with exactly one other record")
         return diff_records(read_run(first), read_run(second), first, second)

@@ -143,6 +143,8 @@ class ConformanceSummary:
 
     workflow: str
     results: list[ConformanceResult]
+    #: files found in a folder that could not be read as records, and why
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def conformant(self) -> bool:
@@ -178,11 +180,14 @@ class ConformanceSummary:
                 "deviations": self.deviation_counts(),
             },
             "records": [r.to_dict() for r in self.results],
+            "skipped": list(self.skipped),
         }
 
 
-def summarise(workflow: str, results: Iterable[ConformanceResult]) -> ConformanceSummary:
-    return ConformanceSummary(workflow, list(results))
+def summarise(
+    workflow: str, results: Iterable[ConformanceResult], skipped: Iterable[str] = ()
+) -> ConformanceSummary:
+    return ConformanceSummary(workflow, list(results), list(skipped))
 
 
 def _start(execution: NodeExecution) -> float:
@@ -218,14 +223,38 @@ class _Replay:
         self.skipped = {e.node_id for e in every if e.status == "SKIPPED"} - set(self.by_node)
         self.entry = {n.id for n in workflow.entry_nodes()}
         self.expected = self._expected_edges()
+        self.events = self._events()
+        #: position of each execution's start event in :attr:`events` (by ``id``)
+        self.start_rank = {id(e): rank for rank, (start, e) in enumerate(self.events) if start}
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _events(self) -> list[tuple[bool, NodeExecution]]:
+        """Starts and ends in the order they happened: ``(is_start, execution)``.
+
+        A node consumes when it starts and produces when it ends; at equal times an
+        end comes first, so a step may start the instant its predecessor ends.  An
+        execution that took no time (timestamps have millisecond resolution; simulated
+        steps are instant) starts and ends together, in record order, so a chain of
+        instant steps replays as the chain it was.
+        """
+        keyed: list[tuple[tuple[float, int, int, int], bool, NodeExecution]] = []
+        for order, execution in self.executions:
+            start = _start(execution)
+            end = max(_end(execution), start)
+            keyed.append(((start, 1, order, 0), True, execution))
+            keyed.append(
+                ((end, 1, order, 1) if end == start else (end, 0, order, 0), False, execution)
+            )
+        keyed.sort(key=lambda event: event[0])
+        return [(is_start, execution) for _, is_start, execution in keyed]
 
     def deviate(self, kind: DeviationKind, node_id: str, message: str) -> None:
         self.result.deviations.append(Deviation(kind, node_id, message))
 
-    def runs_after(self, node_id: str, moment: float) -> bool:
-        return any(_start(e) >= moment for e in self.by_node.get(node_id, ()))
+    def runs_after(self, node_id: str, rank: int) -> bool:
+        """Whether ``node_id`` starts after the event at ``rank`` (an end)."""
+        return any(self.start_rank[id(e)] > rank for e in self.by_node.get(node_id, ()))
 
     def ends_after(self, node_id: str, moment: float) -> bool:
         return any(_end(e) > moment for e in self.by_node.get(node_id, ()))
@@ -338,16 +367,15 @@ class _Replay:
                     f"{node_id} ran although {edge.source}, which must come first, never did",
                 )
 
-    def produce(self, execution: NodeExecution) -> None:
+    def produce(self, execution: NodeExecution, rank: int) -> None:
         res = self.result
         node_id = execution.node_id
         status = execution.status
-        end = _end(execution)
         outgoing = self.wf.outgoing(node_id)
         # An iteration that loops back does not also leave the loop: its exit edges
         # are taken by the last iteration only.
         loops_back = status == "COMPLETED" and any(
-            e.mode == "loop" and self.runs_after(e.target, end) for e in outgoing
+            e.mode == "loop" and self.runs_after(e.target, rank) for e in outgoing
         )
         took_any = False
         for edge in outgoing:
@@ -358,7 +386,7 @@ class _Replay:
                     taken = _takes(edge, status)
                 else:
                     taken = (status == "COMPLETED" or edge.mode == "error") and self.runs_after(
-                        target, end
+                        target, rank
                     )
                     if edge.mode == "error":
                         taken = taken and status in _FAILED
@@ -404,14 +432,7 @@ class _Replay:
         for node_id in sorted(self.entry):
             self.marking[("start", -1, node_id)] += 1
             res.produced += 1
-        # A node consumes when it starts and produces when it ends; at equal times an
-        # end comes first, so a step may start the instant its predecessor ends.
-        events: list[tuple[float, int, int, NodeExecution]] = []
-        for order, execution in self.executions:
-            events.append((_start(execution), 1, order, execution))
-            events.append((max(_end(execution), _start(execution)), 0, order, execution))
-        events.sort(key=lambda event: event[:3])
-        for _, is_start, _, execution in events:
+        for rank, (is_start, execution) in enumerate(self.events):
             if not self.wf.has_node(execution.node_id):
                 if is_start:
                     res.missing += 1
@@ -426,7 +447,7 @@ class _Replay:
                 self.consume(execution)
                 self.check_retries(execution)
             else:
-                self.produce(execution)
+                self.produce(execution, rank)
         stopped = res.status != "COMPLETED"
         withdrawn: list[str] = []
         for place, count in sorted(self.marking.items()):

@@ -73,7 +73,7 @@ def _num(value: float | None, unit: str) -> str:
     if unit == "ms":
         if not math.isfinite(value):
             return "-"
-        return f"{value:.0f}ms" if abs(value) < 1000 else duration_text(abs(value) / 1000.0)
+        return duration_text(abs(value) / 1000.0)
     if unit == "$":
         return f"${value:.4f}"
     return f"{value:g}"

@@ -84,6 +84,7 @@ def _observe(records: Sequence[RunRecord]) -> _Observations:
         executions = [e for e in executions_of(record) if e.status != "SKIPPED"]
         first: dict[str, float] = {}
         end: dict[str, float] = {}
+        position: dict[str, int] = {}  # order in the record: breaks ties of instant steps
         counts: Counter[str] = Counter()
         outs: dict[str, dict[str, Any]] = {}
         sequence: dict[str, list[dict[str, Any]]] = {}
@@ -94,6 +95,7 @@ def _observe(records: Sequence[RunRecord]) -> _Observations:
             obs.first_seen.setdefault(e.node_id, len(obs.first_seen))
             counts[e.node_id] += 1
             if e.node_id not in first:
+                position[e.node_id] = len(position)
                 first[e.node_id] = record_start(e.attempts[0])
                 finished = parse_timestamp(e.ended_at)
                 end[e.node_id] = finished.timestamp() if finished else first[e.node_id]
@@ -104,14 +106,19 @@ def _observe(records: Sequence[RunRecord]) -> _Observations:
             obs.runs_with[node_id] += 1
         for a, b in combinations(sorted(first), 2):
             obs.together[(a, b)] += 1
-            if first[a] < end[b] and first[b] < end[a]:
-                obs.tie[(a, b)] += 1  # they ran at the same time: concurrent
-            elif first[a] < first[b]:
+            a_then_b, b_then_a = end[a] <= first[b], end[b] <= first[a]
+            if a_then_b and b_then_a:
+                # Both took no time at the same instant (timestamps have millisecond
+                # resolution, simulated steps are instant): the record's order is the
+                # order they happened in.
+                a_then_b = position[a] < position[b]
+                b_then_a = not a_then_b
+            if a_then_b:
                 obs.first[(a, b)] += 1
-            elif first[b] < first[a]:
+            elif b_then_a:
                 obs.first[(b, a)] += 1
             else:
-                obs.tie[(a, b)] += 1
+                obs.tie[(a, b)] += 1  # they ran at the same time: concurrent
         obs.outputs.append((outs, set(first)))
         obs.sequences.append(sequence)
     return obs

@@ -46,6 +46,7 @@ __all__ = [
     "ReadFailure",
     "duration_text",
     "executions_of",
+    "no_records_message",
     "read_record",
     "read_record_data",
     "read_records",
@@ -230,7 +231,11 @@ def read_records(
     """``(path, record)`` for every readable file; unreadable ones go to ``failures``.
 
     Without a ``failures`` list the first unreadable file raises its ``LoadError``.
+    With one, a copy of a record already read (same run id and the same node
+    records: ``run.osoplog.json`` next to ``run.osoplog.yaml``, a folder copied
+    into another) is left out and listed there too, so no run counts twice.
     """
+    seen: dict[str, tuple[int, str]] = {}  # run id → (fingerprint, first path)
     for path in paths:
         try:
             record = read_record(path)
@@ -239,7 +244,43 @@ def read_records(
                 raise
             failures.append(ReadFailure(str(path), str(exc)))
             continue
+        if failures is not None:
+            mark = _fingerprint(record)
+            first = seen.setdefault(record.run_id, (mark, str(path)))
+            if first[1] != str(path) and first[0] == mark:
+                failures.append(
+                    ReadFailure(
+                        str(path),
+                        f"{path}: a copy of {first[1]} (run {record.run_id}), counted once",
+                    )
+                )
+                continue
         yield str(path), record
+
+
+def no_records_message(given: Iterable[str], files: int) -> str:
+    """Why an analysis has nothing to work on: no record file found, or none readable."""
+    if files == 0:
+        return (
+            f"no execution record found in {', '.join(given)} "
+            "(looked for *.osoplog, *.osoplog.json, *.osoplog.yaml, *.osoplog.yml)"
+        )
+    return f"no readable execution record among {files} file(s)"
+
+
+def _fingerprint(record: RunRecord) -> int:
+    """What tells two files of the same run apart (a hash: 10,000 records stay cheap)."""
+    return hash(
+        (
+            record.status,
+            record.started_at,
+            record.ended_at,
+            tuple(
+                (n.node_id, n.node_type, n.attempt, n.status, n.started_at, n.ended_at)
+                for n in record.node_records
+            ),
+        )
+    )
 
 
 # --- executions ------------------------------------------------------------------------
@@ -291,7 +332,13 @@ class NodeExecution:
         end = timestamp(self.final.ended_at)
         if start is not None and end is not None:
             # timestamps carry at most microseconds: round away float noise
-            return round((end - start) * 1000.0, 3)
+            wall = round((end - start) * 1000.0, 3)
+            measured = self.attempts[0].duration_ms if len(self.attempts) == 1 else None
+            # The engine's timestamps have millisecond resolution; the attempt's own
+            # duration is measured finer: use it when it agrees with them.
+            if measured is not None and math.isfinite(measured) and abs(measured - wall) < 1.0:
+                return max(measured, 0.0)
+            return wall
         total = 0.0
         for attempt in self.attempts:
             seconds = attempt.duration_seconds

@@ -147,6 +147,8 @@ class SynthesisResult:
     llm: dict[str, Any] | None = None
     #: the figures the "after" estimate was computed from (to re-estimate after edits)
     estimate_inputs: EstimateInputs | None = None
+    #: what the user should know about the records used (other workflows left out…)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def iteration_id(self) -> str:
@@ -161,6 +163,7 @@ class SynthesisResult:
                 "based_on_runs": list(self.based_on_runs),
                 "goal": self.goal,
                 "inferred": self.inferred,
+                **({"warnings": list(self.warnings)} if self.warnings else {}),
                 "analysis": {
                     "hotspots": [f.to_dict() for f in self.hotspots],
                     "bottlenecks": [f.to_dict() for f in self.bottlenecks],
@@ -195,12 +198,14 @@ class _Synthesizer:
         base: Workflow,
         records: Sequence[RunRecord],
         goal: str | None,
+        workflow_id: str | None = None,
     ) -> None:
         self.base = base
         self.records = records
         self.goal = goal
         self.rules = set(GOALS.get((goal or "").strip().lower(), RULES))
-        matching = [r for r in records if r.workflow_id == base.id] or list(records)
+        self.warnings: list[str] = []
+        matching = _runs_of(workflow_id or base.id, records, self.warnings)
         stats = compute_stats(matching)
         if not stats:
             raise OsopError("no execution records to learn from")
@@ -608,7 +613,30 @@ class _Synthesizer:
             based_on_runs=[r.run_id for r in self.runs],
             goal=self.goal,
             estimate_inputs=after_inputs,
+            warnings=self.warnings,
         )
+
+
+def _runs_of(
+    workflow_id: str, records: Sequence[RunRecord], warnings: list[str]
+) -> list[RunRecord]:
+    """The records of ``workflow_id``; say what is left out, or that none matched."""
+    matching = [r for r in records if r.workflow_id == workflow_id]
+    others = Counter(r.workflow_id for r in records if r.workflow_id != workflow_id)
+    names = ", ".join(f"{k!r} ({n})" for k, n in sorted(others.items()))
+    if not matching:
+        # learning from runs of another id still beats refusing (a renamed workflow)
+        warnings.append(
+            f"no record is of workflow {workflow_id!r} (they are of {names}): "
+            f"learning from all {len(records)} of them"
+        )
+        return list(records)
+    if others:
+        warnings.append(
+            f"left out {sum(others.values())} record(s) of other workflows ({names}): "
+            f"learning from the {len(matching)} of {workflow_id!r}"
+        )
+    return matching
 
 
 def _bump(version: str | None) -> str:
@@ -650,7 +678,11 @@ def synthesize(
         return improve(base, records, goal)
     inferred = infer_workflow(records)
     check_valid(inferred.workflow, "inferred.osop")
-    synthesizer = _Synthesizer(workflow_from_dict(inferred.workflow), records, goal)
+    # the process inferred is the most frequent workflow id's (its id made kebab-case)
+    workflow_id = Counter(r.workflow_id for r in records).most_common(1)[0][0]
+    synthesizer = _Synthesizer(
+        workflow_from_dict(inferred.workflow), records, goal, workflow_id=workflow_id
+    )
     synthesizer.rules -= {"parallelize", "add_approval_gate"}
     result = synthesizer.run()
     result.inferred = True

@@ -42,6 +42,9 @@ def diff(first: str, second: str, rest: tuple[str, ...], fmt: str) -> None:
     except OsopError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
+    if isinstance(result, ConformanceSummary):
+        for message in result.skipped:
+            click.echo(f"warning: skipped {message}", err=True)
     if fmt == "json":
         print_json(result.to_dict())
     else:

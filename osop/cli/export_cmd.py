@@ -6,7 +6,7 @@ import click
 
 from osop.analysis.export_ocel import write_ocel
 from osop.analysis.export_xes import write_xes
-from osop.analysis.records import ReadFailure, read_records
+from osop.analysis.records import ReadFailure, no_records_message, read_records
 from osop.cli.common import expand_paths, handle_errors
 from osop.errors import OsopError
 
@@ -36,7 +36,7 @@ def export(logs: tuple[str, ...], target: str, output: str) -> None:
     for failure in failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
     if not runs:
-        raise OsopError(f"no readable execution record among {len(paths)} file(s)")
+        raise OsopError(no_records_message(logs, len(paths)))
     try:
         with open(output, "w", encoding="utf-8") as stream:
             if target == "xes":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import yaml
 
-from osop.analysis.records import ReadFailure, read_records
+from osop.analysis.records import ReadFailure, no_records_message, read_records
 from osop.analysis.stats import compute_stats
 from osop.analysis.stats_text import format_stats_text
 from osop.cli.common import expand_paths, handle_errors, print_json
@@ -40,7 +40,7 @@ def stats(logs: tuple[str, ...], fmt: str) -> None:
     for failure in failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
     if not result:
-        raise OsopError(f"no readable execution record among {len(paths)} file(s)")
+        raise OsopError(no_records_message(logs, len(paths)))
     if fmt == "json":
         print_json({"workflows": [s.to_dict() for s in result]})
     elif fmt == "yaml":

@@ -11,7 +11,7 @@ import click
 import yaml
 
 from osop.analysis.llm_proposals import propose_with_llm, provider_named
-from osop.analysis.records import ReadFailure, read_records
+from osop.analysis.records import ReadFailure, duration_text, no_records_message, read_records
 from osop.analysis.stats import compute_stats
 from osop.analysis.synthesize import SynthesisResult, dump_workflow, synthesize
 from osop.cli.common import expand_paths, handle_errors, print_json
@@ -40,7 +40,8 @@ def _summary(result: SynthesisResult, output: str) -> str:
         )
     b, a = result.before, result.after
     lines.append(
-        f"  critical path  {b.critical_path_ms / 1000:.1f}s -> {a.critical_path_ms / 1000:.1f}s"
+        f"  critical path  {duration_text(b.critical_path_ms / 1000)} -> "
+        f"{duration_text(a.critical_path_ms / 1000)}"
     )
     lines.append(f"  expected cost  ${b.expected_cost_usd:.4f} -> ${a.expected_cost_usd:.4f}")
     lines.append(f"  success rate   {b.expected_success_rate:.1%} -> {a.expected_success_rate:.1%}")
@@ -100,10 +101,12 @@ def synthesize_cmd(
     for failure in failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
     if not records:
-        raise OsopError(f"no readable execution record among {len(paths)} file(s)")
+        raise OsopError(no_records_message(logs, len(paths)))
     # the base must be valid: improving a workflow the engine would refuse helps no one
     workflow = load_workflow(base) if base is not None else None
     result = synthesize(records, workflow, goal)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if llm is not None:
         provider = provider_named(
             llm,

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from html import escape
 
-from osop.render.report.model import ReportModel, TimelineEntry, Tone, label_of, tone_of
+from osop.render.report.model import (
+    NOT_RUN_TEXT,
+    ReportModel,
+    TimelineEntry,
+    Tone,
+    label_of,
+    tone_of,
+)
 
 __all__ = ["COLOURS", "render_html"]
 
@@ -69,8 +76,8 @@ def _entry(entry: TimelineEntry) -> str:
         f'<span class="muted">{_e(entry.duration)}</span>',
         "</div>",
     ]
-    if entry.status == "NOT_RUN":
-        parts.append('<div class="muted">not run</div>')
+    if entry.status in NOT_RUN_TEXT:
+        parts.append(f'<div class="muted">{NOT_RUN_TEXT[entry.status]}</div>')
     if entry.started_at not in ("-", ""):
         parts.append(f'<div class="muted">started {_e(entry.started_at)}</div>')
     if entry.values:

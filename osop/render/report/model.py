@@ -9,6 +9,7 @@ renderers cannot forget to.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from osop.record.model import NodeRecord, RunRecord
 
 __all__ = [
     "MAX_VALUE",
+    "NOT_RUN_TEXT",
     "AttemptEntry",
     "CostRow",
     "ReportModel",
@@ -31,6 +33,9 @@ __all__ = [
 ]
 
 MAX_VALUE = 200
+_IN_PROGRESS = ("RUNNING", "PENDING")
+#: what the timeline says of a node with no record: the run ended without it, or not yet
+NOT_RUN_TEXT = {"NOT_RUN": "not run", "NOT_YET": "not run yet"}
 Tone = Literal["success", "failure", "warning", "info", "skipped"]
 
 _TONES: dict[str, Tone] = {
@@ -43,6 +48,7 @@ _TONES: dict[str, Tone] = {
     "CANCELLED": "skipped",
     "SKIPPED": "skipped",
     "NOT_RUN": "skipped",
+    "NOT_YET": "info",
     "PLANNED": "info",
 }
 _LABELS: dict[str, str] = {
@@ -52,6 +58,7 @@ _LABELS: dict[str, str] = {
     "SKIPPED": "SKIP",
     "CANCELLED": "SKIP",
     "NOT_RUN": "SKIP",
+    "NOT_YET": "PLAN",
     "PLANNED": "PLAN",
 }
 
@@ -72,8 +79,19 @@ def truncate(value: Any, limit: int = MAX_VALUE) -> str:
         text = value
     else:
         text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
-    text = " ".join(text.split())
+    text = _UNPRINTABLE.sub(_escape, " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Control characters (ESC starts a terminal escape sequence, NUL breaks tools) and
+# bidirectional overrides (they reorder what a reader sees) are shown escaped: a
+# record's values must not drive the terminal that displays the report.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _seconds(value: float | None) -> str:
@@ -144,7 +162,7 @@ def _error_text(record: NodeRecord) -> str | None:
 def _values(record: NodeRecord) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if isinstance(record.outputs, dict):
-        out.extend((str(k), truncate(v)) for k, v in record.outputs.items())
+        out.extend((truncate(str(k), 60), truncate(v)) for k, v in record.outputs.items())
     elif record.outputs is not None:
         out.append(("outputs", truncate(record.outputs)))
     human = record.human_metadata or {}
@@ -158,7 +176,7 @@ def _entry(execution: NodeExecution, label: str, looped: bool) -> TimelineEntry:
     final = execution.final
     duration_ms = execution.duration_ms
     entry = TimelineEntry(
-        node_id=execution.node_id,
+        node_id=truncate(execution.node_id),
         label=truncate(label),
         node_type=truncate(final.node_type, 40),
         status=execution.status,
@@ -289,24 +307,31 @@ def build_report(
     ]
     if workflow is not None:
         ran = {e.node_id for e in executions}
+        # In a run still going (paused for a human, say) the rest may yet run: not skipped.
+        absent = "NOT_YET" if record.status in _IN_PROGRESS else "NOT_RUN"
         timeline.extend(
-            TimelineEntry(n, truncate(labels[n]), workflow.node(n).type, "NOT_RUN", "-", "-")
+            TimelineEntry(n, truncate(labels[n]), workflow.node(n).type, absent, "-", "-")
             for n in _planned_order(workflow)
             if n not in ran
         )
     counts = {"passed": 0, "failed": 0, "skipped": 0, "other": 0}
     for entry in timeline:
         label = label_of(entry.status)
-        key = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped"}.get(label, "other")
-        counts[key] += 1
+        key = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped", "PLAN": "pending"}.get(
+            label, "other"
+        )
+        counts[key] = counts.get(key, 0) + 1
     retries = sum(e.retries for e in executions)
     duration = _seconds(record.duration_seconds)
+    unfinished = duration == "-" and record.status in _IN_PROGRESS
     result = (
-        f"{record.status} in {duration}: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['skipped']} skipped"
+        f"{record.status}{', not finished' if unfinished else f' in {duration}'}: "
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
     )
     if counts["other"]:
         result += f", {counts['other']} in progress"
+    if counts.get("pending"):
+        result += f", {counts['pending']} not run yet"
     if retries:
         result += f"; {retries} retr{'y' if retries == 1 else 'ies'}"
     return ReportModel(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from osop.render.report.model import ReportModel, TimelineEntry, Tone, label_of, tone_of
+from osop.render.report.model import (
+    NOT_RUN_TEXT,
+    ReportModel,
+    TimelineEntry,
+    Tone,
+    label_of,
+    tone_of,
+)
 
 __all__ = ["ANSI_CODES", "render_ansi", "render_text"]
 
@@ -58,10 +65,10 @@ def _entry(entry: TimelineEntry, paint: Paint) -> list[str]:
     shown = name if len(name) <= room else name[: room - 1] + "…"
     lines = [f"{label} {shown:<{room}} {paint(tail, 'skipped')}"]
     indent = " " * 7
-    if entry.status not in ("PLANNED", "NOT_RUN") and entry.label != entry.node_id:
+    if entry.status not in ("PLANNED", "NOT_RUN", "NOT_YET") and entry.label != entry.node_id:
         lines.extend(paint(x, "skipped") for x in _wrap(f"id {entry.node_id}", indent))
-    if entry.status == "NOT_RUN":
-        lines.extend(paint(x, "skipped") for x in _wrap("not run", indent))
+    if entry.status in NOT_RUN_TEXT:
+        lines.extend(paint(x, "skipped") for x in _wrap(NOT_RUN_TEXT[entry.status], indent))
     if entry.started_at not in ("-", ""):
         lines.extend(paint(x, "skipped") for x in _wrap(f"started {entry.started_at}", indent))
     for key, value in entry.values:
@@ -81,7 +88,11 @@ def _entry(entry: TimelineEntry, paint: Paint) -> list[str]:
 def _render(model: ReportModel, paint: Paint) -> str:
     lines: list[str] = [paint("OSOP EXECUTION REPORT", "info"), paint("=" * 21, "skipped")]
     version = f" {model.version}" if model.version else ""
-    lines += _field("Workflow", f"{model.title} ({model.workflow_id}{version})")
+    # a record alone knows no title: its id stands in, and is not worth saying twice
+    name = f"{model.workflow_id}{version}"
+    lines += _field(
+        "Workflow", name if model.title == model.workflow_id else f"{model.title} ({name})"
+    )
     if model.description:
         lines += _field("About", model.description)
     if model.run_id:
