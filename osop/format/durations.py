@@ -33,8 +33,10 @@ def parse_duration(value: object) -> float | None:
 
 def format_duration(seconds: float) -> str:
     """Short human form: ``0.25s``, ``12s``, ``3m 5s``, ``2h 0m``."""
-    if seconds < 60:
-        return f"{seconds:.3g}s" if seconds < 10 else f"{seconds:.0f}s"
+    if seconds < 10:
+        return f"{seconds:.3g}s"
+    if round(seconds) < 60:  # 59.7 s is "1m 0s", not "60s"
+        return f"{round(seconds)}s"
     minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes}m {secs}s"
