@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from osop.cli.common import handle_errors
+from osop.format.loader import load_document
 from osop.templates import DEFAULT_TEMPLATE, list_templates, scaffold
 
 __all__ = ["init"]
@@ -59,10 +61,20 @@ def init(
         return
     text = scaffold(template, name, title)
     target = output or Path(f"{name or template}.osop.yaml")
+    if target.name.lower().endswith(".json"):
+        # The templates are YAML; a .json target gets the same document as JSON.
+        data = load_document(text, "template.osop.yaml").data
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if target.exists() and not force:
         raise click.ClickException(f"{target} already exists (use --force to overwrite it)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        parents = [str(p) for p in target.parents]
+        culprit = f" ({exc.filename})" if exc.filename and str(exc.filename) in parents else ""
+        reason = exc.strerror or str(exc)
+        raise click.ClickException(f"cannot write {target}: {reason}{culprit}") from None
     click.echo(f"Created {target} from the {template!r} template.")
     stem = target.name.split(".")[0]
     click.echo(f"Next: osop validate {target}  ·  osop render {target} -o {stem}.html")

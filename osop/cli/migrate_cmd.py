@@ -33,7 +33,9 @@ def migrate(paths: tuple[str, ...], check: bool) -> None:
     """
     pending = 0
     failed = 0
+    seen = 0
     for item in expand_paths(paths):
+        seen += 1
         if item == "-":
             raise click.UsageError("migrate works on files; stdin is not supported")
         try:
@@ -49,5 +51,7 @@ def migrate(paths: tuple[str, ...], check: bool) -> None:
         click.echo(f"{result.file}: {verb} ({len(result.changes)} change(s))")
         for change in result.changes:
             click.echo(f"  {change}")
+    if not seen:
+        raise click.UsageError("no OSOP documents found in the given paths")
     if failed or (check and pending):
         sys.exit(1)

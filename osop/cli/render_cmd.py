@@ -44,13 +44,22 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def _cannot_write(path: Path, exc: OSError) -> str:
+    # Name the culprit when it is not the output itself (a parent that is a file).
+    parents = [str(p) for p in path.parents]
+    culprit = f" ({exc.filename})" if exc.filename and str(exc.filename) in parents else ""
+    return f"cannot write {path}: {exc.strerror or exc}{culprit}"
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and a rename: never a half-written output."""
+    if path.is_symlink():  # replace what the link points to, not the link
+        path = path.resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise OsopError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise OsopError(_cannot_write(path, exc)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -58,7 +67,7 @@ def write_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OsopError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise OsopError(_cannot_write(path, exc)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -106,6 +115,8 @@ def render(file: Path, output: Path | None, fmt: str | None, direction: str) -> 
       osop render deploy.osop -f svg -o deploy.svg
       osop render deploy.osop -f mermaid >> README.md
     """
+    if str(file) == "-":
+        raise click.UsageError("render reads a file; stdin is not supported")
     is_sop = detect_kind(file.name) == "sop"
     chosen = _choose_format(fmt, output, is_sop)
     warnings: list[str] = []

@@ -40,6 +40,11 @@ def build(
     Example:
       osop sop build processes/ -o handbook.sop && osop render handbook.sop -o handbook.html
     """
+    if not output.name.lower().endswith(".sop"):
+        raise click.UsageError(
+            f"the output is a .sop collection: name it *.sop (then `osop render` it to HTML), "
+            f"not {output.name}"
+        )
     if output.exists() and not force:
         raise click.ClickException(f"{output} already exists (use --force to overwrite it)")
     result = build_sop(folder, output, name=name, description=description)
@@ -47,4 +52,8 @@ def build(
         click.echo(f"Warning: skipped {note}", err=True)
     write_atomic(output, sop_yaml(result))
     sections = len(result.data["sections"])
-    click.echo(f"Wrote {output}: {result.workflow_count} workflows in {sections} sections.")
+    count = result.workflow_count
+    click.echo(
+        f"Wrote {output}: {count} workflow{'s' if count != 1 else ''} "
+        f"in {sections} section{'s' if sections != 1 else ''}."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -32,7 +33,12 @@ def _excerpt(report: ValidationReport, issue: Issue) -> str | None:
         start = max(0, column - 60)
         shown = ("…" if start else "") + shown[start : start + 100]
         column = column - start + (1 if start else 0)
-    return f"    {shown}\n    {' ' * (column - 1)}^"
+    return f"    {shown}\n    {' ' * _cells(shown[: column - 1])}^"
+
+
+def _cells(text: str) -> int:
+    """Terminal cells ``text`` takes: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _print_text(reports: list[ValidationReport], *, color: bool, quiet: bool) -> None:
@@ -71,7 +77,7 @@ def _print_text(reports: list[ValidationReport], *, color: bool, quiet: bool) ->
 @click.option(
     "--workflow",
     "workflow_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Check .osoplog files against this workflow (node ids and types).",
 )
 @click.option(
@@ -106,6 +112,8 @@ def validate(
     Exit status: 0 every file valid (warnings allowed unless --strict),
                  1 some file invalid, 2 usage error.
     """
+    if paths.count("-") > 1:
+        raise click.UsageError("`-` (stdin) can be given only once")
     workflow: Workflow | None = load_workflow(workflow_path) if workflow_path else None
     reports: list[ValidationReport] = []
     for item in expand_paths(paths):

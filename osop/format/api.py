@@ -10,13 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from osop.errors import LoadError, ValidationError
-from osop.format.loader import DEFAULT_MAX_BYTES, DocumentKind
+from osop.format.loader import DEFAULT_MAX_BYTES, DocumentKind, detect_kind
 from osop.format.sop import SopDocument
 from osop.format.validate import ValidationReport, validate_path
 from osop.format.workflow import Workflow
 from osop.record.model import RunRecord
 
 __all__ = ["load_record", "load_sop", "load_workflow"]
+
+
+_KIND_NAMES: dict[DocumentKind, str] = {
+    "workflow": "a workflow (.osop)",
+    "log": "a run record (.osoplog)",
+    "sop": "a .sop collection",
+}
 
 
 def _checked(
@@ -27,6 +34,15 @@ def _checked(
         issue = report.issues[0]
         raise LoadError(
             issue.message, rule=issue.rule, file=report.file, line=issue.line, column=issue.column
+        )
+    doc = report.document
+    found = detect_kind("", doc.data) if doc is not None and isinstance(doc.data, dict) else None
+    if found is not None and found != kind:
+        # Validated as the wrong kind, every issue would be noise: say what it is instead.
+        raise LoadError(
+            f"this is {_KIND_NAMES[found]}, not {_KIND_NAMES[kind]}",
+            rule="document/wrong-kind",
+            file=report.file,
         )
     if not report.ok(strict=strict):
         raise ValidationError(report.issues, file=report.file)

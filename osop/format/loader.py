@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "Document",
     "DocumentKind",
+    "check_nesting",
     "detect_kind",
     "load_document",
     "load_path",
@@ -352,21 +353,58 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# libyaml's composer recurses in C, without Python's recursion guard: a few tens of
+# thousands of nested ``[`` crash the interpreter.  Nesting needs one ``[``, ``{``,
+# ``-``, ``?`` or line per level, so only text that could reach this bound is scanned.
+_SCAN_NESTING_ABOVE = 4096
+
+
+def check_nesting(text: str, name: str) -> None:
+    """Reject nesting deeper than MAX_DEPTH from the event stream (no recursion)."""
+    bound = sum(text.count(c) for c in "[{-?\n")
+    if bound <= _SCAN_NESTING_ABOVE:
+        return
+    depth = 0
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    for event in yaml.parse(text, Loader=_ComposeOnlyLoader):
+        if isinstance(event, starts):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise LoadError(
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    rule="document/too-deep",
+                    file=name,
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                )
+        elif isinstance(event, ends):
+            depth -= 1
+
+
 def _compose(text: str, name: str) -> yaml.Node | None:
     try:
+        check_nesting(text, name)
         stream = yaml.compose_all(text, Loader=_ComposeOnlyLoader)
         first = next(stream, None)
-        if first is not None and next(stream, None) is not None:
+        second = next(stream, None) if first is not None else None
+        if second is not None:
+            mark = second.start_mark
             raise LoadError(
                 "more than one YAML document in the stream; OSOP files hold exactly one",
                 rule="document/multiple-documents",
                 file=name,
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
             )
         return first
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
         context = f" {exc.context}" if exc.context else ""
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            context += " (hint: YAML indents with spaces, not tabs)"
         raise LoadError(
             f"YAML syntax error: {problem}{context}",
             rule="document/yaml-syntax",

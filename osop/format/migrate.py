@@ -7,6 +7,7 @@ calls legacy are touched, so a current document comes back byte-identical.
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import re
@@ -40,10 +41,16 @@ def _rename_key(mapping: MutableMapping[str, Any], old: str, new: str) -> None:
     """Rename in place, at the same position (ruamel's CommentedMap keeps comments)."""
     keys = list(mapping.keys())
     position = keys.index(old)
+    # ruamel keeps the comments after a key (its trailing comment and the comment
+    # lines and blank lines that follow) under that key: carry them to the new key.
+    comments = getattr(getattr(mapping, "ca", None), "items", None)
+    moved = comments.pop(old, None) if isinstance(comments, dict) else None
     value = mapping.pop(old)
     insert = getattr(mapping, "insert", None)
     if insert is not None:
         insert(position, new, value)
+        if moved is not None and isinstance(comments, dict):
+            comments[new] = moved
     else:  # a plain dict (JSON): rebuild to keep the order
         items = list(mapping.items())
         mapping.clear()
@@ -64,6 +71,11 @@ def _insert_after(mapping: MutableMapping[str, Any], after: str, key: str, value
         mapping.update(items)
 
 
+def _items(value: Any) -> list[Any]:
+    """A list as written, or nothing: a malformed one is the validator's to report."""
+    return value if isinstance(value, list) else []
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "workflow"
 
@@ -82,15 +94,16 @@ def _migrate_workflow(data: MutableMapping[str, Any], changes: list[str]) -> Non
     if "id" not in data and isinstance(data.get("name"), str):
         _insert_after(data, "osop_version", "id", _slug(data["name"]))
         changes.append(f"/id: added ({_slug(data['name'])!r}, from the name)")
-    for index, node in enumerate(data.get("nodes") or []):
+    for index, node in enumerate(_items(data.get("nodes"))):
         if not isinstance(node, MutableMapping):
             continue
         if "name" not in node and isinstance(node.get("purpose"), str):
-            label = node["purpose"].strip().splitlines()[0][:256] if node["purpose"] else ""
+            lines = node["purpose"].strip().splitlines()
+            label = lines[0].strip()[:256] if lines else ""
             if label:
                 _insert_after(node, "type" if "type" in node else "id", "name", label)
                 changes.append(f"/nodes/{index}/name: added from purpose")
-    for index, edge in enumerate(data.get("edges") or []):
+    for index, edge in enumerate(_items(data.get("edges"))):
         if not isinstance(edge, MutableMapping):
             continue
         if "condition" in edge and "when" not in edge:
@@ -107,14 +120,15 @@ def _migrate_workflow(data: MutableMapping[str, Any], changes: list[str]) -> Non
 def _migrate_log(data: MutableMapping[str, Any], changes: list[str]) -> None:
     from osop.record.model import normalise_status
 
-    if data.get("status") is not None and normalise_status(data["status"]) != data["status"]:
+    status = data.get("status")
+    if isinstance(status, str) and normalise_status(status) != status:
         changes.append(f"/status: {data['status']} → {normalise_status(data['status'])}")
         data["status"] = normalise_status(data["status"])
-    for index, rec in enumerate(data.get("node_records") or []):
+    for index, rec in enumerate(_items(data.get("node_records"))):
         if not isinstance(rec, MutableMapping):
             continue
         status = rec.get("status")
-        if status is not None and normalise_status(status) != status:
+        if isinstance(status, str) and normalise_status(status) != status:
             rec["status"] = normalise_status(status)
             changes.append(f"/node_records/{index}/status: {status} → {rec['status']}")
         if "attempt" not in rec:
@@ -130,19 +144,25 @@ def migrate_text(text: str, name: str) -> Migration:
     doc = load_document(text, name)  # the same checks as everywhere (hostile input, size)
     changes: list[str] = []
     kind = doc.kind or detect_kind(name, doc.data)
+    # Writers drop a byte-order mark and write "\n": note both to give them back.
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    crlf = "\r\n" in text
     if doc.syntax == "json":
-        data: Any = json.loads(text)
+        data: Any = json.loads(text.removeprefix(bom))
         _apply(kind, data, changes)
-        out = json.dumps(data, indent=2, ensure_ascii=False) + "\n" if changes else text
-        return Migration(name, changes, out)
+        if not changes:
+            return Migration(name, [], text)
+        out = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return Migration(name, changes, bom + (out.replace("\n", "\r\n") if crlf else out))
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap long strings
     yaml.indent(mapping=2, sequence=4, offset=2)
+    source = text.removeprefix(bom).replace("\r\n", "\n") if crlf or bom else text
     try:
-        data = yaml.load(text)
+        data = yaml.load(source)
     except Exception as exc:  # ruamel raises many types; the loader accepted the text
         raise LoadError(f"cannot round-trip this YAML: {exc}", file=name) from None
     _apply(kind, data, changes)
@@ -150,7 +170,39 @@ def migrate_text(text: str, name: str) -> Migration:
         return Migration(name, [], text)
     buffer = io.StringIO()
     yaml.dump(data, buffer)
-    return Migration(name, changes, buffer.getvalue())
+    out = _restore_respaced_lines(source, buffer.getvalue(), name)
+    return Migration(name, changes, bom + (out.replace("\n", "\r\n") if crlf else out))
+
+
+def _respaced(before: str, after: str) -> bool:
+    indent = len(before) - len(before.lstrip(" "))
+    same_indent = before[:indent] == after[:indent] and after[indent : indent + 1] != " "
+    return same_indent and "".join(before.split()) == "".join(after.split())
+
+
+def _restore_respaced_lines(original: str, dumped: str, name: str) -> str:
+    """Give back lines the round trip only re-spaced (``{ a: 1 }`` → ``{a: 1}``).
+
+    A migration should show what it changed and nothing else.  The result is kept
+    only if it still reads as exactly what ruamel wrote.
+    """
+    old, new = original.split("\n"), dumped.split("\n")
+    merged: list[str] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            pairs = zip(old[i1:i2], new[j1:j2], strict=True)
+            merged += [a if _respaced(a, b) else b for a, b in pairs]
+        else:
+            merged += new[j1:j2]
+    text = "\n".join(merged)
+    if text == dumped:
+        return dumped
+    try:
+        same = load_document(text, name, max_bytes=None).data == load_document(dumped, name).data
+    except LoadError:
+        same = False
+    return text if same else dumped
 
 
 def _apply(kind: str | None, data: Any, changes: list[str]) -> None:
@@ -173,5 +225,6 @@ def migrate_path(path: str | Path, *, write: bool = True) -> Migration:
     if write and migration.changed:
         from osop.record.writer import atomic_write_text
 
-        atomic_write_text(file, migration.text)
+        # Through a symlink, rewrite the file it points to, not the link itself.
+        atomic_write_text(file.resolve() if file.is_symlink() else file, migration.text)
     return migration

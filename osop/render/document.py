@@ -258,6 +258,9 @@ def render_sop_document(sop: SopDocument, base_dir: Path) -> RenderedPage:
             except OsopError as exc:
                 title = entry.title or what
                 message = str(exc)
+                if entry.ref and message.startswith(str(base_dir / entry.ref)):
+                    # The error names the file again: keep its location, not its path.
+                    message = message[len(str(base_dir / entry.ref)) :].lstrip(": ")
                 warnings.append(f"{section.name}: {what}: {message}")
                 # The page may be shared: show paths relative to the .sop file.
                 shown = message.replace(f"{base_dir}{os.sep}", "")

@@ -67,7 +67,8 @@ def build_sop(
         try:
             doc = load_path(path, kind="workflow")
         except OsopError as exc:
-            skipped.append(f"{path}: {exc}")
+            # A LoadError already starts with the file (and line:col): do not repeat it.
+            skipped.append(str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}")
             continue
         data = doc.data
         if not isinstance(data.get("nodes"), list):

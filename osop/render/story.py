@@ -45,6 +45,11 @@ def _explain(node: Node) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _one_line(text: str) -> str:
+    """Block scalars and labels with line breaks, as one line (steps are indented lines)."""
+    return " ".join(text.split())
+
+
 def _step_text(node: Node) -> tuple[str, str | None]:
     what, why = _explain(node)
     parts = []
@@ -54,7 +59,8 @@ def _step_text(node: Node) -> tuple[str, str | None]:
         parts.append(node.description)
     if what and what not in parts:
         parts.append(what)
-    return " ".join(p.strip().rstrip(".") + "." for p in parts if p.strip()), why
+    text = " ".join(_one_line(p).rstrip(".") + "." for p in parts if p.strip())
+    return text, _one_line(why) if why else None
 
 
 def _next_phrase(edge: Edge, target: str, case: str | None) -> str:
@@ -105,7 +111,7 @@ def story_steps(workflow: Workflow | DrawGraph) -> list[StoryStep]:
             if draw.source != i:
                 continue
             target = graph.nodes[draw.target]
-            ref = f"step {number[draw.target]} ({target.label})"
+            ref = f"step {number[draw.target]} ({_one_line(target.label)})"
             case = None
             if draw.edge.mode == "switch" and draw.caption and draw.caption != "default":
                 case = draw.caption.removeprefix("= ")
@@ -119,7 +125,7 @@ def render_story(workflow: Workflow | DrawGraph) -> str:
     """The story as plain text (Markdown-friendly)."""
     graph = workflow if isinstance(workflow, DrawGraph) else graph_of(workflow)
     wf = graph.workflow
-    out = [f"# {wf.label}", ""]
+    out = [f"# {_one_line(wf.label)}", ""]
     if wf.description:
         out += [wf.description.strip(), ""]
     groups = [g for g in role_groups(wf) if g.nodes]
@@ -130,7 +136,7 @@ def render_story(workflow: Workflow | DrawGraph) -> str:
         kinds = ", ".join(str(t.get("type", "manual")) for t in wf.triggers)
         out += [f"Starts on: {kinds}.", ""]
     for step in story_steps(graph):
-        out.append(f"{step.number}. {step.node.label} — {step.who}.")
+        out.append(f"{step.number}. {_one_line(step.node.label)} — {step.who}.")
         if step.what:
             out.append(f"   {step.what}")
         if step.why:

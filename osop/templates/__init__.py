@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
@@ -74,6 +75,13 @@ def title_from_id(workflow_id: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+def _kebab(text: str) -> str | None:
+    """``My Flow_2`` → ``my-flow-2``, when that makes a valid id."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    candidate = "-".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))[:128].strip("-")
+    return candidate if WORKFLOW_ID.fullmatch(candidate) else None
+
+
 def scaffold(template: str, workflow_id: str | None = None, name: str | None = None) -> str:
     """The template's text with its ``id`` (and ``name``) replaced.
 
@@ -83,9 +91,11 @@ def scaffold(template: str, workflow_id: str | None = None, name: str | None = N
     if workflow_id is None:
         return text
     if not WORKFLOW_ID.fullmatch(workflow_id):
+        suggestion = _kebab(workflow_id)
+        tip = f"; for example {suggestion!r}" if suggestion else ""
         raise OsopError(
             f"{workflow_id!r} is not a valid workflow id: use lower-case kebab-case "
-            "(letters, digits and '-', starting with a letter, at most 128 characters)"
+            f"(letters, digits and '-', starting with a letter, at most 128 characters){tip}"
         )
     title = name or title_from_id(workflow_id)
     # json.dumps gives a double-quoted string that YAML reads back verbatim.

@@ -86,6 +86,22 @@ def test_errors_are_clean(sop_tree: Path, tmp_path: Path) -> None:
     assert code == 1 and "not a workflow" in stderr
 
 
+def test_output_under_a_file_and_stdin_are_clean_errors(deploy: Path, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    code, _, stderr = run("render", str(deploy), "-o", str(tmp_path / "afile" / "x.svg"))
+    assert code == 1 and stderr.startswith("Error: cannot write") and "afile)" in stderr
+    code, _, stderr = run("render", "-")
+    assert code == 2 and "stdin is not supported" in stderr
+
+
+def test_output_through_a_symlink_writes_its_target(deploy: Path, tmp_path: Path) -> None:
+    target = tmp_path / "real.svg"
+    link = tmp_path / "link.svg"
+    link.symlink_to(target)
+    assert run("render", str(deploy), "-o", str(link))[0] == 0
+    assert link.is_symlink() and target.read_text().startswith("<svg")
+
+
 def test_sop_build_makes_sections_from_subfolders(tmp_path: Path) -> None:
     lib = tmp_path / "lib"
     (lib / "ops").mkdir(parents=True)
@@ -117,3 +133,16 @@ def test_sop_build_of_an_empty_folder_is_an_error(tmp_path: Path) -> None:
     assert code == 1 and "no workflows found" in stderr
     with pytest.raises(OsopError, match="not a folder"):
         build_sop(tmp_path / "missing", tmp_path / "x.sop")
+
+
+def test_sop_build_output_must_be_a_sop(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "a.osop").write_text("nodes: [{id: a, type: cli}]\n")
+    (lib / "bad.osop").write_text("nodes: [\n")
+    code, _, stderr = run("sop", "build", str(lib), "-o", str(tmp_path / "h.html"))
+    assert code == 2 and "*.sop" in stderr and not (tmp_path / "h.html").exists()
+    code, out, stderr = run("sop", "build", str(lib), "-o", str(tmp_path / "h.sop"))
+    assert code == 0 and "1 workflow in 1 section." in out
+    skipped = [line for line in stderr.splitlines() if "bad.osop" in line]
+    assert len(skipped) == 1 and skipped[0].count("bad.osop") == 1

@@ -58,6 +58,9 @@ def test_missing_remote_and_broken_refs_are_error_boxes_and_warnings(sop_tree: P
     assert "https://example.com/remote.osop" in joined and "not fetched" in joined
     assert "graph/dangling-edge-ref" in joined
     assert str(sop_tree.parent) not in page.html  # local folders are not published
+    # The ref is named once, then what is wrong with it (not the path a second time).
+    broken = next(w for w in page.warnings if "broken.osop" in w)
+    assert broken.count("broken.osop") == 1 and str(sop_tree.parent) not in broken
 
 
 def test_tabs_carry_the_source_story_roles_and_runs(sop_tree: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,27 @@ def test_init_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert default.exit_code == 0 and (tmp_path / "basic.osop.yaml").exists()
     nested = runner.invoke(cli, ["init", "triage", "-t", "incident-response", "-o", "ops/t.osop"])
     assert nested.exit_code == 0 and (tmp_path / "ops" / "t.osop").exists()
+
+
+def test_init_json_output_is_json(tmp_path: Path) -> None:
+    target = tmp_path / "flow.osop.json"
+    made = CliRunner().invoke(cli, ["init", "flow", "-o", str(target)])
+    assert made.exit_code == 0, made.output
+    assert json.loads(target.read_text())["id"] == "flow"
+    assert load_workflow(target).id == "flow"
+
+
+def test_init_unwritable_target_is_a_clean_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    made = CliRunner().invoke(cli, ["init", "flow", "-o", str(tmp_path / "afile" / "f.osop.yaml")])
+    assert made.exit_code == 1 and "cannot write" in made.output
+    assert made.exception is None or isinstance(made.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("bad", "suggested"),
+    [("My Flow", "my-flow"), ("Release_Train 2", "release-train-2"), ("Übersicht", "ubersicht")],
+)
+def test_a_bad_id_comes_with_a_valid_suggestion(bad: str, suggested: str) -> None:
+    with pytest.raises(OsopError, match=f"for example '{suggested}'"):
+        scaffold("basic", bad)

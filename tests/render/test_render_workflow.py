@@ -236,3 +236,24 @@ def test_identical_fan_out_captions_are_written_once() -> None:
     root = ET.fromstring(render_svg(wf(nodes, edges)))
     texts = [t.text for g in root.iter(f"{SVG}g") if g.get("class") == "edge-label" for t in g]
     assert [t for t in texts if t] == ["parallel ×5"]
+
+
+def test_story_keeps_multi_line_texts_on_their_indented_line() -> None:
+    workflow = workflow_from_dict(
+        {
+            "osop_version": "1.1",
+            "id": "w",
+            "name": "W",
+            "nodes": [
+                {"id": "a", "type": "cli", "name": "Scan\nhosts", "description": "One.\nTwo.\n"},
+                {"id": "b", "type": "human", "name": "Review"},
+            ],
+            "edges": [{"from": "a", "to": "b"}],
+        }
+    )
+    lines = render_story(workflow).splitlines()
+    assert "1. Scan hosts — Automated, cli." in lines
+    assert "   One. Two." in lines
+    # Every line of a step is its numbered line or indented under it.
+    body = [line for line in lines[2:] if line]
+    assert all(re.match(r"(\d+\. |   |Who takes part)", line) for line in body), body

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osop.errors import LoadError, OsopError
-from osop.format.loader import detect_kind, load_document
+from osop.format.loader import detect_kind, load_document, load_path
 
 
 def _load(text: str | bytes, name: str = "t.osop.yaml") -> dict[str, object]:
@@ -87,6 +88,21 @@ def test_deep_nesting() -> None:
         load_document("[" * 100_000 + "]" * 100_000, "deep.json")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * 100_000 + "]" * 100_000,  # flow YAML: libyaml's composer recursed in C
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+        "- " * 100_000 + "x",
+    ],
+)
+def test_very_deep_nesting_is_refused_not_a_crash(text: str) -> None:
+    with pytest.raises(LoadError) as info:
+        load_document(text, "deep.osop.yaml", max_bytes=None)
+    assert info.value.rule == "document/too-deep"
+    assert info.value.line == 1
+
+
 def test_size_limit() -> None:
     text = "a: " + "x" * 2000
     with pytest.raises(LoadError) as info:
@@ -148,3 +164,28 @@ def test_json_round_trips_through_the_yaml_path(data: dict[str, object]) -> None
     text = json.dumps(data)
     assert load_document(text, "x.osop.json").data == data
     assert load_document(text, "x.osop").data == data  # sniffed as JSON
+
+
+def test_json_syntax_and_unreadable(tmp_path: Path) -> None:
+    with pytest.raises(LoadError) as info:
+        load_document('{"id": "x",}', "t.osop.json")
+    assert info.value.rule == "document/json-syntax" and info.value.line == 1
+    with pytest.raises(LoadError) as info:
+        load_path(tmp_path)
+    assert info.value.rule == "document/unreadable"
+    with pytest.raises(LoadError) as info:
+        load_path(tmp_path / "missing.osop.yaml")
+    assert info.value.rule == "document/unreadable"
+
+
+def test_a_second_document_is_located() -> None:
+    with pytest.raises(LoadError) as info:
+        load_document("a: 1\n---\nb: 2\n", "t.osop")
+    assert info.value.rule == "document/multiple-documents" and info.value.line == 3
+
+
+def test_tab_indentation_gets_a_hint() -> None:
+    with pytest.raises(LoadError) as info:
+        load_document("id: t\nnodes:\n\t- id: a\n", "t.osop.yaml")
+    assert info.value.rule == "document/yaml-syntax" and info.value.line == 3
+    assert "spaces, not tabs" in info.value.message

@@ -46,7 +46,11 @@ def check(
                 "warning", "log/timestamp", f"{key} is not an ISO 8601 timestamp", f"/{key}"
             )
     seen_attempts: dict[tuple[str, int | None, int], int] = {}
-    for index, rec in enumerate(record.node_records):
+    # The model keeps the mapping entries only, in order: map them back to their places.
+    raw_records = data.get("node_records")
+    raw_list = raw_records if isinstance(raw_records, list) else []
+    places = [i for i, raw in enumerate(raw_list) if isinstance(raw, Mapping)]
+    for index, rec in zip(places, record.node_records, strict=False):
         pointer = join_pointer("/node_records", index)
         if rec.started_at is not None and parse_timestamp(rec.started_at) is None:
             yield Issue(
@@ -56,7 +60,7 @@ def check(
                 join_pointer(pointer, "started_at"),
             )
         attempt_key = (rec.node_id, rec.iteration, rec.attempt)
-        if attempt_key in seen_attempts and "attempt" in (data["node_records"][index] or {}):
+        if attempt_key in seen_attempts and "attempt" in raw_list[index]:
             yield Issue(
                 "warning",
                 "log/duplicate-attempt",
@@ -74,7 +78,7 @@ def check(
             f"record is of workflow {record.workflow_id!r}, not {workflow.id!r}",
             "/workflow_id",
         )
-    for index, rec in enumerate(record.node_records):
+    for index, rec in zip(places, record.node_records, strict=False):
         pointer = join_pointer("/node_records", index)
         if not workflow.has_node(rec.node_id):
             yield Issue(

@@ -22,7 +22,7 @@ def check(sop: SopDocument, *, base_dir: Path) -> Iterator[Issue]:
     for section in sop.sections:
         for entry in section.entries:
             if entry.ref is not None:
-                if not (base_dir / entry.ref).is_file():
+                if not workflow_rules.path_is_file(base_dir / entry.ref):
                     yield Issue(
                         "warning",
                         "sop/missing-ref",

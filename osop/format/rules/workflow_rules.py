@@ -20,7 +20,7 @@ from osop.format.rules.references import check_interpolations
 from osop.format.vocabulary import EDGE_MODES, IMPLICIT_LOOP_MODES
 from osop.format.workflow import Edge, Workflow
 
-__all__ = ["check", "conformance_level"]
+__all__ = ["check", "conformance_level", "path_is_file"]
 
 _WORKFLOW_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 _SNAKE_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -349,6 +349,14 @@ def _contracts(wf: Workflow) -> Iterator[Issue]:
             )
 
 
+def path_is_file(path: Path) -> bool:
+    """``path.is_file()``, false for paths the OS refuses (too long, NUL, symlink loops)."""
+    try:
+        return path.resolve().is_file()
+    except (OSError, ValueError, RuntimeError):
+        return False
+
+
 def _import_ids(wf: Workflow, base_dir: Path) -> tuple[dict[str, Path], list[Issue]]:
     from osop.errors import LoadError
     from osop.format.loader import load_path
@@ -363,9 +371,9 @@ def _import_ids(wf: Workflow, base_dir: Path) -> tuple[dict[str, Path], list[Iss
             alias = item.get("as") or item.get("id")
         if not isinstance(ref, str):
             continue
-        path = (base_dir / ref).resolve()
+        path = base_dir / ref
         pointer = join_pointer("/imports", index)
-        if not path.is_file():
+        if not path_is_file(path):
             issues.append(
                 Issue(
                     "error",
@@ -375,6 +383,7 @@ def _import_ids(wf: Workflow, base_dir: Path) -> tuple[dict[str, Path], list[Iss
                 )
             )
             continue
+        path = path.resolve()
         try:
             doc = load_path(path, kind="workflow")
         except LoadError as exc:
@@ -404,7 +413,7 @@ def _imports(wf: Workflow, base_dir: Path) -> Iterator[Issue]:
         ref = node.workflow_ref or ""
         if ref in found:
             continue
-        if (base_dir / ref).is_file():
+        if path_is_file(base_dir / ref):
             continue
         yield Issue(
             "error",
