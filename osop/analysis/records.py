@@ -29,7 +29,7 @@ import yaml
 
 from osop.errors import LoadError
 from osop.format.durations import format_duration
-from osop.format.loader import load_document
+from osop.format.loader import check_nesting, load_document
 from osop.format.vocabulary import NODE_STATUSES
 from osop.record.model import (
     NODE_RECORD_FIELDS,
@@ -112,6 +112,9 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
     elif _ANCHOR_OR_ALIAS.search(raw):
         data = load_document(raw, name, kind="log", max_bytes=MAX_RECORD_BYTES).data
     else:
+        # libyaml builds nested collections recursively in C: measure depth first,
+        # or a hostile record could crash the interpreter.
+        check_nesting(raw.decode("utf-8", "replace"), name)
         try:
             data = yaml.load(raw, Loader=_RecordYamlLoader)  # a CSafeLoader subclass
         except yaml.YAMLError as exc:

@@ -305,3 +305,16 @@ def test_record_then_workflow_suggests_the_right_order(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["diff", str(log), str(wf)])
     assert result.exit_code == 2
     assert f"give the workflow first: osop diff {wf} {log}" in result.stderr
+
+
+def test_deeply_nested_yaml_record_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "deep.osoplog.yaml"
+    path.write_text('osoplog_version: "1.0"\nnode_records: ' + "[" * 100_000 + "]" * 100_000)
+    result = subprocess.run(
+        [sys.executable, "-m", "osop", "stats", str(path)], capture_output=True, text=True
+    )
+    assert result.returncode in (1, 2), result.returncode  # not a signal (segfault: -11)
+    assert "too-deep" in result.stderr or "deeper" in result.stderr
