@@ -3,8 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-CORPUS = Path("/work/shared/corpus")
+from corpus_dir import CORPUS
 
 
 @pytest.fixture(scope="session")

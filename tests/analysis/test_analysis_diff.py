@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from corpus_dir import CORPUS
 
 from osop.analysis.conformance import fitness, replay
 from osop.analysis.diff_records import diff_records
@@ -306,7 +307,7 @@ def test_early_join_and_foreign_node() -> None:
     ],
 )
 def test_corpus_records_conform_to_their_workflows(stem: str) -> None:
-    corpus = Path("/work/shared/corpus")
+    corpus = CORPUS
     wf, log = corpus / f"{stem}.osop", corpus / f"{stem}.osoplog.yaml"
     if not (wf.exists() and log.exists()):
         pytest.skip(f"corpus pair {stem} not present")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from corpus_dir import CORPUS
 
 from osop.analysis.documents import read_workflow
 from osop.analysis.records import read_record
@@ -150,7 +151,7 @@ def test_html_report_in_headless_chromium(tmp_path: Path) -> None:
     wf, rec = _retried_failed_run()
     page_file = tmp_path / "report.html"
     page_file.write_text(render_report(wf, rec, "html", generated_at=FIXED))
-    corpus = Path("/work/shared/corpus/osop-examples__compliance__eu-ai-act-high-risk")
+    corpus = CORPUS / "osop-examples__compliance__eu-ai-act-high-risk"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

@@ -8,13 +8,12 @@ every other file passes, with warnings where it uses legacy forms.
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
+from corpus_dir import CORPUS
 
 from osop.format.validate import validate_path
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 MANIFEST = CORPUS / "MANIFEST.tsv"
 
 #: MANIFEST fixture label → the rule(s) that must be reported as errors.

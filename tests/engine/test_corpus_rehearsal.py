@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
+from corpus_dir import CORPUS
 
 from osop.engine import RunOptions, VirtualClock, start_run
 from osop.errors import OsopError
 from osop.format.api import load_workflow
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 FILES = sorted(p for p in CORPUS.glob("*") if p.name != "MANIFEST.tsv") if CORPUS.is_dir() else []
 
 

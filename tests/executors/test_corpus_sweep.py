@@ -15,12 +15,11 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from corpus_dir import CORPUS
 
 from osop.executors.base import NodeContext, NodeFailure, NodeResult
 from osop.executors.registry import get_executor
 from osop.format.workflow import workflow_from_dict
-
-CORPUS = Path("/work/shared/corpus")
 
 
 def _workflows() -> list[Path]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import xml.etree.ElementTree as ET
 from itertools import combinations
-from pathlib import Path
 
 import pytest
+from corpus_dir import CORPUS
 
 from osop.errors import OsopError
 from osop.render.document import render_sop_file, render_workflow_page
@@ -16,7 +16,6 @@ from osop.render.source import load_for_render
 from osop.render.story import render_story
 from osop.render.svg import render_svg, workflow_layout
 
-CORPUS = Path("/work/shared/corpus")
 MANIFEST = CORPUS / "MANIFEST.tsv"
 
 if not MANIFEST.exists():  # pragma: no cover - the corpus ships beside the repo

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import csv
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from corpus_dir import CORPUS as CORPUS_DIR
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -161,12 +161,7 @@ def test_schemas_agree_with_the_vocabulary_module() -> None:
 
 
 def _corpus_dir() -> Path | None:
-    candidates = [os.environ.get("OSOP_CORPUS_DIR", ""), "/work/shared/corpus"]
-    candidates.append(str(Path(__file__).resolve().parents[1] / "corpus" / "files"))
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "MANIFEST.tsv").is_file():
-            return Path(candidate)
-    return None
+    return CORPUS_DIR if (CORPUS_DIR / "MANIFEST.tsv").is_file() else None
 
 
 CORPUS = _corpus_dir()
