@@ -314,6 +314,7 @@ def _graph(wf: Workflow, node_ids: set[str]) -> Iterator[Issue]:
                 "mark it `mode: loop` with a `when`, or make it conditional",
                 pointer=edge.pointer,
             )
+    yield from _for_each_cycles(wf, node_ids)
     entries = [n.id for n in wf.entry_nodes()]
     everything: dict[str, list[str]] = {n: [] for n in node_ids}
     for edge in wf.edges:
@@ -333,6 +334,37 @@ def _graph(wf: Workflow, node_ids: set[str]) -> Iterator[Issue]:
                 "graph/unreachable",
                 f"node {node.id!r} cannot be reached from any entry point",
                 pointer=node.pointer,
+            )
+
+
+def _for_each_cycles(wf: Workflow, node_ids: set[str]) -> Iterator[Issue]:
+    """``for_each`` runs the target once per item; on an edge that closes a cycle the
+    engine would re-run the cycle's body instead, ignoring the items: refuse it."""
+    looping = [e for e in wf.edges if e.mode == "loop" and e.for_each is not None]
+    if not looping:
+        return
+    forward: dict[str, list[str]] = {n: [] for n in node_ids}
+    for edge in wf.edges:
+        if edge.mode != "loop" and edge.source in node_ids:
+            forward[edge.source].extend(t for t in edge.targets if t in node_ids)
+    for edge in looping:
+        if edge.target not in node_ids or edge.source not in node_ids:
+            continue
+        seen = {edge.target}
+        queue = deque([edge.target])
+        while queue:
+            for nxt in forward[queue.popleft()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+        if edge.source in seen:
+            yield Issue(
+                "error",
+                "edge/for-each-cycle",
+                f"`for_each` runs {edge.target!r} once per item, but {edge.source}→"
+                f"{edge.target} closes a cycle; iterate with a forward loop edge to a "
+                "separate node, or repeat the cycle with `when`",
+                pointer=join_pointer(edge.pointer, "for_each"),
             )
 
 
