@@ -18,6 +18,7 @@ from osop.cli.run_support import (
     store_option,
 )
 from osop.engine import RunOptions, resume_run
+from osop.engine.values import Redactor
 
 __all__ = ["resume"]
 
@@ -71,7 +72,7 @@ def resume(
     store = open_store(store_dir)
     handle = store.get(run_id)
     for node, answer in collect_answers(answers_file).items():
-        handle.post("answer", node=node, answer=answer)
+        handle.post("answer", node=node, answer=Redactor()(answer))
     options = RunOptions(
         secrets=secret_store(secrets_file),
         progress=progress_sink(json_lines, quiet),

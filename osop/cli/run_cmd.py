@@ -19,7 +19,8 @@ from osop.cli.run_support import (
     usage_exit,
 )
 from osop.engine import RunOptions, start_run
-from osop.errors import LoadError, ValidationError
+from osop.engine.runner import input_defaults
+from osop.errors import ExecutionError, LoadError, ValidationError
 from osop.security import SecretStore
 
 __all__ = ["run"]
@@ -165,9 +166,14 @@ def run(
     except LoadError as exc:
         usage_exit(str(exc))
         return
+    inputs = collect_inputs(input_pairs, inputs_file)
+    try:
+        input_defaults(model, inputs)  # a missing required input is a usage error (exit 2)
+    except ExecutionError as exc:
+        usage_exit(str(exc))
     options = RunOptions(
         mode=mode,  # type: ignore[arg-type]
-        inputs=collect_inputs(input_pairs, inputs_file),
+        inputs=inputs,
         answers=collect_answers(answers_file),
         secrets=secret_store(secrets_file),
         workdir=Path.cwd(),

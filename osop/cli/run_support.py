@@ -122,6 +122,12 @@ class LiveView:
                 "attempt": event.get("attempt"),
                 "type": event.get("node_type"),
             }
+            if event.get("node_type") == "human":
+                # A human node may ask on the terminal: leave the block as it is and
+                # start a new one below the question, instead of redrawing over it.
+                self.draw()
+                self.lines = 0
+                return
         elif node is not None and kind == "node_waiting":
             what = event.get("kind") or "input"
             self.nodes[node] = {"status": "WAITING", "since": now, "what": what}
@@ -285,8 +291,13 @@ def run_engine(coro: Coroutine[Any, Any, RunResult]) -> RunResult:
         # SIGTERM (a supervisor, a CI timeout) cancels like Ctrl-C: a complete record.
         task = asyncio.current_task()
         if task is not None:
+            loop = asyncio.get_running_loop()
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+                loop.add_signal_handler(signal.SIGTERM, task.cancel)
+                # A shell starts background jobs (`osop run … &`) with SIGINT ignored;
+                # `osop cancel` interrupts with SIGINT, so it must still reach us.
+                if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+                    loop.add_signal_handler(signal.SIGINT, task.cancel)
         return await coro
 
     try:

@@ -32,7 +32,8 @@ def runs(as_json: bool, show_all: bool, store_dir: Path | None) -> None:
         click.echo(f"no runs in {store.runs}")
         return
     for row in rows:
+        what = row.get("error") or row["workflow_id"] or "-"
         click.echo(
-            f"{row['run_id'][:8]}  {row['status']:<11} {row['mode']!s:<9} "
-            f"{row['started_at'] or ''!s:<24} {row['workflow_id']}"
+            f"{row['run_id'][:8]}  {row['status']:<11} {row['mode'] or '-'!s:<9} "
+            f"{row['started_at'] or '-'!s:<24} {what}"
         )

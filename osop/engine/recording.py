@@ -24,7 +24,10 @@ def result_summary(state: RunState, status: str) -> str:
         counts[st.status] = counts.get(st.status, 0) + 1
     parts = [f"{n} {s.lower().replace('_', ' ')}" for s, n in sorted(counts.items())]
     attempts = sum(1 for r in state.records if r["status"] != "SKIPPED")
-    text = f"{status}: " + ", ".join(parts) + f" ({attempts} attempts)"
+    # A paused run's record says RUNNING (the only open status); its summary says why.
+    shown = "PAUSED" if state.paused is not None and state.finished is None else status
+    plural = "" if attempts == 1 else "s"
+    text = f"{shown}: " + ", ".join(parts) + f" ({attempts} attempt{plural})"
     if state.failure is not None:
         error = state.failure.get("error") or {}
         text += f"; failed at {state.failure.get('node')}: {error.get('message', '')}".rstrip(": ")

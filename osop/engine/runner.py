@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import random
+import re
 import signal
 import uuid
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from osop.engine.journal import Journal, read_journal
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.recording import build_record, node_outputs
 from osop.engine.scheduler import Engine, NullJournal
-from osop.engine.state import RunState
+from osop.engine.state import FINAL_STATUSES, RunState
 from osop.engine.store import RunHandle, RunStore
 from osop.engine.values import Redactor
 from osop.errors import ExecutionError, OsopError, RunStoreError
@@ -73,7 +74,19 @@ def load_run_state(handle: RunHandle) -> RunState:
 
 def describe_run(handle: RunHandle) -> dict[str, Any]:
     """Id, workflow, mode, status and times of a run, from its record file (cheap)."""
-    meta = handle.read_meta()
+    try:
+        meta = handle.read_meta()
+    except RunStoreError as exc:
+        # One damaged folder must not hide every other run from `osop runs`.
+        return {
+            "run_id": handle.run_id,
+            "workflow_id": None,
+            "mode": None,
+            "started_at": None,
+            "status": "UNREADABLE",
+            "ended_at": None,
+            "error": str(exc),
+        }
     info: dict[str, Any] = {
         "run_id": handle.run_id,
         "workflow_id": meta.get("workflow_id"),
@@ -84,6 +97,8 @@ def describe_run(handle: RunHandle) -> dict[str, Any]:
     try:
         record = json.loads(handle.record_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        record = {}
+    if not isinstance(record, dict):
         record = {}
     status = str(record.get("status") or "UNKNOWN")
     if status == "RUNNING":
@@ -409,6 +424,18 @@ def _load_child(path: Path, loader: Any) -> tuple[Workflow, Path, bytes]:
     return child, path, source
 
 
+def with_workflow_id(workflow: Workflow) -> Workflow:
+    """``workflow``, with the id derived from its name when the file has none.
+
+    Files from early editors have no ``id``; the validator accepts them (with a
+    warning saying the id is derived from the name) and a record needs one.
+    """
+    if workflow.id:
+        return workflow
+    derived = re.sub(r"[^a-z0-9]+", "-", (workflow.name or "").lower()).strip("-")
+    return replace(workflow, id=derived or "workflow")
+
+
 def input_defaults(workflow: Workflow, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """``inputs`` completed with the defaults the workflow declares.
 
@@ -472,6 +499,7 @@ async def start_run(
     parent: tuple[str, str] | None = None,
 ) -> RunResult:
     """Run ``workflow`` from the start; with a ``store`` it is durable and resumable."""
+    workflow = with_workflow_id(workflow)
     options = options or RunOptions()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     options = replace(options, seed=seed, inputs=input_defaults(workflow, options.inputs))
@@ -556,7 +584,7 @@ async def resume_run(
         source = handle.workflow_path.read_bytes()
     except OSError as exc:
         raise RunStoreError(f"run {handle.run_id}: the workflow copy is missing") from exc
-    workflow = workflow_from_dict(load_document(source, "workflow.osop").data)
+    workflow = with_workflow_id(workflow_from_dict(load_document(source, "workflow.osop").data))
     base = options or RunOptions()
     workflow_file = meta.get("workflow_file")
     options = replace(
@@ -584,14 +612,29 @@ def deliver_answer(store: RunStore, run_id: str, node_id: str, answer: Mapping[s
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
-    if node_id not in _workflow_node_ids(handle):
+    if node_id not in _workflow_node_types(handle):
         # A node of a sub-workflow the run waits on: the answer goes to that child run.
         for wait in state.waits.values():
             for detail in wait.get("details") or ():
                 if detail.get("node") == node_id and detail.get("run_id"):
                     return deliver_answer(store, str(detail["run_id"]), node_id, answer)
         raise ExecutionError(f"run {handle.run_id} has no node {node_id!r}")
-    return handle.post("answer", node=node_id, answer=dict(answer))
+    node = state.nodes.get(node_id)
+    if node is not None and node.status in FINAL_STATUSES and node_id not in state.waits:
+        # An answer nobody will read would look like it did something.
+        raise ExecutionError(
+            f"node {node_id!r} of run {handle.run_id} is not waiting for an answer: "
+            f"it ended {node.status}"
+        )
+    for wait in (state.paused or {}).get("waiting") or ():
+        if wait.get("node") == node_id and wait.get("kind") in ("event", "signal"):
+            raise ExecutionError(
+                f"node {node_id!r} waits for {wait.get('kind')} {wait.get('name')!r}, not an "
+                f"answer: deliver it with `osop signal {handle.run_id[:8]} {wait.get('name')}`"
+            )
+    # The engine masks secret-named fields when it takes a delivery in; the inbox
+    # is a file too, so it never holds them either.
+    return handle.post("answer", node=node_id, answer=Redactor()(dict(answer)))
 
 
 def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> str:
@@ -604,17 +647,18 @@ def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> 
         for detail in wait.get("details") or ():
             if detail.get("name") == name and detail.get("kind") in ("event", "signal"):
                 return deliver_event(store, str(detail["run_id"]), name, data)
-    return handle.post("event", name=name, data=data)
+    return handle.post("event", name=name, data=Redactor()(data))
 
 
-def _workflow_node_ids(handle: RunHandle) -> set[str]:
+def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
+    """Node id → node type of the workflow the run executes (empty if unreadable)."""
     from osop.format.loader import load_document
 
     try:
         data = load_document(handle.workflow_path.read_bytes(), "workflow.osop").data
     except (OSError, OsopError):
-        return set()
-    return {n.id for n in workflow_from_dict(data).nodes}
+        return {}
+    return {n.id: n.type for n in workflow_from_dict(data).nodes}
 
 
 def cancel_run(store: RunStore, run_id: str) -> str:
@@ -663,9 +707,10 @@ def cancel_run(store: RunStore, run_id: str) -> str:
                 )
             if st.status in ("RUNNING", "WAITING", "READY"):
                 log({"t": "done", "node": nid, "status": "CANCELLED", "at": now})
-        for nid in sorted(_workflow_node_ids(handle)):
+        # A record's node_type is required: skipped nodes carry theirs.
+        for nid, node_type in sorted(_workflow_node_types(handle).items()):
             if state.node(nid).status == "PENDING":
-                log({"t": "skip", "node": nid, "at": now})
+                log({"t": "skip", "node": nid, "node_type": node_type, "at": now})
         log({"t": "finished", "status": "CANCELLED", "at": now, "by": _user()})
         journal.close()
         _write_files(handle, state)

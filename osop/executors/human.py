@@ -15,15 +15,19 @@ A decision that is not one of the options fails with ``INVALID_ANSWER``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
 
 import click
 
 from osop.executors.base import NodeContext, NodeFailure, NodeResult, WaitRequest
 
 __all__ = ["HumanExecutor", "options_for"]
+
+T = TypeVar("T")
 
 APPROVAL_OPTIONS: Final = ("approved", "rejected")
 _APPROVAL_SUBTYPES: Final = frozenset({"approval", "review", "approve", "sign-off", "signoff"})
@@ -56,6 +60,38 @@ def _metadata(answer: Mapping[str, Any], decision: Any, elapsed_ms: int | None) 
     }
 
 
+async def _in_daemon_thread(func: Callable[[], T]) -> T:
+    """``func()`` in a daemon thread.
+
+    Not ``asyncio.to_thread``: when the run is cancelled (Ctrl-C) while a person
+    is being asked, the thread stays blocked reading the terminal, and
+    ``asyncio.run`` would wait for it at shutdown — the process would hang until
+    Enter is pressed. A daemon thread is simply left behind.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(value: Any, failed: bool) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if failed:
+            future.set_exception(value)
+        else:
+            future.set_result(value)
+
+    def work() -> None:
+        try:
+            outcome: Any = func()
+            failed = False
+        except BaseException as exc:  # handed to the awaiting task, as to_thread does
+            outcome, failed = exc, True
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, outcome, failed)
+
+    threading.Thread(target=work, name="osop-human-prompt", daemon=True).start()
+    return await future
+
+
 class HumanExecutor:
     node_type = "human"
 
@@ -65,7 +101,7 @@ class HumanExecutor:
             return self._answered(ctx, dict(ctx.answer), options, None)
         if ctx.interactive:
             started = time.monotonic()
-            answer = await asyncio.to_thread(self._ask, ctx, options)
+            answer = await _in_daemon_thread(lambda: self._ask(ctx, options))
             elapsed = int((time.monotonic() - started) * 1000)
             return self._answered(ctx, answer, options, elapsed)
         return NodeResult(
