@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import random
-import re
 import signal
 import uuid
 from collections.abc import Mapping
@@ -32,7 +31,7 @@ from osop.engine.state import FINAL_STATUSES, RunState
 from osop.engine.store import RunHandle, RunStore
 from osop.engine.values import Redactor
 from osop.errors import ExecutionError, OsopError, RunStoreError
-from osop.format.workflow import Node, Workflow, workflow_from_dict
+from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
 from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text, write_record
 
@@ -432,8 +431,7 @@ def with_workflow_id(workflow: Workflow) -> Workflow:
     """
     if workflow.id:
         return workflow
-    derived = re.sub(r"[^a-z0-9]+", "-", (workflow.name or "").lower()).strip("-")
-    return replace(workflow, id=derived or "workflow")
+    return replace(workflow, id=derived_id(workflow.name or ""))
 
 
 def input_defaults(workflow: Workflow, inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ Layout of ``<root>/runs/<run_id>/``::
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import uuid
@@ -137,30 +138,25 @@ class RunHandle:
     def acquire(self) -> None:
         """Claim the run for this process; refuses when another live process has it.
 
-        The owner file is created exclusively, so two processes starting at the
-        same instant cannot both win; a file left by a dead process is taken over.
+        The check and the claim happen under an exclusive lock on ``owner.lock``, and
+        the pid is written atomically, so two processes resuming the same run at the
+        same instant cannot both win, and nobody ever reads a half-written owner file.
+        A file left by a dead process is taken over.
         """
-        for _ in range(2):
-            try:
-                fd = os.open(self.owner_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                pid = self.owner_pid()
-                if pid == os.getpid():
-                    return
-                if pid is not None:
-                    raise RunStoreError(
-                        f"run {self.run_id} is being executed by process {pid}"
-                    ) from None
-                self.owner_path.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            except OSError as exc:
-                raise RunStoreError(f"cannot claim run {self.run_id}: {exc}") from exc
-            try:
-                os.write(fd, str(os.getpid()).encode())
-            finally:
-                os.close(fd)
-            return
-        raise RunStoreError(f"run {self.run_id}: another process claimed it at the same time")
+        try:
+            with (self.path / "owner.lock").open("a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    pid = self.owner_pid()
+                    if pid == os.getpid():
+                        return
+                    if pid is not None:
+                        raise RunStoreError(f"run {self.run_id} is being executed by process {pid}")
+                    atomic_write_text(self.owner_path, str(os.getpid()))
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise RunStoreError(f"cannot claim run {self.run_id}: {exc}") from exc
 
     def release(self) -> None:
         if self.owner_pid() == os.getpid():

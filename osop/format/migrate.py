@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import io
 import json
-import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from osop.errors import LoadError
 from osop.expr.legacy import modernise_operators
 from osop.format.loader import detect_kind, load_document
 from osop.format.vocabulary import SUPPORTED_OSOP_VERSIONS
+from osop.format.workflow import derived_id
 
 __all__ = ["Migration", "migrate_path", "migrate_text"]
 
@@ -76,10 +76,6 @@ def _items(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "workflow"
-
-
 def _migrate_workflow(data: MutableMapping[str, Any], changes: list[str]) -> None:
     if "osop_version" not in data and "osop" in data:
         _rename_key(data, "osop", "osop_version")
@@ -92,8 +88,8 @@ def _migrate_workflow(data: MutableMapping[str, Any], changes: list[str]) -> Non
         _insert_after(data, "", "osop_version", "1.1")
         changes.append("/osop_version: added (1.1)")
     if "id" not in data and isinstance(data.get("name"), str):
-        _insert_after(data, "osop_version", "id", _slug(data["name"]))
-        changes.append(f"/id: added ({_slug(data['name'])!r}, from the name)")
+        _insert_after(data, "osop_version", "id", derived_id(data["name"]))
+        changes.append(f"/id: added ({derived_id(data['name'])!r}, from the name)")
     for index, node in enumerate(_items(data.get("nodes"))):
         if not isinstance(node, MutableMapping):
             continue

@@ -10,6 +10,7 @@ warning in :attr:`Workflow.notes`; the validator reports them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,11 +27,17 @@ __all__ = [
     "SwitchCase",
     "Workflow",
     "declared_names",
+    "derived_id",
     "extensions_of",
     "workflow_from_dict",
 ]
 
 BackoffType = Literal["fixed", "linear", "exponential"]
+
+
+def derived_id(name: str) -> str:
+    """The kebab-case id a workflow without ``id`` gets from its name (legacy files)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workflow"
 
 
 def extensions_of(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -567,9 +574,11 @@ def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
     tags = data.get("tags")
     triggers = data.get("triggers")
     imports = data.get("imports")
+    name = str(data.get("name") or "")
     return Workflow(
-        id=str(data.get("id") or ""),
-        name=str(data.get("name") or ""),
+        # Legacy files have no id: derive it from the name, as the validator warns.
+        id=str(data.get("id") or "") or (derived_id(name) if name else ""),
+        name=name,
         nodes=nodes,
         edges=edges,
         osop_version=version_text if version_text in SUPPORTED_OSOP_VERSIONS else "1.1",

@@ -18,7 +18,7 @@ from osop.diagnostics import Issue, join_pointer
 from osop.format.rules.expressions import check_expression
 from osop.format.rules.references import check_interpolations
 from osop.format.vocabulary import EDGE_MODES, IMPLICIT_LOOP_MODES
-from osop.format.workflow import Edge, Workflow
+from osop.format.workflow import Edge, Workflow, derived_id
 
 __all__ = ["check", "conformance_level", "path_is_file"]
 
@@ -60,7 +60,7 @@ def _metadata(wf: Workflow, data: Mapping[str, Any]) -> Iterator[Issue]:
             "warning",
             "workflow/missing-id",
             "workflow has no `id`; one is derived from its name"
-            + (f" ({_slug(wf.name)!r})" if wf.name else ""),
+            + (f" ({derived_id(wf.name)!r})" if wf.name else ""),
             pointer="",
         )
     elif wf.id and not _WORKFLOW_ID.match(wf.id):
@@ -98,10 +98,6 @@ def _metadata(wf: Workflow, data: Mapping[str, Any]) -> Iterator[Issue]:
             f"{len(nodes)} nodes but no `edges`: only a single-node workflow may omit them",
             pointer="",
         )
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "workflow"
 
 
 def _nodes(wf: Workflow) -> Iterator[Issue]:
