@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -156,8 +157,8 @@ async def run_command(
     outputs = outputs_from(result)
     if result.exit_code not in _success_codes(success_codes):
         stderr_tail = result.stderr[-2000:]
-        last = next((ln for ln in reversed(stderr_tail.splitlines()) if ln.strip()), "")
-        message = f"{what} exited with {result.exit_code}" + (f": {last.strip()}" if last else "")
+        last = failure_line(stderr_tail) or failure_line(result.stdout[-2000:])
+        message = f"{what} exited with {result.exit_code}" + (f": {last}" if last else "")
         raise NodeFailure(
             _failure_code(result.exit_code),
             redactor.text(message),
@@ -171,6 +172,27 @@ async def run_command(
             outputs=outputs,
         )
     return NodeResult(outputs=outputs, log=log)
+
+
+_ERROR_WORDS = re.compile(r"\b(error|fatal|failed|failure|denied|not found|no such)\b", re.I)
+_LETTERS = re.compile(r"[A-Za-z]{3}")
+
+
+def failure_line(text: str) -> str:
+    """The line of a command's output that best says why it failed.
+
+    The last line that names an error (``error``, ``fatal``, ``denied`` …) among the
+    last twenty, else the last line with words in it — not a progress meter or a
+    box-drawing frame, which is what tools often print last.
+    """
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()][-20:]
+    for line in reversed(lines):
+        if _ERROR_WORDS.search(line):
+            return line[:300]
+    for line in reversed(lines):
+        if _LETTERS.search(line):
+            return line[:300]
+    return ""
 
 
 class CliExecutor:

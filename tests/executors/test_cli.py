@@ -252,3 +252,27 @@ def test_process_ignoring_sigterm_is_killed(tmp_path: Path) -> None:
 
     run(scenario())
     assert not _alive(int(pidfile.read_text()))
+
+
+@pytest.mark.parametrize(
+    ("stderr", "expected"),
+    [
+        ("Error: the plan failed\n│\n╵\n", "Error: the plan failed"),
+        (
+            "  % Total    % Received\n  0     0    0     0 --:--:-- --:--:--     0\n"
+            "curl: (7) Failed to connect to host\n  0     0    0     0\n",
+            "curl: (7) Failed to connect to host",
+        ),
+        (
+            "fatal: could not read from remote repository.\n\nPlease make sure you have the\n"
+            "and the repository exists.\n",
+            "fatal: could not read from remote repository.",
+        ),
+        ("just words here\n", "just words here"),
+        ("───\n", ""),
+    ],
+)
+def test_failure_line_picks_the_reason(stderr: str, expected: str) -> None:
+    from osop.executors.cli import failure_line
+
+    assert failure_line(stderr) == expected
