@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-__all__ = ["Clock", "SystemClock", "VirtualClock", "iso"]
+__all__ = ["Clock", "SystemClock", "VirtualClock", "iso", "within"]
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -90,3 +93,28 @@ class VirtualClock:
             when, _, future = heapq.heappop(self._heap)
             self._now = max(self._now, when)
             future.set_result(None)
+
+
+async def within(clock: Clock, seconds: float, awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable``, or cancel it after ``seconds`` of ``clock`` time.
+
+    Raises :class:`TimeoutError` when the time ran out, *after* the cancelled task
+    has finished cleaning up (an executor kills what it started when cancelled).
+    Cancelling the caller cancels both the work and the timer.
+    """
+    task = asyncio.ensure_future(awaitable)
+    timer = asyncio.ensure_future(clock.sleep(seconds))
+    try:
+        done, _ = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        timer.cancel()
+        await asyncio.gather(task, timer, return_exceptions=True)
+        raise
+    if task in done:
+        timer.cancel()
+        await asyncio.gather(timer, return_exceptions=True)
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    raise TimeoutError

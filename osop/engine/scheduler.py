@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from osop.engine.clock import iso
+from osop.engine.clock import iso, within
 from osop.engine.expressions import ExpressionCache, interpolate_value, lookup_path
 from osop.engine.graph import FAILURE_MODES, Slot, Topology
 from osop.engine.options import DEFAULT_MAX_ITERATIONS, RunOptions
@@ -345,23 +345,10 @@ class Engine:
         return max(0.0, self.wf.timeout_sec - self.state.active_ms / 1000.0)
 
     async def _loop_with_deadline(self, seconds: float) -> None:
-        main = asyncio.ensure_future(self._loop())
-        timer = asyncio.ensure_future(self.clock.sleep(seconds))
         try:
-            done, _ = await asyncio.wait({main, timer}, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            main.cancel()
-            timer.cancel()
-            await asyncio.gather(main, timer, return_exceptions=True)
-            raise
-        if main in done:
-            timer.cancel()
-            await asyncio.gather(timer, return_exceptions=True)
-            main.result()
-            return
-        main.cancel()
-        await asyncio.gather(main, return_exceptions=True)
-        raise _Stop
+            await within(self.clock, seconds, self._loop())
+        except TimeoutError:
+            raise _Stop from None
 
     async def _loop(self) -> None:
         while True:
@@ -1308,24 +1295,10 @@ class Engine:
         if node.timeout_sec is None:
             result: NodeResult = await coro
             return result
-        task = asyncio.ensure_future(coro)
-        timer = asyncio.ensure_future(self.clock.sleep(node.timeout_sec))
-        try:
-            done, _ = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            task.cancel()
-            timer.cancel()
-            await asyncio.gather(task, timer, return_exceptions=True)
-            raise
-        if task in done:
-            timer.cancel()
-            await asyncio.gather(timer, return_exceptions=True)
-            finished: NodeResult = task.result()
-            return finished
-        # Cancelling makes the executor kill what it started (its contract).
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        raise TimeoutError
+        # On timeout the task is cancelled, which makes the executor kill what it
+        # started (its contract), before TimeoutError reaches the attempt.
+        finished: NodeResult = await within(self.clock, node.timeout_sec, coro)
+        return finished
 
     def _spawned(self, node: Node) -> bool:
         return any(self._edges[s[0]].mode == "spawn" for s in self.topo.control_in[node.id])
