@@ -13,9 +13,8 @@ from osop.cli.run_support import (
     finish,
     open_store,
     progress_sink,
-    report_option,
     run_engine,
-    store_option,
+    session_options,
 )
 from osop.engine import RunOptions, resume_run
 from osop.engine.values import Redactor
@@ -25,33 +24,7 @@ __all__ = ["resume"]
 
 @click.command()
 @click.argument("run_id")
-@click.option(
-    "--answers",
-    "answers_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML mapping node id → the human's answer.",
-)
-@click.option(
-    "--secrets-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A .env file with the values of ${secrets.NAME}.",
-)
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the final record here (.json or .yaml by extension).",
-)
-@click.option(
-    "--yes",
-    "auto_approve",
-    is_flag=True,
-    help="Approve every approval gate and dangerous command (never implied).",
-)
-@click.option("--json", "json_lines", is_flag=True, help="Progress as JSON lines on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No live view, only the final lines.")
-@report_option
-@store_option
+@session_options
 @handle_errors
 def resume(
     run_id: str,

@@ -13,9 +13,8 @@ from osop.cli.run_support import (
     finish,
     open_store,
     progress_sink,
-    report_option,
     run_engine,
-    store_option,
+    session_options,
     usage_exit,
 )
 from osop.engine import RunOptions, start_run
@@ -100,36 +99,8 @@ def secret_store(secrets_file: Path | None) -> SecretStore:
     show_default=True,
     help="live executes; dry_run shows the path; simulated rehearses.",
 )
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the final record here (.json or .yaml by extension).",
-)
-@click.option(
-    "--answers",
-    "answers_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML mapping node id → the human's answer.",
-)
-@click.option(
-    "--secrets-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A .env file with the values of ${secrets.NAME} (else NAME/OSOP_SECRET_NAME).",
-)
 @click.option("--seed", type=int, default=None, help="Seed for weighted edges (recorded).")
-@click.option(
-    "--yes",
-    "auto_approve",
-    is_flag=True,
-    help="Approve every approval gate and dangerous command (never implied).",
-)
-@click.option(
-    "--json", "json_lines", is_flag=True, help="Progress as JSON lines on stdout (for tools)."
-)
-@click.option("--quiet", "-q", is_flag=True, help="No live view, only the final lines.")
-@report_option
-@store_option
+@session_options
 @handle_errors
 def run(
     workflow: Path,

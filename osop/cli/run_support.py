@@ -27,6 +27,7 @@ __all__ = [
     "progress_sink",
     "report_option",
     "run_engine",
+    "session_options",
     "store_option",
 ]
 
@@ -192,6 +193,47 @@ def progress_sink(json_lines: bool, quiet: bool) -> Callable[[dict[str, Any]], N
     if quiet or not sys.stderr.isatty():
         return None
     return LiveView(sys.stderr, tick=0.5)
+
+
+def session_options(func: F) -> F:
+    """The options `osop run` and `osop resume` share (one definition, one help text)."""
+    decorators = [
+        click.option(
+            "--log",
+            "log_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Also write the final record here (.json or .yaml by extension).",
+        ),
+        click.option(
+            "--answers",
+            "answers_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="YAML mapping node id → the human's answer.",
+        ),
+        click.option(
+            "--secrets-file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="A .env file with the values of ${secrets.NAME} (else NAME/OSOP_SECRET_NAME).",
+        ),
+        click.option(
+            "--yes",
+            "auto_approve",
+            is_flag=True,
+            help="Approve every approval gate and dangerous command (never implied).",
+        ),
+        click.option(
+            "--json",
+            "json_lines",
+            is_flag=True,
+            help="Progress as JSON lines on stdout (for tools).",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="No live view, only the final lines."),
+        report_option,
+        store_option,
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
 
 
 def report_option(func: F) -> F:
