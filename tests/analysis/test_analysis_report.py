@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from browser import CHROMIUM, launch
 from click.testing import CliRunner
 from corpus_dir import CORPUS
 
@@ -129,22 +130,10 @@ def test_cli(tmp_path: Path) -> None:
     assert bad.exit_code == 2
 
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.mark.browser
 @pytest.mark.slow
 def test_html_report_in_headless_chromium(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         pytest.skip(f"chromium is not installed at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
@@ -153,7 +142,7 @@ def test_html_report_in_headless_chromium(tmp_path: Path) -> None:
     page_file.write_text(render_report(wf, rec, "html", generated_at=FIXED))
     corpus = CORPUS / "osop-examples__compliance__eu-ai-act-high-risk"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page()
             problems: list[str] = []

@@ -9,22 +9,13 @@ from typing import Any
 
 import pytest
 import yaml
+from browser import CHROMIUM, launch
 
 from osop.format.vocabulary import NODE_TYPES
 from osop.render.document import render_sop_file, render_workflow_page
 from osop.render.source import load_for_render
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,7 +27,7 @@ pytestmark = [
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        instance = launch(pw)
         yield instance
         instance.close()
 
