@@ -39,6 +39,7 @@ def check(
 ) -> Iterator[Issue]:
     """Every semantic issue of ``wf`` (``data`` is the raw document)."""
     yield from _metadata(wf, data)
+    yield from _misspelt_keys(wf, data)
     yield from _nodes(wf)
     node_ids = {n.id for n in wf.nodes}
     yield from _edges(wf, node_ids)
@@ -98,6 +99,41 @@ def _metadata(wf: Workflow, data: Mapping[str, Any]) -> Iterator[Issue]:
             f"{len(nodes)} nodes but no `edges`: only a single-node workflow may omit them",
             pointer="",
         )
+
+
+def _known_keys() -> dict[str, list[str]]:
+    from osop.format.schemas import load_schema
+
+    schema = load_schema("osop")
+    return {
+        "workflow": list(schema["properties"]),
+        "node": list(schema["$defs"]["node"]["properties"]),
+        "edge": list(schema["$defs"]["edge"]["properties"]),
+    }
+
+
+def _misspelt_keys(wf: Workflow, data: Mapping[str, Any]) -> Iterator[Issue]:
+    """Unknown keys are accepted (real files carry many), but one that is a near-miss
+    of a standard key (``mdoe``, ``wehn``) is almost surely a typo that silently
+    changes behaviour: warn, naming the key it resembles."""
+    known = _known_keys()
+    places: list[tuple[str, str, Mapping[str, Any]]] = [("workflow", "", data)]
+    places += [("node", n.pointer, n.raw) for n in wf.nodes]
+    places += [("edge", e.pointer, e.raw) for e in wf.edges]
+    for kind, pointer, mapping in places:
+        keys = known[kind]
+        for key in mapping:
+            if not isinstance(key, str) or key in keys or key.startswith("x-"):
+                continue
+            match = difflib.get_close_matches(key, keys, n=1, cutoff=0.75)
+            if match and match[0] not in mapping:
+                yield Issue(
+                    "warning",
+                    "schema/misspelt-key",
+                    f"unknown {kind} key {key!r} is ignored",
+                    pointer=join_pointer(pointer, key) if pointer else "/" + key,
+                    hint=f"did you mean {match[0]!r}?",
+                )
 
 
 def _nodes(wf: Workflow) -> Iterator[Issue]:
