@@ -74,9 +74,26 @@ class Document:
     #: Positions of mapping *keys* (``/nodes/0/id`` → where ``id:`` is written).
     key_positions: dict[str, Position] = field(default_factory=dict)
     path: Path | None = None
+    #: JSON documents compute positions only when an issue needs locating: the
+    #: position pass costs far more than ``json.loads`` itself.
+    positions_pending: bool = False
+
+    def _ensure_positions(self) -> None:
+        if not self.positions_pending:
+            return
+        self.positions_pending = False
+        try:
+            node = _compose(self.text, self.name)
+        except LoadError:
+            return  # valid JSON that YAML cannot read (rare): issues stay unlocated
+        if node is not None:
+            builder = _Builder(self.name)
+            builder.build(node, "", 0)
+            self.positions, self.key_positions = builder.positions, builder.key_positions
 
     def locate(self, pointer: str) -> Position | None:
         """Line/column (1-based) of ``pointer``, or of its nearest located ancestor."""
+        self._ensure_positions()
         probe = pointer
         while True:
             if probe in self.positions:
@@ -87,6 +104,7 @@ class Document:
 
     def locate_key(self, pointer: str) -> Position | None:
         """Where the key that holds ``pointer`` is written (falls back to the value)."""
+        self._ensure_positions()
         return self.key_positions.get(pointer) or self.locate(pointer)
 
     def line_text(self, line: int) -> str:
@@ -422,6 +440,21 @@ def _compose(text: str, name: str) -> yaml.Node | None:
         ) from None
 
 
+def _check_json_depth(data: Any, name: str) -> None:
+    """The same nesting limit as YAML documents (iteratively: no recursion to exhaust)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise LoadError(
+                f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
+            )
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+
+
 def parse_text(
     text: str, name: str = "<input>", *, syntax: Literal["yaml", "json"] | None = None
 ) -> tuple[Any, dict[str, Position], dict[str, Position], Literal["yaml", "json"]]:
@@ -447,17 +480,10 @@ def parse_text(
             raise LoadError(
                 f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
             ) from None
-        # JSON is (almost always) YAML 1.2: reuse the YAML pass for positions only.
-        try:
-            node = _compose(text, name)
-            builder = _Builder(name)
-            if node is not None:
-                builder.build(node, "", 0)
-            return data, builder.positions, builder.key_positions, "json"
-        except LoadError as exc:
-            if exc.rule == "document/too-deep":
-                raise
-            return data, {}, {}, "json"
+        _check_json_depth(data, name)
+        # Positions come later, on demand (Document.positions_pending): JSON is
+        # (almost always) YAML 1.2, so the YAML pass can locate issues when needed.
+        return data, {}, {}, "json"
     node = _compose(text, name)
     if node is None:
         return None, {}, {}, "yaml"
@@ -532,6 +558,7 @@ def load_document(
         syntax=used,
         positions=positions,
         key_positions=key_positions,
+        positions_pending=used == "json",
         path=path,
     )
 

@@ -42,7 +42,9 @@ def test_positions_per_pointer() -> None:
 def test_json_positions_and_data() -> None:
     doc = load_document('{\n  "id": "x",\n  "nodes": [{"id": "a"}]\n}', "t.osop.json")
     assert doc.syntax == "json" and doc.data["nodes"] == [{"id": "a"}]
-    assert doc.positions["/nodes/0/id"][0] == 3
+    assert doc.positions_pending  # computed only when an issue needs locating
+    assert doc.locate("/nodes/0/id") == (3, 20)
+    assert doc.locate_key("/nodes/0/id") == (3, 14)
 
 
 @pytest.mark.parametrize(
@@ -77,6 +79,12 @@ def test_alias_bomb_is_refused_quickly() -> None:
     with pytest.raises(LoadError) as info:
         load_document("\n".join(lines), "bomb.osop")
     assert info.value.rule == "document/alias-expansion"
+
+
+def test_json_nesting_limit_matches_yaml() -> None:
+    with pytest.raises(LoadError) as info:
+        load_document('{"a": ' + "[" * 200 + "]" * 200 + "}", "deep.osop.json")
+    assert info.value.rule == "document/too-deep"
 
 
 def test_deep_nesting() -> None:
