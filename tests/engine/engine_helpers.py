@@ -55,3 +55,19 @@ def statuses(result: RunResult) -> dict[str, str]:
 
 def cli(node_id: str, **extra: Any) -> dict[str, Any]:
     return {"id": node_id, "type": "cli", "name": node_id, "runtime": {"command": "true"}, **extra}
+
+
+#: A live workflow whose first node blocks for 30 s after writing started.txt.
+SLOW = """
+osop_version: "1.1"
+id: slow
+name: Slow
+nodes:
+  - id: wait
+    type: cli
+    name: Wait
+    runtime: {command: "echo started > started.txt; sleep 30"}
+  - {id: after, type: cli, name: After, runtime: {command: "true"}}
+edges:
+  - {from: wait, to: after}
+"""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_helpers import SLOW
 
 from osop.record.model import record_from_dict
 
@@ -55,6 +56,29 @@ def wait_for(predicate: Any, what: str, limit: float = 60.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}")
         time.sleep(0.05)
+
+
+def kill_9_while_sleeping(tmp_path: Path, wf: Path, what: str) -> None:
+    """Run ``wf``, kill -9 the engine once a node wrote ``sleeper.pid``, then reap the
+    orphaned sleeper too (as a crashed machine would have)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "osop", "run", str(wf), "--quiet"],
+        cwd=tmp_path,
+        env={**os.environ, "OSOP_HOME": str(tmp_path / "store")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    sleeper = tmp_path / "sleeper.pid"
+    try:
+        wait_for(lambda: sleeper.exists() and sleeper.read_text().strip(), what)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if sleeper.exists() and sleeper.read_text().strip():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(sleeper.read_text()), signal.SIGKILL)
 
 
 COUNTER = "n=$(cat {file} 2>/dev/null || echo 0); echo $((n+1)) > {file}"
@@ -132,24 +156,7 @@ edges:
 @pytest.mark.slow
 def test_kill_9_then_resume_runs_nothing_twice(tmp_path: Path) -> None:
     wf = write(tmp_path, "crashy.osop.yaml", CRASHY)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "osop", "run", str(wf), "--quiet"],
-        cwd=tmp_path,
-        env={**os.environ, "OSOP_HOME": str(tmp_path / "store")},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    sleeper = tmp_path / "sleeper.pid"
-    try:
-        wait_for(lambda: sleeper.exists() and sleeper.read_text().strip(), "the long node")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        if sleeper.exists() and sleeper.read_text().strip():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(sleeper.read_text()), signal.SIGKILL)
+    kill_9_while_sleeping(tmp_path, wf, "the long node")
     run_dir = only_run(tmp_path)
     status = osop(tmp_path, "status", run_dir.name)
     assert "INTERRUPTED" in status.stdout
@@ -168,21 +175,6 @@ def test_kill_9_then_resume_runs_nothing_twice(tmp_path: Path) -> None:
     assert [r["status"] for r in final["node_records"] if r["node_id"] == "count"] == ["COMPLETED"]
     validated = osop(tmp_path, "validate", str(run_dir / "record.osoplog.json"))
     assert validated.returncode == 0, validated.stdout
-
-
-SLOW = """
-osop_version: "1.1"
-id: slow
-name: Slow
-nodes:
-  - id: wait
-    type: cli
-    name: Wait
-    runtime: {command: "echo started > started.txt; sleep 30"}
-  - {id: after, type: cli, name: After, runtime: {command: "true"}}
-edges:
-  - {from: wait, to: after}
-"""
 
 
 @pytest.mark.slow
@@ -397,24 +389,7 @@ edges:
 def test_kill_9_inside_a_sub_workflow_resumes_the_same_child(tmp_path: Path) -> None:
     write(tmp_path, "child.osop.yaml", CHILD_WITH_LONG_STEP)
     wf = write(tmp_path, "parent.osop.yaml", PARENT_OF_CHILD)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "osop", "run", str(wf), "--quiet"],
-        cwd=tmp_path,
-        env={**os.environ, "OSOP_HOME": str(tmp_path / "store")},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    sleeper = tmp_path / "sleeper.pid"
-    try:
-        wait_for(lambda: sleeper.exists() and sleeper.read_text().strip(), "the child's long node")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        if sleeper.exists() and sleeper.read_text().strip():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(sleeper.read_text()), signal.SIGKILL)
+    kill_9_while_sleeping(tmp_path, wf, "the child's long node")
     runs = json.loads(osop(tmp_path, "runs", "--json", "--all").stdout)
     parent = next(r for r in runs if not r.get("parent_run_id"))
     (tmp_path / "resumed").write_text("yes")

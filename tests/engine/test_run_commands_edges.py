@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from engine_helpers import Runner, cli
+from engine_helpers import SLOW, Runner, cli
 
 from osop.cli.main import cli as osop_cli
 from osop.cli.run_support import LiveView
@@ -130,21 +130,6 @@ def test_paused_summary_says_paused_and_counts_attempts_right(runner: Runner) ->
     summary = result.record.result_summary or ""
     assert summary.startswith("PAUSED: ")
     assert "(1 attempt)" in summary or "(2 attempts)" in summary
-
-
-SLOW = """
-osop_version: "1.1"
-id: slow
-name: Slow
-nodes:
-  - id: wait
-    type: cli
-    name: Wait
-    runtime: {command: "echo started > started.txt; sleep 30"}
-  - {id: after, type: cli, name: After, runtime: {command: "true"}}
-edges:
-  - {from: wait, to: after}
-"""
 
 
 @pytest.mark.slow
