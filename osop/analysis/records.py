@@ -29,7 +29,7 @@ import yaml
 
 from osop.errors import LoadError
 from osop.format.durations import format_duration
-from osop.format.loader import check_nesting, load_document
+from osop.format.loader import check_nesting, load_document, yaml_load_error
 from osop.format.vocabulary import NODE_STATUSES
 from osop.record.model import (
     NODE_RECORD_FIELDS,
@@ -113,19 +113,14 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
         data = load_document(raw, name, kind="log", max_bytes=MAX_RECORD_BYTES).data
     else:
         # libyaml builds nested collections recursively in C: measure depth first,
-        # or a hostile record could crash the interpreter.
-        check_nesting(raw.decode("utf-8", "replace"), name)
+        # or a hostile record could crash the interpreter.  Both steps map every
+        # YAML error to a LoadError with its rule (never a traceback).
+        text = raw.decode("utf-8", "replace")
+        check_nesting(text, name)
         try:
             data = yaml.load(raw, Loader=_RecordYamlLoader)  # a CSafeLoader subclass
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise LoadError(
-                f"YAML syntax error: {getattr(exc, 'problem', None) or exc}",
-                rule="document/yaml-syntax",
-                file=name,
-                line=mark.line + 1 if mark is not None else None,
-                column=mark.column + 1 if mark is not None else None,
-            ) from None
+            raise yaml_load_error(exc, text, name) from None
         except (RecursionError, UnicodeDecodeError) as exc:
             raise LoadError(str(exc), rule="document/unreadable", file=name) from None
     if not isinstance(data, dict):

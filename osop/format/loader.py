@@ -32,6 +32,7 @@ __all__ = [
     "load_document",
     "load_path",
     "parse_text",
+    "yaml_load_error",
 ]
 
 DocumentKind = Literal["workflow", "log", "sop"]
@@ -385,20 +386,49 @@ def check_nesting(text: str, name: str) -> None:
     depth = 0
     starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    for event in yaml.parse(text, Loader=_ComposeOnlyLoader):
-        if isinstance(event, starts):
-            depth += 1
-            if depth > MAX_DEPTH:
-                mark = event.start_mark
-                raise LoadError(
-                    f"nesting deeper than {MAX_DEPTH} levels",
-                    rule="document/too-deep",
-                    file=name,
-                    line=mark.line + 1 if mark else None,
-                    column=mark.column + 1 if mark else None,
-                )
-        elif isinstance(event, ends):
-            depth -= 1
+    try:
+        for event in yaml.parse(text, Loader=_ComposeOnlyLoader):
+            if isinstance(event, starts):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep(name, event.start_mark)
+            elif isinstance(event, ends):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        raise yaml_load_error(exc, text, name) from None
+
+
+def _too_deep(name: str, mark: Any) -> LoadError:
+    return LoadError(
+        f"nesting deeper than {MAX_DEPTH} levels",
+        rule="document/too-deep",
+        file=name,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+    )
+
+
+def yaml_load_error(exc: yaml.YAMLError, text: str, name: str) -> LoadError:
+    """Map any PyYAML error to the project's error, with the rule and the position.
+
+    PyYAML ≥ 6.0.4 refuses deep nesting in its own scanner (it looks ahead over
+    flow collections before emitting their events), so that refusal is ours too:
+    ``document/too-deep``, not a syntax error.
+    """
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc) or "invalid YAML"
+    if "nesting depth" in problem:
+        return _too_deep(name, mark)
+    context = f" {exc.context}" if getattr(exc, "context", None) else ""
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        context += " (hint: YAML indents with spaces, not tabs)"
+    return LoadError(
+        f"YAML syntax error: {problem}{context}",
+        rule="document/yaml-syntax",
+        file=name,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+    )
 
 
 def _compose(text: str, name: str) -> yaml.Node | None:
@@ -417,23 +447,8 @@ def _compose(text: str, name: str) -> yaml.Node | None:
                 column=mark.column + 1 if mark else None,
             )
         return first
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "invalid YAML"
-        context = f" {exc.context}" if exc.context else ""
-        if mark is not None and text[mark.index : mark.index + 1] == "\t":
-            context += " (hint: YAML indents with spaces, not tabs)"
-        raise LoadError(
-            f"YAML syntax error: {problem}{context}",
-            rule="document/yaml-syntax",
-            file=name,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
     except yaml.YAMLError as exc:
-        raise LoadError(
-            f"YAML syntax error: {exc}", rule="document/yaml-syntax", file=name
-        ) from None
+        raise yaml_load_error(exc, text, name) from None
     except RecursionError:
         raise LoadError(
             f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
