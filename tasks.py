@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """The project's one task file: what CI runs and what developers run.
 
-    python3 tasks.py setup   # .venv with the package, dev tools and a browser for tests
-    python3 tasks.py test    # lint, format check, types, then the whole test suite
-    python3 tasks.py demo    # run the bundled example workflow
-    python3 tasks.py bench   # run every benchmark in bench/
+    python3 tasks.py setup        # .venv from the lock: package, dev tools, a browser for tests
+    python3 tasks.py test         # lint, format check, types, then the whole test suite
+    python3 tasks.py lock         # regenerate requirements/dev.lock from pyproject.toml
+    python3 tasks.py test-latest  # the suite in .venv-latest, against the newest releases
+    python3 tasks.py demo         # run the bundled example workflow
+    python3 tasks.py bench        # run every benchmark in bench/
+
+Installs are reproducible: `setup` (and so CI) installs every dependency at the
+version pinned in requirements/dev.lock, while pyproject.toml keeps honest lower
+bounds for users.  `test-latest` ignores the lock, so a dependency that moves shows
+up in our tests before a user meets it.
 
 Only the standard library is used here, so it works on a fresh Python 3.11.
 """
@@ -19,9 +26,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PY = BIN / "python"
+LATEST_VENV = ROOT / ".venv-latest"
+LOCK = ROOT / "requirements" / "dev.lock"
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+def bin_dir(venv: Path) -> Path:
+    return venv / ("Scripts" if os.name == "nt" else "bin")
+
+
+BIN = bin_dir(VENV)
+PY = BIN / "python"
 
 
 def run(*args: str | Path, check: bool = True, env: dict[str, str] | None = None) -> int:
@@ -29,12 +44,29 @@ def run(*args: str | Path, check: bool = True, env: dict[str, str] | None = None
     return subprocess.run([str(a) for a in args], cwd=ROOT, check=check, env=env).returncode
 
 
+def make_venv(venv: Path) -> Path:
+    python = bin_dir(venv) / "python"
+    if not python.exists():
+        run(sys.executable, "-m", "venv", venv)
+    run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    return python
+
+
 def setup() -> None:
-    if not PY.exists():
-        run(sys.executable, "-m", "venv", VENV)
-    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    python = make_venv(VENV)
+    # -c pins every package that .[dev] pulls in to the locked version.
+    run(python, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]")
     install_browser()
+
+
+def lock() -> None:
+    """Resolve every extra for every platform with uv (a dev tool) into the lock."""
+    if not (BIN / "uv").exists():
+        setup()
+    run(
+        BIN / "uv", "pip", "compile", "pyproject.toml", "--all-extras", "--universal",
+        "--python-version", "3.11", "--no-header", "--quiet", "--upgrade", "-o", LOCK,
+    )  # fmt: skip
 
 
 def install_browser() -> None:
@@ -53,18 +85,32 @@ def install_browser() -> None:
     run(*sudo, apt, "install", "-y", "-qq", "chromium", check=False, env=env)
 
 
-def test() -> None:
+def check(venv: Path) -> int:
+    """Lint, format check, types, then pytest; the number of steps that failed."""
+    tools = bin_dir(venv)
     failures = 0
     for step in (
-        [BIN / "ruff", "check", "."],
-        [BIN / "ruff", "format", "--check", "."],
-        [BIN / "mypy"],
+        [tools / "ruff", "check", "."],
+        [tools / "ruff", "format", "--check", "."],
+        [tools / "mypy"],
     ):
         failures += run(*step, check=False) != 0
-    failures += (
-        run(PY, "-m", "pytest", "-n", "2", "--dist", "loadfile", *sys.argv[2:], check=False) != 0
-    )
-    sys.exit(1 if failures else 0)
+    pytest = [tools / "python", "-m", "pytest", "-n", "2", "--dist", "loadfile", *sys.argv[2:]]
+    failures += run(*pytest, check=False) != 0
+    return failures
+
+
+def test() -> None:
+    sys.exit(1 if check(VENV) else 0)
+
+
+def test_latest() -> None:
+    """The same checks in a separate venv holding the newest release of everything."""
+    python = make_venv(LATEST_VENV)
+    run(python, "-m", "pip", "install", "--quiet", "--upgrade", "--upgrade-strategy", "eager",
+        "-e", ".[dev]")  # fmt: skip
+    run(python, "-m", "pip", "list", "--format", "freeze", check=False)
+    sys.exit(1 if check(LATEST_VENV) else 0)
 
 
 def demo() -> None:
@@ -76,7 +122,14 @@ def bench() -> None:
         run(PY, script, check=False)
 
 
-TASKS = {"setup": setup, "test": test, "demo": demo, "bench": bench}
+TASKS = {
+    "setup": setup,
+    "test": test,
+    "lock": lock,
+    "test-latest": test_latest,
+    "demo": demo,
+    "bench": bench,
+}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
