@@ -77,13 +77,31 @@ BARE_NAME_ORDER = ("source output", "input", "variable", "node")
 _EMPTY: Mapping[str, Any] = {}
 
 
-class Lazy:
+class Lazy(Mapping[str, Any]):
     """A namespace computed only when an expression reads it (``metadata.timestamp``)."""
 
-    __slots__ = ("compute",)
+    __slots__ = ("_compute", "_value")
 
-    def __init__(self, compute: Callable[[], Any]) -> None:
-        self.compute = compute
+    def __init__(self, compute: Callable[[], Mapping[str, Any]]) -> None:
+        self._compute = compute
+        self._value: Mapping[str, Any] | None = None
+
+    def _mapping(self) -> Mapping[str, Any]:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+    def __getitem__(self, name: str) -> Any:
+        return self._mapping()[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._mapping()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
 
 
 class NodeOutputs(Mapping[str, Mapping[str, Any]]):
@@ -127,8 +145,9 @@ class NodeOutputs(Mapping[str, Mapping[str, Any]]):
             value = self._lookup(node_id)
         if value is None:
             raise KeyError(node_id)
-        if self._guard is not None:
-            self._guard(node_id)
+        guard = self._guard
+        if guard is not None:
+            guard(node_id)
         return value
 
     def __contains__(self, node_id: object) -> bool:
@@ -175,7 +194,6 @@ class Scope(Mapping[str, Any]):
         self,
         namespaces: Mapping[str, Any],
         layers: tuple[Mapping[str, Any], ...] = (),
-        *,
         secrets: Any = None,
         on_secret: Callable[[str], None] | None = None,
         rehearsal: bool = False,
@@ -191,8 +209,7 @@ class Scope(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         namespaces = self._namespaces
         if name in namespaces:
-            value = namespaces[name]
-            return value.compute() if type(value) is Lazy else value
+            return namespaces[name]
         if name not in RESERVED_NAMES:
             for layer in self._layers:
                 if name in layer:
@@ -370,7 +387,7 @@ def make_scope(
         variables if variables is not None else _EMPTY,
         outputs if outputs is not None else _EMPTY,
     )
-    return Scope(namespaces, layers, secrets=secrets, on_secret=on_secret, rehearsal=rehearsal)
+    return Scope(namespaces, layers, secrets, on_secret, rehearsal)
 
 
 def for_each_expression(text: str) -> str:
