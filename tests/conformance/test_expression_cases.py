@@ -126,7 +126,9 @@ def test_validator_and_engine_agree(path: Path, tmp_path: Path) -> None:
     if expect.get("absent"):
         texts = [json.dumps(record.to_dict(), default=str)]
         assert result.handle is not None
-        texts += [p.read_text(errors="replace") for p in result.handle.path.iterdir() if p.is_file()]
+        texts += [
+            p.read_text(errors="replace") for p in result.handle.path.iterdir() if p.is_file()
+        ]
         for secret in expect["absent"]:
             assert all(secret not in text for text in texts), f"{secret!r} leaked"
 
