@@ -524,8 +524,10 @@ async def start_run(
     if parent is not None:
         meta["parent_run_id"], meta["parent_node"] = parent
     if handle is not None:
-        if source is not None:
-            handle.workflow_path.write_bytes(source)
+        # Resume reads the workflow from the run folder: the exact bytes when given,
+        # else the parsed document (a workflow built in Python can be resumed too).
+        copy = source if source is not None else _document_bytes(workflow)
+        handle.workflow_path.write_bytes(copy)
         handle.write_meta(
             {
                 "run_id": rid,
@@ -558,6 +560,13 @@ async def start_run(
             }
         )
     return await session.run()
+
+
+def _document_bytes(workflow: Workflow) -> bytes:
+    """The workflow document as JSON (a YAML document too), for the run folder."""
+    data = dict(workflow.raw)
+    data.setdefault("id", workflow.id)
+    return (json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n").encode("utf-8")
 
 
 def _plain(value: Any) -> Any:

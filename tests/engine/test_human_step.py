@@ -279,3 +279,20 @@ def test_a_dangerous_command_pause_says_why_in_plain_output(tmp_path: Path) -> N
     assert "waiting: wipe (approval)" in out.output
     why = next(line for line in out.output.splitlines() if line.strip().startswith("why:"))
     assert "rm -rf build" in why and "dangerous" in why
+
+
+def test_the_readme_python_snippet_handles_a_pause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    snippet = readme.split("## Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    data = {"osop_version": "1.1", "name": "Deploy", **GATED}
+    (tmp_path / "deploy.osop.yaml").write_text(json.dumps(data))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OSOP_HOME", raising=False)
+    exec(compile(snippet, "README.md", "exec"), {})
+    assert capsys.readouterr().out.startswith("COMPLETED ")
+    (run_dir,) = (tmp_path / ".osop" / "runs").iterdir()
+    record = json.loads((run_dir / "record.osoplog.json").read_text())
+    deploy = [r for r in record["node_records"] if r["node_id"] == "deploy"]
+    assert deploy[-1]["human_metadata"]["notes"] == "checked"
