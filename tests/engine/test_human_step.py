@@ -161,21 +161,23 @@ def test_a_second_different_answer_needs_replace(runner: Runner) -> None:
 # -- the wait is recorded truthfully ---------------------------------------------------
 
 
+def answer_then_resume(
+    runner: Runner, result: RunResult, node: str, resume_after_min: int, **answer: Any
+) -> RunResult:
+    """Approve ``node`` 10 minutes after the run paused (at T0), resume it later (fake clocks)."""
+    clock = VirtualClock(T0 + timedelta(minutes=10))
+    approve(result.run_id, node, "approved", store=runner.store, clock=clock, **answer)
+    later = osop.engine.RunOptions(clock=VirtualClock(T0 + timedelta(minutes=resume_after_min)))
+    return asyncio.run(resume_run(result.run_id, store=runner.store, options=later))
+
+
 def test_the_record_spans_the_real_wait(runner: Runner) -> None:
     result = paused(runner, REVIEW)
     asked_at = node_records(result, "review")[0].started_at
-    approve(
-        result.run_id,
-        "review",
-        "approved",
-        actor="alice@example.com",
-        notes="ship it",
-        store=runner.store,
-        clock=VirtualClock(T0 + timedelta(minutes=10)),
+    # Answered after 10 minutes, resumed later still: the wait ended with the answer.
+    done = answer_then_resume(
+        runner, result, "review", 45, actor="alice@example.com", notes="ship it"
     )
-    # The run is resumed later still: the wait ended when the answer arrived.
-    later = osop.engine.RunOptions(clock=VirtualClock(T0 + timedelta(minutes=45)))
-    done = asyncio.run(resume_run(result.run_id, store=runner.store, options=later))
     (review,) = node_records(done, "review")
     assert review.status == "COMPLETED"
     assert review.started_at == asked_at == "2026-03-01T09:00:00.000Z"
@@ -194,16 +196,7 @@ def test_the_record_spans_the_real_wait(runner: Runner) -> None:
 
 def test_an_approval_gate_records_who_approved_and_how_long_it_took(runner: Runner) -> None:
     result = paused(runner, GATED)
-    approve(
-        result.run_id,
-        "deploy",
-        notes="window confirmed",
-        actor="carol",
-        store=runner.store,
-        clock=VirtualClock(T0 + timedelta(minutes=10)),
-    )
-    later = osop.engine.RunOptions(clock=VirtualClock(T0 + timedelta(minutes=30)))
-    done = asyncio.run(resume_run(result.run_id, store=runner.store, options=later))
+    done = answer_then_resume(runner, result, "deploy", 30, actor="carol", notes="window confirmed")
     (deploy,) = node_records(done, "deploy")
     assert deploy.status == "COMPLETED"
     assert deploy.started_at == "2026-03-01T09:00:00.000Z"  # the attempt began with the wait
