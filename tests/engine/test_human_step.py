@@ -289,3 +289,17 @@ def test_the_readme_python_snippet_handles_a_pause(
     record = json.loads((run_dir / "record.osoplog.json").read_text())
     deploy = [r for r in record["node_records"] if r["node_id"] == "deploy"]
     assert deploy[-1]["human_metadata"]["notes"] == "checked"
+
+
+def test_deferring_at_the_terminal_pauses_the_run(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    monkeypatch.setattr(click, "prompt", lambda *a, **k: "later")
+    monkeypatch.setattr(click, "echo", lambda *a, **k: None)
+    result = paused(runner, REVIEW, interactive=True)
+    assert result.status == "PAUSED" and result.exit_code == 3
+    assert [w["node"] for w in result.waiting] == ["review"]
+    approve(result.run_id, "review", "approved", store=runner.store)
+    assert asyncio.run(resume_run(result.run_id, store=runner.store)).status == "COMPLETED"
