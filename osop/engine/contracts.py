@@ -16,6 +16,7 @@ the contract (or output), the field as a JSON pointer and the broken keyword.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -49,17 +50,20 @@ class DataChecks:
     def __init__(self, workflow: Workflow) -> None:
         self._outputs: dict[str, list[_OutputCheck]] = {}
         self._contracts: dict[str, list[_ContractCheck]] = {}
-        compiled: dict[int, SchemaCheck] = {}  # one compiled schema per contract object
+        compiled: dict[str, SchemaCheck] = {}  # one compiled validator per distinct schema
 
         def compile_once(schema: Mapping[str, Any] | bool) -> SchemaCheck:
-            key = id(schema)
+            try:
+                key = json.dumps(schema, sort_keys=True)
+            except (TypeError, ValueError):
+                key = f"id:{id(schema)}"
             if key not in compiled:
                 compiled[key] = SchemaCheck(schema)
             return compiled[key]
 
         for node in workflow.nodes:
             checks = [
-                _OutputCheck(p.name, p.required, SchemaCheck(p.schema) if p.schema else None)
+                _OutputCheck(p.name, p.required, compile_once(p.schema) if p.schema else None)
                 for p in ports_of(node.outputs, node.pointer, required_by_default=False)
             ]
             checks = [c for c in checks if c.required or c.check is not None]

@@ -18,9 +18,10 @@ port's schema invalid: :attr:`Port.problem` says why, the validator reports it
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final
 
 from jsonschema import Draft202012Validator
@@ -99,6 +100,20 @@ def _meta_validator() -> Draft202012Validator:
 def schema_problem(schema: Any) -> tuple[str, str] | None:
     """``(message, pointer inside the schema)`` when ``schema`` is not a valid
     draft 2020-12 schema, else ``None``."""
+    try:
+        key = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):  # not plain JSON data: check it as it is
+        return _problem(schema)
+    # Big workflows repeat the same few declarations ({type: string}) thousands of times.
+    return _cached_problem(key)
+
+
+@lru_cache(maxsize=4096)
+def _cached_problem(key: str) -> tuple[str, str] | None:
+    return _problem(json.loads(key))
+
+
+def _problem(schema: Any) -> tuple[str, str] | None:
     error = best_match(_meta_validator().iter_errors(schema))
     if error is None:
         return None
