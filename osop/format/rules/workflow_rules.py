@@ -16,6 +16,7 @@ from typing import Any
 
 from osop.diagnostics import Issue, join_pointer
 from osop.expr.scope import for_each_expression
+from osop.format.rules import data_rules
 from osop.format.rules.expressions import check_expression, check_node_expressions
 from osop.format.rules.references import check_interpolations
 from osop.format.vocabulary import EDGE_MODES, IMPLICIT_LOOP_MODES
@@ -47,6 +48,7 @@ def check(
     if not structural:
         yield from _graph(wf, node_ids)
     yield from _contracts(wf)
+    yield from data_rules.check(wf)
     yield from _imports(wf, base_dir)
     yield from check_interpolations(wf)
     for node in wf.nodes:
