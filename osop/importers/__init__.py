@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, cast, runtime_checkable
 
 from osop.errors import OsopError
 from osop.importers.build import BuildOptions, build_records
@@ -95,7 +95,7 @@ def get_importer(name: str) -> Importer:
         except Exception as exc:  # a broken plug-in: say which, never a traceback
             raise OsopError(f"importer plug-in {plugin.value!r} failed to load: {exc}") from exc
         _check(obj, f"importer plug-in {plugin.value!r}")
-        return obj  # type: ignore[no-any-return]
+        return cast(Importer, obj)
     target = _BUILTIN.get(name)
     if target is None:
         known = ", ".join(sorted(available_importers()))

@@ -133,11 +133,9 @@ def command_text(tool_input: Any) -> str | None:
     else:
         value = tool_input
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        parts = list(value)
-        if len(parts) >= 3 and parts[0].split("/")[-1] in {"bash", "sh", "zsh"} and parts[1] in {
-            "-lc",
-            "-c",
-        }:
+        parts: list[str] = list(value)
+        shell = len(parts) >= 3 and parts[0].split("/")[-1] in {"bash", "sh", "zsh"}
+        if shell and parts[1] in {"-lc", "-c"}:
             return parts[2]
         return shlex.join(parts)
     return value if isinstance(value, str) else None
@@ -224,8 +222,14 @@ def target_of(tool: str, tool_input: Any, cwd: str | None = None) -> str | None:
     return mask_secret_like(_short(str(text)))
 
 
+_NOT_IDENTITY: Final = frozenset({"description", "timeout", "run_in_background", "justification"})
+
+
 def call_key(tool: str, tool_input: Any) -> str:
     """Identity of a call for retry detection: the same tool with the same input."""
+    if isinstance(tool_input, dict):
+        # Words about the call are not the call: a re-run often says "again".
+        tool_input = {k: v for k, v in tool_input.items() if k not in _NOT_IDENTITY}
     try:
         body = json.dumps(tool_input, sort_keys=True, default=str)
     except (TypeError, ValueError):

@@ -30,7 +30,7 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -385,15 +385,16 @@ class _Builder:
                 error = ErrorInfo(
                     "TOOL_ERROR", f"{failing.name} failed" + (f": {what}" if what else "")
                 )
-        model = models.most_common(1)[0][0] if models else None
+        main_model = models.most_common(1)[0][0] if models else None
         ai: dict[str, Any] = {
-            "model": model or None,
-            "provider": self._provider(model),
+            "model": main_model or None,
+            "provider": self._provider(main_model),
             "prompt_tokens": usage.prompt,
             "completion_tokens": usage.output,
             **usage.to_dict(),
             "messages": len(phase.messages),
         }
+        ai = {k: v for k, v in ai.items() if v is not None}
         if priced:
             ai["cost_usd"] = round(cost, 8)
         outputs: dict[str, Any] = {"text_chars": text_chars}
@@ -473,6 +474,9 @@ class _Builder:
             self.child_records.extend(child_records)
         times = [parse for parse in (_event_time(e) for e in s.events) if parse is not None]
         started = min(times) if times else None
+        if started is None:
+            started = s.fallback_at or datetime(1970, 1, 1, tzinfo=UTC)
+            s.notes.append("the transcript has no timestamps: times are unknown")
         ended = max(
             [
                 *times,
@@ -542,7 +546,9 @@ class _Builder:
             session_info["unpriced_models"] = sorted(self.unpriced)
         if s.notes:
             session_info["notes"] = list(s.notes)
-        extra: dict[str, Any] = {"x-session": {k: v for k, v in session_info.items() if v is not None}}
+        extra: dict[str, Any] = {
+            "x-session": {k: v for k, v in session_info.items() if v is not None}
+        }
         if self.children:
             extra["x-child-runs"] = {
                 node: ids[0] if len(ids) == 1 else ids for node, ids in self.children.items()

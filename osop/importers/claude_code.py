@@ -25,12 +25,14 @@ is not JSON — is counted and skipped, never fatal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,7 +48,14 @@ from osop.importers.session import (
 )
 from osop.record.model import parse_timestamp
 
-__all__ = ["AGENT", "ClaudeCodeImporter", "find_sessions", "link_subagents", "parse_lines", "read_session"]
+__all__ = [
+    "AGENT",
+    "ClaudeCodeImporter",
+    "find_sessions",
+    "link_subagents",
+    "parse_lines",
+    "read_session",
+]
 
 AGENT: Final = "claude-code"
 
@@ -56,7 +65,11 @@ _KNOWN_TYPES: Final = frozenset(
 _DELEGATION_TOOLS: Final = frozenset({"task", "agent"})
 _INTERRUPTED: Final = "[Request interrupted by user"
 _REJECTED: Final = ("The user doesn't want to proceed", "The user doesn't want to take this action")
-_NOT_TYPED: Final = ("<local-command-stdout>", "<local-command-stderr>", "Caveat: The messages below")
+_NOT_TYPED: Final = (
+    "<local-command-stdout>",
+    "<local-command-stderr>",
+    "Caveat: The messages below",
+)
 _AGENT_ID_TEXT: Final = re.compile(r"\bagentId:\s*([A-Za-z0-9_\-]+)")
 
 
@@ -242,7 +255,11 @@ class _Walker:
             self.results.append((block, line))
         if results:
             return
-        if data.get("isMeta") or data.get("isCompactSummary") or data.get("isVisibleInTranscriptOnly"):
+        if (
+            data.get("isMeta")
+            or data.get("isCompactSummary")
+            or data.get("isVisibleInTranscriptOnly")
+        ):
             return
         text = _text_of(content)
         stripped = text.strip()
@@ -317,9 +334,11 @@ def parse_lines(
         is_side = line.data.get("isSidechain") is True and agent_id is None
         (side if is_side else main).append(line)
     ids = Counter(
-        str(line.data["sessionId"]) for line in loaded if isinstance(line.data.get("sessionId"), str)
+        str(line.data["sessionId"])
+        for line in loaded
+        if isinstance(line.data.get("sessionId"), str)
     )
-    if not session.session_id:
+    if not session.session_id or (not _is_uuid(session.session_id) and ids):
         session.session_id = ids.most_common(1)[0][0] if ids else (source or "session")
     _Walker(session).walk(main)
     if agent_id is not None:
@@ -351,6 +370,14 @@ def parse_lines(
     if session.bad_lines:
         session.notes.append(f"skipped {session.bad_lines} line(s) that are not JSON objects")
     return session
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _start(session: AgentSession) -> datetime | None:
@@ -424,6 +451,8 @@ def read_session(path: str | Path, *, extra_subagents: Sequence[Path] = ()) -> A
         session_id=None if is_agent_file else file.stem,
         agent_id=_agent_id_of(file) if is_agent_file else None,
     )
+    with contextlib.suppress(OSError):
+        session.fallback_at = datetime.fromtimestamp(file.stat().st_mtime, UTC)
     subs = []
     for sub_path in [*_subagent_files(file), *extra_subagents]:
         sub = parse_lines(
@@ -449,7 +478,7 @@ def find_sessions(path: str | Path) -> list[tuple[Path, list[Path]]]:
     if not root.is_dir():
         raise OsopError(f"no such file or folder: {root}")
     sessions = sorted(p for p in root.glob("*.jsonl") if not p.name.startswith("agent-"))
-    by_id = {p.stem: (p, []) for p in sessions}
+    by_id: dict[str, tuple[Path, list[Path]]] = {p.stem: (p, []) for p in sessions}
     loose: list[tuple[Path, list[Path]]] = []
     for agent_file in sorted(root.glob("agent-*.jsonl")):
         owner = _owner_session(agent_file)

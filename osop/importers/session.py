@@ -145,6 +145,8 @@ class AgentSession:
     unknown_types: dict[str, int] = field(default_factory=dict)
     bad_lines: int = 0
     lines: int = 0
+    #: When the transcript has no timestamp at all (the file's modification time).
+    fallback_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
 
     @property

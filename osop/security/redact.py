@@ -169,6 +169,7 @@ _FLAG: Final = re.compile(
     r"(?i)--?((?:[a-z]+[_\-])*(?:password|passwd|token|secret|api[_\-]?key|access[_\-]?key))"
     r"[\s=]+['\"]?([^\s'\"]{4,})"
 )
+_SCHEMES: Final = frozenset({"bearer", "basic", "token", "digest"})
 _URL_PASSWORD: Final = re.compile(r"[a-z][a-z0-9+.\-]*://[^/\s:@]+:([^/\s@]{4,})@")
 
 
@@ -184,6 +185,8 @@ def secret_like_values(text: str) -> set[str]:
     found.update(_BEARER.findall(text))
     found.update(_URL_PASSWORD.findall(text))
     for name, value in _ASSIGNED.findall(text):
+        if value.lower() in _SCHEMES:
+            continue
         if is_secret_key(name) or name.lower().replace("-", "_").endswith(("_key", "_pass")):
             found.add(value)
     for _name, value in _FLAG.findall(text):
