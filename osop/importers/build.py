@@ -80,7 +80,10 @@ def run_id_for(agent: str, session_id: str, agent_id: str | None = None) -> str:
 
 
 def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at is not None else None
+    if at is None:
+        return None
+    text = at.isoformat(timespec="milliseconds" if at.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
 
 
 def _ms(start: datetime | None, end: datetime | None) -> float | None:
@@ -397,7 +400,7 @@ class _Builder:
         ai = {k: v for k, v in ai.items() if v is not None}
         if priced:
             ai["cost_usd"] = round(cost, 8)
-        outputs: dict[str, Any] = {"text_chars": text_chars}
+        outputs: dict[str, Any] = {"text_chars": text_chars} if text_chars else {}
         if thinking:
             outputs["thinking_chars"] = thinking
         if self.opt.include_content and texts:
@@ -420,7 +423,7 @@ class _Builder:
                 started_at=_iso(start),
                 ended_at=_iso(end),
                 duration_ms=_ms(start, end),
-                outputs=outputs,
+                outputs=outputs or None,
                 error=error,
                 ai_metadata=ai,
                 tools_used=tuple({"tool": t, "calls": n} for t, n in tools.items()),
