@@ -174,6 +174,7 @@ class _Builder:
         self.compactions = 0
         self.model_tokens: Counter[str] = Counter()
         self.first_edit_at: datetime | None = None
+        self.origin: datetime | None = None
 
     # -- text handling ------------------------------------------------------------
     def mask(self, text: str) -> str:
@@ -190,6 +191,12 @@ class _Builder:
 
     # -- building -----------------------------------------------------------------
     def build(self) -> list[RunRecord]:
+        times = [t for t in (_event_time(e) for e in self.s.events) if t is not None]
+        # Every node needs a start time; a transcript without any gets the file's.
+        self.origin = min(times) if times else None
+        if self.origin is None:
+            self.origin = self.s.fallback_at or datetime(1970, 1, 1, tzinfo=UTC)
+            self.s.notes.append("the transcript has no timestamps: times are unknown")
         turns = _turns(self.s)
         last_active: datetime | None = None
         for number, turn in enumerate(turns, start=1):
@@ -221,8 +228,8 @@ class _Builder:
                     node_type="event",
                     status="COMPLETED",
                     attempt=1,
-                    started_at=_iso(prompt.at),
-                    ended_at=_iso(prompt.at),
+                    started_at=_iso(prompt.at or self.origin),
+                    ended_at=_iso(prompt.at or self.origin),
                     duration_ms=0.0,
                     inputs=inputs,
                 )
@@ -237,8 +244,8 @@ class _Builder:
                 node_type="human",
                 status="COMPLETED",
                 attempt=1,
-                started_at=_iso(prompt.at),
-                ended_at=_iso(prompt.at),
+                started_at=_iso(prompt.at or self.origin),
+                ended_at=_iso(prompt.at or self.origin),
                 duration_ms=0.0,
                 inputs=inputs,
                 human_metadata=human,
@@ -334,8 +341,8 @@ class _Builder:
                 node_type="system",
                 status="COMPLETED",
                 attempt=1,
-                started_at=_iso(item.at),
-                ended_at=_iso(item.at),
+                started_at=_iso(item.at or self.origin),
+                ended_at=_iso(item.at or self.origin),
                 duration_ms=0.0,
                 outputs=outputs or None,
                 extra={"x-marker": "compaction"},
@@ -405,8 +412,8 @@ class _Builder:
             outputs["thinking_chars"] = thinking
         if self.opt.include_content and texts:
             outputs["text"] = self.content("\n\n".join(texts))
-        start = phase.started_at or next((m.at for m in phase.messages if m.at), None)
-        end = phase.ended_at()
+        start = phase.started_at or next((m.at for m in phase.messages if m.at), self.origin)
+        end = phase.ended_at() or start
         extra: dict[str, Any] = {"x-phase": phase.kind}
         if entries:
             extra["x-tool-calls"] = entries
@@ -476,10 +483,7 @@ class _Builder:
             self.children.setdefault("", []).append(child_records[0].run_id)
             self.child_records.extend(child_records)
         times = [parse for parse in (_event_time(e) for e in s.events) if parse is not None]
-        started = min(times) if times else None
-        if started is None:
-            started = s.fallback_at or datetime(1970, 1, 1, tzinfo=UTC)
-            s.notes.append("the transcript has no timestamps: times are unknown")
+        started = min(times) if times else self.origin
         ended = max(
             [
                 *times,
