@@ -115,6 +115,15 @@ class _Phase:
     status: str = "COMPLETED"
     started_at: datetime | None = None
     error: ErrorInfo | None = None
+    #: Keys of the calls that failed in this attempt (a re-run of one starts the next).
+    failed_keys: set[str] = field(default_factory=set)
+
+    def add(self, messages: list[AgentMessage]) -> None:
+        self.messages.extend(messages)
+        for message in messages:
+            for call in message.tool_calls:
+                if call.is_error:
+                    self.failed_keys.add(call_key(call.name, call.input))
 
     @property
     def calls(self) -> list[ToolCall]:
@@ -295,17 +304,19 @@ class _Builder:
             if current is not None and current.kind == kind:
                 if self._reruns_failure(current, item):
                     current.status = "FAILED"
-                    nxt = _Phase(kind, [*pending, item], attempt=current.attempt + 1)
+                    nxt = _Phase(kind, attempt=current.attempt + 1)
                     close(current)
                     nxt.started_at = cursor
+                    nxt.add([*pending, item])
                     current = nxt
                 else:
-                    current.messages.extend([*pending, item])
+                    current.add([*pending, item])
                 pending = []
                 continue
             if current is not None:
                 close(current)
-            current = _Phase(kind, [*pending, item], started_at=cursor)
+            current = _Phase(kind, started_at=cursor)
+            current.add([*pending, item])
             pending = []
         if current is not None:
             close(current)
@@ -314,8 +325,9 @@ class _Builder:
         return cursor
 
     def _reruns_failure(self, phase: _Phase, message: AgentMessage) -> bool:
-        failed = {call_key(c.name, c.input) for c in phase.calls if c.is_error}
-        return any(call_key(c.name, c.input) in failed for c in message.tool_calls)
+        if not phase.failed_keys:
+            return False
+        return any(call_key(c.name, c.input) in phase.failed_keys for c in message.tool_calls)
 
     def _cancel_last(self) -> None:
         last = self.records[-1]

@@ -236,7 +236,8 @@ class _Walker:
                 self.calls[call_id] = call
                 current.tool_calls.append(call)
                 continue
-            key = json.dumps(block, sort_keys=True, default=str)
+            # A block repeated on another line of the same message counts once.
+            key = f"{btype}\x00{block.get('text') or block.get('thinking') or block.get('data')}"
             if key in seen:
                 continue
             seen.add(key)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -69,10 +69,18 @@ class Price:
 class PriceTable:
     prices: dict[str, Price]
     as_of: str | None
+    _found: dict[str, Price | None] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, model: str | None) -> Price | None:
         if not model:
             return None
+        if model in self._found:
+            return self._found[model]
+        found = self._search(model)
+        self._found[model] = found
+        return found
+
+    def _search(self, model: str) -> Price | None:
         name = model.strip().lower()
         if "/" in name:  # provider/model
             name = name.rsplit("/", 1)[1]
