@@ -35,7 +35,10 @@ from osop.importers import import_sessions, write_records  # noqa: E402
 TOOLS = [
     ("Read", lambda r: {"file_path": f"/w/src/m{r.randint(1, 50)}.py"}),
     ("Grep", lambda r: {"pattern": "def x", "path": "/w/src"}),
-    ("Edit", lambda r: {"file_path": "/w/src/a.py", "old_string": "a" * 40, "new_string": "b" * 40}),
+    (
+        "Edit",
+        lambda r: {"file_path": "/w/src/a.py", "old_string": "a" * 40, "new_string": "b" * 40},
+    ),
     ("Bash", lambda r: {"command": "pytest -q tests/", "description": "tests"}),
     ("Bash", lambda r: {"command": "git status"}),
 ]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -52,6 +53,20 @@ def _summary(result: SynthesisResult, output: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _write(output: str, workflow: dict[str, Any], insights: str | None, report: Any) -> None:
+    """The workflow, and the insights as JSON (``*.json``) or YAML when asked for."""
+    try:
+        Path(output).write_text(dump_workflow(workflow), encoding="utf-8")
+        if insights is not None:
+            if insights.lower().endswith(".json"):
+                text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+            else:
+                text = yaml.safe_dump(report, sort_keys=False, allow_unicode=True)
+            Path(insights).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OsopError(f"cannot write: {exc.strerror or exc}") from None
+
+
 def _agent_workflow(
     records: list[RunRecord],
     base: Workflow | None,
@@ -62,16 +77,7 @@ def _agent_workflow(
     result = synthesize_sessions(records, base=dict(base.raw) if base is not None else None)
     check_valid(result.workflow, output)
     report = result.to_dict()
-    try:
-        Path(output).write_text(dump_workflow(result.workflow), encoding="utf-8")
-        if insights is not None:
-            if insights.lower().endswith(".json"):
-                text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-            else:
-                text = yaml.safe_dump(report, sort_keys=False, allow_unicode=True)
-            Path(insights).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OsopError(f"cannot write: {exc.strerror or exc}") from None
+    _write(output, result.workflow, insights, report)
     if as_json:
         print_json(report)
         return
@@ -178,17 +184,7 @@ def synthesize_cmd(
         asyncio.run(
             propose_with_llm(result, provider, model, stats={"workflows": stats}, goal=goal)
         )
-    try:
-        Path(output).write_text(dump_workflow(result.workflow), encoding="utf-8")
-        if insights is not None:
-            record = result.iteration_record()
-            if insights.lower().endswith(".json"):
-                text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-            else:
-                text = yaml.safe_dump(record, sort_keys=False, allow_unicode=True)
-            Path(insights).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OsopError(f"cannot write: {exc.strerror or exc}") from None
+    _write(output, result.workflow, insights, result.iteration_record() if insights else None)
     if as_json:
         print_json(result.iteration_record())
     else:

@@ -29,7 +29,7 @@ import os
 import re
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -231,34 +231,13 @@ class _Builder:
             }
         if self.s.agent_id is not None and number == 1:
             # A sub-agent's first prompt is its task, written by the parent agent.
-            self.records.append(
-                NodeRecord(
-                    node_id="task",
-                    node_type="event",
-                    status="COMPLETED",
-                    attempt=1,
-                    started_at=_iso(prompt.at or self.origin),
-                    ended_at=_iso(prompt.at or self.origin),
-                    duration_ms=0.0,
-                    inputs=inputs,
-                )
-            )
+            self._instant("task", "event", prompt.at, inputs=inputs)
             return
         human: dict[str, Any] = {"actor": "user"}
         if wait is not None:
             human["response_time_ms"] = wait
-        self.records.append(
-            NodeRecord(
-                node_id=f"turn_{number}_prompt",
-                node_type="human",
-                status="COMPLETED",
-                attempt=1,
-                started_at=_iso(prompt.at or self.origin),
-                ended_at=_iso(prompt.at or self.origin),
-                duration_ms=0.0,
-                inputs=inputs,
-                human_metadata=human,
-            )
+        self._instant(
+            f"turn_{number}_prompt", "human", prompt.at, inputs=inputs, human_metadata=human
         )
 
     def _turn_work(self, number: int, turn: _Turn, start: datetime | None) -> datetime | None:
@@ -332,13 +311,8 @@ class _Builder:
     def _cancel_last(self) -> None:
         last = self.records[-1]
         if last.status == "COMPLETED" and last.extra.get("x-marker") is None:
-            self.records[-1] = NodeRecord(
-                **{
-                    **{f: getattr(last, f) for f in _NODE_FIELDS},
-                    "status": "CANCELLED",
-                    "error": ErrorInfo("INTERRUPTED", "the person interrupted the agent"),
-                }
-            )
+            error = ErrorInfo("INTERRUPTED", "the person interrupted the agent")
+            self.records[-1] = replace(last, status="CANCELLED", error=error)
 
     def _compaction_node(self, item: Compaction) -> None:
         self.compactions += 1
@@ -347,17 +321,27 @@ class _Builder:
             outputs["trigger"] = item.trigger
         if item.pre_tokens is not None:
             outputs["pre_tokens"] = item.pre_tokens
+        self._instant(
+            f"compaction_{self.compactions}",
+            "system",
+            item.at,
+            outputs=outputs or None,
+            extra={"x-marker": "compaction"},
+        )
+
+    def _instant(self, node_id: str, node_type: str, at: datetime | None, **fields: Any) -> None:
+        """A node that takes no time: a prompt, a task handed over, a marker."""
+        when = _iso(at or self.origin)
         self.records.append(
             NodeRecord(
-                node_id=f"compaction_{self.compactions}",
-                node_type="system",
+                node_id=node_id,
+                node_type=node_type,
                 status="COMPLETED",
                 attempt=1,
-                started_at=_iso(item.at or self.origin),
-                ended_at=_iso(item.at or self.origin),
+                started_at=when,
+                ended_at=when,
                 duration_ms=0.0,
-                outputs=outputs or None,
-                extra={"x-marker": "compaction"},
+                **fields,
             )
         )
 
@@ -616,25 +600,6 @@ class _Builder:
         )
 
     parent: tuple[str, str | None] | None = None
-
-
-_NODE_FIELDS = (
-    "node_id",
-    "node_type",
-    "status",
-    "attempt",
-    "started_at",
-    "ended_at",
-    "duration_ms",
-    "iteration",
-    "inputs",
-    "outputs",
-    "error",
-    "ai_metadata",
-    "human_metadata",
-    "tools_used",
-    "extra",
-)
 
 
 def _plus(a: Usage, b: Usage) -> Usage:

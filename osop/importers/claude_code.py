@@ -45,6 +45,8 @@ from osop.importers.session import (
     Prompt,
     ToolCall,
     Usage,
+    json_objects,
+    note_skipped,
 )
 from osop.record.model import parse_timestamp
 
@@ -84,19 +86,7 @@ def _load_lines(lines: Iterable[str | bytes], session: AgentSession) -> list[_Li
     out: list[_Line] = []
     seen_uuids: set[str] = set()
     last_at: datetime | None = None
-    for index, raw in enumerate(lines):
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        if not text.strip():
-            continue
-        session.lines += 1
-        try:
-            data = json.loads(text)
-        except ValueError:
-            session.bad_lines += 1
-            continue
-        if not isinstance(data, dict):
-            session.bad_lines += 1
-            continue
+    for index, data in enumerate(json_objects(lines, session)):
         uid = data.get("uuid")
         if isinstance(uid, str):
             if uid in seen_uuids:  # the same line written twice (resumed sessions copy history)
@@ -365,11 +355,7 @@ def parse_lines(
             sub.task_prompt = first.text if first is not None else None
             subs.append(sub)
         link_subagents(session, subs)
-    if session.unknown_types:
-        kinds = ", ".join(f"{k} ({n})" for k, n in sorted(session.unknown_types.items()))
-        session.notes.append(f"skipped lines of unknown types: {kinds}")
-    if session.bad_lines:
-        session.notes.append(f"skipped {session.bad_lines} line(s) that are not JSON objects")
+    note_skipped(session)
     return session
 
 

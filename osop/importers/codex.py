@@ -41,6 +41,8 @@ from osop.importers.session import (
     Prompt,
     ToolCall,
     Usage,
+    json_objects,
+    note_skipped,
 )
 from osop.record.model import parse_timestamp
 
@@ -338,28 +340,12 @@ def parse_rollout(lines: Iterable[str | bytes], *, source: str | None = None) ->
     """One Codex rollout as an :class:`AgentSession` (unknown lines counted, never fatal)."""
     session = AgentSession(AGENT, "", source=source)
     reader = _Reader(session)
-    for raw in lines:
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        if not text.strip():
-            continue
-        session.lines += 1
-        try:
-            data = json.loads(text)
-        except ValueError:
-            session.bad_lines += 1
-            continue
-        if not isinstance(data, dict):
-            session.bad_lines += 1
-            continue
+    for data in json_objects(lines, session):
         reader.line(data)
     reader.finish()
     if not session.session_id:
         session.session_id = (source or "rollout").removesuffix(".jsonl")
-    if session.unknown_types:
-        kinds = ", ".join(f"{k} ({n})" for k, n in sorted(session.unknown_types.items()))
-        session.notes.append(f"skipped lines of unknown types: {kinds}")
-    if session.bad_lines:
-        session.notes.append(f"skipped {session.bad_lines} line(s) that are not JSON objects")
+    note_skipped(session)
     return session
 
 

@@ -7,6 +7,8 @@ agent needs only a parser, and every agent's records have the same shape.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +22,8 @@ __all__ = [
     "Prompt",
     "ToolCall",
     "Usage",
+    "json_objects",
+    "note_skipped",
 ]
 
 
@@ -166,3 +170,30 @@ class AgentSession:
     def children(self) -> list[AgentSession]:
         linked = [c.child for c in self.tool_calls if c.child is not None]
         return [*linked, *self.orphans]
+
+
+def json_objects(lines: Iterable[str | bytes], session: AgentSession) -> Iterator[dict[str, Any]]:
+    """The JSON objects among ``lines``; blank lines skipped, others counted as bad."""
+    for raw in lines:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if not text.strip():
+            continue
+        session.lines += 1
+        try:
+            data = json.loads(text)
+        except ValueError:
+            session.bad_lines += 1
+            continue
+        if not isinstance(data, dict):
+            session.bad_lines += 1
+            continue
+        yield data
+
+
+def note_skipped(session: AgentSession) -> None:
+    """One note for the unknown line types, one for the lines that were not objects."""
+    if session.unknown_types:
+        kinds = ", ".join(f"{k} ({n})" for k, n in sorted(session.unknown_types.items()))
+        session.notes.append(f"skipped lines of unknown types: {kinds}")
+    if session.bad_lines:
+        session.notes.append(f"skipped {session.bad_lines} line(s) that are not JSON objects")
