@@ -64,6 +64,11 @@ def _user() -> str:
 
 def load_run_state(handle: RunHandle) -> RunState:
     """Replay a run's journal (plus nothing else: the journal is the truth)."""
+    if handle.imported:
+        raise RunStoreError(
+            f"run {handle.run_id} is an imported record (osop import): it has no journal "
+            "and cannot be resumed, answered or cancelled"
+        )
     state = RunState()
     for entry in read_journal(handle.journal_path):
         state.apply(entry)
@@ -116,11 +121,29 @@ def describe_run(handle: RunHandle) -> dict[str, Any]:
 
 
 def materialise_record(handle: RunHandle, state: RunState | None = None) -> RunRecord:
-    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal."""
+    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal.
+
+    An imported run (``osop import``) has no journal: its record file is the truth.
+    """
+    if state is None and handle.imported:
+        return read_imported_record(handle)
     state = state or load_run_state(handle)
     record = build_record(state)
     _write_files(handle, state, record)
     return record
+
+
+def read_imported_record(handle: RunHandle) -> RunRecord:
+    """The record of an imported run, as written by ``osop import --store``."""
+    from osop.record.model import record_from_dict
+
+    try:
+        data = json.loads(handle.record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunStoreError(f"run {handle.run_id}: unreadable record: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RunStoreError(f"run {handle.run_id}: the record is not an object")
+    return record_from_dict(data)
 
 
 def _write_files(handle: RunHandle, state: RunState, record: RunRecord | None = None) -> None:
