@@ -18,6 +18,7 @@ from osop.cli.run_support import (
     usage_exit,
 )
 from osop.engine import RunOptions, start_run
+from osop.engine.answers import check_preset_answers
 from osop.engine.runner import input_defaults
 from osop.errors import ExecutionError, LoadError, ValidationError
 from osop.security import SecretStore
@@ -138,14 +139,16 @@ def run(
         usage_exit(str(exc))
         return
     inputs = collect_inputs(input_pairs, inputs_file)
+    answers = collect_answers(answers_file)
     try:
         input_defaults(model, inputs)  # a missing required input is a usage error (exit 2)
+        check_preset_answers(model, answers)  # so is a decision a node does not allow
     except ExecutionError as exc:
         usage_exit(str(exc))
     options = RunOptions(
         mode=mode,  # type: ignore[arg-type]
         inputs=inputs,
-        answers=collect_answers(answers_file),
+        answers=answers,
         secrets=secret_store(secrets_file),
         workdir=Path.cwd(),
         seed=seed,

@@ -498,8 +498,11 @@ async def start_run(
     parent: tuple[str, str] | None = None,
 ) -> RunResult:
     """Run ``workflow`` from the start; with a ``store`` it is durable and resumable."""
+    from osop.engine.answers import check_preset_answers
+
     workflow = with_workflow_id(workflow)
     options = options or RunOptions()
+    check_preset_answers(workflow, options.answers)  # before anything is created
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     options = replace(options, seed=seed, inputs=input_defaults(workflow, options.inputs))
     handle = store.create(run_id) if store is not None else None
