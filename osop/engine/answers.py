@@ -15,7 +15,7 @@ from typing import Any, Final
 from osop.engine.clock import Clock, SystemClock, iso
 from osop.engine.state import FINAL_STATUSES, RunState
 from osop.engine.store import RunHandle, RunStore
-from osop.errors import ExecutionError
+from osop.errors import ExecutionError, RunRefusedError
 from osop.executors.human import APPROVAL_OPTIONS, decision_options
 from osop.format.workflow import Node, Workflow
 
@@ -158,10 +158,10 @@ def check_preset_answers(workflow: Workflow, answers: Mapping[str, Mapping[str, 
         if decision is not None and allowed and str(decision) not in allowed:
             problems.append(
                 f"node {node_id!r}: decision {str(decision)!r} is not allowed "
-                f"(use one of {', '.join(allowed)})"
+                f"(use one of {', '.join(allowed)}); nothing was run"
             )
     if problems:
-        raise ExecutionError("answers given up front: " + "; ".join(problems))
+        raise RunRefusedError("an answer given up front is not one its node allows", problems)
 
 
 def stamp_answer(answer: Mapping[str, Any], clock: Clock | None = None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from osop import __version__
 from osop.engine.clock import iso
+from osop.engine.inputs import check_inputs
 from osop.engine.journal import Journal, read_journal
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.recording import build_record, node_outputs
@@ -30,7 +31,7 @@ from osop.engine.scheduler import Engine, NullJournal
 from osop.engine.state import RunState
 from osop.engine.store import RunHandle, RunStore
 from osop.engine.values import Redactor
-from osop.errors import ExecutionError, OsopError, RunStoreError
+from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
 from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
 from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text, write_record
@@ -40,9 +41,9 @@ __all__ = [
     "deliver_answer",
     "deliver_event",
     "describe_run",
-    "input_defaults",
     "load_run_state",
     "materialise_record",
+    "refuse_blocked_commands",
     "resume_run",
     "start_run",
     "workflow_hash",
@@ -435,45 +436,21 @@ def with_workflow_id(workflow: Workflow) -> Workflow:
     return replace(workflow, id=derived_id(workflow.name or ""))
 
 
-def input_defaults(workflow: Workflow, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """``inputs`` completed with the defaults the workflow declares.
+def refuse_blocked_commands(workflow: Workflow, mode: str) -> None:
+    """A live run never starts when a node's command is blocked whatever happens:
+    refusing it only when that node is reached would come after the earlier steps'
+    side effects.  Dry and simulated runs execute no command, so they may go on."""
+    if mode != "live":
+        return
+    from osop.security.preflight import blocked_commands
 
-    Raises :class:`ExecutionError` naming every declared ``required`` input that is missing.
-    """
-    declared = workflow.inputs
-    specs: list[tuple[str, Any]] = []
-    if isinstance(declared, Mapping):
-        props = declared.get("properties")
-        if declared.get("type") == "object" and isinstance(props, Mapping):
-            required = declared.get("required") or []
-            specs = [
-                (str(k), {**v, "required": k in required} if isinstance(v, Mapping) else v)
-                for k, v in props.items()
-            ]
-        else:
-            specs = [(str(k), v) for k, v in declared.items() if not str(k).startswith("x-")]
-    elif isinstance(declared, list):
-        specs = [
-            (str(item["name"]), item)
-            for item in declared
-            if isinstance(item, Mapping) and isinstance(item.get("name"), str)
-        ]
-    out = dict(inputs)
-    missing: list[str] = []
-    for name, spec in specs:
-        if name in out or not isinstance(spec, Mapping):
-            continue
-        if "default" in spec:
-            out[name] = spec["default"]
-        elif spec.get("required") is True:
-            missing.append(name)
-    if missing:
-        raise ExecutionError(
-            "missing required input(s): "
-            + ", ".join(missing)
-            + " (give them with --input NAME=VALUE or --inputs-file)"
+    found = [str(b) for b in blocked_commands(workflow)]
+    if found:
+        raise RunRefusedError(
+            f"workflow {workflow.id!r} runs a blocked command; nothing was run "
+            "(a dry run or a simulated run may still rehearse it)",
+            found,
         )
-    return out
 
 
 def _runtime(options: RunOptions, seed: int) -> dict[str, Any]:
@@ -502,9 +479,12 @@ async def start_run(
 
     workflow = with_workflow_id(workflow)
     options = options or RunOptions()
-    check_preset_answers(workflow, options.answers)  # before anything is created
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    options = replace(options, seed=seed, inputs=input_defaults(workflow, options.inputs))
+    # Everything that would refuse the run is checked before the run folder exists.
+    inputs = check_inputs(workflow, options.inputs, rehearsal=options.mode != "live")
+    refuse_blocked_commands(workflow, options.mode)
+    check_preset_answers(workflow, options.answers)
+    options = replace(options, seed=seed, inputs=inputs)
     handle = store.create(run_id) if store is not None else None
     rid = handle.run_id if handle is not None else (run_id or str(uuid.uuid4()))
     redactor = Redactor(options.secrets.all_values())
