@@ -498,12 +498,15 @@ async def start_run(
     parent: tuple[str, str] | None = None,
 ) -> RunResult:
     """Run ``workflow`` from the start; with a ``store`` it is durable and resumable."""
+    from osop.engine.answers import check_preset_answers
+
     workflow = with_workflow_id(workflow)
     options = options or RunOptions()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     # Everything that would refuse the run is checked before the run folder exists.
     inputs = check_inputs(workflow, options.inputs, rehearsal=options.mode != "live")
     refuse_blocked_commands(workflow, options.mode)
+    check_preset_answers(workflow, options.answers)
     options = replace(options, seed=seed, inputs=inputs)
     handle = store.create(run_id) if store is not None else None
     rid = handle.run_id if handle is not None else (run_id or str(uuid.uuid4()))
