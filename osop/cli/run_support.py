@@ -272,6 +272,8 @@ def finish(
     if report_path is not None:
         write_report(result, report_path)
     record_path = result.handle.record_path if result.handle is not None else None
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if json_lines:
         summary = {
             "event": "result",
@@ -329,13 +331,27 @@ def run_engine(coro: Coroutine[Any, Any, RunResult]) -> RunResult:
     intact and `osop status` rebuilds the record.
     """
 
+    stopping: list[bool] = []
+
     async def main() -> RunResult:
         # SIGTERM (a supervisor, a CI timeout) cancels like Ctrl-C: a complete record.
+        # The handler stays ours until the process exits (not the event loop's,
+        # which would hand SIGTERM back to the default action, exit 143, while
+        # the run is still being closed): the first one cancels, later ones are
+        # already being acted upon.
         task = asyncio.current_task()
         if task is not None:
             loop = asyncio.get_running_loop()
+
+            def on_term(signum: int, frame: object) -> None:
+                if not stopping:
+                    stopping.append(True)
+                    with contextlib.suppress(RuntimeError):  # the loop already closed
+                        loop.call_soon_threadsafe(task.cancel)
+
+            with contextlib.suppress(ValueError):  # not the main thread
+                signal.signal(signal.SIGTERM, on_term)
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signal.SIGTERM, task.cancel)
                 # A shell starts background jobs (`osop run … &`) with SIGINT ignored;
                 # `osop cancel` interrupts with SIGINT, so it must still reach us.
                 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
