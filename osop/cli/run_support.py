@@ -335,10 +335,10 @@ def run_engine(coro: Coroutine[Any, Any, RunResult]) -> RunResult:
 
     async def main() -> RunResult:
         # SIGTERM (a supervisor, a CI timeout) cancels like Ctrl-C: a complete record.
-        # The handler stays ours until the process exits (not the event loop's,
-        # which would hand SIGTERM back to the default action, exit 143, while
-        # the run is still being closed): the first one cancels, later ones are
-        # already being acted upon.
+        # The first one cancels; later ones are already being acted upon.  The
+        # handler is ours, not the event loop's: the loop hands SIGTERM back to the
+        # default action when it closes, and a repeated SIGTERM would then kill
+        # the closing process (exit 143 instead of the documented 1).
         task = asyncio.current_task()
         if task is not None:
             loop = asyncio.get_running_loop()
@@ -359,7 +359,12 @@ def run_engine(coro: Coroutine[Any, Any, RunResult]) -> RunResult:
         return await coro
 
     try:
-        return asyncio.run(main())
+        result = asyncio.run(main())
+        if stopping:
+            # Ignored (not a Python handler, which the interpreter's shutdown resets)
+            # until this process, which is closing on request, has exited.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        return result
     except KeyboardInterrupt:
         click.echo("interrupted; `osop status RUN` rebuilds the record", err=True)
         sys.exit(130)
