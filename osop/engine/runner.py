@@ -801,6 +801,16 @@ def _close_cancelled(handle: RunHandle) -> str:
         for nid, st in list(state.nodes.items()):
             crashed = state.running_attempt(nid) if st.status == "RUNNING" else None
             if crashed is not None:
+                error: dict[str, Any] = {"code": "CANCELLED", "message": "the run was cancelled"}
+                # What a crashed attempt left running is stopped with the run.
+                procs = state.attempt_processes(nid, *crashed)
+                if procs:
+                    from osop.executors.process import stop_attempt_processes
+
+                    verdicts = stop_attempt_processes(procs)
+                    said = "; ".join(str(v["message"]) for v in verdicts)
+                    error = {**error, "message": f"the run was cancelled; {said}"}
+                    error["details"] = {"processes": verdicts}
                 log(
                     {
                         "t": "end",
@@ -810,7 +820,7 @@ def _close_cancelled(handle: RunHandle) -> str:
                         "status": "CANCELLED",
                         "at": now,
                         "ended_at": now,
-                        "error": {"code": "CANCELLED", "message": "the run was cancelled"},
+                        "error": error,
                     }
                 )
             if st.status in ("RUNNING", "WAITING", "READY"):

@@ -428,7 +428,7 @@ class Engine:
         stopped stops the resume: running the step again beside it would repeat
         its side effects.
         """
-        from osop.executors.process import stop_stale_group
+        from osop.executors.process import stop_attempt_processes
 
         self._stale: dict[str, list[dict[str, Any]]] = {}
         for node in self.wf.nodes:
@@ -436,19 +436,16 @@ class Engine:
             crashed = self.state.running_attempt(node.id) if st.status == "RUNNING" else None
             if crashed is None:
                 continue
-            verdicts = []
-            for proc in self.state.attempt_processes(node.id, *crashed):
-                verdict = await stop_stale_group(
-                    int(proc["pgid"]), proc.get("started"), proc.get("boot_id"), proc.get("token")
-                )
-                if verdict["outcome"] == "running":
-                    raise ExecutionError(
-                        f"node {node.id!r} attempt {crashed[0]}: {verdict['message']}; "
-                        "stop it, then resume again"
-                    )
-                verdicts.append(verdict)
-            if verdicts:
+            procs = self.state.attempt_processes(node.id, *crashed)
+            if procs:
+                verdicts = await asyncio.to_thread(stop_attempt_processes, procs)
                 self._stale[node.id] = verdicts
+                for verdict in verdicts:
+                    if verdict["outcome"] == "running":
+                        raise ExecutionError(
+                            f"node {node.id!r} attempt {crashed[0]}: {verdict['message']}; "
+                            "stop it, then resume again"
+                        )
 
     def _process_hook(
         self, nid: str, attempt: int, iteration: int | None, token: str

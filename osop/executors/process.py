@@ -22,6 +22,7 @@ import contextlib
 import os
 import shutil
 import signal
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "KILL_GRACE_SEC",
     "ProcessResult",
     "run_process",
+    "stop_attempt_processes",
     "stop_stale_group",
     "terminate_group",
 ]
@@ -242,7 +244,7 @@ async def _cleanup(
         await readers
 
 
-async def stop_stale_group(
+def stop_stale_group(
     pgid: int,
     started: str | None,
     boot: str | None,
@@ -258,7 +260,9 @@ async def stop_stale_group(
     a group with that number is left alone.  Returns ``{pgid, outcome, message}``
     with outcome ``gone`` (nothing was running), ``terminated`` (SIGTERM, then
     SIGKILL after ``grace``), ``not-ours`` or ``unknown`` (no /proc to check) —
-    or ``running`` when a provably-ours process survived even SIGKILL.
+    or ``running`` when a provably-ours process survived even SIGKILL.  Blocks
+    for at most ``grace`` + max(``grace``, 1) seconds (run it in a thread from
+    async code).
     """
     members = group_members(pgid)
     if members is None:
@@ -282,7 +286,6 @@ async def stop_stale_group(
                 "it was left alone",
             )
         return _verdict(pgid, "gone", f"its process group {pgid} had already ended")
-    loop = asyncio.get_running_loop()
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, max(grace, 1.0))):
         if leader and same_process(pgid, started, boot):
             _signal_group(pgid, sig)
@@ -290,8 +293,8 @@ async def stop_stale_group(
             for pid in targets:
                 with contextlib.suppress(OSError):
                     os.kill(pid, sig)
-        deadline = loop.time() + wait
-        while loop.time() < deadline:
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
             targets = ours()
             if not targets:
                 how = "SIGTERM" if sig == signal.SIGTERM else "SIGTERM, then SIGKILL"
@@ -300,10 +303,20 @@ async def stop_stale_group(
                     "terminated",
                     f"its process group {pgid} was still running: stopped ({how})",
                 )
-            await asyncio.sleep(0.02)
+            time.sleep(0.02)
     return _verdict(
         pgid, "running", f"its process group {pgid} is still running and could not be stopped"
     )
+
+
+def stop_attempt_processes(processes: Sequence[Mapping[str, Any]]) -> list[dict[str, object]]:
+    """:func:`stop_stale_group` for each process an attempt journaled (``proc`` entries)."""
+    return [
+        stop_stale_group(
+            int(proc["pgid"]), proc.get("started"), proc.get("boot_id"), proc.get("token")
+        )
+        for proc in processes
+    ]
 
 
 def _verdict(pgid: int, outcome: str, message: str) -> dict[str, object]:
