@@ -23,6 +23,7 @@ from typing import Any
 
 from osop import __version__
 from osop.engine.clock import iso
+from osop.engine.inputs import check_inputs
 from osop.engine.journal import Journal, read_journal, recover_tail
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.recording import build_record, node_outputs
@@ -30,7 +31,7 @@ from osop.engine.scheduler import Engine, NullJournal
 from osop.engine.state import RunState
 from osop.engine.store import Owner, RunHandle, RunStore
 from osop.engine.values import Redactor
-from osop.errors import ExecutionError, OsopError, RunStoreError
+from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
 from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
 from osop.procinfo import signal_process
 from osop.record.model import RunRecord
@@ -41,9 +42,9 @@ __all__ = [
     "deliver_answer",
     "deliver_event",
     "describe_run",
-    "input_defaults",
     "load_run_state",
     "materialise_record",
+    "refuse_blocked_commands",
     "resume_run",
     "start_run",
     "workflow_hash",
@@ -64,6 +65,11 @@ def _user() -> str:
 
 def load_run_state(handle: RunHandle) -> RunState:
     """Replay a run's journal (plus nothing else: the journal is the truth)."""
+    if handle.imported:
+        raise RunStoreError(
+            f"run {handle.run_id} is an imported record (osop import): it has no journal "
+            "and cannot be resumed, answered or cancelled"
+        )
     state = RunState()
     for entry in read_journal(handle.journal_path):
         state.apply(entry)
@@ -116,11 +122,29 @@ def describe_run(handle: RunHandle) -> dict[str, Any]:
 
 
 def materialise_record(handle: RunHandle, state: RunState | None = None) -> RunRecord:
-    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal."""
+    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal.
+
+    An imported run (``osop import``) has no journal: its record file is the truth.
+    """
+    if state is None and handle.imported:
+        return read_imported_record(handle)
     state = state or load_run_state(handle)
     record = build_record(state)
     _write_files(handle, state, record)
     return record
+
+
+def read_imported_record(handle: RunHandle) -> RunRecord:
+    """The record of an imported run, as written by ``osop import --store``."""
+    from osop.record.model import record_from_dict
+
+    try:
+        data = json.loads(handle.record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunStoreError(f"run {handle.run_id}: unreadable record: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RunStoreError(f"run {handle.run_id}: the record is not an object")
+    return record_from_dict(data)
 
 
 def _write_files(handle: RunHandle, state: RunState, record: RunRecord | None = None) -> None:
@@ -436,45 +460,21 @@ def with_workflow_id(workflow: Workflow) -> Workflow:
     return replace(workflow, id=derived_id(workflow.name or ""))
 
 
-def input_defaults(workflow: Workflow, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """``inputs`` completed with the defaults the workflow declares.
+def refuse_blocked_commands(workflow: Workflow, mode: str) -> None:
+    """A live run never starts when a node's command is blocked whatever happens:
+    refusing it only when that node is reached would come after the earlier steps'
+    side effects.  Dry and simulated runs execute no command, so they may go on."""
+    if mode != "live":
+        return
+    from osop.security.preflight import blocked_commands
 
-    Raises :class:`ExecutionError` naming every declared ``required`` input that is missing.
-    """
-    declared = workflow.inputs
-    specs: list[tuple[str, Any]] = []
-    if isinstance(declared, Mapping):
-        props = declared.get("properties")
-        if declared.get("type") == "object" and isinstance(props, Mapping):
-            required = declared.get("required") or []
-            specs = [
-                (str(k), {**v, "required": k in required} if isinstance(v, Mapping) else v)
-                for k, v in props.items()
-            ]
-        else:
-            specs = [(str(k), v) for k, v in declared.items() if not str(k).startswith("x-")]
-    elif isinstance(declared, list):
-        specs = [
-            (str(item["name"]), item)
-            for item in declared
-            if isinstance(item, Mapping) and isinstance(item.get("name"), str)
-        ]
-    out = dict(inputs)
-    missing: list[str] = []
-    for name, spec in specs:
-        if name in out or not isinstance(spec, Mapping):
-            continue
-        if "default" in spec:
-            out[name] = spec["default"]
-        elif spec.get("required") is True:
-            missing.append(name)
-    if missing:
-        raise ExecutionError(
-            "missing required input(s): "
-            + ", ".join(missing)
-            + " (give them with --input NAME=VALUE or --inputs-file)"
+    found = [str(b) for b in blocked_commands(workflow)]
+    if found:
+        raise RunRefusedError(
+            f"workflow {workflow.id!r} runs a blocked command; nothing was run "
+            "(a dry run or a simulated run may still rehearse it)",
+            found,
         )
-    return out
 
 
 def _runtime(options: RunOptions, seed: int) -> dict[str, Any]:
@@ -502,7 +502,10 @@ async def start_run(
     workflow = with_workflow_id(workflow)
     options = options or RunOptions()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    options = replace(options, seed=seed, inputs=input_defaults(workflow, options.inputs))
+    # Everything that would refuse the run is checked before the run folder exists.
+    inputs = check_inputs(workflow, options.inputs, rehearsal=options.mode != "live")
+    refuse_blocked_commands(workflow, options.mode)
+    options = replace(options, seed=seed, inputs=inputs)
     handle = store.create(run_id) if store is not None else None
     if handle is not None:
         handle.acquire()  # before anything is written into the folder

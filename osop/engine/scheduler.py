@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from osop.engine.clock import iso, within
+from osop.engine.contracts import CONTRACT_VIOLATION, DataChecks
 from osop.engine.expressions import ExpressionCache, interpolate_value, lookup_path
 from osop.engine.graph import FAILURE_MODES, Slot, Topology
 from osop.engine.options import DEFAULT_MAX_ITERATIONS, RunOptions
@@ -153,6 +154,7 @@ class Engine:
             for n in workflow.nodes
         }
         self._executors: dict[str, Executor] = {}
+        self.data_checks = DataChecks(workflow)
         #: node → the paused child run its next attempt resumes (instead of a new one).
         self._child_to_resume: dict[str, str] = {}
         #: node → when its attempt began waiting for a person (the attempt now resumed
@@ -1343,7 +1345,9 @@ class Engine:
                     ctx.delivered = provided
                 continue
             break
-        criteria = self._criteria_failure(node, result.outputs)
+        criteria = self._data_failure(node, result.outputs) or self._criteria_failure(
+            node, result.outputs
+        )
         if criteria is not None:
             return self._end(
                 node,
@@ -1444,6 +1448,17 @@ class Engine:
                     "_retryable": False,
                 }
         return None
+
+    def _data_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Declared output types and edge contracts (docs/semantics.md, "Contracts")."""
+        if not self.data_checks or (
+            self.mode == "simulated" and not _simulated_outputs(self, node)
+        ):
+            return None  # a rehearsal's made-up placeholder outputs promise nothing
+        message = self.data_checks.violation(node.id, outputs)
+        if message is None:
+            return None
+        return {"code": CONTRACT_VIOLATION, "message": message}
 
     def _criteria_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
         for criterion in node.success_criteria:
@@ -1715,6 +1730,15 @@ def _approval_metadata(answer: Mapping[str, Any]) -> dict[str, Any]:
     if answer.get("notes"):
         out["notes"] = answer["notes"]
     return out
+
+
+def _simulated_outputs(engine: Engine, node: Node) -> bool:
+    """Whether a simulated node's outputs were given (``x-simulate.outputs`` or the
+    run's simulation settings) rather than made up from the declarations."""
+    for settings in (node.raw.get("x-simulate"), engine.opt.simulation.get(node.id)):
+        if isinstance(settings, Mapping) and isinstance(settings.get("outputs"), Mapping):
+            return True
+    return False
 
 
 def _failure_dict(failure: NodeFailure) -> dict[str, Any]:

@@ -167,3 +167,40 @@ def test_diff_and_stats_over_records(tmp_path: Path) -> None:
     stats = tools.stats([str(tmp_path / "records")])
     first_stats = stats["workflows"][0]
     assert first_stats["workflow_id"] == "switch-routing" and first_stats["total_runs"] == 2
+
+
+INPUTS = """
+osop_version: "1.1"
+id: "needs-inputs"
+name: "Needs inputs"
+inputs:
+  environment: {type: string, enum: [staging, production]}
+nodes:
+  - {id: deploy, type: cli, name: Deploy, runtime: {command: "echo ${inputs.environment}"}}
+"""
+
+
+def test_run_checks_inputs_before_it_starts(tmp_path: Path) -> None:
+    """osop_run gets the library's input check: a tool error naming the input and rule."""
+    server = build_server(tmp_path / "store", tmp_path)
+
+    async def go(inputs: dict[str, Any]) -> Any:
+        async with Client(server) as client:
+            return await client.call_tool(
+                "osop_run", {"workflow": INPUTS, "mode": "live", "inputs": inputs}
+            )
+
+    missing = asyncio.run(go({}))
+    assert missing.is_error
+    assert "input 'environment' is missing (required)" in missing.content[0].text
+    wrong = asyncio.run(go({"environment": "prod"}))
+    assert wrong.is_error and "(enum)" in wrong.content[0].text
+    assert not (tmp_path / "store" / "runs").exists() or not any(
+        (tmp_path / "store" / "runs").iterdir()
+    )
+    ok = _call(
+        server,
+        "osop_run",
+        {"workflow": INPUTS, "mode": "live", "inputs": {"environment": "staging"}},
+    )
+    assert ok["status"] == "COMPLETED"
