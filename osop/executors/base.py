@@ -122,6 +122,10 @@ class NodeContext:
     #: ``variables``, ``loop``, ``metadata``, ``env``.  Set by the engine; a
     #: context built by hand gets one over ``inputs`` and the workflow's variables.
     scope: Scope | None = None
+    #: Awaited with the pid (= process group) of each child process an executor
+    #: starts, before the child may run: the engine journals it there, so that a
+    #: resumed run can find and stop what a crash left running.
+    on_process: Callable[[int], Awaitable[None]] | None = None
 
     def expressions(self) -> Scope:
         if self.scope is None:
