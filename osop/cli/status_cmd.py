@@ -23,6 +23,20 @@ def status(run_id: str, as_json: bool, store_dir: Path | None) -> None:
     """Show RUN_ID: run status, each node's latest state, what it waits for."""
     store = open_store(store_dir)
     handle = store.get(run_id)
+    if handle.imported:  # an agent session: its record is all there is
+        record = materialise_record(handle)
+        if as_json:
+            print_json(record.to_dict())
+            return
+        runtime = record.runtime or {}
+        click.echo(
+            f"run {record.run_id}  {record.workflow_id}  {record.status}  "
+            f"(imported {runtime.get('agent', '')} session {runtime.get('session_id', '')})"
+        )
+        if record.result_summary:
+            click.echo(f"  {record.result_summary}")
+        click.echo(f"  record: {handle.record_path}")
+        return
     state = load_run_state(handle)
     if handle.owner_pid() is None:
         record = materialise_record(handle, state)  # repairs the record after a crash

@@ -28,7 +28,7 @@ from osop.engine.journal import Journal, read_journal
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.recording import build_record, node_outputs
 from osop.engine.scheduler import Engine, NullJournal
-from osop.engine.state import FINAL_STATUSES, RunState
+from osop.engine.state import RunState
 from osop.engine.store import RunHandle, RunStore
 from osop.engine.values import Redactor
 from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
@@ -64,6 +64,11 @@ def _user() -> str:
 
 def load_run_state(handle: RunHandle) -> RunState:
     """Replay a run's journal (plus nothing else: the journal is the truth)."""
+    if handle.imported:
+        raise RunStoreError(
+            f"run {handle.run_id} is an imported record (osop import): it has no journal "
+            "and cannot be resumed, answered or cancelled"
+        )
     state = RunState()
     for entry in read_journal(handle.journal_path):
         state.apply(entry)
@@ -116,11 +121,29 @@ def describe_run(handle: RunHandle) -> dict[str, Any]:
 
 
 def materialise_record(handle: RunHandle, state: RunState | None = None) -> RunRecord:
-    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal."""
+    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal.
+
+    An imported run (``osop import``) has no journal: its record file is the truth.
+    """
+    if state is None and handle.imported:
+        return read_imported_record(handle)
     state = state or load_run_state(handle)
     record = build_record(state)
     _write_files(handle, state, record)
     return record
+
+
+def read_imported_record(handle: RunHandle) -> RunRecord:
+    """The record of an imported run, as written by ``osop import --store``."""
+    from osop.record.model import record_from_dict
+
+    try:
+        data = json.loads(handle.record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunStoreError(f"run {handle.run_id}: unreadable record: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RunStoreError(f"run {handle.run_id}: the record is not an object")
+    return record_from_dict(data)
 
 
 def _write_files(handle: RunHandle, state: RunState, record: RunRecord | None = None) -> None:
@@ -267,6 +290,7 @@ class _Session:
                         "node": item.get("node"),
                         "answer": self.redactor(item.get("answer") or {}),
                         "inbox": item["id"],
+                        "at": self.engine.now(),
                     }
                 )
             elif kind == "event":
@@ -503,8 +527,10 @@ async def start_run(
     if parent is not None:
         meta["parent_run_id"], meta["parent_node"] = parent
     if handle is not None:
-        if source is not None:
-            handle.workflow_path.write_bytes(source)
+        # Resume reads the workflow from the run folder: the exact bytes when given,
+        # else the parsed document (a workflow built in Python can be resumed too).
+        copy = source if source is not None else _document_bytes(workflow)
+        handle.workflow_path.write_bytes(copy)
         handle.write_meta(
             {
                 "run_id": rid,
@@ -539,6 +565,13 @@ async def start_run(
     return await session.run()
 
 
+def _document_bytes(workflow: Workflow) -> bytes:
+    """The workflow document as JSON (a YAML document too), for the run folder."""
+    data = dict(workflow.raw)
+    data.setdefault("id", workflow.id)
+    return (json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n").encode("utf-8")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -548,11 +581,12 @@ def _plain(value: Any) -> Any:
 
 
 async def resume_run(
-    run_id: str, *, store: RunStore, options: RunOptions | None = None
+    run_id: str, *, store: RunStore | None = None, options: RunOptions | None = None
 ) -> RunResult:
-    """Continue a paused or crashed run from its exact frontier."""
+    """Continue a paused or crashed run from its exact frontier (default store: ``RunStore()``)."""
     from osop.format.loader import load_document
 
+    store = store if store is not None else RunStore()
     handle = store.get(run_id)
     state = load_run_state(handle)
     if state.finished is not None:
@@ -584,35 +618,41 @@ async def resume_run(
     return await session.run()
 
 
-def deliver_answer(store: RunStore, run_id: str, node_id: str, answer: Mapping[str, Any]) -> str:
-    """Record a human's answer (or an approval) for ``node_id``; ``osop resume`` uses it."""
+def deliver_answer(
+    store: RunStore,
+    run_id: str,
+    node_id: str,
+    answer: Mapping[str, Any],
+    *,
+    replace: bool = False,
+) -> str:
+    """Record a person's answer (or an approval) for ``node_id``; ``osop resume`` uses it.
+
+    Refused, saying why, when the node does not wait for a person, the decision is
+    not one the node allows, or a different answer was already given (unless
+    ``replace``): see :func:`osop.engine.answers.check_answer`.
+    """
+    from osop.engine.answers import check_answer, stamp_answer
+
     handle = store.get(run_id)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
-    if node_id not in _workflow_node_types(handle):
+    nodes = _workflow_nodes(handle)
+    if node_id not in nodes:
         # A node of a sub-workflow the run waits on: the answer goes to that child run.
         for wait in state.waits.values():
             for detail in wait.get("details") or ():
                 if detail.get("node") == node_id and detail.get("run_id"):
-                    return deliver_answer(store, str(detail["run_id"]), node_id, answer)
+                    return deliver_answer(
+                        store, str(detail["run_id"]), node_id, answer, replace=replace
+                    )
         raise ExecutionError(f"run {handle.run_id} has no node {node_id!r}")
-    node = state.nodes.get(node_id)
-    if node is not None and node.status in FINAL_STATUSES and node_id not in state.waits:
-        # An answer nobody will read would look like it did something.
-        raise ExecutionError(
-            f"node {node_id!r} of run {handle.run_id} is not waiting for an answer: "
-            f"it ended {node.status}"
-        )
-    for wait in (state.paused or {}).get("waiting") or ():
-        if wait.get("node") == node_id and wait.get("kind") in ("event", "signal"):
-            raise ExecutionError(
-                f"node {node_id!r} waits for {wait.get('kind')} {wait.get('name')!r}, not an "
-                f"answer: deliver it with `osop signal {handle.run_id[:8]} {wait.get('name')}`"
-            )
     # The engine masks secret-named fields when it takes a delivery in; the inbox
     # is a file too, so it never holds them either.
-    return handle.post("answer", node=node_id, answer=Redactor()(dict(answer)))
+    masked = Redactor()(stamp_answer(answer))
+    check_answer(handle, state, nodes[node_id], masked, replace=replace)
+    return handle.post("answer", node=node_id, answer=masked)
 
 
 def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> str:
@@ -628,15 +668,20 @@ def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> 
     return handle.post("event", name=name, data=Redactor()(data))
 
 
-def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
-    """Node id → node type of the workflow the run executes (empty if unreadable)."""
+def _workflow_nodes(handle: RunHandle) -> dict[str, Node]:
+    """Node id → node of the workflow the run executes (empty if unreadable)."""
     from osop.format.loader import load_document
 
     try:
         data = load_document(handle.workflow_path.read_bytes(), "workflow.osop").data
     except (OSError, OsopError):
         return {}
-    return {n.id: n.type for n in workflow_from_dict(data).nodes}
+    return {n.id: n for n in workflow_from_dict(data).nodes}
+
+
+def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
+    """Node id → node type of the workflow the run executes (empty if unreadable)."""
+    return {nid: node.type for nid, node in _workflow_nodes(handle).items()}
 
 
 def cancel_run(store: RunStore, run_id: str) -> str:

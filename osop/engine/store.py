@@ -96,6 +96,14 @@ class RunHandle:
             raise RunStoreError(f"run {self.run_id}: meta.json is not an object")
         return data
 
+    @property
+    def imported(self) -> bool:
+        """Whether this run is an imported record (an agent session): no journal, no resume."""
+        try:
+            return bool(self.read_meta().get("imported"))
+        except RunStoreError:
+            return False
+
     def write_meta(self, meta: Mapping[str, Any]) -> None:
         atomic_write_text(self.meta_path, json.dumps(dict(meta), indent=2, default=str) + "\n")
 

@@ -33,6 +33,17 @@ edges:
   - {from: review, to: ship, mode: conditional, when: "decision == 'approved'"}
 """
 
+GATED = """
+osop_version: "1.1"
+id: gated
+name: Gated
+nodes:
+  - {id: build, type: cli, name: Build, runtime: {command: "true"}}
+  - {id: deploy, type: cli, name: Deploy, approval_gate: {required: true}, runtime: {command: "true"}}
+edges:
+  - {from: build, to: deploy}
+"""
+
 
 def _call(server: Any, name: str, arguments: dict[str, Any]) -> Any:
     async def go() -> Any:
@@ -95,6 +106,8 @@ def test_run_pause_approve_resume_report(server: Any) -> None:
     assert any(w.get("node") == "review" for w in run["waiting"])
     listed = _call(server, "osop_runs", {})
     assert [r["run_id"] for r in listed["runs"]] == [run_id]
+    assert run["record"]["status"] == "PAUSED"
+    assert _call(server, "osop_status", {"run_id": run_id})["status"] == "PAUSED"
     _call(server, "osop_approve", {"run_id": run_id, "node_id": "review", "notes": "fine"})
     done = _call(server, "osop_resume", {"run_id": run_id})
     assert done["status"] == "COMPLETED" and done["exit_code"] == 0
@@ -104,6 +117,29 @@ def test_run_pause_approve_resume_report(server: Any) -> None:
     assert status["record"]["status"] == "COMPLETED"
     report = _call(server, "osop_report", {"run_id": run_id})
     assert "COMPLETED" in report and "[PASS]" in report
+
+
+def test_approve_refuses_what_the_node_does_not_allow(server: Any) -> None:
+    run = _call(server, "osop_run", {"workflow": GATED, "mode": "live"})
+    run_id = run["run_id"]
+
+    async def go(arguments: dict[str, Any]) -> Any:
+        async with Client(server) as client:
+            return await client.call_tool("osop_approve", {"run_id": run_id, **arguments})
+
+    typo = asyncio.run(go({"node_id": "deploy", "decision": "aproved"}))
+    assert typo.is_error and "approved, rejected" in typo.content[0].text
+    not_waiting = asyncio.run(go({"node_id": "build"}))
+    assert not_waiting.is_error and "not waiting for an answer" in not_waiting.content[0].text
+    _call(server, "osop_approve", {"run_id": run_id, "node_id": "deploy", "decision": "rejected"})
+    second = asyncio.run(go({"node_id": "deploy", "decision": "approved"}))
+    assert second.is_error and "replace" in second.content[0].text
+    _call(
+        server,
+        "osop_approve",
+        {"run_id": run_id, "node_id": "deploy", "decision": "approved", "replace": True},
+    )
+    assert _call(server, "osop_resume", {"run_id": run_id})["status"] == "COMPLETED"
 
 
 def test_errors_are_tool_errors_not_crashes(server: Any) -> None:
