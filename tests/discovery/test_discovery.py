@@ -21,6 +21,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+
 WORKFLOW = """osop_version: "1.0"
 id: {id}
 name: {name}
@@ -73,7 +74,9 @@ def _source(tmp_path: Path) -> Path:
     src = tmp_path / "src"
     (src / "flows").mkdir(parents=True)
     (src / "flows" / "refund.osop.yaml").write_text(
-        WORKFLOW.format(id="refund", name="Refund an order", purpose="Give a customer their money back.")
+        WORKFLOW.format(
+            id="refund", name="Refund an order", purpose="Give a customer their money back."
+        )
     )
     (src / "flows" / "escalate.osop.yaml").write_text(
         WORKFLOW.format(id="escalate", name="Escalate", purpose="Hand a ticket to engineering.")
@@ -85,7 +88,9 @@ def _source(tmp_path: Path) -> Path:
 
 def test_publish_site_then_discover_and_fetch(tmp_path: Path, serve) -> None:  # type: ignore[no-untyped-def]
     site = tmp_path / "site"
-    result = CliRunner().invoke(cli, ["sop", "publish-site", str(_source(tmp_path)), "-o", str(site)])
+    result = CliRunner().invoke(
+        cli, ["sop", "publish-site", str(_source(tmp_path)), "-o", str(site)]
+    )
     assert result.exit_code == 0, result.output
     assert (site / ".well-known" / "sop").is_file() and (site / ".sop").is_file()
     assert (site / "sop" / "flows" / "refund.osop.yaml").is_file()
@@ -93,7 +98,10 @@ def test_publish_site_then_discover_and_fetch(tmp_path: Path, serve) -> None:  #
     listing = CliRunner().invoke(cli, ["discover", url])
     assert listing.exit_code == 0, listing.output
     assert f"{url}/.well-known/sop" in listing.output
-    assert "Refund an order" in listing.output and "Give a customer their money back." in listing.output
+    assert (
+        "Refund an order" in listing.output
+        and "Give a customer their money back." in listing.output
+    )
     assert "inputs: ticket_id" in listing.output
     out = tmp_path / "got"
     fetched = CliRunner().invoke(cli, ["discover", url, "--fetch", "escalate", "-o", str(out)])
@@ -196,3 +204,34 @@ sections:
     assert [o.workflow_id for o in found.operations] == ["hello"]
     op, path = fetch_operation("https://inline.example", "hello", tmp_path, transport=transport)
     assert path.name == "hello.osop.yaml" and "Say hello" in path.read_text()
+
+
+def test_mcp_discover_lists_and_fetches(tmp_path: Path, serve) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("mcp")
+    import asyncio
+    import json
+
+    from mcp import Client
+
+    from osop.mcp import build_server
+
+    site = tmp_path / "site"
+    assert (
+        CliRunner()
+        .invoke(cli, ["sop", "publish-site", str(_source(tmp_path)), "-o", str(site)])
+        .exit_code
+        == 0
+    )
+    url = serve(site)
+    server = build_server(tmp_path / "store", tmp_path / "work")
+
+    async def call(arguments: dict[str, str]) -> dict[str, object]:
+        async with Client(server) as client:
+            result = await client.call_tool("osop_discover", arguments)
+            assert not result.is_error, result.content
+            return json.loads(result.content[0].text)  # type: ignore[no-any-return]
+
+    listing = asyncio.run(call({"url": url}))
+    assert [o["workflow_id"] for o in listing["operations"]] == ["refund", "escalate"]  # type: ignore[index]
+    fetched = asyncio.run(call({"url": url, "fetch": "refund"}))
+    assert Path(str(fetched["path"])).read_text().startswith('osop_version: "1.0"\nid: refund')
