@@ -17,13 +17,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, func, literal_column, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from osop.errors import OsopError
+
+if TYPE_CHECKING:
+    from osop.hub.summary import PackageSummary
+
 from osop.hub.models import Owner, PackageRow, RecordRow, Token, VersionFile, VersionRow
 from osop.hub.package import (
     MAX_FILE_BYTES,
@@ -253,6 +257,26 @@ class HubStore:
         if summary.errors:
             raise HubError(422, "the package does not validate; nothing was stored", summary.issues)
         record = summary.to_dict()
+        self.store_version(owner, name, version, main, files, summary, actual)
+        warnings = [i for i in summary.issues if i["severity"] == "warning"]
+        return PublishResult(owner, name, version, actual, record, warnings)
+
+    def store_version(
+        self,
+        owner: str,
+        name: str,
+        version: str,
+        main: str,
+        files: Mapping[str, str],
+        summary: PackageSummary,
+        actual: str,
+    ) -> None:
+        """Store a version that :meth:`publish` has already checked (hash, validation).
+
+        Separate so that importers holding validated packages (the load benchmark's
+        seeding) store them through the same code as a publish.
+        """
+        record = summary.to_dict()
         with self._session() as session:
             package = session.scalar(
                 select(PackageRow).where(PackageRow.owner == owner, PackageRow.name == name)
@@ -260,7 +284,12 @@ class HubStore:
             if package is None:
                 package = PackageRow(owner=owner, name=name, created_at=_now())
                 session.add(package)
-                session.flush()
+                try:
+                    session.flush()
+                except IntegrityError:
+                    raise HubError(
+                        409, f"{owner}/{name} was created by a concurrent publish; try again"
+                    ) from None
             taken = session.scalar(
                 select(VersionRow.id).where(
                     VersionRow.package_id == package.id, VersionRow.version == version
@@ -302,8 +331,6 @@ class HubStore:
                     )
                 )
             self._index(session, row.id, f"{owner} {name} {summary.search_text()}")
-        warnings = [i for i in summary.issues if i["severity"] == "warning"]
-        return PublishResult(owner, name, version, actual, record, warnings)
 
     def _index(self, session: Session, version_id: int, body: str) -> None:
         if self.dialect == "postgresql":

@@ -202,7 +202,7 @@ sections:
     transport = httpx.MockTransport(handler)
     found = discover("https://inline.example", transport=transport)
     assert [o.workflow_id for o in found.operations] == ["hello"]
-    op, path = fetch_operation("https://inline.example", "hello", tmp_path, transport=transport)
+    _op, path = fetch_operation("https://inline.example", "hello", tmp_path, transport=transport)
     assert path.name == "hello.osop.yaml" and "Say hello" in path.read_text()
 
 

@@ -13,10 +13,10 @@ from live_hub import live_hub
 
 pytest.importorskip("mcp")
 
-from mcp import Client  # noqa: E402
+from mcp import Client
 
-from osop.hub.client import HubClient  # noqa: E402
-from osop.mcp import build_server  # noqa: E402
+from osop.hub.client import HubClient
+from osop.mcp import build_server
 
 
 def _call(server: Any, name: str, arguments: dict[str, Any]) -> Any:
