@@ -144,8 +144,19 @@ def run_backend(label: str, db_url: str, packages: int) -> None:
     port = _free_port()
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "osop", "hub", "serve", "--db", db_url, "--port", str(port),
-            "--writes-per-minute", "0", "--reads-per-minute", "0",
+            sys.executable,
+            "-m",
+            "osop",
+            "hub",
+            "serve",
+            "--db",
+            db_url,
+            "--port",
+            str(port),
+            "--writes-per-minute",
+            "0",
+            "--reads-per-minute",
+            "0",
         ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

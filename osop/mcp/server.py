@@ -193,7 +193,6 @@ class OsopTools:
         records = (record for _, record in read_records(files))
         return {"workflows": [s.to_dict() for s in compute_stats(records)]}
 
-
     # -- sharing ----------------------------------------------------------------------
 
     def hub_search(
