@@ -34,7 +34,7 @@ from osop.hub.package import content_hash  # noqa: E402
 from osop.hub.store import HubStore  # noqa: E402
 from osop.hub.summary import summarize_package  # noqa: E402
 
-WORDS = (
+WORDS = (  # noqa: SIM905 (a paragraph of words reads better than a list literal)
     "invoice refund deploy rollback onboarding incident triage review approve release "
     "payment ticket customer vendor audit backup restore migrate schema report billing "
     "contract hiring laptop access security scan patch alert escalate forecast budget "
@@ -157,7 +157,7 @@ def run_backend(label: str, db_url: str, packages: int) -> None:
             "0",
             "--reads-per-minute",
             "0",
-        ],  # fmt: skip
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
