@@ -123,7 +123,7 @@ def test_an_unreachable_hub_is_a_clear_error(tmp_path: Path) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused")
 
-    with pytest.raises(HubClientError, match="cannot reach the hub at http://hub.test"):
+    with pytest.raises(HubClientError, match=r"cannot reach the hub at http://hub\.test"):
         HubClient("http://hub.test", transport=httpx.MockTransport(refuse)).search("x")
 
 
