@@ -468,8 +468,15 @@ class HubStore:
         """
         filters = filters or SearchFilters()
         limit = max(1, min(limit, 100))
+        # Light columns only: the candidates are scored first, the winners loaded after.
         stmt = (
-            select(PackageRow.owner, PackageRow.name, VersionRow)
+            select(
+                PackageRow.owner,
+                PackageRow.name,
+                VersionRow.id,
+                VersionRow.successes,
+                VersionRow.runs,
+            )
             .join(VersionRow, VersionRow.package_id == PackageRow.id)
             .where(VersionRow.yanked.is_(False))
         )
@@ -514,18 +521,27 @@ class HubStore:
             stmt = stmt.add_columns(literal_column("1.0").label("rank")).order_by(
                 VersionRow.runs.desc(), VersionRow.published_at.desc()
             )
-        best: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        best: dict[tuple[str, str], tuple[float, int]] = {}
         with self._session() as session:
             rows: list[Any] = list(session.execute(stmt.limit(CANDIDATES)).all())
-            for owner, name, row, rank in rows:
-                score = max(float(rank), 1e-9) * evidence_factor(row.successes, row.runs)
+            for owner, name, version_id, successes, runs, rank in rows:
+                score = max(float(rank), 1e-9) * evidence_factor(successes, runs)
                 key = (owner, name)
                 if key not in best or score > best[key][0]:
-                    hit = self._version_dict(owner, name, row)
-                    hit["score"] = round(score, 6)
-                    best[key] = (score, hit)
-        ranked = sorted(best.values(), key=lambda item: -item[0])
-        return [hit for _, hit in ranked[:limit]]
+                    best[key] = (score, version_id)
+            ranked = sorted(best.items(), key=lambda item: -item[1][0])[:limit]
+            loaded = {
+                row.id: row
+                for row in session.scalars(
+                    select(VersionRow).where(VersionRow.id.in_([v for _, (_, v) in ranked]))
+                )
+            }
+            hits = []
+            for (owner, name), (score, version_id) in ranked:
+                hit = self._version_dict(owner, name, loaded[version_id])
+                hit["score"] = round(score, 6)
+                hits.append(hit)
+            return hits
 
     # -- evidence ---------------------------------------------------------------------
 
