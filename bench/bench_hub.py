@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from hub_servers import hub_process  # noqa: E402
 from pg_server import PostgresServer, unavailable_reason  # noqa: E402
 
 from osop.hub.package import content_hash  # noqa: E402
@@ -78,12 +77,6 @@ def seed_hub(store: HubStore, packages: int) -> float:
             f"owner-{i % 97}", f"pkg-{i}", "1.0.0", "flow.osop.yaml", files, summary, digest
         )
     return time.perf_counter() - start
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
@@ -141,41 +134,8 @@ def run_backend(label: str, db_url: str, packages: int) -> None:
     token = store.create_token("bench")
     store.close()
     print(f"\n{label}: {packages} packages stored in {seconds:.1f} s")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "osop",
-            "hub",
-            "serve",
-            "--db",
-            db_url,
-            "--port",
-            str(port),
-            "--writes-per-minute",
-            "0",
-            "--reads-per-minute",
-            "0",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/openapi.json").raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with hub_process(db_url, "--writes-per-minute", "0", "--reads-per-minute", "0") as url:
         results = asyncio.run(measure(url, token))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     baseline: dict[str, float] = {}
     print(f"  {'requests':34} {'n':>4} {'p50 ms':>9} {'p95 ms':>9} {'p50 / baseline':>15}")
     for name, values in results.items():

@@ -13,10 +13,11 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
+
+from hub_servers import free_port
 
 __all__ = ["PostgresServer", "postgres_bin", "unavailable_reason"]
 
@@ -53,19 +54,13 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PostgresServer:
     """``with PostgresServer(folder) as pg: pg.url`` — a running server, stopped on exit."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.data = folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.bin = postgres_bin()
         self.user = "osop"
 

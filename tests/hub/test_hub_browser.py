@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from browser import CHROMIUM, launch
 from helpers import record_text, sop_text, workflow_text
-from live_hub import live_hub
+from hub_servers import live_hub
 
 pytestmark = [
     pytest.mark.browser,

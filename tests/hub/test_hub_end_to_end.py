@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from corpus_dir import CORPUS
+from hub_servers import hub_process
 
 from osop.cli.main import cli
 
@@ -44,37 +40,11 @@ def _corpus_tree(dest: Path) -> Path:
     return dest / sop_row["path"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def hub_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     db = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "osop", "hub", "serve", "--db", db, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/openapi.json").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"hub did not start: {process.stderr.read()!r}")  # type: ignore[union-attr]
-            time.sleep(0.2)
+    with hub_process(db) as url:
         yield url, db
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _osop(*args: str, env: dict[str, str]) -> str:

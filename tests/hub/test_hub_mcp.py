@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from helpers import workflow_text
-from live_hub import live_hub
+from hub_servers import live_hub
 
 pytest.importorskip("mcp")
 
