@@ -227,3 +227,23 @@ def test_pages_escape_document_values(client: Any, store: Any) -> None:
         assert "<script>alert" not in page.text and "<img src=x" not in page.text, url
         assert "default-src 'none'" in page.headers["content-security-policy"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/p/acme/evil").text
+
+
+def test_migrations_are_alembic_and_idempotent(db_url: str, store: Any) -> None:
+    from sqlalchemy import text
+
+    from osop.hub.store import HubStore
+
+    again = HubStore(db_url)  # a second open upgrades nothing and breaks nothing
+    with again.engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        )
+    again.close()
+
+
+def test_default_database_is_in_the_users_data_folder(tmp_path: Any, monkeypatch: Any) -> None:
+    from osop.hub.store import default_db_url
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_db_url() == f"sqlite:///{tmp_path}/osop/hub.sqlite3"
