@@ -88,6 +88,9 @@ def test_yank_hides_from_latest_and_search_but_keeps_the_version(client: Any, st
     assert client.get("/api/v1/packages/acme/d/1.1.0").json()["yank_reason"] == "broken rollout"
     hits = client.get("/api/v1/search", params={"q": "deploy"}).json()["results"]
     assert [h["version"] for h in hits] == ["1.0.0"]
+    client.post("/api/v1/packages/acme/d/1.0.0/yank", json={"reason": "old"}, headers=auth(token))
+    page = client.get("/p/acme/d")
+    assert page.status_code == 200 and "This version is yanked: broken rollout" in page.text
     undo = client.post(
         "/api/v1/packages/acme/d/1.1.0/yank", json={"undo": True}, headers=auth(token)
     )

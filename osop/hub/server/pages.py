@@ -134,7 +134,10 @@ def add_pages(app: FastAPI, store: HubStore, reader: Any) -> None:
         dependencies=[reader],
     )  # fmt: skip
     def package(owner: str, name: str) -> HTMLResponse:
-        return _package_page(store, owner, name, "latest")
+        found = store.package(owner, name)
+        # Every version yanked: still show the newest, flagged, rather than a 404.
+        newest = found["latest"] or found["versions"][0]["version"]
+        return _package_page(store, owner, name, newest)
 
     @app.get(
         "/p/{owner}/{name}/{version}", response_class=HTMLResponse, include_in_schema=False,
