@@ -235,3 +235,15 @@ def test_mcp_discover_lists_and_fetches(tmp_path: Path, serve) -> None:  # type:
     assert [o["workflow_id"] for o in listing["operations"]] == ["refund", "escalate"]  # type: ignore[index]
     fetched = asyncio.run(call({"url": url, "fetch": "refund"}))
     assert Path(str(fetched["path"])).read_text().startswith('osop_version: "1.0"\nid: refund')
+
+
+def test_publish_site_from_a_folder_of_workflows(tmp_path: Path, serve) -> None:  # type: ignore[no-untyped-def]
+    _source(tmp_path)
+    site = tmp_path / "site"
+    result = CliRunner().invoke(
+        cli, ["sop", "publish-site", str(tmp_path / "src" / "flows"), "-o", str(site)]
+    )
+    assert result.exit_code == 0, result.output
+    found = discover(serve(site))
+    assert sorted(o.workflow_id or "" for o in found.operations) == ["escalate", "refund"]
+    assert all(o.error is None for o in found.operations)
