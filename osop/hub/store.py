@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, func, literal_column, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from osop.errors import OsopError
 
@@ -533,7 +533,9 @@ class HubStore:
             loaded = {
                 row.id: row
                 for row in session.scalars(
-                    select(VersionRow).where(VersionRow.id.in_([v for _, (_, v) in ranked]))
+                    select(VersionRow)
+                    .options(defer(VersionRow.summary))  # the hit needs none of it
+                    .where(VersionRow.id.in_([v for _, (_, v) in ranked]))
                 )
             }
             hits = []
