@@ -303,3 +303,21 @@ def test_deferring_at_the_terminal_pauses_the_run(
     assert [w["node"] for w in result.waiting] == ["review"]
     approve(result.run_id, "review", "approved", store=runner.store)
     assert asyncio.run(resume_run(result.run_id, store=runner.store)).status == "COMPLETED"
+
+
+def test_answers_given_up_front_are_checked_before_the_run_starts(
+    runner: Runner, tmp_path: Path
+) -> None:
+    with pytest.raises(ExecutionError, match=r"'deploy': decision 'aproved' is not allowed"):
+        runner.run(GATED, mode="live", answers={"deploy": {"decision": "aproved"}})
+    assert not runner.store.runs.exists()  # nothing was started
+    wf = runner.write(GATED)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("deploy: aproved\n")
+    store = tmp_path / "cli-store"
+    out = CliRunner().invoke(
+        osop_cli, ["run", str(wf), "--answers", str(answers), "--store", str(store)]
+    )
+    assert out.exit_code == 2, out.output
+    assert "approved, rejected" in out.output
+    assert not (store / "runs").exists()
