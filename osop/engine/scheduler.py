@@ -146,6 +146,7 @@ class Engine:
         self._control = {s for slots in self.topo.control_in.values() for s in slots}
         self._data = {s for slots in self.topo.data_in.values() for s in slots}
         self._recount(list(self.topo.control_in))
+        self._observers = [factory(run_id, state) for factory in options.observers]
 
     # -- journal ------------------------------------------------------------------
 
@@ -156,6 +157,8 @@ class Engine:
         (see :data:`_DURABLE`); the others ride along with the next such write.
         """
         kind = entry["t"]
+        for observe in self._observers:
+            observe(entry)
         if kind in _GROUP_COMMITTED:
             self.journal.mark(entry)  # the attempt awaits journal.commit() before going on
         else:
