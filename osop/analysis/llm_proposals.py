@@ -20,10 +20,9 @@ import yaml
 from osop.analysis.estimates import estimate
 from osop.analysis.graph_edit import WorkflowData, edges_from, node_data
 from osop.analysis.synthesize import Proposal, SynthesisResult, dump_workflow
-from osop.errors import OsopError
-from osop.llm import Provider, complete
 from osop.format.validate import validate_text
 from osop.format.workflow import workflow_from_dict
+from osop.llm import Provider, complete
 
 __all__ = [
     "CHANGE_TYPES",

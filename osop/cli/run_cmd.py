@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from osop.cli.common import handle_errors
+from osop.cli.otel_support import close_telemetry, telemetry_for
 from osop.cli.run_support import (
     finish,
     open_store,
@@ -21,6 +22,7 @@ from osop.engine import RunOptions, start_run
 from osop.engine.runner import input_defaults
 from osop.errors import ExecutionError, LoadError, ValidationError
 from osop.security import SecretStore
+from osop.telemetry import tracing_observer
 
 __all__ = ["run"]
 
@@ -116,6 +118,7 @@ def run(
     quiet: bool,
     report_path: Path | None,
     store_dir: Path | None,
+    otel: bool = False,
 ) -> None:
     """Run WORKFLOW and record it in the run store.
 
@@ -142,7 +145,9 @@ def run(
         input_defaults(model, inputs)  # a missing required input is a usage error (exit 2)
     except ExecutionError as exc:
         usage_exit(str(exc))
+    telemetry = telemetry_for(otel, model)
     options = RunOptions(
+        observers=[tracing_observer(telemetry)] if telemetry is not None else [],
         mode=mode,  # type: ignore[arg-type]
         inputs=inputs,
         answers=collect_answers(answers_file),
@@ -162,4 +167,5 @@ def run(
             options=options,
         )
     )
+    close_telemetry(telemetry)
     finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)

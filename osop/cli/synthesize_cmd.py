@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 import click
@@ -75,7 +74,11 @@ def _summary(result: SynthesisResult, output: str) -> str:
     "x-osop-proposed-by: llm). Keys and base URLs come from the vendors' standard "
     "variables (ANTHROPIC_API_KEY, OPENAI_API_KEY / OPENAI_BASE_URL, GEMINI_API_KEY).",
 )
-@click.option("--llm-model", default=None, help="Model name (default per provider: offline, claude-sonnet-4-5, gpt-4o-mini, gemini-2.5-flash).")
+@click.option(
+    "--llm-model",
+    default=None,
+    help="Model name (default per provider: offline, claude-sonnet-4-5, gpt-4o-mini, gemini-2.5-flash).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the iteration record as JSON.")
 @handle_errors
 def synthesize_cmd(
@@ -110,7 +113,11 @@ def synthesize_cmd(
         click.echo(f"warning: {warning}", err=True)
     if llm is not None:
         provider = provider_named(llm, api_key=None, base_url=None)
-        defaults = {"offline": "offline", "anthropic": "claude-sonnet-4-5", "google": "gemini-2.5-flash"}
+        defaults = {
+            "offline": "offline",
+            "anthropic": "claude-sonnet-4-5",
+            "google": "gemini-2.5-flash",
+        }
         model = llm_model or defaults.get(llm, "gpt-4o-mini")
         stats = [s.to_dict() for s in compute_stats(records)]
         asyncio.run(

@@ -67,7 +67,8 @@ _DEFAULT_MAX_TURNS = 10
 
 def handoff_from(ctx: NodeContext) -> list[tuple[str, Mapping[str, Any]]]:
     """(node id, handoff) of the nodes with a ``handoff`` that lead straight to this one."""
-    wf, out = ctx.workflow, []
+    wf = ctx.workflow
+    out: list[tuple[str, Mapping[str, Any]]] = []
     for edge in wf.incoming(ctx.node.id):
         if wf.has_node(edge.source):
             source = wf.node(edge.source)
@@ -188,7 +189,8 @@ class AgentExecutor:
         model = str(rt.get("model") or ("offline" if choice.name == "offline" else ""))
         if not model:
             raise NodeFailure(
-                "NO_MODEL", f"runtime.model is required for the {choice.name} provider",
+                "NO_MODEL",
+                f"runtime.model is required for the {choice.name} provider",
                 retryable=False,
             )
         options = [str(o) for o in rt["options"]] if isinstance(rt.get("options"), list) else []
@@ -293,7 +295,9 @@ class AgentExecutor:
         if talk.cost_usd is not None:
             talk.cost_usd = None if judged.cost_usd is None else talk.cost_usd + judged.cost_usd
         if provider.name == "offline":  # no reader offline: recorded as not judged, not as met
-            return [{"criterion": c, "met": True, "reason": "not judged (offline)"} for c in criteria]
+            return [
+                {"criterion": c, "met": True, "reason": "not judged (offline)"} for c in criteria
+            ]
         data = parse_json_answer(judged.text)
         by_number = {
             v.get("criterion"): v for v in data.get("verdicts") or [] if isinstance(v, Mapping)
@@ -335,9 +339,7 @@ class AgentExecutor:
             try:
                 data = parse_json_answer(text)
                 confidence = data.get("confidence")
-                if "confidence" not in schema["properties"] and isinstance(
-                    confidence, int | float
-                ):
+                if "confidence" not in schema["properties"] and isinstance(confidence, int | float):
                     metadata["confidence"] = confidence
                     del data["confidence"]
                 check_answer(data, schema)

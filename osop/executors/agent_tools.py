@@ -79,9 +79,7 @@ class Toolbox:
 
     def add(self, spec: ToolSpec, handler: ToolHandler, kind: str) -> None:
         if spec.name in self.handlers:
-            raise NodeFailure(
-                "BAD_RUNTIME", f"two tools are called {spec.name!r}", retryable=False
-            )
+            raise NodeFailure("BAD_RUNTIME", f"two tools are called {spec.name!r}", retryable=False)
         self.specs.append(spec)
         self.handlers[spec.name] = handler
         self.kinds[spec.name] = kind
@@ -223,7 +221,8 @@ def _add_node(ctx: NodeContext, box: Toolbox, node_id: str) -> None:
 
     if not ctx.workflow.has_node(node_id) or node_id == ctx.node.id:
         raise NodeFailure(
-            "UNKNOWN_TOOL", f"runtime.tools names node {node_id!r}, which is not in the workflow",
+            "UNKNOWN_TOOL",
+            f"runtime.tools names node {node_id!r}, which is not in the workflow",
             retryable=False,
         )
     target = ctx.workflow.node(node_id)
@@ -265,7 +264,9 @@ async def open_toolbox(ctx: NodeContext, stack: contextlib.AsyncExitStack) -> To
         if isinstance(entry, str):
             entry = {"name": entry}
         if not isinstance(entry, Mapping):
-            raise NodeFailure("BAD_RUNTIME", f"runtime.tools: {entry!r} is not a tool", retryable=False)
+            raise NodeFailure(
+                "BAD_RUNTIME", f"runtime.tools: {entry!r} is not a tool", retryable=False
+            )
         if entry.get("mcp") or entry.get("server") or entry.get("server_command"):
             await _add_mcp(ctx, box, entry, stack)
             continue

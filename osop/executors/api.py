@@ -27,10 +27,10 @@ from typing import Any, Final
 import httpx
 import jsonpath
 
-from osop.telemetry.context import current_traceparent
 from osop.executors.base import NodeContext, NodeFailure, NodeResult
 from osop.format.durations import parse_duration
 from osop.security import Redactor
+from osop.telemetry.context import current_traceparent
 
 __all__ = ["ApiExecutor", "status_matches"]
 

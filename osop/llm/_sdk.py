@@ -24,8 +24,9 @@ def map_sdk_error(exc: Exception, provider: str) -> LLMError:
     """A vendor SDK's exception as an :class:`LLMError` with the codes nodes record."""
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
-    if status is None and isinstance(getattr(exc, "code", None), int):
-        status = exc.code  # google-genai's APIError
+    code = getattr(exc, "code", None)
+    if status is None and isinstance(code, int):
+        status = code  # google-genai's APIError
     if isinstance(status, int):
         body = getattr(exc, "message", None) or str(exc)
         return LLMError(

@@ -114,7 +114,9 @@ class GoogleProvider:
         for i, part in enumerate(candidates[0].content.parts or []):
             if part.function_call is not None:
                 call = part.function_call
-                calls.append(ToolCall(call.id or f"call_{i}", call.name or "", dict(call.args or {})))
+                calls.append(
+                    ToolCall(call.id or f"call_{i}", call.name or "", dict(call.args or {}))
+                )
             elif part.text and not part.thought:
                 texts.append(part.text)
         meta = response.usage_metadata
@@ -126,7 +128,9 @@ class GoogleProvider:
         return ChatResponse(
             text="".join(texts),
             tool_calls=tuple(calls),
-            usage=Usage(input_tokens=prompt - cached, output_tokens=output, cache_read_tokens=cached),
+            usage=Usage(
+                input_tokens=prompt - cached, output_tokens=output, cache_read_tokens=cached
+            ),
             model=str(response.model_version or request.model),
             stop_reason=str(getattr(reason, "value", reason)) if reason is not None else None,
             response_id=response.response_id,

@@ -165,11 +165,7 @@ async def converse(
             }
         )
         messages.append(Message("assistant", response.text, tool_calls=response.tool_calls))
-        if (
-            max_cost_usd is not None
-            and talk.cost_usd is not None
-            and talk.cost_usd > max_cost_usd
-        ):
+        if max_cost_usd is not None and talk.cost_usd is not None and talk.cost_usd > max_cost_usd:
             talk.messages = messages
             raise LLMError(
                 "BUDGET_EXCEEDED",

@@ -42,7 +42,7 @@ def _protocol(signal: str) -> str:
     return value.strip().lower()
 
 
-def _span_exporter() -> Any | None:
+def _span_exporter(endpoint: str | None = None) -> Any | None:
     kind = os.environ.get("OTEL_TRACES_EXPORTER", "otlp").split(",")[0].strip().lower()
     if kind == "none":
         return None
@@ -55,7 +55,9 @@ def _span_exporter() -> Any | None:
     protocol = _protocol("TRACES")
     if protocol == "grpc":
         try:
-            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found]
+                OTLPSpanExporter,
+            )
         except ImportError as exc:
             raise OsopError(
                 "OTLP over gRPC needs pip install opentelemetry-exporter-otlp-proto-grpc "
@@ -68,6 +70,11 @@ def _span_exporter() -> Any | None:
         OTLPSpanExporter as HttpSpanExporter,
     )
 
+    if endpoint and not (
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    ):
+        return HttpSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
     return HttpSpanExporter()
 
 
@@ -83,7 +90,7 @@ def _metric_reader() -> Any | None:
         return PeriodicExportingMetricReader(ConsoleMetricExporter())
     if _protocol("METRICS") == "grpc":
         try:
-            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (  # type: ignore[import-not-found]
                 OTLPMetricExporter,
             )
         except ImportError as exc:
@@ -98,6 +105,26 @@ def _metric_reader() -> Any | None:
     return PeriodicExportingMetricReader(HttpMetricExporter())
 
 
+def _counting(exporter: Any, telemetry: Telemetry) -> Any:
+    """The exporter, counting the spans it failed to send (the SDK only logs them)."""
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+    class Counting(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            result: SpanExportResult = exporter.export(spans)
+            if result is not SpanExportResult.SUCCESS:
+                telemetry.failed_spans += len(spans)
+            return result
+
+        def shutdown(self) -> None:
+            exporter.shutdown()
+
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            return bool(exporter.force_flush(timeout_millis))
+
+    return Counting()
+
+
 @dataclass
 class Telemetry:
     """A tracer and a meter with their providers (shut down to flush)."""
@@ -106,6 +133,8 @@ class Telemetry:
     meter_provider: Any | None
     tracer: Any
     meter: Any | None
+    #: Spans the exporter could not deliver (endpoint down, refused ...).
+    failed_spans: int = 0
 
     def flush(self) -> None:
         self.tracer_provider.force_flush()
@@ -124,8 +153,14 @@ def setup_telemetry(
     metric_reader: Any | None = None,
     metrics: bool = True,
     batch: bool = True,
+    sampling_rate: float | None = None,
+    endpoint: str | None = None,
 ) -> Telemetry:
-    """The SDK per the ``OTEL_*`` variables; tests and benchmarks pass their own exporter."""
+    """The SDK per the ``OTEL_*`` variables; tests and benchmarks pass their own exporter.
+
+    ``sampling_rate`` and ``endpoint`` (a workflow's ``observability.tracing``)
+    apply only where ``OTEL_TRACES_SAMPLER`` / the OTLP endpoint variables are unset.
+    """
     _require()
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -138,24 +173,27 @@ def setup_telemetry(
         "OTEL_RESOURCE_ATTRIBUTES", ""
     )
     resource = Resource.create({} if named else {"service.name": "osop"})
-    tracer_provider = TracerProvider(resource=resource)
+    sampler = None
+    if sampling_rate is not None and "OTEL_TRACES_SAMPLER" not in os.environ:
+        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+        sampler = ParentBased(TraceIdRatioBased(max(0.0, min(1.0, sampling_rate))))
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
     exporter = span_exporter if span_exporter is not None else None
     if exporter is None and not disabled:
-        exporter = _span_exporter()
+        exporter = _span_exporter(endpoint)
+    telemetry = Telemetry(
+        tracer_provider, None, tracer_provider.get_tracer("osop", __version__), None
+    )
     if exporter is not None:
-        processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+        counted = _counting(exporter, telemetry)
+        processor = BatchSpanProcessor(counted) if batch else SimpleSpanProcessor(counted)
         tracer_provider.add_span_processor(processor)
-    meter_provider = meter = None
     if metrics and not disabled:
         from opentelemetry.sdk.metrics import MeterProvider
 
         reader = metric_reader if metric_reader is not None else _metric_reader()
         if reader is not None:
-            meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
-            meter = meter_provider.get_meter("osop", __version__)
-    return Telemetry(
-        tracer_provider=tracer_provider,
-        meter_provider=meter_provider,
-        tracer=tracer_provider.get_tracer("osop", __version__),
-        meter=meter,
-    )
+            telemetry.meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+            telemetry.meter = telemetry.meter_provider.get_meter("osop", __version__)
+    return telemetry

@@ -45,7 +45,10 @@ def _int(value: Any) -> int:
 def agent_attributes(ai: Mapping[str, Any]) -> dict[str, Any]:
     """GenAI attributes of an agent attempt from its ``ai_metadata``."""
     provider = str(ai.get("provider") or "")
-    cache_read, cache_write = _int(ai.get("cache_read_tokens")), _int(ai.get("cache_creation_tokens"))
+    cache_read, cache_write = (
+        _int(ai.get("cache_read_tokens")),
+        _int(ai.get("cache_creation_tokens")),
+    )
     attrs: dict[str, Any] = {
         "gen_ai.operation.name": "invoke_agent",
         "gen_ai.provider.name": provider,
@@ -119,13 +122,13 @@ def emit_genai_children(tracer: Any, parent: Any, ai: Mapping[str, Any]) -> None
         )
         if call.get("status") not in (None, "ok"):
             span.set_attribute("error.type", str(call.get("status")))
-            span.set_status(Status(StatusCode.ERROR, str(call.get("result") or call.get("error") or "")))
+            span.set_status(
+                Status(StatusCode.ERROR, str(call.get("result") or call.get("error") or ""))
+            )
         span.end(end_time=to_ns(call.get("ended_at")))
 
 
-def finish_node_span(
-    tracer: Any, span: Any, fields: Mapping[str, Any], end_ns: int | None
-) -> None:
+def finish_node_span(tracer: Any, span: Any, fields: Mapping[str, Any], end_ns: int | None) -> None:
     """Attributes, status and GenAI children of an attempt from its end entry or record."""
     from opentelemetry.trace import Status, StatusCode
 
@@ -156,9 +159,7 @@ def node_span_name(node_type: str, node_id: str) -> str:
     return f"invoke_agent {node_id}" if node_type == "agent" else f"{node_type} {node_id}"
 
 
-def node_attributes(
-    node_id: str, node_type: str, attempt: Any, iteration: Any
-) -> dict[str, Any]:
+def node_attributes(node_id: str, node_type: str, attempt: Any, iteration: Any) -> dict[str, Any]:
     attrs: dict[str, Any] = {
         "osop.node.id": node_id,
         "osop.node.type": node_type,

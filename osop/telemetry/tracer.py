@@ -118,7 +118,9 @@ class RunTracer:
         span = self.tracer.start_span(
             node_span_name(node_type, node_id),
             context=ctx,
-            attributes=node_attributes(node_id, node_type, entry.get("attempt"), entry.get("iteration")),
+            attributes=node_attributes(
+                node_id, node_type, entry.get("attempt"), entry.get("iteration")
+            ),
             start_time=to_ns(entry.get("at")),
         )
         attempt = entry.get("attempt")
@@ -138,7 +140,10 @@ class RunTracer:
         span = self.spans.pop(self._key(entry), None)
         if span is None:
             return
-        attrs = {"osop.wait.kind": str(entry.get("kind") or ""), "osop.wait.name": str(entry.get("name") or "")}
+        attrs = {
+            "osop.wait.kind": str(entry.get("kind") or ""),
+            "osop.wait.name": str(entry.get("name") or ""),
+        }
         if entry.get("prompt"):
             attrs["osop.wait.prompt"] = str(entry["prompt"])[:500]
         event = "approval_requested" if entry.get("kind") == "approval" else "wait"
@@ -149,7 +154,8 @@ class RunTracer:
 
     def _on_answer(self, entry: dict[str, Any]) -> None:
         if self.run_span is not None:
-            answer = entry.get("answer") if isinstance(entry.get("answer"), dict) else {}
+            raw = entry.get("answer")
+            answer: dict[str, Any] = raw if isinstance(raw, dict) else {}
             self.run_span.add_event(
                 "approval" if "approved" in answer or "decision" in answer else "answer",
                 {

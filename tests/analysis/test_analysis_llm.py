@@ -13,10 +13,9 @@ from click.testing import CliRunner
 from osop.analysis.llm_proposals import MARK, propose_with_llm
 from osop.analysis.synthesize import dump_workflow, improve
 from osop.cli.main import cli
-from osop.llm import OfflineProvider
-from osop.llm import ChatRequest, ChatResponse, Usage
 from osop.format.validate import validate_text
 from osop.format.workflow import workflow_from_dict
+from osop.llm import ChatRequest, ChatResponse, OfflineProvider, Usage
 from osop.record.model import record_from_dict
 
 from .generator import generate

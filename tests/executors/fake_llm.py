@@ -55,7 +55,9 @@ def _tool_result(vendor: str, body: dict[str, Any]) -> str | None:
 def _prompt(vendor: str, body: dict[str, Any]) -> str:
     if vendor == "google":
         return json.dumps(body["contents"][0])
-    first = body["messages"][1 if vendor == "openai" and body["messages"][0]["role"] == "system" else 0]
+    first = body["messages"][
+        1 if vendor == "openai" and body["messages"][0]["role"] == "system" else 0
+    ]
     return json.dumps(first)
 
 
@@ -63,7 +65,9 @@ def _answer(vendor: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     result = _tool_result(vendor, body)
     runs = "run" in _prompt(vendor, body).lower()
     if result is None:
-        name, args = ("run_command", {"command": BLOCKED}) if runs else ("read_file", {"path": "notes.txt"})
+        name, args = (
+            ("run_command", {"command": BLOCKED}) if runs else ("read_file", {"path": "notes.txt"})
+        )
         inp, out, cached = TOOL_TURN
         text = None
     else:
@@ -162,7 +166,9 @@ def fake_llm() -> Iterator[FakeLLM]:
                 self.send_response(404)
                 self.end_headers()
                 return
-            fake.requests.append((vendor, {**body, "_path": self.path, "_headers": dict(self.headers)}))
+            fake.requests.append(
+                (vendor, {**body, "_path": self.path, "_headers": dict(self.headers)})
+            )
             status, answer = _answer(vendor, body)
             data = json.dumps(answer).encode()
             self.send_response(status)

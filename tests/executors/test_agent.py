@@ -98,7 +98,10 @@ def test_live_without_credentials_fails_and_says_what_to_set(
 ) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(NodeFailure) as info:
-        agent({"id": "review", "type": "agent", "purpose": "Review the PR", "runtime": runtime}, tmp_path)
+        agent(
+            {"id": "review", "type": "agent", "purpose": "Review the PR", "runtime": runtime},
+            tmp_path,
+        )
     assert info.value.code == "NO_CREDENTIALS"
     assert "ANTHROPIC_API_KEY" in info.value.message
     assert info.value.retryable is False
@@ -114,8 +117,12 @@ def test_live_without_any_provider_never_falls_back(tmp_path: Path) -> None:
 
 
 def test_simulated_and_dry_run_use_the_offline_provider(tmp_path: Path) -> None:
-    node = {"id": "review", "type": "agent", "purpose": "Review the PR",
-            "runtime": {"model": "claude-sonnet-4-20250514"}}
+    node = {
+        "id": "review",
+        "type": "agent",
+        "purpose": "Review the PR",
+        "runtime": {"model": "claude-sonnet-4-20250514"},
+    }
     for mode in ("simulated", "dry_run"):
         result = agent(node, tmp_path, mode=mode)
         assert result.ai_metadata is not None

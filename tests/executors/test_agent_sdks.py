@@ -22,7 +22,13 @@ pytest.importorskip("google.genai")
 
 VENDORS = {
     # vendor: (provider, model asked, model the fake answers as, base_url suffix, key var)
-    "anthropic": ("anthropic", "claude-sonnet-4-20250514", "claude-sonnet-4-20250514", "", "ANTHROPIC_API_KEY"),
+    "anthropic": (
+        "anthropic",
+        "claude-sonnet-4-20250514",
+        "claude-sonnet-4-20250514",
+        "",
+        "ANTHROPIC_API_KEY",
+    ),
     "openai": ("openai", "gpt-4o", "gpt-4o-2024-08-06", "/v1", "OPENAI_API_KEY"),
     "google": ("google", "gemini-2.5-flash", "gemini-2.5-flash", "", "GEMINI_API_KEY"),
 }
@@ -36,14 +42,22 @@ def fake() -> Iterator[FakeLLM]:
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("OSOP_LLM_PROVIDER", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY",
-                "GOOGLE_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_BASE_URL", "GOOGLE_GEMINI_BASE_URL",
-                "OSOP_PRICES_FILE"):
+    for var in (
+        "OSOP_LLM_PROVIDER",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "OPENAI_BASE_URL",
+        "GOOGLE_GEMINI_BASE_URL",
+        "OSOP_PRICES_FILE",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
 def review(vendor: str, fake: FakeLLM, tmp_path: Path, purpose: str, **runtime: Any) -> NodeResult:
-    provider, model, _, suffix, key_var = VENDORS[vendor]
+    _, model, _, suffix, key_var = VENDORS[vendor]
     node = {
         "id": "review",
         "type": "agent",
@@ -52,8 +66,14 @@ def review(vendor: str, fake: FakeLLM, tmp_path: Path, purpose: str, **runtime: 
         "outputs": [{"name": "summary"}, {"name": "risk", "schema": "low | high"}],
     }
     # The base URL through the SDK's own variable, the key through the run's environment.
-    env = {key_var: "test-key", {"anthropic": "ANTHROPIC_BASE_URL", "openai": "OPENAI_BASE_URL",
-           "google": "GOOGLE_GEMINI_BASE_URL"}[vendor]: fake.base + suffix}
+    env = {
+        key_var: "test-key",
+        {
+            "anthropic": "ANTHROPIC_BASE_URL",
+            "openai": "OPENAI_BASE_URL",
+            "google": "GOOGLE_GEMINI_BASE_URL",
+        }[vendor]: fake.base + suffix,
+    }
     return run(AgentExecutor().execute(make_ctx(node, tmp_path, env=env)))
 
 
@@ -92,7 +112,9 @@ def test_two_turn_tool_conversation(vendor: str, fake: FakeLLM, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("vendor", sorted(VENDORS))
-def test_structured_output_mode_and_tools_are_sent(vendor: str, fake: FakeLLM, tmp_path: Path) -> None:
+def test_structured_output_mode_and_tools_are_sent(
+    vendor: str, fake: FakeLLM, tmp_path: Path
+) -> None:
     (tmp_path / "notes.txt").write_text("x\n")
     review(vendor, fake, tmp_path, "Review the PR", system_prompt="You review code.")
     body = fake.bodies(vendor)[0]
@@ -135,9 +157,13 @@ def test_read_file_cannot_leave_the_working_directory(fake: FakeLLM, tmp_path: P
     assert _inside(ctx, "notes.txt") == (tmp_path / "notes.txt").resolve()
 
 
-def test_price_override_file(fake: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_price_override_file(
+    fake: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prices = tmp_path / "prices.json"
-    prices.write_text(json.dumps({"as_of": "2030-01-01", "models": {"gpt-4o": {"input": 1, "output": 2}}}))
+    prices.write_text(
+        json.dumps({"as_of": "2030-01-01", "models": {"gpt-4o": {"input": 1, "output": 2}}})
+    )
     monkeypatch.setenv("OSOP_PRICES_FILE", str(prices))
     (tmp_path / "notes.txt").write_text("x\n")
     result = review("openai", fake, tmp_path, "Review the PR")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -17,12 +17,13 @@ import yaml
 pytest.importorskip("opentelemetry.sdk")
 pytest.importorskip("anthropic")
 
-from executors.fake_llm import TOOL_TURN, fake_llm  # noqa: E402
-from osop.engine import RunOptions, start_run  # noqa: E402
-from osop.format.api import load_workflow  # noqa: E402
-from osop.telemetry import setup_telemetry, tracing_observer  # noqa: E402
+from executors.fake_llm import TOOL_TURN, fake_llm
 
-from .otlp_receiver import Receiver, otlp_receiver  # noqa: E402
+from osop.engine import RunOptions, start_run
+from osop.format.api import load_workflow
+from osop.telemetry import setup_telemetry, tracing_observer
+
+from .otlp_receiver import Receiver, otlp_receiver
 
 
 @pytest.fixture
@@ -32,14 +33,20 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-team=platform")
         monkeypatch.setenv("OTEL_SERVICE_NAME", "osop-test")
-        for var in ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_SDK_DISABLED",
-                    "OSOP_LLM_PROVIDER", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+        for var in (
+            "OTEL_TRACES_EXPORTER",
+            "OTEL_METRICS_EXPORTER",
+            "OTEL_SDK_DISABLED",
+            "OSOP_LLM_PROVIDER",
+            "ANTHROPIC_API_KEY",
+            "ANTHROPIC_BASE_URL",
+        ):
             monkeypatch.delenv(var, raising=False)
         yield rec
 
 
 class _Echo(BaseHTTPRequestHandler):
-    seen: list[dict[str, str]] = []
+    seen: ClassVar[list[dict[str, str]]] = []
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -69,14 +76,30 @@ def test_a_run_is_one_trace_with_genai_spans(receiver: Receiver, tmp_path: Path)
             "id": "traced-flow",
             "name": "Traced",
             "nodes": [
-                {"id": "flaky", "type": "cli", "name": "flaky",
-                 "runtime": {"command": "test -f again || { touch again; exit 3; }"},
-                 "retry_policy": {"max_retries": 1, "strategy": "fixed", "backoff_sec": 0}},
-                {"id": "ping", "type": "api", "name": "ping",
-                 "runtime": {"method": "GET", "url": f"http://127.0.0.1:{api.server_address[1]}/x"}},
-                {"id": "review", "type": "agent", "name": "review", "purpose": "Review the PR",
-                 "runtime": {"model": "claude-sonnet-4-20250514", "tools": ["read_file"]},
-                 "outputs": [{"name": "summary"}, {"name": "risk", "schema": "low | high"}]},
+                {
+                    "id": "flaky",
+                    "type": "cli",
+                    "name": "flaky",
+                    "runtime": {"command": "test -f again || { touch again; exit 3; }"},
+                    "retry_policy": {"max_retries": 1, "strategy": "fixed", "backoff_sec": 0},
+                },
+                {
+                    "id": "ping",
+                    "type": "api",
+                    "name": "ping",
+                    "runtime": {
+                        "method": "GET",
+                        "url": f"http://127.0.0.1:{api.server_address[1]}/x",
+                    },
+                },
+                {
+                    "id": "review",
+                    "type": "agent",
+                    "name": "review",
+                    "purpose": "Review the PR",
+                    "runtime": {"model": "claude-sonnet-4-20250514", "tools": ["read_file"]},
+                    "outputs": [{"name": "summary"}, {"name": "risk", "schema": "low | high"}],
+                },
             ],
             "edges": [{"from": "flaky", "to": "ping"}, {"from": "ping", "to": "review"}],
         }
@@ -89,7 +112,9 @@ def test_a_run_is_one_trace_with_genai_spans(receiver: Receiver, tmp_path: Path)
             env={"PATH": "/usr/bin:/bin", "ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": llm.base},
             observers=[tracing_observer(telemetry)],
         )
-        result = asyncio.run(start_run(load_workflow(path), source=path.read_bytes(), options=options))
+        result = asyncio.run(
+            start_run(load_workflow(path), source=path.read_bytes(), options=options)
+        )
         telemetry.shutdown()
     api.shutdown()
     assert result.status == "COMPLETED", result.record.to_dict()
@@ -125,18 +150,35 @@ def test_a_run_is_one_trace_with_genai_spans(receiver: Receiver, tmp_path: Path)
     ai = records[("review", 1)].ai_metadata
     assert ai is not None
     assert agent.attributes["gen_ai.usage.output_tokens"] == ai["completion_tokens"]
-    assert agent.attributes["gen_ai.usage.input_tokens"] == ai["prompt_tokens"] + ai["cache_read_tokens"]
+    assert (
+        agent.attributes["gen_ai.usage.input_tokens"]
+        == ai["prompt_tokens"] + ai["cache_read_tokens"]
+    )
     assert agent.attributes["osop.cost_usd"] == pytest.approx(ai["cost_usd"])
     chats = receiver.by_name("chat claude-sonnet-4-20250514")
     assert len(chats) == 2 and all(c.parent_id == agent.span_id for c in chats)
-    assert sorted(c.attributes["gen_ai.usage.output_tokens"] for c in chats) == sorted([TOOL_TURN[1], 60])
+    assert sorted(c.attributes["gen_ai.usage.output_tokens"] for c in chats) == sorted(
+        [TOOL_TURN[1], 60]
+    )
     (tool,) = receiver.by_name("execute_tool read_file")
     assert tool.parent_id == agent.span_id
     assert tool.attributes["gen_ai.operation.name"] == "execute_tool"
     assert tool.attributes["gen_ai.tool.name"] == "read_file"
     first, second = sorted(chats, key=lambda c: c.start_ns)
-    assert agent.start_ns <= first.end_ns <= tool.start_ns <= tool.end_ns <= second.start_ns <= agent.end_ns
+    assert (
+        agent.start_ns
+        <= first.end_ns
+        <= tool.start_ns
+        <= tool.end_ns
+        <= second.start_ns
+        <= agent.end_ns
+    )
     # Headers from OTEL_EXPORTER_OTLP_HEADERS, metrics alongside.
     assert any(h.get("x-team") == "platform" for h in receiver.headers)
-    assert {"osop.node.duration", "osop.node.attempts", "osop.cost", "gen_ai.client.token.usage"} <= receiver.metric_names
+    assert {
+        "osop.node.duration",
+        "osop.node.attempts",
+        "osop.cost",
+        "gen_ai.client.token.usage",
+    } <= receiver.metric_names
     assert json.dumps(result.record.to_dict())  # the record stays serialisable
