@@ -64,7 +64,9 @@ def test_an_agent_whose_cost_cannot_be_tracked_keeps_level_2() -> None:
     assert level(nodes=nodes) == (3, [])
 
 
-def test_price_file_makes_a_model_trackable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_price_file_makes_a_model_trackable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prices = tmp_path / "prices.yaml"
     prices.write_text("as_of: '2030-01-01'\nmodels:\n  my-private-model: {input: 0, output: 0}\n")
     monkeypatch.setenv("OSOP_PRICES_FILE", str(prices))

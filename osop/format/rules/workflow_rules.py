@@ -532,9 +532,7 @@ def _observability_needs(wf: Workflow) -> list[str]:
     needs: list[str] = []
     tracing = wf.observability.get("tracing") if isinstance(wf.observability, dict) else None
     if not isinstance(tracing, dict) or tracing.get("enabled", True) is False:
-        needs.append(
-            "`observability.tracing` enabled (every run then emits OpenTelemetry traces)"
-        )
+        needs.append("`observability.tracing` enabled (every run then emits OpenTelemetry traces)")
     elif str(tracing.get("exporter") or "otlp").lower() not in _TRACE_EXPORTERS:
         needs.append(
             f"a tracing exporter the engine has (otlp or console), not {tracing['exporter']!r}"
