@@ -29,7 +29,7 @@ import yaml
 
 from osop.errors import LoadError
 from osop.format.durations import format_duration
-from osop.format.loader import check_nesting, load_document, yaml_load_error
+from osop.format.loader import MAX_DEPTH, check_nesting, load_document, yaml_load_error
 from osop.format.vocabulary import NODE_STATUSES
 from osop.record.model import (
     NODE_RECORD_FIELDS,
@@ -105,10 +105,20 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
     if name.lower().endswith(".json") or stripped.startswith(b"{"):
         try:
             data = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
+        except json.JSONDecodeError as exc:
             raise LoadError(
-                f"JSON syntax error: {exc}", rule="document/json-syntax", file=name
+                f"JSON syntax error: {exc.msg}",
+                rule="document/json-syntax",
+                file=name,
+                line=exc.lineno,
+                column=exc.colno,
             ) from None
+        except RecursionError:
+            raise LoadError(
+                f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
+            ) from None
+        except ValueError as exc:  # bytes that are not UTF-8/16/32, or numbers too long
+            raise LoadError(str(exc), rule="document/unreadable", file=name) from None
     elif _ANCHOR_OR_ALIAS.search(raw):
         data = load_document(raw, name, kind="log", max_bytes=MAX_RECORD_BYTES).data
     else:
