@@ -1473,6 +1473,8 @@ class Engine:
                 entry["tools_used"] = self.redact(result.tools_used)
             if result.cost_usd is not None:
                 entry["cost_usd"] = result.cost_usd
+            if result.children:
+                entry["children"] = self.redact(result.children)
         if human_metadata:
             entry["human_metadata"] = self.redact(human_metadata)
         if extra:

@@ -43,7 +43,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from osop.executors.agent_tools import open_toolbox
@@ -60,7 +63,14 @@ from osop.llm import (
 )
 from osop.llm.schema import check_answer, object_schema, parse_json_answer
 
-__all__ = ["AgentExecutor", "agent_prompt", "handoff_from", "output_fields", "prose_criteria"]
+__all__ = [
+    "AgentAnswer",
+    "AgentExecutor",
+    "agent_prompt",
+    "handoff_from",
+    "output_fields",
+    "prose_criteria",
+]
 
 _DEFAULT_MAX_TURNS = 10
 
@@ -173,11 +183,52 @@ def _tools_used(talk: Conversation, kinds: Mapping[str, str]) -> list[dict[str, 
     return list(counts.values())
 
 
+@dataclass(slots=True)
+class AgentAnswer:
+    """One agent's finished conversation, as the record will show it."""
+
+    outputs: dict[str, Any]
+    metadata: dict[str, Any]
+    tools_used: list[dict[str, Any]]
+    cost_usd: float | None
+    log: list[str]
+    started_at: str
+    ended_at: str
+    duration_ms: float
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 class AgentExecutor:
     node_type = "agent"
 
     async def execute(self, ctx: NodeContext) -> NodeResult:
-        rt = ctx.runtime
+        if ctx.node.subtype == "multi-agent" or isinstance(ctx.runtime.get("agents"), list):
+            from osop.executors.multi_agent import run_team
+
+            return await run_team(self, ctx)
+        answer = await self.answer(ctx, ctx.runtime, agent_prompt(ctx), prose_criteria(ctx))
+        return NodeResult(
+            outputs=answer.outputs,
+            ai_metadata=answer.metadata,
+            tools_used=answer.tools_used,
+            cost_usd=answer.cost_usd,
+            log=answer.log,
+        )
+
+    async def answer(
+        self,
+        ctx: NodeContext,
+        rt: Mapping[str, Any],
+        prompt: str,
+        criteria: list[str],
+        *,
+        structured: bool = True,
+    ) -> AgentAnswer:
+        """One conversation with the model ``rt`` names, to a checked answer."""
+        started, mono = _now(), time.monotonic()
         try:
             choice = choose_provider(rt, ctx.env, ctx.mode)
             custom = ctx.services.get("llm_providers")
@@ -194,7 +245,7 @@ class AgentExecutor:
                 retryable=False,
             )
         options = [str(o) for o in rt["options"]] if isinstance(rt.get("options"), list) else []
-        fields = {} if options else output_fields(ctx)
+        fields = {} if options or not structured else output_fields(ctx)
         schema = object_schema(fields) if fields else None
         turns = rt.get("max_turns")
         max_turns = int(turns) if isinstance(turns, int) and turns > 0 else _DEFAULT_MAX_TURNS
@@ -202,11 +253,12 @@ class AgentExecutor:
         if options:
             extra = "Answer with exactly one of: " + ", ".join(options)
             system = f"{system}\n\n{extra}" if system else extra
+        sub = replace(ctx, runtime=dict(rt)) if rt is not ctx.runtime else ctx
         async with contextlib.AsyncExitStack() as stack:
-            box = await open_toolbox(ctx, stack)
+            box = await open_toolbox(sub, stack)
             request = ChatRequest(
                 model=model,
-                messages=(Message("user", agent_prompt(ctx)),),
+                messages=(Message("user", prompt),),
                 system=system,
                 tools=tuple(box.specs),
                 temperature=rt.get("temperature")
@@ -220,7 +272,7 @@ class AgentExecutor:
                 talk = await converse(
                     provider, request, box.handlers, max_turns=max_turns, max_cost_usd=_budget(ctx)
                 )
-                verdicts = await self._judge(ctx, provider, talk, request)
+                verdicts = await self._judge(criteria, provider, talk, request)
             except LLMError as exc:
                 raise _failure(exc) from exc
         metadata = talk.metadata()
@@ -241,19 +293,21 @@ class AgentExecutor:
                 details={"ai_metadata": metadata},
                 outputs=outputs,
             )
-        return NodeResult(
+        return AgentAnswer(
             outputs=outputs,
-            ai_metadata=metadata,
+            metadata=metadata,
             tools_used=_tools_used(talk, box.kinds),
             cost_usd=talk.cost_usd,
             log=log,
+            started_at=started,
+            ended_at=_now(),
+            duration_ms=round((time.monotonic() - mono) * 1000, 3),
         )
 
     async def _judge(
-        self, ctx: NodeContext, provider: Provider, talk: Conversation, request: ChatRequest
+        self, criteria: list[str], provider: Provider, talk: Conversation, request: ChatRequest
     ) -> list[dict[str, Any]]:
         """Ask the model whether its answer meets each prose criterion (one more call)."""
-        criteria = prose_criteria(ctx)
         if not criteria:
             return []
         numbered = "\n".join(f"{i + 1}. {c}" for i, c in enumerate(criteria))

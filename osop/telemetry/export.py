@@ -63,15 +63,19 @@ def _export_one(telemetry: Telemetry, run: RunRecord) -> None:
         attrs["osop.cost_usd"] = run.total_cost_usd
     span = tracer.start_span(f"osop.run {run.workflow_id}", attributes=attrs, start_time=run_start)
     ctx = trace.set_span_in_context(span)
+    opened: dict[str, Any] = {}
     for record, start in nodes:
+        parent_id = record.extra.get("x-parent_node")
+        parent = opened.get(str(parent_id)) if parent_id else None
         child = tracer.start_span(
             node_span_name(record.node_type, record.node_id),
-            context=ctx,
+            context=trace.set_span_in_context(parent) if parent is not None else ctx,
             attributes=node_attributes(
                 record.node_id, record.node_type, record.attempt, record.iteration
             ),
             start_time=start,
         )
+        opened[record.node_id] = child
         finish_node_span(tracer, child, _node_fields(record), _end_ns(record, start))
     if run.status in ("FAILED", "TIMED_OUT", "CANCELLED"):
         span.set_status(Status(StatusCode.ERROR, run.status))

@@ -17,6 +17,7 @@ from typing import Any
 
 __all__ = [
     "agent_attributes",
+    "emit_child_records",
     "emit_genai_children",
     "finish_node_span",
     "node_attributes",
@@ -64,6 +65,12 @@ def agent_attributes(ai: Mapping[str, Any]) -> dict[str, Any]:
         attrs["gen_ai.usage.cache_read.input_tokens"] = cache_read
     if cache_write:
         attrs["gen_ai.usage.cache_creation.input_tokens"] = cache_write
+    if not provider:
+        for key in ("gen_ai.provider.name", "gen_ai.system"):
+            del attrs[key]
+    if not ai.get("model"):
+        for key in ("gen_ai.request.model", "gen_ai.response.model"):
+            del attrs[key]
     if isinstance(ai.get("cost_usd"), int | float):
         attrs["osop.cost_usd"] = float(ai["cost_usd"])
     if isinstance(ai.get("confidence"), int | float):
@@ -143,6 +150,8 @@ def finish_node_span(tracer: Any, span: Any, fields: Mapping[str, Any], end_ns: 
     if isinstance(ai, Mapping) and ai:
         span.set_attributes(agent_attributes(ai))
         emit_genai_children(tracer, span, ai)
+    if fields.get("children"):
+        emit_child_records(tracer, span, fields["children"])
     cost = fields.get("cost_usd", fields.get("x-cost_usd"))
     if isinstance(cost, int | float) and not isinstance(cost, bool):
         span.set_attribute("osop.cost_usd", float(cost))
@@ -153,6 +162,26 @@ def finish_node_span(tracer: Any, span: Any, fields: Mapping[str, Any], end_ns: 
     elif status == "COMPLETED":
         span.set_status(Status(StatusCode.OK))
     span.end(end_time=end_ns)
+
+
+def emit_child_records(tracer: Any, parent: Any, children: Any) -> None:
+    """Spans of the agents a multi-agent attempt ran (its child records), under ``parent``."""
+    from opentelemetry import trace
+
+    ctx = trace.set_span_in_context(parent)
+    for child in children or ():
+        if not isinstance(child, Mapping):
+            continue
+        start = to_ns(child.get("started_at"))
+        span = tracer.start_span(
+            node_span_name("agent", str(child.get("node_id"))),
+            context=ctx,
+            attributes=node_attributes(
+                str(child.get("node_id")), "agent", child.get("attempt"), child.get("iteration")
+            ),
+            start_time=start,
+        )
+        finish_node_span(tracer, span, child, to_ns(child.get("ended_at")))
 
 
 def node_span_name(node_type: str, node_id: str) -> str:

@@ -182,3 +182,33 @@ def test_a_run_is_one_trace_with_genai_spans(receiver: Receiver, tmp_path: Path)
         "gen_ai.client.token.usage",
     } <= receiver.metric_names
     assert json.dumps(result.record.to_dict())  # the record stays serialisable
+
+
+def test_multi_agent_children_are_spans_under_the_node(receiver: Receiver, tmp_path: Path) -> None:
+    from executors.test_multi_agent import AGENTS, by_role, run_team
+
+    from osop.engine import RunOptions as Options
+
+    provider = by_role({"researcher": "r", "analyst": "a"})
+    telemetry = setup_telemetry(metrics=False)
+    original = Options.__init__
+
+    def traced(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.observers = [tracing_observer(telemetry)]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Options, "__init__", traced)
+        result = run_team(tmp_path, provider, {"agents": AGENTS})
+    telemetry.shutdown()
+    assert result.status == "COMPLETED"
+    (node,) = receiver.by_name("invoke_agent research")
+    children = [s for s in receiver.spans if s.name.startswith("invoke_agent research/")]
+    assert sorted(s.name for s in children) == [
+        "invoke_agent research/analyst",
+        "invoke_agent research/researcher",
+    ]
+    assert all(s.parent_id == node.span_id for s in children)
+    assert all(s.attributes["gen_ai.provider.name"] == "scripted" for s in children)
+    chats = [s for s in receiver.spans if s.name.startswith("chat ")]
+    assert {c.parent_id for c in chats} == {s.span_id for s in children}
