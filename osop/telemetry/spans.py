@@ -140,27 +140,28 @@ def finish_node_span(tracer: Any, span: Any, fields: Mapping[str, Any], end_ns: 
     from opentelemetry.trace import Status, StatusCode
 
     status = str(fields.get("status") or "")
-    span.set_attribute("osop.status", status)
+    attrs: dict[str, Any] = {"osop.status": status}
     if isinstance(fields.get("duration_ms"), int | float):
-        span.set_attribute("osop.duration_ms", float(fields["duration_ms"]))
+        attrs["osop.duration_ms"] = float(fields["duration_ms"])
     error = fields.get("error")
     if isinstance(error, str):
         error = {"message": error}
     ai = fields.get("ai_metadata")
     if isinstance(ai, Mapping) and ai:
-        span.set_attributes(agent_attributes(ai))
+        attrs.update(agent_attributes(ai))
         emit_genai_children(tracer, span, ai)
     if fields.get("children"):
         emit_child_records(tracer, span, fields["children"])
     cost = fields.get("cost_usd", fields.get("x-cost_usd"))
     if isinstance(cost, int | float) and not isinstance(cost, bool):
-        span.set_attribute("osop.cost_usd", float(cost))
+        attrs["osop.cost_usd"] = float(cost)
     if status in _ERROR_STATUSES or status == "CANCELLED":
         code = str((error or {}).get("code") or status)
-        span.set_attribute("error.type", code)
+        attrs["error.type"] = code
         span.set_status(Status(StatusCode.ERROR, f"{code}: {(error or {}).get('message', '')}"))
     elif status == "COMPLETED":
         span.set_status(Status(StatusCode.OK))
+    span.set_attributes(attrs)
     span.end(end_time=end_ns)
 
 

@@ -39,6 +39,7 @@ class RunTracer:
         self.run_id = run_id
         self.state = state
         self.run_span: Any = None
+        self._run_context: Any = None
         self.spans: dict[tuple[Any, ...], Any] = {}
         self.last_error: dict[str, Any] = {}
         self.parent_traceparent = current_traceparent()
@@ -81,6 +82,7 @@ class RunTracer:
             },
             start_time=to_ns(entry.get("started_at") or entry.get("at")),
         )
+        self._run_context = self._trace.set_span_in_context(self.run_span)
         ctx = self.run_span.get_span_context()
         if not self.state.meta.get("trace_id"):
             entry["trace_id"] = format(ctx.trace_id, "032x")
@@ -114,10 +116,9 @@ class RunTracer:
         if self.run_span is None:
             return
         node_id, node_type = str(entry.get("node")), str(entry.get("node_type") or "")
-        ctx = self._trace.set_span_in_context(self.run_span)
         span = self.tracer.start_span(
             node_span_name(node_type, node_id),
-            context=ctx,
+            context=self._run_context,
             attributes=node_attributes(
                 node_id, node_type, entry.get("attempt"), entry.get("iteration")
             ),
@@ -132,9 +133,10 @@ class RunTracer:
                 timestamp=to_ns(entry.get("at")),
             )
         self.spans[self._key(entry)] = span
-        carrier: dict[str, str] = {}
-        self._propagator.inject(carrier, context=self._trace.set_span_in_context(span))
-        set_traceparent(carrier.get("traceparent"))  # for api calls and child runs of this attempt
+        # W3C traceparent of this attempt, for its api calls and child runs (written
+        # directly: the propagator's generic path costs more than the span itself).
+        sc = span.get_span_context()
+        set_traceparent(f"00-{sc.trace_id:032x}-{sc.span_id:016x}-{int(sc.trace_flags):02x}")
 
     def _on_wait(self, entry: dict[str, Any]) -> None:
         span = self.spans.pop(self._key(entry), None)
