@@ -9,7 +9,21 @@ from typing import Any
 
 from osop.llm.errors import LLMError, MissingExtraError
 
-__all__ = ["import_sdk", "map_sdk_error", "tool_result_text"]
+__all__ = ["SdkProvider", "import_sdk", "map_sdk_error", "tool_result_text"]
+
+
+class SdkProvider:
+    """What every vendor-SDK provider is made with: a key, a base URL, a timeout."""
+
+    name = "sdk"
+
+    def __init__(
+        self, *, api_key: str, base_url: str | None = None, timeout: float = 600.0
+    ) -> None:
+        self.api_key = api_key
+        #: None: the SDK decides (its default, or its own ``*_BASE_URL`` variable).
+        self.base_url = base_url
+        self.timeout = timeout
 
 
 def import_sdk(module: str, provider: str, package: str, extra: str) -> ModuleType:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from osop.llm._sdk import import_sdk, map_sdk_error
+from osop.llm._sdk import SdkProvider, import_sdk, map_sdk_error
 from osop.llm.base import ChatRequest, ChatResponse, Message, ToolCall, Usage
 
 __all__ = ["AnthropicProvider"]
@@ -49,15 +49,8 @@ def _messages(messages: list[Message] | tuple[Message, ...] | Any) -> list[dict[
     return out
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
     name = "anthropic"
-
-    def __init__(
-        self, *, api_key: str, base_url: str | None = None, timeout: float = 600.0
-    ) -> None:
-        self.api_key = api_key
-        self.base_url = base_url
-        self.timeout = timeout
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         sdk = import_sdk("anthropic", "anthropic", "anthropic", "anthropic")

@@ -12,22 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from osop.llm._sdk import import_sdk, map_sdk_error
+from osop.llm._sdk import SdkProvider, import_sdk, map_sdk_error
 from osop.llm.base import ChatRequest, ChatResponse, ToolCall, Usage
 from osop.llm.errors import LLMError
 
 __all__ = ["GoogleProvider"]
 
 
-class GoogleProvider:
+class GoogleProvider(SdkProvider):
     name = "google"
-
-    def __init__(
-        self, *, api_key: str, base_url: str | None = None, timeout: float = 600.0
-    ) -> None:
-        self.api_key = api_key
-        self.base_url = base_url
-        self.timeout = timeout
 
     def _contents(self, types: Any, request: ChatRequest) -> list[Any]:
         contents: list[Any] = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from osop.llm._sdk import import_sdk, map_sdk_error
+from osop.llm._sdk import SdkProvider, import_sdk, map_sdk_error
 from osop.llm.base import ChatRequest, ChatResponse, Message, ToolCall, Usage
 from osop.llm.errors import LLMError
 
@@ -56,15 +56,8 @@ def _arguments(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"value": value}
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkProvider):
     name = "openai"
-
-    def __init__(
-        self, *, api_key: str, base_url: str | None = None, timeout: float = 600.0
-    ) -> None:
-        self.api_key = api_key
-        self.base_url = base_url
-        self.timeout = timeout
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         sdk = import_sdk("openai", "openai", "openai", "openai")

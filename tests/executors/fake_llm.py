@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from local_server import local_server
 
 #: Usage the fake reports: (input, output, cache_read) for the tool turn and the final turn.
 TOOL_TURN = (1200, 80, 0)
@@ -177,12 +178,6 @@ def fake_llm() -> Iterator[FakeLLM]:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with local_server(Handler) as url:
+        fake.base = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
