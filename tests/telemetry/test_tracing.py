@@ -212,3 +212,45 @@ def test_multi_agent_children_are_spans_under_the_node(receiver: Receiver, tmp_p
     assert all(s.attributes["gen_ai.provider.name"] == "scripted" for s in children)
     chats = [s for s in receiver.spans if s.name.startswith("chat ")]
     assert {c.parent_id for c in chats} == {s.span_id for s in children}
+
+
+def test_a_child_run_hangs_under_the_node_that_started_it(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    child = {
+        "osop_version": "1.1",
+        "id": "child-flow",
+        "name": "Child",
+        "nodes": [{"id": "inner", "type": "cli", "name": "inner", "runtime": {"command": "true"}}],
+        "edges": [],
+    }
+    parent = {
+        "osop_version": "1.1",
+        "id": "parent-flow",
+        "name": "Parent",
+        "imports": ["./child.osop.yaml"],
+        "nodes": [{"id": "sub", "type": "system", "name": "sub", "workflow_ref": "child-flow"}],
+        "edges": [],
+    }
+    (tmp_path / "child.osop.yaml").write_text(yaml.safe_dump(child))
+    path = tmp_path / "parent.osop.yaml"
+    path.write_text(yaml.safe_dump(parent))
+    telemetry = setup_telemetry(metrics=False)
+    options = RunOptions(
+        mode="simulated", workdir=tmp_path, observers=[tracing_observer(telemetry)]
+    )
+    result = asyncio.run(
+        start_run(
+            load_workflow(path), source=path.read_bytes(), workflow_path=path, options=options
+        )
+    )
+    telemetry.shutdown()
+    assert result.status == "COMPLETED", result.record.to_dict()
+    (parent_run,) = receiver.by_name("osop.run parent-flow")
+    (sub,) = receiver.by_name("system sub")
+    (child_run,) = receiver.by_name("osop.run child-flow")
+    (inner,) = receiver.by_name("cli inner")
+    assert sub.parent_id == parent_run.span_id
+    assert child_run.parent_id == sub.span_id
+    assert inner.parent_id == child_run.span_id
+    assert {parent_run.trace_id, child_run.trace_id, inner.trace_id} == {parent_run.trace_id}
