@@ -254,3 +254,47 @@ def test_a_child_run_hangs_under_the_node_that_started_it(
     assert child_run.parent_id == sub.span_id
     assert inner.parent_id == child_run.span_id
     assert {parent_run.trace_id, child_run.trace_id, inner.trace_id} == {parent_run.trace_id}
+
+
+def test_an_approval_pause_and_its_answer_are_events(receiver: Receiver, tmp_path: Path) -> None:
+    from osop.engine import RunStore, resume_run
+
+    (tmp_path / "build").mkdir()
+    data = {
+        "osop_version": "1.1",
+        "id": "gated",
+        "name": "Gated",
+        "nodes": [
+            {"id": "clean", "type": "cli", "name": "clean", "runtime": {"command": "rm -rf build"}}
+        ],
+        "edges": [],
+    }
+    path = tmp_path / "wf.osop.yaml"
+    path.write_text(yaml.safe_dump(data))
+    store = RunStore(tmp_path / ".osop")
+    telemetry = setup_telemetry(metrics=False)
+    options = RunOptions(mode="live", workdir=tmp_path, observers=[tracing_observer(telemetry)])
+    first = asyncio.run(
+        start_run(
+            load_workflow(path),
+            source=path.read_bytes(),
+            workflow_path=path,
+            store=store,
+            options=options,
+        )
+    )
+    assert first.paused
+    store.get(first.run_id).post("answer", node="clean", answer={"decision": "approved"})
+    second = asyncio.run(resume_run(first.run_id, store=store, options=options))
+    telemetry.shutdown()
+    assert second.status == "COMPLETED"
+    (run,) = receiver.by_name("osop.run gated")
+    (resumed,) = receiver.by_name("osop.run gated (resumed)")
+    assert resumed.trace_id == run.trace_id and resumed.parent_id == run.span_id
+    assert [e[0] for e in run.events] == ["paused"]
+    assert ("approval", {"osop.node.id": "clean", "osop.decision": "approved"}) in resumed.events
+    waiting, done = sorted(receiver.by_name("cli clean"), key=lambda s: s.start_ns)
+    assert waiting.events[0][0] == "approval_requested"
+    assert waiting.attributes["osop.status"] == "WAITING"
+    assert done.attributes["osop.status"] == "COMPLETED" and done.parent_id == resumed.span_id
+    assert second.record.extra["x-trace"]["trace_id"] == run.trace_id
