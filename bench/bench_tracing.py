@@ -34,12 +34,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_engine import chain, noop_factory  # noqa: E402
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult  # noqa: E402
+from bench_engine import chain, noop_factory
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from osop.engine import RunOptions, RunStore, start_run  # noqa: E402
-from osop.format.workflow import Workflow  # noqa: E402
-from osop.telemetry import setup_telemetry, tracing_observer  # noqa: E402
+from osop.engine import RunOptions, RunStore, start_run
+from osop.format.workflow import Workflow
+from osop.telemetry import setup_telemetry, tracing_observer
 
 
 class Discard(SpanExporter):
