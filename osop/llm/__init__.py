@@ -5,7 +5,8 @@ Providers: ``anthropic``, ``openai`` (and any OpenAI-compatible server),
 imported only when a node uses it — and ``offline`` (deterministic, no
 network: rehearsals and tests).  :func:`choose_provider` /
 :func:`make_provider` pick one for a node; :func:`converse` runs a tool-using
-conversation to its answer; :mod:`osop.llm.prices` prices it.
+conversation to its answer; :mod:`osop.llm.prices` is the one price table (per
+model, dated, overridable) shared by agent nodes, session import and stats.
 """
 
 from __future__ import annotations

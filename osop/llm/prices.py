@@ -1,149 +1,213 @@
-"""The price table: what a model's tokens cost, per model, dated.
+"""The one price table: USD per token for each model, dated, overridable by a file.
 
-One table for the whole toolkit — agent nodes, imported agent sessions and
-stats read it.  It ships as ``osop/llm/data/prices.json`` (``as_of`` says on
-which day the vendors' list prices were copied; prices are USD per million
-tokens).  ``OSOP_PRICES_FILE`` names a JSON or YAML file of the same shape
-whose ``models`` are laid over the shipped ones (add a model, correct a price,
-price a local model at 0).
+The table shipped with the package is ``prices.json`` beside this module (USD per
+million tokens, with the date the prices were read and where from).  A file named
+by ``$OSOP_PRICES_FILE`` or ``$OSOP_PRICES`` (or passed as ``path``; JSON, or YAML
+by its ``.yaml``/``.yml`` suffix) is read on top of it: its ``models``
+entries replace or add to the shipped ones, so a team can pin its own contract
+prices or add a model released after this table.
 
-A model is found by its exact name, else by the longest known name it starts
-with, so ``claude-sonnet-4-20250514`` is priced as ``claude-sonnet-4`` and
-``gpt-4o-mini-2024-07-18`` as ``gpt-4o-mini``.  A vendor prefix
-(``anthropic/``, ``models/``) is ignored.  An unknown model has no price: the
-cost is ``None`` (unknown), never a guess.
+Model names are matched exactly first, then by the longest table key the name
+starts with, so dated names (``claude-sonnet-4-5-20250929``) and provider
+prefixes (``anthropic/claude-…``, ``openai/gpt-5``) find their family.  An unknown
+model has no price: :func:`cost` returns ``None`` rather than guessing.
+
+Four token kinds are priced separately: ``input`` (uncached prompt tokens),
+``output``, ``cache_write`` (prompt tokens written to the cache) and
+``cache_read`` (prompt tokens read from it).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from osop.errors import OsopError
 
-__all__ = ["ModelPrice", "PriceTable", "cost_usd", "price_for", "price_table"]
+__all__ = [
+    "ENV_PRICES",
+    "ENV_PRICES_FILE",
+    "ModelPrice",
+    "Price",
+    "PriceTable",
+    "cost",
+    "cost_usd",
+    "load_table",
+    "lookup",
+    "price_for",
+]
 
-_PER_TOKEN = 1_000_000
+#: Environment variables naming a price file read on top of the shipped table
+#: (``OSOP_PRICES_FILE`` wins when both are set).
+ENV_PRICES_FILE: Final = "OSOP_PRICES_FILE"
+ENV_PRICES: Final = "OSOP_PRICES"
+
+_SHIPPED: Final = Path(__file__).with_name("prices.json")
+_PER_MILLION: Final = 1_000_000.0
+_KINDS: Final = ("input", "output", "cache_write", "cache_read")
 
 
 @dataclass(frozen=True, slots=True)
-class ModelPrice:
-    """USD per million tokens; cache prices default to the input price when unknown."""
+class Price:
+    """Prices of one model in USD per token."""
 
     model: str
     input: float
     output: float
-    cache_write: float | None = None
-    cache_read: float | None = None
-    as_of: str | None = None
+    cache_write: float
+    cache_read: float
+    provider: str | None
+    as_of: str | None
+    source: str
 
     def cost(
         self,
-        input_tokens: int,
-        output_tokens: int,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
         cache_creation_tokens: int = 0,
         cache_read_tokens: int = 0,
     ) -> float:
-        write = self.cache_write if self.cache_write is not None else self.input
-        read = self.cache_read if self.cache_read is not None else self.input
-        total = (
+        return (
             input_tokens * self.input
             + output_tokens * self.output
-            + cache_creation_tokens * write
-            + cache_read_tokens * read
+            + cache_creation_tokens * self.cache_write
+            + cache_read_tokens * self.cache_read
         )
-        return round(total / _PER_TOKEN, 8)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PriceTable:
+    prices: dict[str, Price]
     as_of: str | None
-    models: dict[str, ModelPrice]
+    _found: dict[str, Price | None] = field(default_factory=dict, repr=False, compare=False)
 
-    def price_for(self, model: str) -> ModelPrice | None:
+    def lookup(self, model: str | None) -> Price | None:
+        if not model:
+            return None
+        if model in self._found:
+            return self._found[model]
+        found = self._search(model)
+        self._found[model] = found
+        return found
+
+    def _search(self, model: str) -> Price | None:
         name = model.strip().lower()
-        if "/" in name:
+        if "/" in name:  # provider/model
             name = name.rsplit("/", 1)[1]
-        if name in self.models:
-            return self.models[name]
-        best = max((k for k in self.models if name.startswith(k)), key=len, default=None)
-        return self.models[best] if best is not None else None
+        exact = self.prices.get(name)
+        if exact is not None:
+            return exact
+        best: Price | None = None
+        best_len = -1
+        for key, price in self.prices.items():
+            if name.startswith(key) and len(key) > best_len and _boundary(name, len(key)):
+                best, best_len = price, len(key)
+        return best
 
 
-def _number(value: Any, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise OsopError(f"{where}: a price must be a non-negative number, not {value!r}")
-    return float(value)
+def _boundary(name: str, at: int) -> bool:
+    """``gpt-5`` matches ``gpt-5-2025-08-07`` but not ``gpt-50``."""
+    return at == len(name) or not name[at].isalnum() or not name[at - 1].isalnum()
 
 
-def _parse(data: Any, where: str, as_of: str | None = None) -> PriceTable:
-    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
-        raise OsopError(f"{where}: a price table is a mapping with a `models` mapping")
-    stamp = str(data.get("as_of")) if data.get("as_of") is not None else as_of
-    models: dict[str, ModelPrice] = {}
-    for name, raw in data["models"].items():
-        if not isinstance(raw, dict):
-            raise OsopError(f"{where}: models.{name} must be a mapping")
-        at = f"{where}: models.{name}"
-        input_price, output_price = _number(raw.get("input"), at), _number(raw.get("output"), at)
-        if input_price is None or output_price is None:
-            raise OsopError(f"{at}: needs `input` and `output` (USD per million tokens)")
-        models[str(name).lower()] = ModelPrice(
-            model=str(name),
-            input=input_price,
-            output=output_price,
-            cache_write=_number(raw.get("cache_write"), at),
-            cache_read=_number(raw.get("cache_read"), at),
-            as_of=str(raw["as_of"]) if raw.get("as_of") else stamp,
-        )
-    return PriceTable(as_of=stamp, models=models)
-
-
-def _shipped() -> PriceTable:
-    text = resources.files("osop.llm").joinpath("data/prices.json").read_text(encoding="utf-8")
-    return _parse(json.loads(text), "osop/llm/data/prices.json")
-
-
-@lru_cache(maxsize=8)
-def _table(override: str | None) -> PriceTable:
-    table = _shipped()
-    if not override:
-        return table
-    path = Path(override)
+def _read(path: Path, source: str) -> tuple[dict[str, Price], str | None]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise OsopError(f"OSOP_PRICES_FILE {override}: cannot read it ({exc.strerror})") from exc
+        raise OsopError(f"cannot read the price file {path}: {exc}") from exc
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise OsopError(f"OSOP_PRICES_FILE {override}: not YAML ({exc})") from exc
+            raise OsopError(f"{path}: the price file is not YAML: {exc}") from exc
     else:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise OsopError(f"OSOP_PRICES_FILE {override}: not JSON ({exc})") from exc
-    extra = _parse(data, override)
-    return PriceTable(as_of=extra.as_of or table.as_of, models={**table.models, **extra.models})
+            raise OsopError(f"{path}: the price file is not JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+        raise OsopError(f"{path}: a price file is an object with a `models` object")
+    as_of = data.get("as_of") if isinstance(data.get("as_of"), str) else None
+    out: dict[str, Price] = {}
+    for name, entry in data["models"].items():
+        out[str(name).lower()] = _price(path, str(name), entry, as_of, source)
+    return out, as_of
 
 
-def price_table() -> PriceTable:
-    """The shipped table with ``OSOP_PRICES_FILE`` laid over it."""
-    return _table(os.environ.get("OSOP_PRICES_FILE") or None)
+def _price(path: Path, name: str, entry: Any, as_of: str | None, source: str) -> Price:
+    if not isinstance(entry, dict):
+        raise OsopError(f"{path}: /models/{name}: expected an object of prices")
+    values: dict[str, float] = {}
+    for kind in _KINDS:
+        value = entry.get(kind, entry.get("input") if kind == "cache_write" else None)
+        if kind == "cache_read" and value is None:
+            value = entry.get("input")
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise OsopError(
+                f"{path}: /models/{name}/{kind}: expected a price (USD per million tokens)"
+            )
+        values[kind] = float(value) / _PER_MILLION
+    provider = entry.get("provider")
+    return Price(
+        model=name.lower(),
+        provider=provider if isinstance(provider, str) else None,
+        as_of=entry.get("as_of") if isinstance(entry.get("as_of"), str) else as_of,
+        source=source,
+        **values,
+    )
 
 
-def price_for(model: str) -> ModelPrice | None:
-    return price_table().price_for(model)
+@lru_cache(maxsize=8)
+def _load(path: str | None) -> PriceTable:
+    prices, as_of = _read(_SHIPPED, "shipped")
+    if path:
+        extra, extra_as_of = _read(Path(path).expanduser(), path)
+        prices.update(extra)
+        as_of = extra_as_of or as_of
+    return PriceTable(prices, as_of)
+
+
+def load_table(path: str | Path | None = None) -> PriceTable:
+    """The shipped table with ``path`` (default ``$OSOP_PRICES_FILE``/``$OSOP_PRICES``) on top."""
+    env = os.environ.get(ENV_PRICES_FILE) or os.environ.get(ENV_PRICES)
+    chosen = str(path) if path is not None else env or None
+    return _load(chosen)
+
+
+def lookup(model: str | None, *, path: str | Path | None = None) -> Price | None:
+    """Per-token prices of ``model``, or ``None`` when the table does not know it."""
+    return load_table(path).lookup(model)
+
+
+def cost(
+    model: str | None,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    cache_creation_tokens: int = 0,
+    cache_read_tokens: int = 0,
+    *,
+    path: str | Path | None = None,
+) -> float | None:
+    """USD for the given tokens of ``model``; ``None`` when its price is unknown."""
+    price = lookup(model, path=path)
+    if price is None:
+        return None
+    return price.cost(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens)
+
+
+#: The name agent nodes use for a model's prices (one class, two names).
+ModelPrice = Price
+
+
+def price_for(model: str) -> Price | None:
+    """Prices of ``model`` (``None`` when unknown); :func:`lookup` without a path."""
+    return lookup(model)
 
 
 def cost_usd(
@@ -153,8 +217,6 @@ def cost_usd(
     cache_creation_tokens: int = 0,
     cache_read_tokens: int = 0,
 ) -> float | None:
-    """USD for these tokens of ``model``; None when the model has no price."""
-    price = price_for(model)
-    if price is None:
-        return None
-    return price.cost(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens)
+    """USD for these tokens of ``model``, rounded to 1e-8; ``None`` when its price is unknown."""
+    value = cost(model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens)
+    return None if value is None else round(value, 8)

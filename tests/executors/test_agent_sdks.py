@@ -52,6 +52,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "OPENAI_BASE_URL",
         "GOOGLE_GEMINI_BASE_URL",
         "OSOP_PRICES_FILE",
+        "OSOP_PRICES",
     ):
         monkeypatch.delenv(var, raising=False)
 
