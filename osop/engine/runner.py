@@ -388,20 +388,17 @@ async def _resume_or_reread(run_id: str, store: RunStore, options: RunOptions) -
 
 def _declared_workflow_outputs(workflow: Workflow, result: RunResult) -> dict[str, Any]:
     """``outputs: {name: "${outputs.node.key}"}`` declared by a sub-workflow."""
-    from osop.engine.expressions import interpolate_value, lookup_path
+    from osop.expr.scope import NodeOutputs, make_scope
 
     declared = workflow.outputs
     if not isinstance(declared, Mapping):
         return {}
+    scope = make_scope(outputs=NodeOutputs.of(result.outputs))
     out: dict[str, Any] = {}
     for key, value in declared.items():
         if isinstance(value, str) and "${" in value:
-
-            def resolve(reference: str) -> Any:
-                return lookup_path({"outputs": result.outputs}, reference.strip())
-
             try:
-                out[str(key)] = interpolate_value(value, resolve)
+                out[str(key)] = scope.interpolate(value)
             except OsopError:
                 continue
     return out
