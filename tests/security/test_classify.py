@@ -31,7 +31,9 @@ COMMANDS: list[tuple[str, str, str | None]] = [
     ("pytest -q", "safe", None),
     ("echo 'rm -rf /'", "safe", None),
     ("ls > /dev/null 2>&1", "safe", None),
-    ("echo 'unclosed", "safe", None),
+    ("echo 'unclosed", "dangerous", "shell-unresolved"),
+    ("x=rm; $x -rf build", "dangerous", "shell-unresolved"),
+    ("echo cm0gLXJmIH4= | base64 -d | sh", "dangerous", "decode-exec"),
     ("ls # ; rm -rf /", "safe", None),
     ("git branch", "safe", None),
     # moderate: logged, then run
