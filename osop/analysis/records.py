@@ -29,7 +29,13 @@ import yaml
 
 from osop.errors import LoadError
 from osop.format.durations import format_duration
-from osop.format.loader import check_nesting, load_document, yaml_load_error
+from osop.format.loader import (
+    check_nesting,
+    check_strings,
+    json_loads_checked,
+    load_document,
+    yaml_load_error,
+)
 from osop.format.vocabulary import NODE_STATUSES
 from osop.record.model import (
     NODE_RECORD_FIELDS,
@@ -103,12 +109,7 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
     data: Any
     stripped = raw.lstrip()
     if name.lower().endswith(".json") or stripped.startswith(b"{"):
-        try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            raise LoadError(
-                f"JSON syntax error: {exc}", rule="document/json-syntax", file=name
-            ) from None
+        data = json_loads_checked(raw, name)
     elif _ANCHOR_OR_ALIAS.search(raw):
         data = load_document(raw, name, kind="log", max_bytes=MAX_RECORD_BYTES).data
     else:
@@ -121,8 +122,11 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
             data = yaml.load(raw, Loader=_RecordYamlLoader)  # a CSafeLoader subclass
         except yaml.YAMLError as exc:
             raise yaml_load_error(exc, text, name) from None
+        except ValueError as exc:  # an integer too long to convert
+            raise LoadError(str(exc), rule="document/bad-number", file=name) from None
         except (RecursionError, UnicodeDecodeError) as exc:
             raise LoadError(str(exc), rule="document/unreadable", file=name) from None
+        check_strings(data, text, name)
     if not isinstance(data, dict):
         raise LoadError(
             "the document's root is not a mapping", rule="document/not-a-mapping", file=name
@@ -137,6 +141,10 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
 _CANONICAL_STATUSES = frozenset(NODE_STATUSES)
 
 
+def _finite(value: float) -> bool:
+    return abs(value) < 1e300 if isinstance(value, int) else math.isfinite(value)
+
+
 def _fast_node(r: Any) -> NodeRecord | None:
     """A node record already in the exact written form, built without the lenient checks.
 
@@ -146,7 +154,7 @@ def _fast_node(r: Any) -> NodeRecord | None:
     if type(r) is not dict:
         return None
     status, attempt = r.get("status"), r.get("attempt")
-    if status not in _CANONICAL_STATUSES or type(attempt) is not int:
+    if type(status) is not str or status not in _CANONICAL_STATUSES or type(attempt) is not int:
         return None
     node_id, node_type = r.get("node_id"), r.get("node_type")
     started, ended = r.get("started_at"), r.get("ended_at")
@@ -155,7 +163,7 @@ def _fast_node(r: Any) -> NodeRecord | None:
     if ended is not None and type(ended) is not str:
         return None
     duration = r.get("duration_ms")
-    if duration is not None and type(duration) not in (int, float):
+    if duration is not None and (type(duration) not in (int, float) or not _finite(duration)):
         return None
     iteration = r.get("iteration")
     if iteration is not None and type(iteration) is not int:
