@@ -16,7 +16,6 @@ files collect them instead of stopping (see :func:`read_records`).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Iterator

@@ -70,6 +70,8 @@ class RunOptions:
     auto_approve: bool = False
     #: Rewrite the materialised record at most this often while running (seconds).
     record_interval: float = 2.0
+    #: How many sub-workflow runs enclose this one (bounded by MAX_CHILD_DEPTH).
+    child_depth: int = 0
 
 
 @dataclass(repr=False)

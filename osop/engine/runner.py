@@ -31,6 +31,8 @@ from osop.engine.state import FINAL_STATUSES, RunState
 from osop.engine.store import RunHandle, RunStore
 from osop.engine.values import Redactor
 from osop.errors import ExecutionError, OsopError, RunStoreError
+from osop.executors.base import NodeFailure
+from osop.format.limits import MAX_CHILD_DEPTH
 from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
 from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text, write_record
@@ -288,6 +290,15 @@ class _Session:
         ``resume_id``: the child run this node already started and that paused;
         it is resumed (it takes its own answers and events) instead of started again.
         """
+        if self.opt.child_depth >= MAX_CHILD_DEPTH:
+            # An import cycle the validator could not see (or an unvalidated run):
+            # stop before child runs exhaust processes and file handles.
+            raise NodeFailure(
+                "CHILD_TOO_DEEP",
+                f"sub-workflows nest deeper than {MAX_CHILD_DEPTH} levels "
+                "(does the workflow import itself?)",
+                retryable=False,
+            )
         child_path: Path | None
         if node.workflow_ref:
             child_wf, child_path, source = _resolve_ref(
@@ -311,6 +322,7 @@ class _Session:
             answers={},
             events=[],
             trigger={"type": "api", "source": "parent-run", "actor": "osop"},
+            child_depth=self.opt.child_depth + 1,
         )
         result: RunResult | None = None
         if resume_id is not None and self.store is not None:

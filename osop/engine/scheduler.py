@@ -27,6 +27,7 @@ from osop.engine.state import RunState
 from osop.engine.values import Redactor, classification_level
 from osop.errors import ExpressionError, MissingReferenceError, OsopError
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult, WaitRequest
+from osop.format.limits import MAX_ITERATIONS
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
 
 __all__ = ["Engine", "Outcome"]
@@ -743,8 +744,7 @@ class Engine:
         }
         if edge.for_each:
             items = self._for_each_items(edge, node, outcome) or []
-            if edge.max_iterations is not None:
-                items = items[: edge.max_iterations]
+            items = items[: min(edge.max_iterations or MAX_ITERATIONS, MAX_ITERATIONS)]
             entry["items"] = self.redact(items)
         else:
             entry["when"] = edge.when
@@ -757,7 +757,7 @@ class Engine:
             if edge.source != nid:
                 continue
             count = self.state.loop_counts.get(pos, 1)
-            limit = edge.max_iterations or DEFAULT_MAX_ITERATIONS
+            limit = min(edge.max_iterations or DEFAULT_MAX_ITERATIONS, MAX_ITERATIONS)
             if self.mode == "dry_run" or count >= limit:
                 continue
             if edge.mode != "loop":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +27,12 @@ from osop.errors import LoadError
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "MAX_INT_DIGITS",
-    "check_strings",
-    "json_loads_checked",
     "Document",
     "DocumentKind",
     "check_nesting",
+    "check_strings",
     "detect_kind",
+    "json_loads_checked",
     "load_document",
     "load_path",
     "parse_text",
@@ -170,7 +171,13 @@ def _checked_int(text: str, base: int = 10) -> int:
             f"an integer of {len(text.lstrip('+-')):,} digits (at most {MAX_INT_DIGITS:,} "
             f"are accepted): {text[:20]}..."
         )
-    return int(text, base)
+    value = int(text, base)
+    if abs(value) > sys.float_info.max:
+        raise BadNumber(
+            f"an integer of {len(text.lstrip('+-')):,} digits is larger than any JSON "
+            f"number (a 64-bit float) can hold: {text[:20]}..."
+        )
+    return value
 
 
 def _checked_float(text: str) -> float:
@@ -452,7 +459,7 @@ def check_strings(data: Any, text: str | bytes, name: str) -> None:
             if bad is not None:
                 raise LoadError(
                     f"a lone UTF-16 surrogate (\\u{ord(value[bad]):04x}) in the string at "
-                    f"{pointer or '/'}: not text any UTF-8 file can hold",
+                    f"{_printable(pointer) or '/'}: not text any UTF-8 file can hold",
                     rule="document/bad-string",
                     file=name,
                 )
@@ -463,6 +470,10 @@ def check_strings(data: Any, text: str | bytes, name: str) -> None:
                 stack.append((item, f"{pointer}/{token}"))
         elif isinstance(value, list):
             stack.extend((item, f"{pointer}/{i}") for i, item in enumerate(value))
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class _DuplicateKey(ValueError):

@@ -9,7 +9,6 @@ in the spec's form by :meth:`RunRecord.to_dict`.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime

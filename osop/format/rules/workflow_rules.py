@@ -16,6 +16,8 @@ from typing import Any
 
 from osop.diagnostics import Issue, join_pointer
 from osop.format.rules.expressions import check_expression
+from osop.format.rules.import_cycles import check_import_cycles
+from osop.format.rules.limits_rules import check_limits
 from osop.format.rules.references import check_interpolations
 from osop.format.vocabulary import EDGE_MODES, IMPLICIT_LOOP_MODES
 from osop.format.workflow import Edge, Workflow, derived_id
@@ -47,6 +49,8 @@ def check(
         yield from _graph(wf, node_ids)
     yield from _contracts(wf)
     yield from _imports(wf, base_dir)
+    yield from check_import_cycles(wf, base_dir)
+    yield from check_limits(wf)
     yield from check_interpolations(wf)
     for edge in wf.edges:
         if edge.when is not None:
