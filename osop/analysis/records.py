@@ -141,7 +141,8 @@ _CANONICAL_STATUSES = frozenset(NODE_STATUSES)
 
 
 def _finite(value: float) -> bool:
-    return abs(value) < 1e300 if isinstance(value, int) else math.isfinite(value)
+    """Within the magnitude records may carry (the model reads larger ones as absent)."""
+    return abs(value) < 1e300
 
 
 def _fast_node(r: Any) -> NodeRecord | None:
