@@ -204,8 +204,10 @@ def _workflows() -> dict[str, str]:
         "list-root.osop.yaml": "[1, 2, 3]\n",
         "scalar-root.osop.json": "12345",
         "alias-bomb.osop.yaml": "a: &a [x, x, x, x, x, x, x, x, x]\n"
-        + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
-                  for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
+        + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
     }
     return files
 
@@ -216,8 +218,12 @@ def _records() -> dict[str, str]:
     node = _VALID_RECORD["node_records"][0]
     files = {
         "valid.osoplog.json": j(_VALID_RECORD),
-        "big-int.osoplog.json": j(_record()).replace('"duration_ms": 1000', '"duration_ms": ' + BIG),
-        "big-int.osoplog.yaml": j(_record()).replace('"duration_ms": 1000', '"duration_ms": ' + BIG),
+        "big-int.osoplog.json": j(_record()).replace(
+            '"duration_ms": 1000', '"duration_ms": ' + BIG
+        ),
+        "big-int.osoplog.yaml": j(_record()).replace(
+            '"duration_ms": 1000', '"duration_ms": ' + BIG
+        ),
         "long-int.osoplog.json": j(_record()).replace('"duration_ms": 5', '"duration_ms": ' + LONG),
         "nan.osoplog.json": j(_record()).replace('"duration_ms": 1000', '"duration_ms": NaN'),
         "inf.osoplog.yaml": "osoplog_version: '1.0'\nrun_id: r\nworkflow_id: w\nstatus: FAILED\n"
@@ -231,12 +237,14 @@ def _records() -> dict[str, str]:
             )
         ),
         "surrogate.osoplog.json": j(_record()).replace('"r-1"', '"r-\\ud800"'),
-        "surrogate-node.osoplog.json": j(_record()).replace('"node_id": "a"', '"node_id": "\\udc00"'),
+        "surrogate-node.osoplog.json": j(_record()).replace(
+            '"node_id": "a"', '"node_id": "\\udc00"'
+        ),
         "deep.osoplog.json": j(_record()).replace('"r-1"', '"r-1", "x-d": ' + deep),
         "deep.osoplog.yaml": "osoplog_version: '1.0'\nrun_id: r\nworkflow_id: w\nstatus: FAILED\n"
         "node_records: []\nx-d: " + deep + "\n",
         "deep-outputs.osoplog.json": j(_record()).replace(
-            '"duration_ms": 5', '"duration_ms": 5, "outputs": ' + "{\"a\":" * 900 + "1" + "}" * 900
+            '"duration_ms": 5', '"duration_ms": 5, "outputs": ' + '{"a":' * 900 + "1" + "}" * 900
         ),
         "wrong-status.osoplog.json": j(_record(status={"x": 1})),
         "wrong-types.osoplog.json": j(
@@ -288,7 +296,7 @@ def _records() -> dict[str, str]:
             _record(node_records=[dict(node, node_id="n" * 200_000, node_type="t" * 50_000)])
         ),
         "empty.osoplog.json": "",
-        "not-json.osoplog.json": "{\"a\": ",
+        "not-json.osoplog.json": '{"a": ',
     }
     return files
 
