@@ -26,6 +26,7 @@ from osop.engine.options import DEFAULT_MAX_ITERATIONS, RunOptions
 from osop.engine.state import RunState
 from osop.engine.values import Redactor, classification_level
 from osop.errors import ExpressionError, MissingReferenceError, OsopError
+from osop.executors.approval import APPROVED_SUBJECT
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult, WaitRequest
 from osop.format.limits import MAX_ITERATIONS
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
@@ -48,6 +49,10 @@ _DURABLE = frozenset(
 #: Of those, the ones an attempt commits as a group (see :meth:`Journal.commit`).
 _GROUP_COMMITTED = frozenset({"start", "end"})
 _AUTO_APPROVAL = {"decision": "approved", "actor": "--yes"}
+
+
+def _answer_is_spent(answer: Mapping[str, Any] | None) -> bool:
+    return bool(answer) and APPROVED_SUBJECT in answer  # type: ignore[operator]
 
 
 @dataclass
@@ -1049,7 +1054,19 @@ class Engine:
 
     def _answer(self, node: Node) -> dict[str, Any] | None:
         answer = self.state.answers.get(node.id)
-        return dict(answer) if answer is not None else None
+        if answer is None:
+            return None
+        out = dict(answer)
+        spent = self.state.approved_subjects.get(node.id)
+        if spent is not None:
+            out[APPROVED_SUBJECT] = spent
+        return out
+
+    def _note_approval(self, node: Node, ctx: NodeContext) -> None:
+        """Journal what an answer approved, so it approves nothing else later."""
+        subject = ctx.approved_subject
+        if subject and self.state.approved_subjects.get(node.id) != subject:
+            self.log({"t": "approved", "node": node.id, "subject": subject})
 
     @staticmethod
     def _approves(answer: Mapping[str, Any]) -> bool:
@@ -1089,10 +1106,11 @@ class Engine:
         started_at = self.now()
         try:
             inputs = self._node_inputs(node, self._resolver(node, loop_vars), loop_vars)
-            runtime = interpolate_value(node.runtime, self._resolver(node, loop_vars, inputs))
+            resolver = self._resolver(node, loop_vars, inputs)
+            runtime = interpolate_value(node.runtime, resolver)
             resolve_error = None
         except (MissingReferenceError, ExpressionError, ClassificationError) as exc:
-            runtime, inputs, resolve_error = {}, {}, exc
+            runtime, inputs, resolve_error, resolver = {}, {}, exc, None
         start: dict[str, Any] = {
             "t": "start",
             "node": node.id,
@@ -1141,6 +1159,7 @@ class Engine:
             attempt=attempt,
             mode=self.mode,
             runtime=runtime,
+            resolve=resolver,
             inputs=inputs,
             workdir=self.opt.workdir,
             env=self.env,
@@ -1163,6 +1182,16 @@ class Engine:
             try:
                 result = await self._invoke(node, ctx, extra)
             except NodeFailure as failure:
+                self._note_approval(node, ctx)
+                if failure.code == "NEEDS_APPROVAL" and _answer_is_spent(ctx.answer):
+                    # The answer approved another command (an earlier for_each item,
+                    # a different retry): this one waits for its own approval.
+                    if self.opt.auto_approve or self.mode in ("simulated", "dry_run"):
+                        ctx.answer = dict(_AUTO_APPROVAL)
+                        continue
+                    return self._wait(
+                        node, attempt, iteration, "approval", node.id, failure.message
+                    )
                 if failure.code == "NEEDS_APPROVAL" and not (ctx.answer or {}).get("approved"):
                     gate = self._approval_state(node, True)
                     if gate == "wait":
@@ -1244,6 +1273,7 @@ class Engine:
                         "_retryable": False,
                     },
                 )
+            self._note_approval(node, ctx)
             if result.wait is not None:
                 provided = self._provided(node, result.wait)
                 if provided is None:

@@ -119,6 +119,12 @@ class NodeContext:
     #: Outputs of the nodes completed so far, by node id (``outputs.<node>`` in
     #: expressions; the data and message executors read it).
     outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Resolves one ``${...}`` reference the way ``runtime`` was resolved (the cli
+    #: executor re-renders its command with each value quoted for the shell).
+    resolve: Callable[[str], Any] | None = None
+    #: Set by the approval gate when an answer approved a command (its fingerprint):
+    #: the engine records it so the same answer approves nothing else.
+    approved_subject: str | None = None
 
 
 class Executor(Protocol):
