@@ -536,7 +536,7 @@ def yaml_load_error(exc: yaml.YAMLError, text: str, name: str) -> LoadError:
     problem = getattr(exc, "problem", None) or str(exc) or "invalid YAML"
     if "nesting depth" in problem:
         return _too_deep(name, mark)
-    context = f" {exc.context}" if getattr(exc, "context", None) else ""
+    context = f" {getattr(exc, 'context', '')}" if getattr(exc, "context", None) else ""
     if mark is not None and text[mark.index : mark.index + 1] == "\t":
         context += " (hint: YAML indents with spaces, not tabs)"
     return LoadError(

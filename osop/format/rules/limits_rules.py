@@ -122,7 +122,7 @@ def check_limits(wf: Workflow) -> Iterator[Issue]:
             )
     for edge in wf.edges:
         weight = edge.raw.get("weight")
-        if _number(weight) and (_over(weight, MAX_WEIGHT) or weight < 0):
+        if isinstance(weight, int | float) and (_over(weight, MAX_WEIGHT) or weight < 0):
             yield Issue(
                 "error",
                 "limits/weight",
