@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from pathlib import Path
 
 import click
 import yaml
@@ -17,6 +16,7 @@ from osop.analysis.synthesize import SynthesisResult, dump_workflow, synthesize
 from osop.cli.common import expand_paths, handle_errors, print_json
 from osop.errors import OsopError
 from osop.format.api import load_workflow
+from osop.record.writer import atomic_write_text
 
 __all__ = ["synthesize_cmd"]
 
@@ -119,14 +119,14 @@ def synthesize_cmd(
             propose_with_llm(result, provider, model, stats={"workflows": stats}, goal=goal)
         )
     try:
-        Path(output).write_text(dump_workflow(result.workflow), encoding="utf-8")
+        atomic_write_text(output, dump_workflow(result.workflow))
         if insights is not None:
             record = result.iteration_record()
             if insights.lower().endswith(".json"):
                 text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
             else:
                 text = yaml.safe_dump(record, sort_keys=False, allow_unicode=True)
-            Path(insights).write_text(text, encoding="utf-8")
+            atomic_write_text(insights, text)
     except OSError as exc:
         raise OsopError(f"cannot write: {exc.strerror or exc}") from None
     if as_json:
