@@ -73,6 +73,10 @@ def regular_file_target(path: str | Path) -> Path:
         mode = target.stat().st_mode
     except FileNotFoundError:
         return target
+    except NotADirectoryError as exc:
+        culprit = next((p for p in target.parents if p.is_file()), None)
+        named = f" ({culprit})" if culprit is not None else ""
+        raise OsopError(f"cannot write {path}: {exc.strerror}{named}") from exc
     except (OSError, RuntimeError) as exc:  # a symlink loop, an unreadable parent
         raise OsopError(f"cannot write {path}: {exc}") from exc
     if not stat.S_ISREG(mode):
