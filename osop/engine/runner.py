@@ -8,12 +8,14 @@ pauses, and leaves a materialised ``.osoplog`` behind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import hashlib
 import json
 import os
 import platform
 import random
+import re
 import signal
 import uuid
 from collections.abc import Mapping
@@ -36,6 +38,7 @@ from osop.format.limits import MAX_CHILD_DEPTH
 from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
 from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text, write_record
+from osop.security.fingerprints import fingerprint_secrets, mask_fingerprinted
 
 __all__ = [
     "cancel_run",
@@ -547,6 +550,9 @@ async def start_run(
                 "workdir": str(options.workdir),
                 "parent_run_id": parent[0] if parent else None,
                 "created_at": iso(started),
+                # Lets `osop approve`/`osop signal` mask this run's secrets in what
+                # they deliver, without the values ever being written.
+                "secret_fingerprints": fingerprint_secrets(_known_secrets(workflow, options)),
             }
         )
     state = RunState()
@@ -644,7 +650,29 @@ def deliver_answer(store: RunStore, run_id: str, node_id: str, answer: Mapping[s
             )
     # The engine masks secret-named fields when it takes a delivery in; the inbox
     # is a file too, so it never holds them either.
-    return handle.post("answer", node=node_id, answer=Redactor()(dict(answer)))
+    return handle.post("answer", node=node_id, answer=_mask_delivery(handle, dict(answer)))
+
+
+def _known_secrets(workflow: Workflow, options: RunOptions) -> set[str]:
+    """Every secret value the run may use: the store's, and each ``${secrets.X}`` it names."""
+    values = set(options.secrets.all_values())
+    for name in set(_SECRET_REFERENCE.findall(json.dumps(workflow.raw, default=str))):
+        if name in options.secrets:
+            with contextlib.suppress(OsopError):
+                values.add(options.secrets.get(name))
+    return values
+
+
+_SECRET_REFERENCE = re.compile(r"\$\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _mask_delivery(handle: RunHandle, value: Any) -> Any:
+    """Key-named secrets and this run's secret values masked (what the inbox may hold)."""
+    try:
+        fingerprints = handle.read_meta().get("secret_fingerprints")
+    except (OSError, ValueError, OsopError):
+        fingerprints = None
+    return mask_fingerprinted(Redactor()(value), fingerprints)
 
 
 def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> str:
@@ -657,7 +685,7 @@ def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> 
         for detail in wait.get("details") or ():
             if detail.get("name") == name and detail.get("kind") in ("event", "signal"):
                 return deliver_event(store, str(detail["run_id"]), name, data)
-    return handle.post("event", name=name, data=Redactor()(data))
+    return handle.post("event", name=name, data=_mask_delivery(handle, data))
 
 
 def _workflow_node_types(handle: RunHandle) -> dict[str, str]:

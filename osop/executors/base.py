@@ -100,7 +100,8 @@ class NodeContext:
     #: Data handed to this node (``workflow_inputs``, dataflow, loop item ...).
     inputs: dict[str, Any]
     workdir: Path
-    #: Environment for child processes (already includes the run's ``.env`` values).
+    #: Environment for child processes (the run's own; secrets from ``--secrets-file``
+    #: are not in it: a node passes one explicitly, ``env: {T: "${secrets.T}"}``).
     env: Mapping[str, str]
     #: Secret values that must never be written anywhere (the engine redacts them).
     secret_values: frozenset[str] = frozenset()
