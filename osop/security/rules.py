@@ -59,6 +59,11 @@ RULES: Final[dict[str, Rule]] = _table(
     Rule("rm-recursive", "dangerous", "rm -rf / rm -fr, or rm -r on a broad target"),
     Rule("find-delete", "dangerous", "find ... -delete"),
     Rule("delete-outside-workdir", "dangerous", "a system node deleting outside the workdir"),
+    Rule(
+        "write-outside-workdir",
+        "dangerous",
+        "a system node writing, copying, moving or creating outside the workdir",
+    ),
     Rule("shred", "dangerous", "shred destroys file contents"),
     Rule("disk-format", "dangerous", "mkfs*, fdisk, parted, wipefs"),
     Rule("dd-device", "dangerous", "dd writing to a device (of=/dev/...)"),
