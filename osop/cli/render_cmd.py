@@ -82,8 +82,15 @@ def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> 
     show_default=True,
     help="Layers left-to-right, top-to-bottom, or auto: LR unless that gives a long strip.",
 )
+@click.option(
+    "--allow-outside-refs",
+    is_flag=True,
+    help="A .sop may include workflows outside its own folder (refused by default).",
+)
 @handle_errors
-def render(file: Path, output: Path | None, fmt: str | None, direction: str) -> None:
+def render(
+    file: Path, output: Path | None, fmt: str | None, direction: str, allow_outside_refs: bool
+) -> None:
     """Render FILE: a .sop as one self-contained HTML document, or one .osop workflow.
 
     \b
@@ -107,7 +114,7 @@ def render(file: Path, output: Path | None, fmt: str | None, direction: str) -> 
     if is_sop:
         if chosen != "html":
             raise click.UsageError(f"a .sop renders to html only, not {chosen}")
-        page = render_sop_file(file)
+        page = render_sop_file(file, allow_outside_refs=allow_outside_refs)
         text, warnings = page.html, page.warnings
     else:
         src = load_for_render(file)

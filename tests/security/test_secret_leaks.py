@@ -72,7 +72,7 @@ def test_secrets_file_values_reach_only_commands_that_name_them(tmp_path: Path) 
     path.write_text(
         "osop_version: '1.1'\nid: w\nname: W\nnodes:\n"
         "- {id: plain, type: cli, runtime: {command: 'env'}}\n"
-        "- {id: named, type: cli, runtime: {command: 'test \"$T\" = \"$EXPECTED\" && echo same',"
+        '- {id: named, type: cli, runtime: {command: \'test "$T" = "$EXPECTED" && echo same\','
         " env: {T: '${secrets.API_TOKEN}', EXPECTED: '${secrets.API_TOKEN}'}}}\n"
         "edges: [{from: plain, to: named}]\n",
         encoding="utf-8",
