@@ -551,7 +551,7 @@ def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
         if isinstance(cases, list)
         else (),
         default_to=_text(data.get("default_to")),
-        weight=clamp(_float(weight, 0.0), MAX_WEIGHT)
+        weight=min(_float(weight, 0.0), MAX_WEIGHT)
         if isinstance(weight, int | float) and not isinstance(weight, bool)
         else None,
         max_iterations=int(clamp(max_iterations, MAX_ITERATIONS))

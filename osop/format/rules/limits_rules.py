@@ -122,11 +122,11 @@ def check_limits(wf: Workflow) -> Iterator[Issue]:
             )
     for edge in wf.edges:
         weight = edge.raw.get("weight")
-        if isinstance(weight, int | float) and (_over(weight, MAX_WEIGHT) or weight < 0):
+        if isinstance(weight, int | float) and _over(weight, MAX_WEIGHT):
             yield Issue(
                 "error",
                 "limits/weight",
-                f"weight {weight!s:.40} is outside 0 … {MAX_WEIGHT:g}",
+                f"weight {weight!s:.40} is over {MAX_WEIGHT:g} (weights are relative)",
                 pointer=join_pointer(edge.pointer, "weight"),
             )
         yield from _count(
