@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from osop.engine import RunOptions, RunStore, deliver_answer, deliver_event, start_run
+from osop.engine import (
+    RunOptions,
+    RunResult,
+    RunStore,
+    deliver_answer,
+    deliver_event,
+    start_run,
+)
 from osop.errors import LoadError
 from osop.format.api import load_workflow
 from osop.security import SecretStore, parse_env
@@ -32,19 +39,13 @@ def test_fingerprints_mask_secrets_without_holding_them() -> None:
     assert masked == {"notes": "used ***, twice: ***!", "n": 1}
 
 
-def _paused_run(tmp_path: Path) -> tuple[RunStore, str]:
+def _run_with_secret(tmp_path: Path, workflow: str, store: RunStore | None) -> RunResult:
+    """Run ``workflow`` live with API_TOKEN=SECRET in its --secrets-file."""
     path = tmp_path / "w.osop.yaml"
-    path.write_text(
-        "osop_version: '1.1'\nid: w\nname: W\n"
-        "nodes:\n- {id: ask, type: human, runtime: {prompt: ok?}}\n"
-        "- {id: use, type: cli, runtime: {command: 'true', env: {T: '${secrets.API_TOKEN}'}}}\n"
-        "edges: [{from: ask, to: use}]\n",
-        encoding="utf-8",
-    )
+    path.write_text(workflow, encoding="utf-8")
     env = tmp_path / ".env"
     env.write_text(f"API_TOKEN={SECRET}\n", encoding="utf-8")
-    store = RunStore(tmp_path / ".osop")
-    result = asyncio.run(
+    return asyncio.run(
         start_run(
             load_workflow(path),
             source=path.read_bytes(),
@@ -52,6 +53,18 @@ def _paused_run(tmp_path: Path) -> tuple[RunStore, str]:
             store=store,
             options=RunOptions(mode="live", workdir=tmp_path, secrets=SecretStore(env_file=env)),
         )
+    )
+
+
+def _paused_run(tmp_path: Path) -> tuple[RunStore, str]:
+    store = RunStore(tmp_path / ".osop")
+    result = _run_with_secret(
+        tmp_path,
+        "osop_version: '1.1'\nid: w\nname: W\n"
+        "nodes:\n- {id: ask, type: human, runtime: {prompt: ok?}}\n"
+        "- {id: use, type: cli, runtime: {command: 'true', env: {T: '${secrets.API_TOKEN}'}}}\n"
+        "edges: [{from: ask, to: use}]\n",
+        store,
     )
     assert result.paused
     return store, result.run_id
@@ -68,25 +81,14 @@ def test_approver_notes_with_a_secret_never_reach_the_inbox(tmp_path: Path) -> N
 
 
 def test_secrets_file_values_reach_only_commands_that_name_them(tmp_path: Path) -> None:
-    path = tmp_path / "w.osop.yaml"
-    path.write_text(
+    result = _run_with_secret(
+        tmp_path,
         "osop_version: '1.1'\nid: w\nname: W\nnodes:\n"
         "- {id: plain, type: cli, runtime: {command: 'env'}}\n"
         '- {id: named, type: cli, runtime: {command: \'test "$T" = "$EXPECTED" && echo same\','
         " env: {T: '${secrets.API_TOKEN}', EXPECTED: '${secrets.API_TOKEN}'}}}\n"
         "edges: [{from: plain, to: named}]\n",
-        encoding="utf-8",
-    )
-    env = tmp_path / ".env"
-    env.write_text(f"API_TOKEN={SECRET}\n", encoding="utf-8")
-    result = asyncio.run(
-        start_run(
-            load_workflow(path),
-            source=path.read_bytes(),
-            workflow_path=path,
-            store=None,
-            options=RunOptions(mode="live", workdir=tmp_path, secrets=SecretStore(env_file=env)),
-        )
+        None,
     )
     outputs = {r.node_id: r.outputs for r in result.record.node_records}
     assert "API_TOKEN" not in str(outputs["plain"])
