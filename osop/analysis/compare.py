@@ -15,6 +15,7 @@ from osop.analysis.diff_format import AnyDiff
 from osop.analysis.diff_records import diff_records
 from osop.analysis.diff_workflows import diff_workflows
 from osop.analysis.documents import document_kind, read_run, read_workflow
+from osop.analysis.sessions import diff_sessions, is_session
 from osop.errors import OsopError
 
 __all__ = ["LOG_SUFFIXES", "ComparisonError", "compare_paths"]
@@ -88,5 +89,8 @@ def compare_paths(first: str, second: str, *rest: str) -> AnyDiff:
             )
         if rest or document_kind(second) != "log":
             raise ComparisonError("a record is compared with exactly one other record")
-        return diff_records(read_run(first), read_run(second), first, second)
+        run_a, run_b = read_run(first), read_run(second)
+        if is_session(run_a) and is_session(run_b):
+            return diff_sessions(run_a, run_b, first, second)
+        return diff_records(run_a, run_b, first, second)
     raise ComparisonError(f"{first}: diff compares workflows and records, not {kind_a} files")

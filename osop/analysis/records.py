@@ -369,6 +369,8 @@ def duration_text(seconds: float | None) -> str:
         return "-"
     if seconds == 0:
         return "0s"
+    if seconds >= 1.0:  # also keeps huge values (1e302 s) away from the scaling below
+        return format_duration(seconds)
     # Thresholds are on the rounded value, so 999.7 ms reads 1s, not 1000ms.
     if round(seconds * 1e6) < 1000:
         return f"{seconds * 1e6:.0f}µs" if seconds >= 5e-7 else "<1µs"

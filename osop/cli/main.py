@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "approve": ("osop.cli.approve_cmd", "approve", "Answer a node waiting for a human."),
     "signal": ("osop.cli.signal_cmd", "signal", "Deliver an event or signal to a run."),
     "cancel": ("osop.cli.cancel_cmd", "cancel", "Cancel a run, leaving a complete record."),
+    "import": (
+        "osop.cli.import_cmd",
+        "import_cmd",
+        "Import agent sessions (Claude Code, Codex) as records.",
+    ),
     # compare and improve
     "report": ("osop.cli.report_cmd", "report", "Render an execution report (html, ansi, text)."),
     "diff": ("osop.cli.diff_cmd", "diff", "Compare workflows, runs, or a workflow with runs."),

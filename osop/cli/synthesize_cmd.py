@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from typing import Any
 
 import click
 import yaml
 
+from osop.analysis.agent_synthesis import synthesize_sessions
 from osop.analysis.llm_proposals import propose_with_llm, provider_named
 from osop.analysis.records import ReadFailure, duration_text, no_records_message, read_records
+from osop.analysis.sessions import is_session
 from osop.analysis.stats import compute_stats
-from osop.analysis.synthesize import SynthesisResult, dump_workflow, synthesize
+from osop.analysis.synthesize import SynthesisResult, check_valid, dump_workflow, synthesize
 from osop.cli.common import expand_paths, handle_errors, print_json
 from osop.errors import OsopError
 from osop.format.api import load_workflow
+from osop.format.workflow import Workflow
+from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text
 
 __all__ = ["synthesize_cmd"]
@@ -46,6 +51,64 @@ def _summary(result: SynthesisResult, output: str) -> str:
     lines.append(f"  expected cost  ${b.expected_cost_usd:.4f} -> ${a.expected_cost_usd:.4f}")
     lines.append(f"  success rate   {b.expected_success_rate:.1%} -> {a.expected_success_rate:.1%}")
     return "\n".join(lines) + "\n"
+
+
+def _write(output: str, workflow: dict[str, Any], insights: str | None, report: Any) -> None:
+    """The workflow, and the insights as JSON (``*.json``) or YAML when asked for."""
+    try:
+        atomic_write_text(output, dump_workflow(workflow))
+        if insights is not None:
+            if insights.lower().endswith(".json"):
+                text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+            else:
+                text = yaml.safe_dump(report, sort_keys=False, allow_unicode=True)
+            atomic_write_text(insights, text)
+    except OSError as exc:
+        raise OsopError(f"cannot write: {exc.strerror or exc}") from None
+
+
+def _agent_workflow(
+    records: list[RunRecord],
+    base: Workflow | None,
+    output: str,
+    insights: str | None,
+    as_json: bool,
+) -> None:
+    result = synthesize_sessions(records, base=dict(base.raw) if base is not None else None)
+    check_valid(result.workflow, output)
+    report = result.to_dict()
+    _write(output, result.workflow, insights, report)
+    if as_json:
+        print_json(report)
+        return
+    c = report["compression"]
+    lines = [
+        f"wrote {output}: {result.sessions} session(s), {c['session_nodes']} recorded nodes "
+        f"({c['tool_calls']} tool calls) -> {c['workflow_nodes']} steps ({c['ratio']}x)"
+    ]
+    for step, ev in result.steps.items():
+        if "tool_calls" in ev:
+            lines.append(
+                f"  {step:<16} in {ev['sessions']}/{result.sessions} sessions, "
+                f"{ev['tool_calls']} calls, {ev['failure_rate']:.0%} failed, "
+                f"{ev['tokens']} tokens"
+            )
+        elif "irreversible_commands" in ev:
+            commands = ", ".join(ev["irreversible_commands"])
+            lines.append(f"  {step:<16} added before: {commands}")
+        else:
+            lines.append(f"  {step:<16} the prompt that starts each session")
+    if result.loop:
+        lines.append(
+            f"  loop             {' -> '.join(result.loop['body'])}, at most "
+            f"{result.loop['max_iterations']} rounds ({result.loop['sessions_that_looped']} "
+            "sessions went round)"
+        )
+    for block in result.parallel:
+        lines.append(f"  parallel         {', '.join(block)}")
+    for label, n in result.dropped.items():
+        lines.append(f"  dropped          {label} (in {n} session(s) only)")
+    click.echo("\n".join(lines))
 
 
 @click.command("synthesize")
@@ -104,6 +167,9 @@ def synthesize_cmd(
         raise OsopError(no_records_message(logs, len(paths)))
     # the base must be valid: improving a workflow the engine would refuse helps no one
     workflow = load_workflow(base) if base is not None else None
+    if all(is_session(r) for r in records):
+        _agent_workflow(records, workflow, output, insights, as_json)
+        return
     result = synthesize(records, workflow, goal)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -118,17 +184,7 @@ def synthesize_cmd(
         asyncio.run(
             propose_with_llm(result, provider, model, stats={"workflows": stats}, goal=goal)
         )
-    try:
-        atomic_write_text(output, dump_workflow(result.workflow))
-        if insights is not None:
-            record = result.iteration_record()
-            if insights.lower().endswith(".json"):
-                text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-            else:
-                text = yaml.safe_dump(record, sort_keys=False, allow_unicode=True)
-            atomic_write_text(insights, text)
-    except OSError as exc:
-        raise OsopError(f"cannot write: {exc.strerror or exc}") from None
+    _write(output, result.workflow, insights, result.iteration_record() if insights else None)
     if as_json:
         print_json(result.iteration_record())
     else:

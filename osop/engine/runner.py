@@ -25,17 +25,19 @@ from typing import Any
 
 from osop import __version__
 from osop.engine.clock import iso
-from osop.engine.journal import Journal, read_journal
+from osop.engine.inputs import check_inputs
+from osop.engine.journal import Journal, read_journal, recover_tail
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.recording import build_record, node_outputs
 from osop.engine.scheduler import Engine, NullJournal
-from osop.engine.state import FINAL_STATUSES, RunState
-from osop.engine.store import RunHandle, RunStore
+from osop.engine.state import RunState
+from osop.engine.store import Owner, RunHandle, RunStore
 from osop.engine.values import Redactor
-from osop.errors import ExecutionError, OsopError, RunStoreError
+from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
 from osop.executors.base import NodeFailure
 from osop.format.limits import MAX_CHILD_DEPTH
 from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
+from osop.procinfo import signal_process
 from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text, write_record
 from osop.security.fingerprints import fingerprint_secrets, mask_fingerprinted
@@ -45,9 +47,9 @@ __all__ = [
     "deliver_answer",
     "deliver_event",
     "describe_run",
-    "input_defaults",
     "load_run_state",
     "materialise_record",
+    "refuse_blocked_commands",
     "resume_run",
     "start_run",
     "workflow_hash",
@@ -68,6 +70,11 @@ def _user() -> str:
 
 def load_run_state(handle: RunHandle) -> RunState:
     """Replay a run's journal (plus nothing else: the journal is the truth)."""
+    if handle.imported:
+        raise RunStoreError(
+            f"run {handle.run_id} is an imported record (osop import): it has no journal "
+            "and cannot be resumed, answered or cancelled"
+        )
     state = RunState()
     for entry in read_journal(handle.journal_path):
         state.apply(entry)
@@ -120,11 +127,29 @@ def describe_run(handle: RunHandle) -> dict[str, Any]:
 
 
 def materialise_record(handle: RunHandle, state: RunState | None = None) -> RunRecord:
-    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal."""
+    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal.
+
+    An imported run (``osop import``) has no journal: its record file is the truth.
+    """
+    if state is None and handle.imported:
+        return read_imported_record(handle)
     state = state or load_run_state(handle)
     record = build_record(state)
     _write_files(handle, state, record)
     return record
+
+
+def read_imported_record(handle: RunHandle) -> RunRecord:
+    """The record of an imported run, as written by ``osop import --store``."""
+    from osop.record.model import record_from_dict
+
+    try:
+        data = json.loads(handle.record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunStoreError(f"run {handle.run_id}: unreadable record: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RunStoreError(f"run {handle.run_id}: the record is not an object")
+    return record_from_dict(data)
 
 
 def _write_files(handle: RunHandle, state: RunState, record: RunRecord | None = None) -> None:
@@ -156,6 +181,9 @@ class _Session:
         durable = options.durable if options.durable is not None else options.mode == "live"
         self.journal: Journal | NullJournal = NullJournal()
         if handle is not None:
+            # Nothing writes a run's files without its lock (the caller took it).
+            if not handle.holds_lock():
+                raise RunStoreError(f"run {handle.run_id}: its lock is not held")
             self.journal = Journal(handle.journal_path, durable=durable)
             self.journal.set_seq(state.seq)
         self.redactor = Redactor(options.secrets.all_values())
@@ -183,8 +211,7 @@ class _Session:
             self._last_write = now
 
     async def run(self) -> RunResult:
-        if self.handle is not None:
-            self.handle.acquire()
+        """Schedule until the run ends or pauses (the caller holds and releases the lock)."""
         try:
             self._ingest_inbox()
             if self.handle is not None:
@@ -230,8 +257,6 @@ class _Session:
             )
         finally:
             self.journal.close()
-            if self.handle is not None:
-                self.handle.release()
 
     def _waiting(self) -> list[dict[str, Any]]:
         """What the run waits for; a waiting child run's own waits are listed instead."""
@@ -271,6 +296,7 @@ class _Session:
                         "node": item.get("node"),
                         "answer": self.redactor(item.get("answer") or {}),
                         "inbox": item["id"],
+                        "at": self.engine.now(),
                     }
                 )
             elif kind == "event":
@@ -449,45 +475,21 @@ def with_workflow_id(workflow: Workflow) -> Workflow:
     return replace(workflow, id=derived_id(workflow.name or ""))
 
 
-def input_defaults(workflow: Workflow, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """``inputs`` completed with the defaults the workflow declares.
+def refuse_blocked_commands(workflow: Workflow, mode: str) -> None:
+    """A live run never starts when a node's command is blocked whatever happens:
+    refusing it only when that node is reached would come after the earlier steps'
+    side effects.  Dry and simulated runs execute no command, so they may go on."""
+    if mode != "live":
+        return
+    from osop.security.preflight import blocked_commands
 
-    Raises :class:`ExecutionError` naming every declared ``required`` input that is missing.
-    """
-    declared = workflow.inputs
-    specs: list[tuple[str, Any]] = []
-    if isinstance(declared, Mapping):
-        props = declared.get("properties")
-        if declared.get("type") == "object" and isinstance(props, Mapping):
-            required = declared.get("required") or []
-            specs = [
-                (str(k), {**v, "required": k in required} if isinstance(v, Mapping) else v)
-                for k, v in props.items()
-            ]
-        else:
-            specs = [(str(k), v) for k, v in declared.items() if not str(k).startswith("x-")]
-    elif isinstance(declared, list):
-        specs = [
-            (str(item["name"]), item)
-            for item in declared
-            if isinstance(item, Mapping) and isinstance(item.get("name"), str)
-        ]
-    out = dict(inputs)
-    missing: list[str] = []
-    for name, spec in specs:
-        if name in out or not isinstance(spec, Mapping):
-            continue
-        if "default" in spec:
-            out[name] = spec["default"]
-        elif spec.get("required") is True:
-            missing.append(name)
-    if missing:
-        raise ExecutionError(
-            "missing required input(s): "
-            + ", ".join(missing)
-            + " (give them with --input NAME=VALUE or --inputs-file)"
+    found = [str(b) for b in blocked_commands(workflow)]
+    if found:
+        raise RunRefusedError(
+            f"workflow {workflow.id!r} runs a blocked command; nothing was run "
+            "(a dry run or a simulated run may still rehearse it)",
+            found,
         )
-    return out
 
 
 def _runtime(options: RunOptions, seed: int) -> dict[str, Any]:
@@ -512,11 +514,37 @@ async def start_run(
     parent: tuple[str, str] | None = None,
 ) -> RunResult:
     """Run ``workflow`` from the start; with a ``store`` it is durable and resumable."""
+    from osop.engine.answers import check_preset_answers
+
     workflow = with_workflow_id(workflow)
     options = options or RunOptions()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    options = replace(options, seed=seed, inputs=input_defaults(workflow, options.inputs))
+    # Everything that would refuse the run is checked before the run folder exists.
+    inputs = check_inputs(workflow, options.inputs, rehearsal=options.mode != "live")
+    refuse_blocked_commands(workflow, options.mode)
+    check_preset_answers(workflow, options.answers)
+    options = replace(options, seed=seed, inputs=inputs)
     handle = store.create(run_id) if store is not None else None
+    if handle is not None:
+        handle.acquire()  # before anything is written into the folder
+    try:
+        return await _start(workflow, options, handle, source, workflow_path, store, parent, run_id)
+    finally:
+        if handle is not None:
+            handle.release()
+
+
+async def _start(
+    workflow: Workflow,
+    options: RunOptions,
+    handle: RunHandle | None,
+    source: bytes | None,
+    workflow_path: Path | None,
+    store: RunStore | None,
+    parent: tuple[str, str] | None,
+    run_id: str | None,
+) -> RunResult:
+    seed = int(options.seed or 0)
     rid = handle.run_id if handle is not None else (run_id or str(uuid.uuid4()))
     redactor = Redactor(options.secrets.all_values())
     started = options.clock.now()
@@ -534,12 +562,17 @@ async def start_run(
         "inputs": redactor(_plain(options.inputs)),
         "variables": redactor(_plain(workflow.variables)),
         "seed": seed,
+        # Where the run begins, so that the record written before any node has
+        # started still lists real nodes (PENDING) and validates.
+        "entry": _entry_nodes(workflow),
     }
     if parent is not None:
         meta["parent_run_id"], meta["parent_node"] = parent
     if handle is not None:
-        if source is not None:
-            handle.workflow_path.write_bytes(source)
+        # Resume reads the workflow from the run folder: the exact bytes when given,
+        # else the parsed document (a workflow built in Python can be resumed too).
+        copy = source if source is not None else _document_bytes(workflow)
+        handle.workflow_path.write_bytes(copy)
         handle.write_meta(
             {
                 "run_id": rid,
@@ -577,6 +610,19 @@ async def start_run(
     return await session.run()
 
 
+def _entry_nodes(workflow: Workflow) -> list[list[str]]:
+    """``[id, type]`` of the nodes no edge leads to (where a run begins)."""
+    targets = {edge.target for edge in workflow.edges}
+    return [[n.id, n.type] for n in workflow.nodes if n.id not in targets]
+
+
+def _document_bytes(workflow: Workflow) -> bytes:
+    """The workflow document as JSON (a YAML document too), for the run folder."""
+    data = dict(workflow.raw)
+    data.setdefault("id", workflow.id)
+    return (json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n").encode("utf-8")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -586,12 +632,24 @@ def _plain(value: Any) -> Any:
 
 
 async def resume_run(
-    run_id: str, *, store: RunStore, options: RunOptions | None = None
+    run_id: str, *, store: RunStore | None = None, options: RunOptions | None = None
 ) -> RunResult:
-    """Continue a paused or crashed run from its exact frontier."""
+    """Continue a paused or crashed run from its exact frontier (default store: ``RunStore()``)."""
+    store = store if store is not None else RunStore()
+    handle = store.get(run_id)
+    # The lock comes first: a refused resume writes nothing, and the state read
+    # below cannot change under us.
+    handle.acquire()
+    try:
+        return await _resume(handle, store, options)
+    finally:
+        handle.release()
+
+
+async def _resume(handle: RunHandle, store: RunStore, options: RunOptions | None) -> RunResult:
     from osop.format.loader import load_document
 
-    handle = store.get(run_id)
+    recovered = recover_tail(handle.journal_path)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
@@ -618,39 +676,58 @@ async def resume_run(
         store=store,
         run_id=handle.run_id,
     )
+    if recovered is not None:
+        session.engine.log(
+            {
+                "t": "recovered",
+                "at": session.engine.now(),
+                "offset": recovered.offset,
+                "dropped_bytes": recovered.dropped_bytes,
+                "message": recovered.describe(),
+            }
+        )
     session.engine.log({"t": "resumed", "at": session.engine.now(), "pid": os.getpid()})
-    return await session.run()
+    result = await session.run()
+    if recovered is not None:
+        result.notes.append(recovered.describe())
+    return result
 
 
-def deliver_answer(store: RunStore, run_id: str, node_id: str, answer: Mapping[str, Any]) -> str:
-    """Record a human's answer (or an approval) for ``node_id``; ``osop resume`` uses it."""
+def deliver_answer(
+    store: RunStore,
+    run_id: str,
+    node_id: str,
+    answer: Mapping[str, Any],
+    *,
+    replace: bool = False,
+) -> str:
+    """Record a person's answer (or an approval) for ``node_id``; ``osop resume`` uses it.
+
+    Refused, saying why, when the node does not wait for a person, the decision is
+    not one the node allows, or a different answer was already given (unless
+    ``replace``): see :func:`osop.engine.answers.check_answer`.
+    """
+    from osop.engine.answers import check_answer, stamp_answer
+
     handle = store.get(run_id)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
-    if node_id not in _workflow_node_types(handle):
+    nodes = _workflow_nodes(handle)
+    if node_id not in nodes:
         # A node of a sub-workflow the run waits on: the answer goes to that child run.
         for wait in state.waits.values():
             for detail in wait.get("details") or ():
                 if detail.get("node") == node_id and detail.get("run_id"):
-                    return deliver_answer(store, str(detail["run_id"]), node_id, answer)
+                    return deliver_answer(
+                        store, str(detail["run_id"]), node_id, answer, replace=replace
+                    )
         raise ExecutionError(f"run {handle.run_id} has no node {node_id!r}")
-    node = state.nodes.get(node_id)
-    if node is not None and node.status in FINAL_STATUSES and node_id not in state.waits:
-        # An answer nobody will read would look like it did something.
-        raise ExecutionError(
-            f"node {node_id!r} of run {handle.run_id} is not waiting for an answer: "
-            f"it ended {node.status}"
-        )
-    for wait in (state.paused or {}).get("waiting") or ():
-        if wait.get("node") == node_id and wait.get("kind") in ("event", "signal"):
-            raise ExecutionError(
-                f"node {node_id!r} waits for {wait.get('kind')} {wait.get('name')!r}, not an "
-                f"answer: deliver it with `osop signal {handle.run_id[:8]} {wait.get('name')}`"
-            )
     # The engine masks secret-named fields when it takes a delivery in; the inbox
     # is a file too, so it never holds them either.
-    return handle.post("answer", node=node_id, answer=_mask_delivery(handle, dict(answer)))
+    masked = _mask_delivery(handle, stamp_answer(answer))
+    check_answer(handle, state, nodes[node_id], masked, replace=replace)
+    return handle.post("answer", node=node_id, answer=masked)
 
 
 def _known_secrets(workflow: Workflow, options: RunOptions) -> set[str]:
@@ -688,49 +765,98 @@ def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> 
     return handle.post("event", name=name, data=_mask_delivery(handle, data))
 
 
-def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
-    """Node id → node type of the workflow the run executes (empty if unreadable)."""
+def _workflow_nodes(handle: RunHandle) -> dict[str, Node]:
+    """Node id → node of the workflow the run executes (empty if unreadable)."""
     from osop.format.loader import load_document
 
     try:
         data = load_document(handle.workflow_path.read_bytes(), "workflow.osop").data
     except (OSError, OsopError):
         return {}
-    return {n.id: n.type for n in workflow_from_dict(data).nodes}
+    return {n.id: n for n in workflow_from_dict(data).nodes}
+
+
+def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
+    """Node id → node type of the workflow the run executes (empty if unreadable)."""
+    return {nid: node.type for nid, node in _workflow_nodes(handle).items()}
 
 
 def cancel_run(store: RunStore, run_id: str) -> str:
     """Cancel a run: interrupt the process running it, or close a paused/crashed run.
 
-    Returns ``signalled`` (a live process was asked to stop; it writes the record)
-    or ``cancelled`` (the run was closed here).
+    Returns ``signalled`` (the process running it was asked to stop; it writes the
+    record) or ``cancelled`` (the run was closed here, under its lock).  A process
+    is signalled only when it provably holds the run (pid and start time match the
+    lock's owner file): never a process that merely inherited a recorded pid.
     """
     handle = store.get(run_id)
-    pid = handle.owner_pid()
-    if pid is not None and pid != os.getpid():
-        try:
-            os.kill(pid, signal.SIGINT)
-        except OSError as exc:
-            raise ExecutionError(f"cannot signal process {pid}: {exc}") from exc
-        return "signalled"
+    try:
+        handle.acquire(brief=True)
+    except RunStoreError:
+        owner = handle.owner()
+        if owner is None:  # it just ended: try once more to close it here
+            handle.acquire(brief=True)
+        else:
+            return _signal_owner(handle, owner)
+    try:
+        return _close_cancelled(handle)
+    finally:
+        handle.release()
+
+
+def _signal_owner(handle: RunHandle, owner: Owner) -> str:
+    if owner.pid is None or not owner.verified or owner.pid == os.getpid():
+        raise ExecutionError(
+            f"run {handle.run_id} is held by {owner.describe()}, which cannot be proven "
+            "to be the run's own process: nothing was signalled (try again in a moment)"
+        )
+    try:
+        signal_process(owner.pid, owner.started, signal.SIGINT)
+    except OSError as exc:
+        raise ExecutionError(f"cannot signal process {owner.pid}: {exc}") from exc
+    return "signalled"
+
+
+def _close_cancelled(handle: RunHandle) -> str:
+    """Close a run nobody runs as CANCELLED (the caller holds its lock)."""
+    recovered = recover_tail(handle.journal_path)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
-    handle.acquire()
+    journal = Journal(handle.journal_path, durable=True)
+    journal.set_seq(state.seq)
+    from osop.engine.clock import SystemClock
+
+    now = iso(SystemClock().now())
+
+    def log(entry: dict[str, Any]) -> None:
+        journal.append(entry)
+        state.apply(entry)
+
     try:
-        journal = Journal(handle.journal_path, durable=True)
-        journal.set_seq(state.seq)
-        from osop.engine.clock import SystemClock
-
-        now = iso(SystemClock().now())
-
-        def log(entry: dict[str, Any]) -> None:
-            journal.append(entry)
-            state.apply(entry)
-
+        if recovered is not None:
+            log(
+                {
+                    "t": "recovered",
+                    "at": now,
+                    "offset": recovered.offset,
+                    "dropped_bytes": recovered.dropped_bytes,
+                    "message": recovered.describe(),
+                }
+            )
         for nid, st in list(state.nodes.items()):
             crashed = state.running_attempt(nid) if st.status == "RUNNING" else None
             if crashed is not None:
+                error: dict[str, Any] = {"code": "CANCELLED", "message": "the run was cancelled"}
+                # What a crashed attempt left running is stopped with the run.
+                procs = state.attempt_processes(nid, *crashed)
+                if procs:
+                    from osop.executors.process import stop_attempt_processes
+
+                    verdicts = stop_attempt_processes(procs)
+                    said = "; ".join(str(v["message"]) for v in verdicts)
+                    error = {**error, "message": f"the run was cancelled; {said}"}
+                    error["details"] = {"processes": verdicts}
                 log(
                     {
                         "t": "end",
@@ -740,7 +866,7 @@ def cancel_run(store: RunStore, run_id: str) -> str:
                         "status": "CANCELLED",
                         "at": now,
                         "ended_at": now,
-                        "error": {"code": "CANCELLED", "message": "the run was cancelled"},
+                        "error": error,
                     }
                 )
             if st.status in ("RUNNING", "WAITING", "READY"):
@@ -750,8 +876,7 @@ def cancel_run(store: RunStore, run_id: str) -> str:
             if state.node(nid).status == "PENDING":
                 log({"t": "skip", "node": nid, "node_type": node_type, "at": now})
         log({"t": "finished", "status": "CANCELLED", "at": now, "by": _user()})
-        journal.close()
-        _write_files(handle, state)
     finally:
-        handle.release()
+        journal.close()
+    _write_files(handle, state)
     return "cancelled"

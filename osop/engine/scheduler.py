@@ -20,16 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from osop.engine.clock import iso, within
+from osop.engine.contracts import CONTRACT_VIOLATION, DataChecks
 from osop.engine.expressions import ExpressionCache, interpolate_value, lookup_path
 from osop.engine.graph import FAILURE_MODES, Slot, Topology
 from osop.engine.options import DEFAULT_MAX_ITERATIONS, RunOptions
 from osop.engine.state import RunState
 from osop.engine.values import Redactor, classification_level
-from osop.errors import ExpressionError, MissingReferenceError, OsopError
+from osop.errors import ExecutionError, ExpressionError, MissingReferenceError, OsopError
 from osop.executors.approval import APPROVED_SUBJECT
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult, WaitRequest
 from osop.format.limits import MAX_ITERATIONS
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
+from osop.record.model import parse_timestamp
 
 __all__ = ["Engine", "Outcome"]
 
@@ -44,11 +46,25 @@ _FAILED = frozenset({"FAILED", "TIMED_OUT"})
 #: the run's own start, pause and end.  Decisions and skips are re-derived from
 #: these after a crash, so they are written without waiting for the disk.
 _DURABLE = frozenset(
-    {"run", "resumed", "start", "end", "wait", "answer", "event", "child", "paused", "finished"}
+    {
+        "run",
+        "resumed",
+        "start",
+        "end",
+        "wait",
+        "answer",
+        "event",
+        "child",
+        "proc",
+        "paused",
+        "finished",
+    }
 )
 #: Of those, the ones an attempt commits as a group (see :meth:`Journal.commit`).
 _GROUP_COMMITTED = frozenset({"start", "end"})
 _AUTO_APPROVAL = {"decision": "approved", "actor": "--yes"}
+#: Waits a person ends: the attempt's record spans the wait (see ``_waited``).
+_PERSON_WAITS = frozenset({"human", "approval"})
 
 
 def _answer_is_spent(answer: Mapping[str, Any] | None) -> bool:
@@ -144,8 +160,12 @@ class Engine:
             for n in workflow.nodes
         }
         self._executors: dict[str, Executor] = {}
+        self.data_checks = DataChecks(workflow)
         #: node → the paused child run its next attempt resumes (instead of a new one).
         self._child_to_resume: dict[str, str] = {}
+        #: node → when its attempt began waiting for a person (the attempt now resumed
+        #: with the answer): its record spans the real wait, not this session's part.
+        self._waited: dict[str, str] = {}
         self._taken: dict[str, int] = {}
         self._decided: dict[str, int] = {}
         self._data_decided: dict[str, int] = {}
@@ -330,6 +350,7 @@ class Engine:
 
     async def run(self) -> str:
         """Schedule until nothing can progress; returns COMPLETED/FAILED/... or ``PAUSED``."""
+        await self._stop_stale_processes()
         self._seed_frontier()
         deadline = self._remaining_timeout()
         try:
@@ -405,6 +426,56 @@ class Engine:
             outcome = Outcome("FAILED", error={"code": "ENGINE_ERROR", "message": message})
         self._done.put_nowait((nid, outcome))
 
+    async def _stop_stale_processes(self) -> None:
+        """Before re-running an interrupted attempt, make sure its processes are gone.
+
+        A child process runs in its own process group, so it survives the engine's
+        ``kill -9`` and may still be at work.  Each group the attempt journaled is
+        terminated (only if provably the attempt's: see ``stop_stale_group``);
+        what was found goes into the attempt's record.  A group that cannot be
+        stopped stops the resume: running the step again beside it would repeat
+        its side effects.
+        """
+        from osop.executors.process import stop_attempt_processes
+
+        self._stale: dict[str, list[dict[str, Any]]] = {}
+        for node in self.wf.nodes:
+            st = self.state.node(node.id)
+            crashed = self.state.running_attempt(node.id) if st.status == "RUNNING" else None
+            if crashed is None:
+                continue
+            procs = self.state.attempt_processes(node.id, *crashed)
+            if procs:
+                verdicts = await asyncio.to_thread(stop_attempt_processes, procs)
+                self._stale[node.id] = verdicts
+                for verdict in verdicts:
+                    if verdict["outcome"] == "running":
+                        raise ExecutionError(
+                            f"node {node.id!r} attempt {crashed[0]}: {verdict['message']}; "
+                            "stop it, then resume again"
+                        )
+
+    def _process_hook(
+        self, nid: str, attempt: int, iteration: int | None, token: str
+    ) -> Callable[[int], Any]:
+        async def started(pid: int) -> None:
+            from osop.procinfo import boot_id, process_start
+
+            self.log(
+                {
+                    "t": "proc",
+                    "node": nid,
+                    "attempt": attempt,
+                    "iteration": iteration,
+                    "pgid": pid,
+                    "started": process_start(pid),
+                    "boot_id": boot_id(),
+                    "token": token,
+                }
+            )
+
+        return started
+
     def _seed_frontier(self) -> None:
         """Where to start: entry nodes (fresh run) or the exact frontier (resume)."""
         state = self.state
@@ -426,15 +497,16 @@ class Engine:
                 # journaled: finish it from the record, never run it again.
                 finished.append(node.id)
             elif crashed is not None:
-                self.log(
-                    {
-                        "t": "interrupted",
-                        "node": node.id,
-                        "attempt": crashed[0],
-                        "iteration": crashed[1],
-                        "at": self.now(),
-                    }
-                )
+                interrupted: dict[str, Any] = {
+                    "t": "interrupted",
+                    "node": node.id,
+                    "attempt": crashed[0],
+                    "iteration": crashed[1],
+                    "at": self.now(),
+                }
+                if getattr(self, "_stale", {}).get(node.id):
+                    interrupted["processes"] = self._stale[node.id]
+                self.log(interrupted)
                 st.status = "READY"
                 self._ready.append(node.id)
             elif st.status in ("RUNNING", "READY", "WAITING"):
@@ -1125,6 +1197,9 @@ class Engine:
             start["inputs"] = self.redact(inputs)
         self.log(start)
         await self.journal.commit()  # on disk before anything is executed
+        if pending is not None and pending.get("kind") in _PERSON_WAITS:
+            record = self.state.last_record(node.id)
+            self._waited[node.id] = str(record["started_at"]) if record else started_at
         if resolve_error is not None:
             return self._end(
                 node,
@@ -1152,6 +1227,14 @@ class Engine:
             return self._end(node, attempt, iteration, start_mono, "FAILED", error=precondition)
         answer = self._answer(node)
         delivered: Mapping[str, Any] | None = None
+        env = self.env
+        on_process = None
+        if self.mode == "live" and not isinstance(self.journal, NullJournal):
+            # Every child process is journaled before it runs, and carries a
+            # token that proves it is this attempt's after a crash.
+            token = f"{self.run_id}:{node.id}:{attempt}:{iteration or 0}"
+            env = {**self.env, "OSOP_ATTEMPT": token}
+            on_process = self._process_hook(node.id, attempt, iteration, token)
         ctx = NodeContext(
             run_id=self.run_id,
             workflow=self.wf,
@@ -1162,7 +1245,7 @@ class Engine:
             resolve=resolver,
             inputs=inputs,
             workdir=self.opt.workdir,
-            env=self.env,
+            env=env,
             secret_values=self.redact.values,
             answer=answer,
             delivered=delivered,
@@ -1176,6 +1259,7 @@ class Engine:
                 **self.opt.services,
             },
             run_child=None,
+            on_process=on_process,
         )
         extra: dict[str, Any] = {}
         while True:
@@ -1291,7 +1375,9 @@ class Engine:
                     ctx.delivered = provided
                 continue
             break
-        criteria = self._criteria_failure(node, result.outputs)
+        criteria = self._data_failure(node, result.outputs) or self._criteria_failure(
+            node, result.outputs
+        )
         if criteria is not None:
             return self._end(
                 node,
@@ -1393,6 +1479,17 @@ class Engine:
                 }
         return None
 
+    def _data_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Declared output types and edge contracts (docs/semantics.md, "Contracts")."""
+        if not self.data_checks or (
+            self.mode == "simulated" and not _simulated_outputs(self, node)
+        ):
+            return None  # a rehearsal's made-up placeholder outputs promise nothing
+        message = self.data_checks.violation(node.id, outputs)
+        if message is None:
+            return None
+        return {"code": CONTRACT_VIOLATION, "message": message}
+
     def _criteria_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
         for criterion in node.success_criteria:
             outcome = Outcome("COMPLETED", outputs=dict(outputs))
@@ -1430,6 +1527,7 @@ class Engine:
         }
         if details:
             entry["details"] = details
+        self._waited.pop(node.id, None)
         self.log(entry)
         return Outcome("WAITING", wait={"node": node.id, "kind": kind, "name": name})
 
@@ -1454,7 +1552,7 @@ class Engine:
                 "message": f"approval refused ({answer.get('decision', 'rejected')})",
                 "_retryable": False,
             },
-            human_metadata={"approval": answer},
+            human_metadata=_approval_metadata(answer),
         )
 
     def _end(
@@ -1502,10 +1600,38 @@ class Engine:
                 entry["cost_usd"] = result.cost_usd
         if human_metadata:
             entry["human_metadata"] = self.redact(human_metadata)
+        since = self._waited.pop(node.id, None)
+        if since is not None:
+            self._time_the_wait(node, since, entry)
         if extra:
             entry.update(extra)
         self.log(entry)
         return Outcome(status, outputs=dict(outputs or {}), error=error)
+
+    def _time_the_wait(self, node: Node, since: str, entry: dict[str, Any]) -> None:
+        """An attempt that waited for a person: its times are the wait's, not this session's.
+
+        It began when the wait did (``since``, possibly days and processes ago); a
+        human node ended when the answer arrived (``answered_at``), a node behind
+        an approval when it finished running.  ``response_time_ms`` is the wait.
+        """
+        now = self.clock.now()
+        began = parse_timestamp(since) or now
+        now = max(now, began)
+        answer = self._answer(node) or {}
+        answered = parse_timestamp(answer.get("answered_at"))
+        if answered is not None:
+            answered = min(max(answered, began), now)
+        end = answered if answered is not None and node.type == "human" else now
+        entry["ended_at"] = iso(end)
+        entry["duration_ms"] = round((end - began).total_seconds() * 1000.0, 3)
+        if answered is None:
+            return
+        metadata = dict(entry.get("human_metadata") or {})
+        if not metadata:  # a node behind an approval: the approval is its human part
+            metadata = self.redact(_approval_metadata(answer))
+        metadata["response_time_ms"] = round((answered - began).total_seconds() * 1000.0)
+        entry["human_metadata"] = metadata
 
     # -- ending ----------------------------------------------------------------------------
 
@@ -1532,21 +1658,39 @@ class Engine:
             return "PAUSED"
         for nid in waiting:  # the run ends: nobody will answer these any more
             self.log({"t": "done", "node": nid, "status": "CANCELLED", "at": self.now()})
-        now = self.now()
-        for node in self.wf.nodes:
-            st = state.node(node.id)
-            if st.status in ("PENDING", "READY"):
-                self.log({"t": "skip", "node": node.id, "node_type": node.type, "at": now})
         if self._abort_status is not None:
             status = self._abort_status
         elif state.failure is not None:
             status = "FAILED"
         else:
             status = "COMPLETED"
-        if status in ("FAILED", "TIMED_OUT") and self.mode != "dry_run":
+        compensating = status in ("FAILED", "TIMED_OUT") and self.mode != "dry_run"
+        # A node about to run as a compensation is not skipped first: one attempt,
+        # one record (skipping it would give attempt 1 a SKIPPED and a run record).
+        spared = self._compensation_targets() if compensating else set()
+        self._skip_unreached(spared)
+        if compensating:
             self._abort_status = None
             await self._compensate()
+            self._skip_unreached(set())
         return status
+
+    def _skip_unreached(self, spared: set[str]) -> None:
+        now = self.now()
+        for node in self.wf.nodes:
+            st = self.state.node(node.id)
+            if st.status in ("PENDING", "READY") and node.id not in spared:
+                self.log({"t": "skip", "node": node.id, "node_type": node.type, "at": now})
+
+    def _compensation_targets(self) -> set[str]:
+        """The nodes :meth:`_compensate` is going to run."""
+        done = self.state.compensations_done
+        return {
+            target
+            for source in self.state.completion_order
+            for target in self.topo.compensations.get(source, [])
+            if (source, target) not in done
+        }
 
     async def _compensate(self) -> None:
         """Saga: undo completed steps in reverse completion order."""
@@ -1605,6 +1749,26 @@ def _gate_prompt(node: Node) -> str:
     approver = gate.get("approver_role") or gate.get("approver") or gate.get("role")
     text = f"approve {node.label!r}"
     return text + (f" (approver: {approver})" if approver else "")
+
+
+def _approval_metadata(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """``human_metadata`` of an approval: who answered, what, and their notes."""
+    decision = answer.get("decision")
+    if decision is None and isinstance(answer.get("approved"), bool):
+        decision = "approved" if answer["approved"] else "rejected"
+    out = {"actor": str(answer.get("actor") or "unknown"), "decision": decision}
+    if answer.get("notes"):
+        out["notes"] = answer["notes"]
+    return out
+
+
+def _simulated_outputs(engine: Engine, node: Node) -> bool:
+    """Whether a simulated node's outputs were given (``x-simulate.outputs`` or the
+    run's simulation settings) rather than made up from the declarations."""
+    for settings in (node.raw.get("x-simulate"), engine.opt.simulation.get(node.id)):
+        if isinstance(settings, Mapping) and isinstance(settings.get("outputs"), Mapping):
+            return True
+    return False
 
 
 def _failure_dict(failure: NodeFailure) -> dict[str, Any]:

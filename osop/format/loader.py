@@ -536,7 +536,8 @@ def yaml_load_error(exc: yaml.YAMLError, text: str, name: str) -> LoadError:
     problem = getattr(exc, "problem", None) or str(exc) or "invalid YAML"
     if "nesting depth" in problem:
         return _too_deep(name, mark)
-    context = f" {getattr(exc, 'context', '')}" if getattr(exc, "context", None) else ""
+    context_text = getattr(exc, "context", None)
+    context = f" {context_text}" if context_text else ""
     if mark is not None and text[mark.index : mark.index + 1] == "\t":
         context += " (hint: YAML indents with spaces, not tabs)"
     return LoadError(
