@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Protocol, cast, runtime_checkable
 
+from osop.engine.store import check_run_id
 from osop.errors import OsopError
 from osop.importers.build import BuildOptions, build_records
 from osop.importers.session import AgentSession
@@ -187,7 +188,7 @@ def store_records(imported: ImportedSession, store: Any) -> list[str]:
 
     ids: list[str] = []
     for record in imported.records:
-        path = store.runs / record.run_id
+        path = store.runs / check_run_id(record.run_id)
         if path.exists() and not _is_imported(path):
             raise OsopError(f"run {record.run_id} exists in {store.runs} and is not an import")
         path.mkdir(parents=True, exist_ok=True)
