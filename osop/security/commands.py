@@ -703,6 +703,8 @@ def _is_root(target: str, env: Mapping[str, str] | None = None) -> bool:
     """``/``, a home folder, or a folder that holds the home folder (``~/..``), maybe with ``/*``."""
     if target in _ROOT_TARGETS:
         return True
+    if target.startswith(("~", "$HOME", "${HOME}")) and ".." in target.split("/"):
+        return True  # climbing out of a home folder: whose folder it lands in is a guess
     path = _normalise(target, env)
     if not path.startswith("/"):
         return False
