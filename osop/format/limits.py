@@ -33,8 +33,8 @@ MAX_TIMEOUT_SEC: Final = 31 * 86_400.0
 MAX_RETRY_DELAY_SEC: Final = 86_400.0
 #: Backoff multiplier.
 MAX_MULTIPLIER: Final = 10.0
-#: Attempts of one node, the first included.
-MAX_ATTEMPTS: Final = 100
+#: Attempts of one node, the first included (hourly polling for a month fits).
+MAX_ATTEMPTS: Final = 1_000
 #: Iterations of one loop or ``for_each`` edge.
 MAX_ITERATIONS: Final = 100_000
 #: A simulated node's ``duration_ms`` (``x-simulate``): 1 hour.

@@ -171,7 +171,8 @@ def write_records(imported: ImportedSession, folder: str | Path) -> list[Path]:
         else:
             agent = (record.extra.get("x-session") or {}).get("agent_id") or record.run_id[:8]
             stem = f"{name}.agent-{_file_stem(str(agent))}"
-        out.append(write_record(record, base / f"{stem}.osoplog.json"))
+        # The folder is the one the caller named for these records: made if missing.
+        out.append(write_record(record, base / f"{stem}.osoplog.json", create_parents=True))
     return out
 
 

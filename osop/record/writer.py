@@ -154,9 +154,10 @@ def write_record(
     fmt: RecordFormat | None = None,
     *,
     compact: bool = False,
+    create_parents: bool = False,
 ) -> Path:
     """Write ``record`` to ``path`` atomically (format from the extension unless given)."""
     target = Path(path)
     text = record_to_text(record, fmt or record_format_for(target), compact=compact)
-    atomic_write_text(target, text)
+    atomic_write_text(target, text, create_parents=create_parents)
     return target

@@ -252,7 +252,8 @@ def test_every_reported_rule_is_in_the_table() -> None:
 
 
 #: Rules reported by executors rather than by the classifiers (tested there).
-EXECUTOR_RULES = {"delete-outside-workdir"}  # tests/executors/test_system.py
+#: Reported by the system executor (tests/executors/test_system.py).
+EXECUTOR_RULES = {"delete-outside-workdir", "write-outside-workdir"}
 
 
 def test_every_rule_in_the_table_is_exercised() -> None:

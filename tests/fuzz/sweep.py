@@ -1,6 +1,6 @@
 """Run every ``osop`` command (and the MCP tools) over the hostile corpus, in one process.
 
-Usage: ``python -m reliability.sweep CORPUS_DIR WORK_DIR`` (from ``tests/``) prints one
+Usage: ``python -m fuzz.sweep CORPUS_DIR WORK_DIR`` (from ``tests/``) prints one
 JSON line per invocation: ``{"argv", "exit", "traceback", "timed_out", "seconds"}``.
 
 Each invocation has a 10-second alarm (``SIGALRM``): a hang raises out of the

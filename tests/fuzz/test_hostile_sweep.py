@@ -22,7 +22,7 @@ def test_every_command_over_the_hostile_corpus(tmp_path: Path) -> None:
     workflows, records = build(tmp_path / "corpus")
     assert len(workflows) + len(records) >= 50
     proc = subprocess.run(
-        [sys.executable, "-m", "reliability.sweep", str(tmp_path / "corpus"), str(tmp_path / "w")],
+        [sys.executable, "-m", "fuzz.sweep", str(tmp_path / "corpus"), str(tmp_path / "w")],
         cwd=_TESTS,
         capture_output=True,
         text=True,
