@@ -32,8 +32,10 @@ from osop.errors import (
     MissingReferenceError,
     OsopError,
 )
+from osop.executors.approval import APPROVED_SUBJECT
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult, WaitRequest
 from osop.expr.scope import Lazy, NodeOutputs, Scope, for_each_expression, make_scope
+from osop.format.limits import MAX_ITERATIONS
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
 from osop.record.model import parse_timestamp
 
@@ -69,6 +71,10 @@ _GROUP_COMMITTED = frozenset({"start", "end"})
 _AUTO_APPROVAL = {"decision": "approved", "actor": "--yes"}
 #: Waits a person ends: the attempt's record spans the wait (see ``_waited``).
 _PERSON_WAITS = frozenset({"human", "approval"})
+
+
+def _answer_is_spent(answer: Mapping[str, Any] | None) -> bool:
+    return bool(answer) and APPROVED_SUBJECT in answer  # type: ignore[operator]
 
 
 @dataclass
@@ -856,8 +862,7 @@ class Engine:
         }
         if edge.for_each:
             items = self._for_each_items(edge, node, outcome) or []
-            if edge.max_iterations is not None:
-                items = items[: edge.max_iterations]
+            items = items[: min(edge.max_iterations or MAX_ITERATIONS, MAX_ITERATIONS)]
             entry["items"] = self.redact(items)
         else:
             entry["when"] = edge.when
@@ -870,7 +875,7 @@ class Engine:
             if edge.source != nid:
                 continue
             count = self.state.loop_counts.get(pos, 1)
-            limit = edge.max_iterations or DEFAULT_MAX_ITERATIONS
+            limit = min(edge.max_iterations or DEFAULT_MAX_ITERATIONS, MAX_ITERATIONS)
             if self.mode == "dry_run" or count >= limit:
                 continue
             if edge.mode != "loop":
@@ -1113,7 +1118,19 @@ class Engine:
 
     def _answer(self, node: Node) -> dict[str, Any] | None:
         answer = self.state.answers.get(node.id)
-        return dict(answer) if answer is not None else None
+        if answer is None:
+            return None
+        out = dict(answer)
+        spent = self.state.approved_subjects.get(node.id)
+        if spent is not None:
+            out[APPROVED_SUBJECT] = spent
+        return out
+
+    def _note_approval(self, node: Node, ctx: NodeContext) -> None:
+        """Journal what an answer approved, so it approves nothing else later."""
+        subject = ctx.approved_subject
+        if subject and self.state.approved_subjects.get(node.id) != subject:
+            self.log({"t": "approved", "node": node.id, "subject": subject})
 
     @staticmethod
     def _approves(answer: Mapping[str, Any]) -> bool:
@@ -1218,6 +1235,7 @@ class Engine:
             attempt=attempt,
             mode=self.mode,
             runtime=runtime,
+            resolve=scope.resolve if resolve_error is None else None,
             inputs=inputs,
             workdir=self.opt.workdir,
             env=env,
@@ -1242,6 +1260,16 @@ class Engine:
             try:
                 result = await self._invoke(node, ctx, extra)
             except NodeFailure as failure:
+                self._note_approval(node, ctx)
+                if failure.code == "NEEDS_APPROVAL" and _answer_is_spent(ctx.answer):
+                    # The answer approved another command (an earlier for_each item,
+                    # a different retry): this one waits for its own approval.
+                    if self.opt.auto_approve or self.mode in ("simulated", "dry_run"):
+                        ctx.answer = dict(_AUTO_APPROVAL)
+                        continue
+                    return self._wait(
+                        node, attempt, iteration, "approval", node.id, failure.message
+                    )
                 if failure.code == "NEEDS_APPROVAL" and not (ctx.answer or {}).get("approved"):
                     gate = self._approval_state(node, True)
                     if gate == "wait":
@@ -1323,6 +1351,7 @@ class Engine:
                         "_retryable": False,
                     },
                 )
+            self._note_approval(node, ctx)
             if result.wait is not None:
                 provided = self._provided(node, result.wait)
                 if provided is None:

@@ -104,7 +104,8 @@ class NodeContext:
     #: Data handed to this node (``workflow_inputs``, dataflow, loop item ...).
     inputs: dict[str, Any]
     workdir: Path
-    #: Environment for child processes (already includes the run's ``.env`` values).
+    #: Environment for child processes (the run's own; secrets from ``--secrets-file``
+    #: are not in it: a node passes one explicitly, ``env: {T: "${secrets.T}"}``).
     env: Mapping[str, str]
     #: Secret values that must never be written anywhere (the engine redacts them).
     secret_values: frozenset[str] = frozenset()
@@ -129,6 +130,12 @@ class NodeContext:
     #: starts, before the child may run: the engine journals it there, so that a
     #: resumed run can find and stop what a crash left running.
     on_process: Callable[[int], Awaitable[None]] | None = None
+    #: Resolves one ``${...}`` reference the way ``runtime`` was resolved (the cli
+    #: executor re-renders its command with each value quoted for the shell).
+    resolve: Callable[[str], Any] | None = None
+    #: Set by the approval gate when an answer approved a command (its fingerprint):
+    #: the engine records it so the same answer approves nothing else.
+    approved_subject: str | None = None
 
     def expressions(self) -> Scope:
         if self.scope is None:
