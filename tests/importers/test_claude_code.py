@@ -236,3 +236,35 @@ def test_records_round_trip_through_json(tmp_path: Path) -> None:
     assert data["runtime"]["session_id"] == SUBAGENTS.stem
     assert data["runtime"]["model"].startswith("claude-sonnet-4-5")
     assert data["runtime"]["agent_version"] == "2.0.60"
+
+
+def test_server_tool_result_in_the_same_message_answers_the_call() -> None:
+    line = {
+        "type": "assistant",
+        "uuid": "u1",
+        "timestamp": "2025-10-20T09:00:00Z",
+        "message": {
+            "id": "msg_ws",
+            "model": "claude-sonnet-4-5",
+            "content": [
+                {
+                    "type": "server_tool_use",
+                    "id": "srvtoolu_1",
+                    "name": "web_search",
+                    "input": {"query": "osop"},
+                },
+                {
+                    "type": "web_search_tool_result",
+                    "tool_use_id": "srvtoolu_1",
+                    "content": {"type": "web_search_tool_result_error", "error_code": "max_uses"},
+                },
+            ],
+            "usage": {"input_tokens": 3, "output_tokens": 9},
+        },
+    }
+    session = parse_lines([json.dumps(line)], source="ws")
+    (call,) = session.tool_calls
+    assert call.answered and call.is_error
+    (record,) = build_records(session, BuildOptions())
+    entry = record.node_records[0].extra["x-tool-calls"][0]
+    assert entry["activity"] == "web" and record.node_records[0].node_type == "api"
