@@ -268,3 +268,49 @@ def test_server_tool_result_in_the_same_message_answers_the_call() -> None:
     (record,) = build_records(session, BuildOptions())
     entry = record.node_records[0].extra["x-tool-calls"][0]
     assert entry["activity"] == "web" and record.node_records[0].node_type == "api"
+
+
+def test_interrupted_while_thinking_is_a_cancelled_reasoning_phase() -> None:
+    def line(kind: str, at: str, message: dict[str, Any], n: int) -> str:
+        return json.dumps({"type": kind, "uuid": f"u{n}", "timestamp": at, "message": message})
+
+    lines = [
+        line("user", "2025-10-20T09:00:00Z", {"role": "user", "content": "go"}, 1),
+        line(
+            "assistant",
+            "2025-10-20T09:00:05Z",
+            {
+                "id": "m1",
+                "model": "claude-sonnet-4-5",
+                "content": [
+                    {"type": "tool_use", "id": "t1", "name": "Read", "input": {"file_path": "a.py"}}
+                ],
+                "usage": {"output_tokens": 5},
+            },
+            2,
+        ),
+        line(
+            "user",
+            "2025-10-20T09:00:06Z",
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "x"}],
+            },
+            3,
+        ),
+        line(
+            "user",
+            "2025-10-20T09:00:20Z",
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "[Request interrupted by user]"}],
+            },
+            4,
+        ),
+    ]
+    (record,) = build_records(parse_lines(lines, source="t"), BuildOptions())
+    nodes = {n.node_id: n for n in record.node_records}
+    assert nodes["turn_1_1_explore"].status == "COMPLETED"  # its work was done
+    cut = nodes["turn_1_2_reason"]
+    assert cut.status == "CANCELLED" and cut.duration_ms == 14_000
+    assert record.status == "CANCELLED"
