@@ -72,6 +72,8 @@ _NOT_TYPED: Final = (
     "<local-command-stderr>",
     "Caveat: The messages below",
 )
+#: Reminders the tool adds to a prompt; not typed by the person.
+_REMINDER: Final = re.compile(r"<system-reminder>.*?</system-reminder>\s*", re.DOTALL)
 _AGENT_ID_TEXT: Final = re.compile(r"\bagentId:\s*([A-Za-z0-9_\-]+)")
 
 
@@ -260,7 +262,7 @@ class _Walker:
             or data.get("isVisibleInTranscriptOnly")
         ):
             return
-        text = _text_of(content)
+        text = _REMINDER.sub("", _text_of(content))
         stripped = text.strip()
         if stripped.startswith(_INTERRUPTED):
             self.s.events.append(Interruption(line.at))

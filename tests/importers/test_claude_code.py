@@ -13,6 +13,7 @@ from osop.format.validate import validate_text
 from osop.importers import ImportedSession, import_sessions
 from osop.importers.build import BuildOptions, build_records
 from osop.importers.claude_code import parse_lines, read_session
+from osop.importers.session import Prompt
 from osop.record.model import RunRecord
 from osop.record.writer import record_to_text
 
@@ -314,3 +315,31 @@ def test_interrupted_while_thinking_is_a_cancelled_reasoning_phase() -> None:
     cut = nodes["turn_1_2_reason"]
     assert cut.status == "CANCELLED" and cut.duration_ms == 14_000
     assert record.status == "CANCELLED"
+
+
+def test_system_reminders_are_not_part_of_the_prompt() -> None:
+    content = [
+        {"type": "text", "text": "Rename parse"},
+        {"type": "text", "text": "<system-reminder>\nThe todo list is empty.\n</system-reminder>"},
+    ]
+    lines = [
+        json.dumps(
+            {
+                "type": "user",
+                "uuid": "1",
+                "timestamp": "2025-10-20T09:00:00Z",
+                "message": {"role": "user", "content": content},
+            }
+        ),
+        json.dumps(
+            {
+                "type": "user",
+                "uuid": "2",
+                "timestamp": "2025-10-20T09:00:01Z",
+                "message": {"role": "user", "content": "<system-reminder>x</system-reminder>"},
+            }
+        ),
+    ]
+    session = parse_lines(lines, source="r")
+    prompts = [e for e in session.events if isinstance(e, Prompt)]
+    assert [p.text.strip() for p in prompts] == ["Rename parse"]
