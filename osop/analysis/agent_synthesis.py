@@ -16,10 +16,11 @@ Deterministic steps, each documented in docs/agent-sessions.md:
    position); two labels seen in both orders, each in at least ``concurrent_share``
    of the sessions that have both, are independent: consecutive independent labels
    become parallel branches.
-4. **Loops.** The most common step back to an earlier step (verify → edit), when
-   at least ``loop_share`` of the sessions take it, makes the steps between them a
-   loop: a ``loop`` edge from the last back to the first, ``max_iterations`` = the
-   most rounds any session took.
+4. **Loops.** The most common step back to an earlier step within one prompt's
+   work (verify → edit), when at least ``loop_share`` of the sessions take it,
+   makes the steps between them a loop: a ``loop`` edge from the last back to the
+   first, ``max_iterations`` = the most rounds any session took.  A loop never goes
+   round shipping.
 5. **Verify after edits.** When the sessions that ran a check right after every
    edit had a lower failure rate than the others, verification is placed right
    after editing (the evidence is reported either way).
