@@ -16,10 +16,11 @@ Deterministic steps, each documented in docs/agent-sessions.md:
    position); two labels seen in both orders, each in at least ``concurrent_share``
    of the sessions that have both, are independent: consecutive independent labels
    become parallel branches.
-4. **Loops.** The most common step back to an earlier step (verify → edit), when
-   at least ``loop_share`` of the sessions take it, makes the steps between them a
-   loop: a ``loop`` edge from the last back to the first, ``max_iterations`` = the
-   most rounds any session took.
+4. **Loops.** The most common step back to an earlier step within one prompt's
+   work (verify → edit), when at least ``loop_share`` of the sessions take it,
+   makes the steps between them a loop: a ``loop`` edge from the last back to the
+   first, ``max_iterations`` = the most rounds any session took.  A loop never goes
+   round shipping.
 5. **Verify after edits.** When the sessions that ran a check right after every
    edit had a lower failure rate than the others, verification is placed right
    after editing (the evidence is reported either way).
@@ -133,6 +134,7 @@ class _Evidence:
 class _Session:
     run_id: str
     labels: list[str]  # one per tool call, in order
+    turns: list[int]  # the prompt (turn) each call answered
     calls: list[dict[str, Any]]
     nodes: int
     failed_calls: int
@@ -188,8 +190,10 @@ def _sessions_of(records: Sequence[RunRecord]) -> tuple[list[_Session], dict[str
             continue  # sub-agent runs are inside their parent's delegate step
         labels: list[str] = []
         calls: list[dict[str, Any]] = []
+        turns: list[int] = []
         failed = 0
         for node in record.node_records:
+            turn = _turn_of(node.node_id)
             node_calls = [c for c in node.extra.get("x-tool-calls") or [] if isinstance(c, dict)]
             ai = node.ai_metadata or {}
             tokens = sum(
@@ -208,6 +212,7 @@ def _sessions_of(records: Sequence[RunRecord]) -> tuple[list[_Session], dict[str
                 if label is None:
                     continue
                 labels.append(label)
+                turns.append(turn)
                 calls.append(call)
                 ev = evidence.setdefault(label, _Evidence())
                 ev.sessions.add(record.run_id)
@@ -217,7 +222,9 @@ def _sessions_of(records: Sequence[RunRecord]) -> tuple[list[_Session], dict[str
                 ev.cost_usd += node.cost_usd * share
                 if isinstance(call.get("target"), str):
                     ev.targets[call["target"]] += 1
-        sessions.append(_Session(record.run_id, labels, calls, len(record.node_records), failed))
+        sessions.append(
+            _Session(record.run_id, labels, turns, calls, len(record.node_records), failed)
+        )
     return sessions, evidence
 
 
@@ -228,23 +235,41 @@ def _first_positions(segments: list[str]) -> dict[str, float]:
     return out
 
 
+def _turn_of(node_id: str) -> int:
+    parts = node_id.split("_")
+    return int(parts[1]) if len(parts) > 1 and parts[0] == "turn" and parts[1].isdigit() else 0
+
+
+def _by_turn(session: _Session, kept: set[str]) -> list[list[str]]:
+    """The kept steps of each turn (prompt), consecutive repeats collapsed."""
+    out: dict[int, list[str]] = {}
+    for label, turn in zip(session.labels, session.turns, strict=True):
+        if label in kept:
+            out.setdefault(turn, []).append(label)
+    return [_collapse(seq) for _, seq in sorted(out.items())]
+
+
 def _back_edge(
-    filtered: dict[str, list[str]], order: list[str], loop_share: float
+    turns: dict[str, list[list[str]]], order: list[str], loop_share: float
 ) -> tuple[str, str] | None:
     """The most common step-to-earlier-step transition, if enough sessions take it.
 
     ``(source, target)``: e.g. ``("verify", "edit")`` when sessions go back to
-    editing after a check.  Going back to an earlier step is what a loop is.
+    editing after a check.  Going back to an earlier step within one task (one
+    prompt) is what a loop is; what the person asks for next is not.  A loop never
+    goes round an irreversible step.
     """
     rank = {label: i for i, label in enumerate(order)}
     counts: Counter[tuple[str, str]] = Counter()
-    for seq in filtered.values():
-        seen = {(a, b) for a, b in itertools.pairwise(seq) if rank[b] < rank[a]}
+    for seqs in turns.values():
+        seen = {(a, b) for seq in seqs for a, b in itertools.pairwise(seq) if rank[b] < rank[a]}
         counts.update(seen)
-    if not counts:
-        return None
-    (pair, n), *_ = sorted(counts.items(), key=lambda kv: (-kv[1], rank[kv[0][1]]))
-    return pair if n / max(len(filtered), 1) >= loop_share else None
+    for pair, n in sorted(counts.items(), key=lambda kv: (-kv[1], rank[kv[0][1]])):
+        if n / max(len(turns), 1) < loop_share:
+            return None
+        if "ship" not in order[rank[pair[1]] : rank[pair[0]] + 1]:
+            return pair
+    return None
 
 
 def _body(order: list[str], back: tuple[str, str] | None) -> list[str]:
@@ -254,9 +279,9 @@ def _body(order: list[str], back: tuple[str, str] | None) -> list[str]:
     return order[first : last + 1] if first <= last else []
 
 
-def _rounds(seq: list[str], back: tuple[str, str]) -> int:
+def _rounds(seqs: list[list[str]], back: tuple[str, str]) -> int:
     """How many times a session went round: back-edge transitions taken, plus one."""
-    return 1 + sum(1 for a, b in itertools.pairwise(seq) if (a, b) == back)
+    return 1 + sum(1 for seq in seqs for a, b in itertools.pairwise(seq) if (a, b) == back)
 
 
 def synthesize_sessions(
@@ -299,7 +324,8 @@ def synthesize_sessions(
                     ba += 1
         return ab, ba
 
-    back = _back_edge(filtered, order, loop_share)
+    by_turn = {s.run_id: _by_turn(s, set(kept)) for s in sessions}
+    back = _back_edge(by_turn, order, loop_share)
     loop_body = _body(order, back)
     rules: list[dict[str, Any]] = []
     warnings: list[str] = []
@@ -388,7 +414,7 @@ def synthesize_sessions(
                 edges.append(edge)
     loop: dict[str, Any] | None = None
     if back is not None and loop_body:
-        rounds = [_rounds(seq, back) for seq in filtered.values() if back[1] in seq]
+        rounds = [_rounds(by_turn[rid], back) for rid, seq in filtered.items() if back[1] in seq]
         most = max(rounds) if rounds else 1
         if most > 1:
             last, first = loop_body[-1], loop_body[0]

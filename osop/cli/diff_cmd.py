@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -10,9 +11,23 @@ from osop.analysis.compare import compare_paths
 from osop.analysis.conformance import ConformanceSummary
 from osop.analysis.diff_format import format_diff
 from osop.cli.common import print_json
+from osop.cli.run_support import open_store, store_option
+from osop.engine import materialise_record
 from osop.errors import OsopError
 
 __all__ = ["diff"]
+
+
+def _record_path(item: str, store_dir: Path | None) -> str:
+    """A path as given; a run id (or unique prefix) from the run store stands for its record."""
+    if Path(item).exists() or any(ch in item for ch in "/\\*?["):
+        return item
+    try:
+        handle = open_store(store_dir).get(item)
+    except OsopError:
+        return item  # not a run either: compare_paths says the file is missing
+    materialise_record(handle)  # current, also for a run that was interrupted
+    return str(handle.record_path)
 
 
 @click.command("diff")
@@ -27,18 +42,22 @@ __all__ = ["diff"]
     show_default=True,
     help="Output format.",
 )
-def diff(first: str, second: str, rest: tuple[str, ...], fmt: str) -> None:
+@store_option
+def diff(first: str, second: str, rest: tuple[str, ...], fmt: str, store_dir: Path | None) -> None:
     """Compare two workflows, two runs, or a workflow with what runs did.
 
     \b
     A.osop B.osop             nodes, edges and metadata added/removed/changed
     A.osoplog B.osoplog       per node: status, attempts, duration, cost
+    RUN_A RUN_B               two runs of the run store (ids or unique prefixes)
+    SESSION_A SESSION_B       two imported agent sessions: figures, files, commands
     WF.osop LOG... (folders)  should vs did: deviations and token-replay fitness
 
     Exit status: 0 identical/conformant, 1 different, 2 error.
     """
     try:
-        result = compare_paths(first, second, *rest)
+        first, second, *more = (_record_path(p, store_dir) for p in (first, second, *rest))
+        result = compare_paths(first, second, *more)
     except OsopError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)

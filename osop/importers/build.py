@@ -29,7 +29,7 @@ import os
 import re
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,8 @@ class _Phase:
     status: str = "COMPLETED"
     started_at: datetime | None = None
     error: ErrorInfo | None = None
+    #: When a phase without messages ended (an interruption while the model thought).
+    end_hint: datetime | None = None
     #: Keys of the calls that failed in this attempt (a re-run of one starts the next).
     failed_keys: set[str] = field(default_factory=set)
 
@@ -131,6 +133,8 @@ class _Phase:
 
     def ended_at(self) -> datetime | None:
         times = [m.at for m in self.messages if m.at is not None]
+        if self.end_hint is not None:
+            times.append(self.end_hint)
         times += [c.ended_at for c in self.calls if c.ended_at is not None]
         return max(times) if times else self.started_at
 
@@ -265,16 +269,21 @@ class _Builder:
             if isinstance(item, Interruption):
                 self.interruptions += 1
                 target = current
-                if target is None and pending:
+                if target is not None and all(
+                    c.answered and not c.interrupted for c in target.calls
+                ):
+                    close(target)  # its calls were done: the model was thinking
+                    target = current = None
+                if target is None:
+                    # Stopped while the model was thinking (nothing written yet): that
+                    # thinking time is a reasoning phase of its own, cut short.
                     target = _Phase("reason", pending, started_at=cursor)
+                    target.end_hint = item.at
                     pending = []
-                if target is not None:
-                    target.status = "CANCELLED"
-                    target.error = ErrorInfo("INTERRUPTED", "the person interrupted the agent")
-                    close(target)
-                    current = None
-                elif self.records and self.records[-1].node_type != "human":
-                    self._cancel_last()
+                target.status = "CANCELLED"
+                target.error = ErrorInfo("INTERRUPTED", "the person interrupted the agent")
+                close(target)
+                current = None
                 continue
             kind = _message_kind(item)
             if kind is None:
@@ -307,12 +316,6 @@ class _Builder:
         if not phase.failed_keys:
             return False
         return any(call_key(c.name, c.input) in phase.failed_keys for c in message.tool_calls)
-
-    def _cancel_last(self) -> None:
-        last = self.records[-1]
-        if last.status == "COMPLETED" and last.extra.get("x-marker") is None:
-            error = ErrorInfo("INTERRUPTED", "the person interrupted the agent")
-            self.records[-1] = replace(last, status="CANCELLED", error=error)
 
     def _compaction_node(self, item: Compaction) -> None:
         self.compactions += 1

@@ -72,6 +72,8 @@ _NOT_TYPED: Final = (
     "<local-command-stderr>",
     "Caveat: The messages below",
 )
+#: Reminders the tool adds to a prompt; not typed by the person.
+_REMINDER: Final = re.compile(r"<system-reminder>.*?</system-reminder>\s*", re.DOTALL)
 _AGENT_ID_TEXT: Final = re.compile(r"\bagentId:\s*([A-Za-z0-9_\-]+)")
 
 
@@ -227,6 +229,14 @@ class _Walker:
                 current.tool_calls.append(call)
                 continue
             # A block repeated on another line of the same message counts once.
+            if (
+                isinstance(btype, str)
+                and btype.endswith("_tool_result")
+                and block.get("tool_use_id")
+            ):
+                # a server tool (web search run by the API) answers in the same message
+                self.results.append(({**block, "type": "tool_result"}, line))
+                continue
             key = f"{btype}\x00{block.get('text') or block.get('thinking') or block.get('data')}"
             if key in seen:
                 continue
@@ -252,7 +262,7 @@ class _Walker:
             or data.get("isVisibleInTranscriptOnly")
         ):
             return
-        text = _text_of(content)
+        text = _REMINDER.sub("", _text_of(content))
         stripped = text.strip()
         if stripped.startswith(_INTERRUPTED):
             self.s.events.append(Interruption(line.at))
@@ -270,6 +280,9 @@ class _Walker:
         if line.at is not None and (call.ended_at is None or line.at > call.ended_at):
             call.ended_at = line.at
         call.output = output
+        content = block.get("content")
+        if isinstance(content, dict) and str(content.get("type", "")).endswith("_error"):
+            call.is_error = True  # a server tool's error is an object, not is_error
         if output.strip().startswith(_REJECTED) or output.strip().startswith(_INTERRUPTED):
             call.interrupted = True
         elif block.get("is_error") is True:

@@ -13,6 +13,7 @@ trace.  Metrics: ``osop.node.duration`` (s), ``osop.node.attempts``,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,7 @@ class RunTracer:
         self._run_context: Any = None
         self.spans: dict[tuple[Any, ...], Any] = {}
         self.last_error: dict[str, Any] = {}
+        self.broken = False
         self.parent_traceparent = current_traceparent()
         self._metrics = self._instruments()
 
@@ -66,8 +68,15 @@ class RunTracer:
 
     def __call__(self, entry: dict[str, Any]) -> None:
         handler = getattr(self, f"_on_{entry.get('t')}", None)
-        if handler is not None:
+        if handler is None or self.broken:
+            return
+        try:
             handler(entry)
+        except Exception:  # tracing must never break a run: stop tracing it, say so once
+            self.broken = True
+            logging.getLogger("osop.telemetry").warning(
+                "tracing of run %s stopped after an error", self.run_id, exc_info=True
+            )
 
     def _start_run(self, entry: dict[str, Any], parent: Any, name_suffix: str = "") -> None:
         meta = self.state.meta if self.state.meta else entry

@@ -140,3 +140,14 @@ def test_no_sessions_is_a_clear_error() -> None:
 )
 def test_step_labels(call: dict[str, str | None], label: str | None) -> None:
     assert step_label(call) == label
+
+
+def test_a_follow_up_prompt_is_not_a_loop() -> None:
+    # one session: explore, edit, verify (fails, re-run), push; then, asked again, edit docs
+    path = Path(__file__).parent / "fixtures" / "claude-code" / "streamed-retry.jsonl"
+    result = synthesize_sessions(_records(path))
+    assert result.loop is None
+    assert not [e for e in result.workflow["edges"] if e.get("mode") == "loop"]
+    order = [n["id"] for n in result.workflow["nodes"]]
+    assert order[-2:] == ["review_risk", "ship"]
+    check_valid(result.workflow)

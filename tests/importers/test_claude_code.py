@@ -13,6 +13,7 @@ from osop.format.validate import validate_text
 from osop.importers import ImportedSession, import_sessions
 from osop.importers.build import BuildOptions, build_records
 from osop.importers.claude_code import parse_lines, read_session
+from osop.importers.session import Prompt
 from osop.record.model import RunRecord
 from osop.record.writer import record_to_text
 
@@ -236,3 +237,109 @@ def test_records_round_trip_through_json(tmp_path: Path) -> None:
     assert data["runtime"]["session_id"] == SUBAGENTS.stem
     assert data["runtime"]["model"].startswith("claude-sonnet-4-5")
     assert data["runtime"]["agent_version"] == "2.0.60"
+
+
+def test_server_tool_result_in_the_same_message_answers_the_call() -> None:
+    line = {
+        "type": "assistant",
+        "uuid": "u1",
+        "timestamp": "2025-10-20T09:00:00Z",
+        "message": {
+            "id": "msg_ws",
+            "model": "claude-sonnet-4-5",
+            "content": [
+                {
+                    "type": "server_tool_use",
+                    "id": "srvtoolu_1",
+                    "name": "web_search",
+                    "input": {"query": "osop"},
+                },
+                {
+                    "type": "web_search_tool_result",
+                    "tool_use_id": "srvtoolu_1",
+                    "content": {"type": "web_search_tool_result_error", "error_code": "max_uses"},
+                },
+            ],
+            "usage": {"input_tokens": 3, "output_tokens": 9},
+        },
+    }
+    session = parse_lines([json.dumps(line)], source="ws")
+    (call,) = session.tool_calls
+    assert call.answered and call.is_error
+    (record,) = build_records(session, BuildOptions())
+    entry = record.node_records[0].extra["x-tool-calls"][0]
+    assert entry["activity"] == "web" and record.node_records[0].node_type == "api"
+
+
+def test_interrupted_while_thinking_is_a_cancelled_reasoning_phase() -> None:
+    def line(kind: str, at: str, message: dict[str, Any], n: int) -> str:
+        return json.dumps({"type": kind, "uuid": f"u{n}", "timestamp": at, "message": message})
+
+    lines = [
+        line("user", "2025-10-20T09:00:00Z", {"role": "user", "content": "go"}, 1),
+        line(
+            "assistant",
+            "2025-10-20T09:00:05Z",
+            {
+                "id": "m1",
+                "model": "claude-sonnet-4-5",
+                "content": [
+                    {"type": "tool_use", "id": "t1", "name": "Read", "input": {"file_path": "a.py"}}
+                ],
+                "usage": {"output_tokens": 5},
+            },
+            2,
+        ),
+        line(
+            "user",
+            "2025-10-20T09:00:06Z",
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "x"}],
+            },
+            3,
+        ),
+        line(
+            "user",
+            "2025-10-20T09:00:20Z",
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "[Request interrupted by user]"}],
+            },
+            4,
+        ),
+    ]
+    (record,) = build_records(parse_lines(lines, source="t"), BuildOptions())
+    nodes = {n.node_id: n for n in record.node_records}
+    assert nodes["turn_1_1_explore"].status == "COMPLETED"  # its work was done
+    cut = nodes["turn_1_2_reason"]
+    assert cut.status == "CANCELLED" and cut.duration_ms == 14_000
+    assert record.status == "CANCELLED"
+
+
+def test_system_reminders_are_not_part_of_the_prompt() -> None:
+    content = [
+        {"type": "text", "text": "Rename parse"},
+        {"type": "text", "text": "<system-reminder>\nThe todo list is empty.\n</system-reminder>"},
+    ]
+    lines = [
+        json.dumps(
+            {
+                "type": "user",
+                "uuid": "1",
+                "timestamp": "2025-10-20T09:00:00Z",
+                "message": {"role": "user", "content": content},
+            }
+        ),
+        json.dumps(
+            {
+                "type": "user",
+                "uuid": "2",
+                "timestamp": "2025-10-20T09:00:01Z",
+                "message": {"role": "user", "content": "<system-reminder>x</system-reminder>"},
+            }
+        ),
+    ]
+    session = parse_lines(lines, source="r")
+    prompts = [e for e in session.events if isinstance(e, Prompt)]
+    assert [p.text.strip() for p in prompts] == ["Rename parse"]

@@ -85,3 +85,51 @@ def test_junk_lines_never_crash_and_the_record_validates(junk: list[str], at: in
     for record in build_records(session, BuildOptions()):
         report = validate_text(record_to_text(record, "json"), "r.osoplog.json", kind="log")
         assert report.valid, [i.message for i in report.errors]
+
+
+CODEX_LINES = [
+    line
+    for path in sorted((Path(__file__).parent / "fixtures" / "codex").rglob("rollout-*.jsonl"))
+    for line in path.read_text().splitlines()
+]
+_codex_junk = _junk_line | st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["response_item", "event_msg", "session_meta", "compacted"]),
+        "payload": _json_values
+        | st.fixed_dictionaries(
+            {
+                "type": st.sampled_from(
+                    [
+                        "function_call",
+                        "function_call_output",
+                        "token_count",
+                        "message",
+                        "user_message",
+                        "turn_aborted",
+                    ]
+                )
+                | st.text()
+            },
+            optional={
+                "call_id": _json_values,
+                "info": _json_values,
+                "arguments": _json_values,
+                "output": _json_values,
+                "content": _json_values,
+                "role": _json_values,
+            },
+        ),
+        "timestamp": _json_values,
+    }
+).map(json.dumps)
+
+
+@SETTINGS
+@given(st.lists(_codex_junk, max_size=12), st.integers(0, len(CODEX_LINES)))
+def test_codex_junk_never_crashes_and_the_record_validates(junk: list[str], at: int) -> None:
+    from osop.importers.codex import parse_rollout
+
+    session = parse_rollout(CODEX_LINES[:at] + junk + CODEX_LINES[at:], source="junk")
+    for record in build_records(session, BuildOptions()):
+        report = validate_text(record_to_text(record, "json"), "r.osoplog.json", kind="log")
+        assert report.valid, [i.message for i in report.errors]

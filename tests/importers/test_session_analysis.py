@@ -95,3 +95,16 @@ def test_diff_command_on_sessions(folder: Path) -> None:
     result = CliRunner().invoke(cli, ["diff", str(a), str(a), "--format", "json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["kind"] == "session-diff"
+
+
+def test_diff_takes_run_ids_from_the_store(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["import", "claude-code", str(FIXTURES), "--store", "--store-dir", str(store)]
+    )
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(cli, ["diff", "0d9e3c4a", "7a4c", "--store", str(store)])
+    assert result.exit_code == 1 and "session diff" in result.stdout
+    result = runner.invoke(cli, ["diff", "0d9e3c4a", "nothing-like-it", "--store", str(store)])
+    assert result.exit_code == 2 and "nothing-like-it" in result.stderr

@@ -155,3 +155,34 @@ def test_export_to_a_file_format_needs_output(
     result = CliRunner().invoke(cli, ["export", "--to", "xes", "session.osoplog.json"])
     assert result.exit_code == 2
     assert "--output" in result.output
+
+
+def test_an_imported_claude_code_session_exports_as_a_trace(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    from osop.format.api import load_record as read_record
+    from osop.importers import import_sessions, write_records
+
+    session = Path(__file__).parents[1] / "importers" / "fixtures" / "claude-code"
+    (imported,) = list(
+        import_sessions("claude-code", [session / "3c1b9f2e-7d4a-4e8b-a1c6-9e0f5d2b8a44.jsonl"])
+    )
+    files = write_records(imported, tmp_path / "sessions")
+    result = CliRunner().invoke(cli, ["export", "--to", "otlp", str(tmp_path / "sessions")])
+    assert result.exit_code == 0, result.output
+    assert f"sent {len(files)} trace(s)" in result.output
+    record = read_record(files[0])
+    (run,) = [s for s in receiver.spans if s.attributes.get("osop.run_id") == record.run_id]
+    assert run.attributes["osop.agent"] == "claude-code"
+    assert run.start_ns == _ns(str(record.started_at))
+    children = [s for s in receiver.spans if s.parent_id == run.span_id]
+    assert len(children) == len([r for r in record.node_records if r.node_id])
+    for node in record.node_records:
+        if node.node_type != "agent" or not node.ai_metadata:
+            continue
+        (span,) = [s for s in children if s.name == f"invoke_agent {node.node_id}"]
+        assert span.start_ns == _ns(str(node.started_at))
+        ai = node.ai_metadata
+        assert span.attributes["gen_ai.request.model"] == ai["model"]
+        assert span.attributes["gen_ai.usage.output_tokens"] == ai["completion_tokens"]
+        assert span.attributes["osop.cost_usd"] == pytest.approx(ai["cost_usd"])

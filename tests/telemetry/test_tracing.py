@@ -298,3 +298,32 @@ def test_an_approval_pause_and_its_answer_are_events(receiver: Receiver, tmp_pat
     assert waiting.attributes["osop.status"] == "WAITING"
     assert done.attributes["osop.status"] == "COMPLETED" and done.parent_id == resumed.span_id
     assert second.record.extra["x-trace"]["trace_id"] == run.trace_id
+
+
+def test_a_broken_tracer_never_breaks_the_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from osop.telemetry.tracer import RunTracer
+
+    class Broken(RunTracer):
+        def _on_start(self, entry: dict[str, Any]) -> None:
+            raise RuntimeError("exporter exploded")
+
+    telemetry = setup_telemetry(span_exporter=None, metrics=False)
+    data = {
+        "osop_version": "1.1",
+        "id": "fragile",
+        "name": "Fragile",
+        "nodes": [{"id": "a", "type": "cli", "name": "a", "runtime": {"command": "true"}}],
+        "edges": [],
+    }
+    path = tmp_path / "wf.osop.yaml"
+    path.write_text(yaml.safe_dump(data))
+    options = RunOptions(
+        mode="simulated",
+        workdir=tmp_path,
+        observers=[lambda run_id, state: Broken(telemetry, run_id, state)],
+    )
+    result = asyncio.run(start_run(load_workflow(path), source=path.read_bytes(), options=options))
+    assert result.status == "COMPLETED"
+    assert "tracing of run" in caplog.text
