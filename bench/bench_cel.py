@@ -52,13 +52,9 @@ def _median_us(fn: Callable[[], object]) -> float:
 
 
 def main() -> None:
+    # The engine passes a lazy NodeOutputs view of its state; the plain dict here
+    # keeps these figures about the expression layer (bench_engine.py covers the rest).
     outputs, inputs = _run_state()
-
-    def edge_scope(own: Mapping[str, Any]) -> Any:
-        # The engine passes a lazy NodeOutputs view of its state; a plain dict here
-        # keeps this figure about the expression layer (bench_engine.py covers the rest).
-        return make_scope(own=own, inputs=inputs, outputs=outputs)
-
     facts = {"test": NodeFacts("COMPLETED", 1.5, None, 1)}
     functions = osop_functions(facts.get, current="test", known_ids=set(outputs))
 
@@ -67,15 +63,15 @@ def main() -> None:
     status = compile_expression(STATUS_CONDITION)
 
     def osop_compiled() -> object:
-        activation = edge_scope(outputs["test"])
+        activation = make_scope(own=outputs["test"], inputs=inputs, outputs=outputs)
         return compiled.evaluate(activation)
 
     def osop_bare() -> object:
-        activation = edge_scope(outputs["approve"])
+        activation = make_scope(own=outputs["approve"], inputs=inputs, outputs=outputs)
         return bare.evaluate(activation)
 
     def osop_status() -> object:
-        activation = edge_scope(outputs["test"])
+        activation = make_scope(own=outputs["test"], inputs=inputs, outputs=outputs)
         return status.evaluate(activation, functions)
 
     def python_condition(v: Mapping[str, Any]) -> bool:
@@ -84,12 +80,12 @@ def main() -> None:
         )
 
     def python_baseline() -> object:
-        activation = edge_scope(outputs["test"])
+        activation = make_scope(own=outputs["test"], inputs=inputs, outputs=outputs)
         return python_condition(activation)
 
     def compile_each_time() -> object:
         # The same work as ``osop_compiled`` without the cache: lint, analyse, compile.
-        activation = edge_scope(outputs["test"])
+        activation = make_scope(own=outputs["test"], inputs=inputs, outputs=outputs)
         return _compile_uncached(CONDITION).evaluate(activation)
 
     raw_program = cel.compile(CONDITION)

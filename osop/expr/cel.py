@@ -570,9 +570,13 @@ def _activation(
     return activation
 
 
+#: Types handed to CEL as they are (checked first: an ABC isinstance costs more).
+_PLAIN_TYPES = frozenset({dict, list, tuple, str, int, float, bool, bytes, type(None)})
+
+
 def _materialize(value: Any) -> Any:
     """A lazy mapping (a scope's ``outputs`` view) as the plain dict CEL converts."""
-    if type(value) is dict or not isinstance(value, Mapping):
+    if type(value) in _PLAIN_TYPES or not isinstance(value, Mapping):
         return value
     return {key: value[key] for key in value}
 

@@ -7,7 +7,7 @@ References are parsed and judged by the rules the engine resolves them with
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from osop.diagnostics import Issue, join_pointer
@@ -18,8 +18,8 @@ from osop.format.workflow import Workflow
 
 __all__ = ["check_interpolations"]
 
-#: Node fields whose strings are interpolated at run time.
-_INTERPOLATED_FIELDS = ("runtime", "workflow_inputs", "inputs", "handoff", "approval_gate")
+#: Node fields whose strings the engine interpolates (edges: a dataflow ``transform``).
+_INTERPOLATED_FIELDS = ("runtime", "workflow_inputs", "inputs")
 
 
 def _suggest(name: str, choices: list[str]) -> str | None:
@@ -67,32 +67,63 @@ def _not_a_reference(ref: str, root: str, pointer: str, node_ids: list[str]) -> 
 
 def check_interpolations(wf: Workflow) -> Iterator[Issue]:
     node_ids = [n.id for n in wf.nodes]
-    inputs = list(wf.declared_inputs) + list(wf.variables)
+    # ``${inputs.X}`` reads the run's inputs and the node's own: variables are ``variables.X``.
+    inputs = list(wf.declared_inputs)
     loop_vars = list(wf.loop_variables)
     for node in wf.nodes:
         node_inputs = list(node.declared_inputs)
         for field in _INTERPOLATED_FIELDS:
             value: Any = node.raw.get(field)
-            if value is None:
-                continue
-            base = join_pointer(node.pointer, field)
-            malformed: set[str] = set()
-            for location, error in find_template_errors(value):
-                if error.message.startswith("empty reference"):
-                    continue  # ref/empty, below
-                malformed.add(location)
-                yield Issue(
-                    "error",
-                    "ref/malformed",
-                    f"{error.expression}: {error.message}",
-                    pointer=base + location,
-                    hint=error.hint,
+            if value is not None:
+                yield from _check_value(
+                    wf,
+                    value,
+                    join_pointer(node.pointer, field),
+                    node_ids,
+                    inputs + node_inputs,
+                    loop_vars,
                 )
-            for location, ref in find_references(value):
-                if location in malformed:
-                    continue
-                pointer = base + location
-                yield from _check_one(wf, ref, pointer, node_ids, inputs + node_inputs, loop_vars)
+    for edge in wf.edges:
+        # A dataflow transform: a source output's name, or ${...} in the target's scope.
+        if (
+            edge.mode == "dataflow"
+            and isinstance(edge.transform, Mapping)
+            and wf.has_node(edge.target)
+        ):
+            target_inputs = list(wf.node(edge.target).declared_inputs)
+            yield from _check_value(
+                wf,
+                dict(edge.transform),
+                join_pointer(edge.pointer, "transform"),
+                node_ids,
+                inputs + target_inputs,
+                loop_vars,
+            )
+
+
+def _check_value(
+    wf: Workflow,
+    value: Any,
+    base: str,
+    node_ids: list[str],
+    inputs: list[str],
+    loop_vars: list[str],
+) -> Iterator[Issue]:
+    malformed: set[str] = set()
+    for location, error in find_template_errors(value):
+        if error.message.startswith("empty reference"):
+            continue  # ref/empty, below
+        malformed.add(location)
+        yield Issue(
+            "error",
+            "ref/malformed",
+            f"{error.expression}: {error.message}",
+            pointer=base + location,
+            hint=error.hint,
+        )
+    for location, ref in find_references(value):
+        if location not in malformed:
+            yield from _check_one(wf, ref, base + location, node_ids, inputs, loop_vars)
 
 
 def _check_one(
