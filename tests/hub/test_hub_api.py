@@ -115,6 +115,10 @@ def test_sop_package_with_its_workflows(client: Any, store: Any) -> None:
     assert [w["id"] for w in summary["workflows"]] == ["deploy-service", "hotfix"]
     hits = client.get("/api/v1/search", params={"q": "hotfix patch"}).json()["results"]
     assert hits[0]["package"] == "acme/handbook"
+    # Refs outside the .sop's folder but inside the package are the package's own: drawn.
+    document = client.get("/p/acme/handbook/2.0.0/document").text
+    assert "Ship a hotfix" in document and "Deploy a service" in document
+    assert "(missing)" not in document
 
 
 def test_search_filters_and_purposes(client: Any, store: Any) -> None:
