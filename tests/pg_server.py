@@ -66,7 +66,14 @@ class PostgresServer:
 
     def _run(self, *args: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if _as_root() else []
-        subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
+        done = subprocess.run([*prefix, *args], capture_output=True, timeout=300, check=False)
+        if done.returncode != 0:
+            log = self.folder / "server.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(
+                f"{Path(args[0]).name} failed ({done.returncode}): "
+                f"{done.stderr.decode(errors='replace')[-2000:]}\n{tail}"
+            )
 
     def _open_for_postgres_user(self) -> None:
         # The postgres user must reach the data folder through the test's temp folders.
@@ -96,13 +103,13 @@ class PostgresServer:
         )
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
-            "-l", str(self.folder / "server.log"), "-w", "-t", "60", "start",
+            "-l", str(self.folder / "server.log"), "-w", "-t", "240", "start",
         )  # fmt: skip
         return self.url
 
     def stop(self) -> None:
         if self.bin is not None and self.data.exists():
-            with contextlib.suppress(subprocess.CalledProcessError):
+            with contextlib.suppress(RuntimeError):
                 self._run(
                     str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"
                 )
@@ -115,7 +122,7 @@ class PostgresServer:
         """A fresh, empty database on this server; its URL."""
         import psycopg
 
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with psycopg.connect(

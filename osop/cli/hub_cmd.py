@@ -322,14 +322,19 @@ def yank(spec: str, reason: str, undo: bool, url: str | None) -> None:
 @click.argument(
     "records", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
+@click.option(
+    "--workflow",
+    help="The package's workflow these records are runs of, when they name another id "
+    "(imported agent sessions: `osop import`, then `osop synthesize`).",
+)
 @_url_option
 @handle_errors
-def record(spec: str, records: tuple[Path, ...], url: str | None) -> None:
+def record(spec: str, records: tuple[Path, ...], workflow: str | None, url: str | None) -> None:
     """Upload .osoplog records of OWNER/NAME[@VERSION] as evidence (redacted by the hub)."""
     stats: dict[str, Any] = {}
     with _client(url) as client:
         for path in records:
-            stats = client.upload_record(spec, path)
+            stats = client.upload_record(spec, path, workflow)
     click.echo(f"Uploaded {len(records)} record(s) to {stats['package']}@{stats['version']}.")
     for wf_stats in stats["workflows"]:
         click.echo(

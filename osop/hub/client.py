@@ -243,13 +243,20 @@ class HubClient:
         )
         return result
 
-    def upload_record(self, spec: str, record: str | Path) -> dict[str, Any]:
-        """Upload one ``.osoplog`` as evidence for a version; the version's new stats."""
+    def upload_record(
+        self, spec: str, record: str | Path, workflow: str | None = None
+    ) -> dict[str, Any]:
+        """Upload one ``.osoplog`` as evidence for a version; the version's new stats.
+
+        ``workflow``: which of the version's workflows the record is a run of, when the
+        record names another id (an imported agent session).
+        """
         self._need_token()
         owner, name, version = parse_spec(spec)
         text = Path(record).read_text(encoding="utf-8")
+        body = {"record": text, "workflow": workflow}
         result: dict[str, Any] = self._request(
-            "POST", f"/packages/{owner}/{name}/{version}/records", json={"record": text}
+            "POST", f"/packages/{owner}/{name}/{version}/records", json=body
         )
         return result
 

@@ -548,9 +548,22 @@ class HubStore:
     # -- evidence ---------------------------------------------------------------------
 
     def add_record(
-        self, owner: str, name: str, version: str, record_text: str, uploader: str
+        self,
+        owner: str,
+        name: str,
+        version: str,
+        record_text: str,
+        uploader: str,
+        workflow: str | None = None,
     ) -> dict[str, Any]:
-        """Validate, redact and store one ``.osoplog`` against a version; the new stats."""
+        """Validate, redact and store one ``.osoplog`` against a version; the new stats.
+
+        The record must be a run of one of the version's workflows.  ``workflow`` says
+        which when the record names another id — an imported agent session is recorded
+        as ``claude-code-<project>`` while the workflow synthesised from such sessions
+        has its own id; the stored record then carries ``workflow`` as its
+        ``workflow_id`` and the id it came with as ``x-hub-recorded-as``.
+        """
         from osop.format.validate import validate_text
         from osop.record.model import RunRecord
         from osop.security.redact import redact
@@ -570,11 +583,24 @@ class HubStore:
             row = self._version_row(session, owner, name, version)
             summary = json.loads(row.summary)
             ids = {w["id"] for w in summary.get("workflows", [])}
-            if record.workflow_id not in ids:
+            if workflow is not None and workflow not in ids:
+                raise HubError(
+                    422,
+                    f"{owner}/{name}@{row.version} has no workflow {workflow!r} "
+                    f"(it has {', '.join(sorted(ids))})",
+                )
+            if workflow is not None and workflow != record.workflow_id:
+                cleaned = {
+                    **cleaned,
+                    "workflow_id": workflow,
+                    "x-hub-recorded-as": record.workflow_id,
+                }
+            elif record.workflow_id not in ids:
                 raise HubError(
                     422,
                     f"the record is of workflow {record.workflow_id!r}, which "
-                    f"{owner}/{name}@{row.version} does not contain ({', '.join(sorted(ids))})",
+                    f"{owner}/{name}@{row.version} does not contain ({', '.join(sorted(ids))}); "
+                    "name the workflow it evidences (`--workflow ID`) if it is an imported session",
                 )
             session.add(
                 RecordRow(

@@ -115,6 +115,10 @@ def test_sop_package_with_its_workflows(client: Any, store: Any) -> None:
     assert [w["id"] for w in summary["workflows"]] == ["deploy-service", "hotfix"]
     hits = client.get("/api/v1/search", params={"q": "hotfix patch"}).json()["results"]
     assert hits[0]["package"] == "acme/handbook"
+    # Refs outside the .sop's folder but inside the package are the package's own: drawn.
+    document = client.get("/p/acme/handbook/2.0.0/document").text
+    assert "Ship a hotfix" in document and "Deploy a service" in document
+    assert "(missing)" not in document
 
 
 def test_search_filters_and_purposes(client: Any, store: Any) -> None:
@@ -250,3 +254,52 @@ def test_default_database_is_in_the_users_data_folder(tmp_path: Any, monkeypatch
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_db_url() == f"sqlite:///{tmp_path}/osop/hub.sqlite3"
+
+
+def test_imported_agent_sessions_are_evidence_for_their_synthesised_workflow(
+    client: Any, store: Any, tmp_path: Any
+) -> None:
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from osop.cli.main import cli
+    from osop.importers import import_sessions, write_records
+
+    sessions = Path(__file__).parents[1] / "importers" / "fixtures" / "claude-code"
+    records: list[Path] = []
+    for imported in import_sessions("claude-code", [sessions]):
+        records.extend(write_records(imported, tmp_path / "records"))
+    workflow = tmp_path / "agent.osop.yaml"
+    synthesized = CliRunner().invoke(
+        cli, ["synthesize", *map(str, records), "-o", str(workflow)], catch_exceptions=False
+    )
+    assert synthesized.exit_code == 0, synthesized.output
+    token = store.create_token("acme")
+    files = {"agent.osop.yaml": workflow.read_text()}
+    assert (
+        _publish(client, token, "acme/agent", "0.1.0", files, "agent.osop.yaml").status_code == 201
+    )
+    wf_id = client.get("/api/v1/packages/acme/agent/0.1.0").json()["summary"]["workflows"][0]["id"]
+    top = [r for r in records if ".agent-" not in r.name]  # sub-agent runs are not whole sessions
+    refused = client.post(
+        "/api/v1/packages/acme/agent/0.1.0/records",
+        json={"record": top[0].read_text()},
+        headers=auth(token),
+    )
+    assert refused.status_code == 422 and "--workflow" in refused.json()["detail"]
+    for path in top:
+        response = client.post(
+            "/api/v1/packages/acme/agent/0.1.0/records",
+            json={"record": path.read_text(), "workflow": wf_id},
+            headers=auth(token),
+        )
+        assert response.status_code == 201, response.text
+    stats = client.get("/api/v1/packages/acme/agent/0.1.0/stats").json()
+    assert [(w["workflow_id"], w["total_runs"]) for w in stats["workflows"]] == [(wf_id, len(top))]
+    wrong = client.post(
+        "/api/v1/packages/acme/agent/0.1.0/records",
+        json={"record": top[0].read_text(), "workflow": "nope"},
+        headers=auth(token),
+    )
+    assert wrong.status_code == 422 and "has no workflow 'nope'" in wrong.json()["detail"]

@@ -54,3 +54,15 @@ def test_an_agent_searches_and_pulls(tmp_path: Path, monkeypatch: pytest.MonkeyP
         error, text = _call(server, "osop_hub_pull", {"package": "acme/none", "hub_url": url})
         assert error and "no package acme/none" in text
     store.close()
+
+
+def test_an_unreachable_hub_is_a_tool_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub_servers import free_port
+
+    monkeypatch.setenv("OSOP_HUB_CONFIG", str(tmp_path / "hub.json"))
+    server = build_server(tmp_path / "store", tmp_path / "work")
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    error, text = _call(server, "osop_hub_search", {"query": "deploy", "hub_url": url})
+    assert error and f"cannot reach the hub at {url}" in text

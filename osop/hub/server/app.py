@@ -37,6 +37,11 @@ class YankBody(BaseModel):
 
 class RecordBody(BaseModel):
     record: str = Field(description="an .osoplog document (YAML or JSON text)")
+    workflow: str | None = Field(
+        default=None,
+        description="the version's workflow this record is a run of, when the record names "
+        "another id (an imported agent session)",
+    )
 
 
 def _client(request: Request) -> str:
@@ -156,7 +161,7 @@ def create_app(store: HubStore, limits: Limits | None = None) -> Any:
         owner: str, name: str, version: str, body: RecordBody, uploader: Owner
     ) -> dict[str, Any]:
         """Upload one execution record of this version (redacted before it is stored)."""
-        return store.add_record(owner, name, version, body.record, uploader)
+        return store.add_record(owner, name, version, body.record, uploader, body.workflow)
 
     @app.get(
         f"{API}/packages/{{owner}}/{{name}}/{{version}}/stats",

@@ -97,6 +97,8 @@ def _hit_rows(hits: list[dict[str, Any]]) -> str:
 
 def render_version_document(version: dict[str, Any]) -> str:
     """The ``osop render`` page of a stored version (files laid out in a private folder)."""
+    from osop.format.loader import load_path
+    from osop.hub.package import resolve_ref, sop_refs
     from osop.render.document import render_sop_file, render_workflow_page
     from osop.render.source import load_for_render
 
@@ -108,7 +110,11 @@ def render_version_document(version: dict[str, Any]) -> str:
             target.write_text(item["content"], encoding="utf-8")
         main = root / version["main"]
         if version["kind"] == "sop":
-            return render_sop_file(main).html
+            # Every ref was checked at publish to stay inside the package (laid out here,
+            # no links): refs to the .sop's sibling folders are the package's own files.
+            for ref in sop_refs(load_path(main).data):
+                resolve_ref(version["main"], ref)
+            return render_sop_file(main, allow_outside_refs=True).html
         return render_workflow_page(load_for_render(main)).html
 
 
