@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from osop.cli.common import handle_errors
+from osop.cli.otel_support import close_telemetry, telemetry_for
 from osop.cli.run_cmd import collect_answers, secret_store
 from osop.cli.run_support import (
     finish,
@@ -18,6 +19,7 @@ from osop.cli.run_support import (
 )
 from osop.engine import RunOptions, resume_run
 from osop.engine.values import Redactor
+from osop.telemetry import tracing_observer
 
 __all__ = ["resume"]
 
@@ -36,6 +38,7 @@ def resume(
     quiet: bool,
     report_path: Path | None,
     store_dir: Path | None,
+    otel: bool = False,
 ) -> None:
     """Continue RUN_ID (an id or a unique prefix): completed nodes are not run again.
 
@@ -46,11 +49,14 @@ def resume(
     handle = store.get(run_id)
     for node, answer in collect_answers(answers_file).items():
         handle.post("answer", node=node, answer=Redactor()(answer))
+    telemetry = telemetry_for(otel, None)
     options = RunOptions(
+        observers=[tracing_observer(telemetry)] if telemetry is not None else [],
         secrets=secret_store(secrets_file),
         progress=progress_sink(json_lines, quiet),
         interactive=sys.stdin.isatty() and not json_lines,
         auto_approve=auto_approve,
     )
     result = run_engine(resume_run(handle.run_id, store=store, options=options))
+    close_telemetry(telemetry)
     finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)
