@@ -321,3 +321,19 @@ def test_answers_given_up_front_are_checked_before_the_run_starts(
     assert out.exit_code == 2, out.output
     assert "approved, rejected" in out.output
     assert not (store / "runs").exists()
+
+
+def test_resume_answers_are_checked_before_they_are_delivered(
+    runner: Runner, tmp_path: Path
+) -> None:
+    result = paused(runner, GATED)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("deploy: aproved\n")
+    store = str(tmp_path / ".osop")
+    args = ["resume", result.run_id, "--answers", str(answers), "--store", store, "--quiet"]
+    out = CliRunner().invoke(osop_cli, args)
+    assert out.exit_code == 2, out.output
+    assert "approved, rejected" in out.output
+    assert inbox(runner, result.run_id) == ""
+    answers.write_text("deploy: approved\n")
+    assert CliRunner().invoke(osop_cli, args).exit_code == 0
