@@ -84,6 +84,8 @@ class RunResult:
     waiting: list[dict[str, Any]] = field(default_factory=list)
     handle: RunHandle | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: What this session repaired or found on its way in (a torn journal tail ...).
+    notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio.run formats its task's result, and a full record

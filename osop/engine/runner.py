@@ -24,15 +24,16 @@ from typing import Any
 from osop import __version__
 from osop.engine.clock import iso
 from osop.engine.inputs import check_inputs
-from osop.engine.journal import Journal, read_journal
+from osop.engine.journal import Journal, read_journal, recover_tail
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.recording import build_record, node_outputs
 from osop.engine.scheduler import Engine, NullJournal
 from osop.engine.state import RunState
-from osop.engine.store import RunHandle, RunStore
+from osop.engine.store import Owner, RunHandle, RunStore
 from osop.engine.values import Redactor
 from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
 from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
+from osop.procinfo import signal_process
 from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text, write_record
 
@@ -175,6 +176,9 @@ class _Session:
         durable = options.durable if options.durable is not None else options.mode == "live"
         self.journal: Journal | NullJournal = NullJournal()
         if handle is not None:
+            # Nothing writes a run's files without its lock (the caller took it).
+            if not handle.holds_lock():
+                raise RunStoreError(f"run {handle.run_id}: its lock is not held")
             self.journal = Journal(handle.journal_path, durable=durable)
             self.journal.set_seq(state.seq)
         self.redactor = Redactor(options.secrets.all_values())
@@ -202,8 +206,7 @@ class _Session:
             self._last_write = now
 
     async def run(self) -> RunResult:
-        if self.handle is not None:
-            self.handle.acquire()
+        """Schedule until the run ends or pauses (the caller holds and releases the lock)."""
         try:
             self._ingest_inbox()
             if self.handle is not None:
@@ -249,8 +252,6 @@ class _Session:
             )
         finally:
             self.journal.close()
-            if self.handle is not None:
-                self.handle.release()
 
     def _waiting(self) -> list[dict[str, Any]]:
         """What the run waits for; a waiting child run's own waits are listed instead."""
@@ -509,6 +510,26 @@ async def start_run(
     check_preset_answers(workflow, options.answers)
     options = replace(options, seed=seed, inputs=inputs)
     handle = store.create(run_id) if store is not None else None
+    if handle is not None:
+        handle.acquire()  # before anything is written into the folder
+    try:
+        return await _start(workflow, options, handle, source, workflow_path, store, parent, run_id)
+    finally:
+        if handle is not None:
+            handle.release()
+
+
+async def _start(
+    workflow: Workflow,
+    options: RunOptions,
+    handle: RunHandle | None,
+    source: bytes | None,
+    workflow_path: Path | None,
+    store: RunStore | None,
+    parent: tuple[str, str] | None,
+    run_id: str | None,
+) -> RunResult:
+    seed = int(options.seed or 0)
     rid = handle.run_id if handle is not None else (run_id or str(uuid.uuid4()))
     redactor = Redactor(options.secrets.all_values())
     started = options.clock.now()
@@ -526,6 +547,9 @@ async def start_run(
         "inputs": redactor(_plain(options.inputs)),
         "variables": redactor(_plain(workflow.variables)),
         "seed": seed,
+        # Where the run begins, so that the record written before any node has
+        # started still lists real nodes (PENDING) and validates.
+        "entry": _entry_nodes(workflow),
     }
     if parent is not None:
         meta["parent_run_id"], meta["parent_node"] = parent
@@ -568,6 +592,12 @@ async def start_run(
     return await session.run()
 
 
+def _entry_nodes(workflow: Workflow) -> list[list[str]]:
+    """``[id, type]`` of the nodes no edge leads to (where a run begins)."""
+    targets = {edge.target for edge in workflow.edges}
+    return [[n.id, n.type] for n in workflow.nodes if n.id not in targets]
+
+
 def _document_bytes(workflow: Workflow) -> bytes:
     """The workflow document as JSON (a YAML document too), for the run folder."""
     data = dict(workflow.raw)
@@ -587,10 +617,21 @@ async def resume_run(
     run_id: str, *, store: RunStore | None = None, options: RunOptions | None = None
 ) -> RunResult:
     """Continue a paused or crashed run from its exact frontier (default store: ``RunStore()``)."""
-    from osop.format.loader import load_document
-
     store = store if store is not None else RunStore()
     handle = store.get(run_id)
+    # The lock comes first: a refused resume writes nothing, and the state read
+    # below cannot change under us.
+    handle.acquire()
+    try:
+        return await _resume(handle, store, options)
+    finally:
+        handle.release()
+
+
+async def _resume(handle: RunHandle, store: RunStore, options: RunOptions | None) -> RunResult:
+    from osop.format.loader import load_document
+
+    recovered = recover_tail(handle.journal_path)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
@@ -617,8 +658,21 @@ async def resume_run(
         store=store,
         run_id=handle.run_id,
     )
+    if recovered is not None:
+        session.engine.log(
+            {
+                "t": "recovered",
+                "at": session.engine.now(),
+                "offset": recovered.offset,
+                "dropped_bytes": recovered.dropped_bytes,
+                "message": recovered.describe(),
+            }
+        )
     session.engine.log({"t": "resumed", "at": session.engine.now(), "pid": os.getpid()})
-    return await session.run()
+    result = await session.run()
+    if recovered is not None:
+        result.notes.append(recovered.describe())
+    return result
 
 
 def deliver_answer(
@@ -690,35 +744,79 @@ def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
 def cancel_run(store: RunStore, run_id: str) -> str:
     """Cancel a run: interrupt the process running it, or close a paused/crashed run.
 
-    Returns ``signalled`` (a live process was asked to stop; it writes the record)
-    or ``cancelled`` (the run was closed here).
+    Returns ``signalled`` (the process running it was asked to stop; it writes the
+    record) or ``cancelled`` (the run was closed here, under its lock).  A process
+    is signalled only when it provably holds the run (pid and start time match the
+    lock's owner file): never a process that merely inherited a recorded pid.
     """
     handle = store.get(run_id)
-    pid = handle.owner_pid()
-    if pid is not None and pid != os.getpid():
-        try:
-            os.kill(pid, signal.SIGINT)
-        except OSError as exc:
-            raise ExecutionError(f"cannot signal process {pid}: {exc}") from exc
-        return "signalled"
+    try:
+        handle.acquire(brief=True)
+    except RunStoreError:
+        owner = handle.owner()
+        if owner is None:  # it just ended: try once more to close it here
+            handle.acquire(brief=True)
+        else:
+            return _signal_owner(handle, owner)
+    try:
+        return _close_cancelled(handle)
+    finally:
+        handle.release()
+
+
+def _signal_owner(handle: RunHandle, owner: Owner) -> str:
+    if owner.pid is None or not owner.verified or owner.pid == os.getpid():
+        raise ExecutionError(
+            f"run {handle.run_id} is held by {owner.describe()}, which cannot be proven "
+            "to be the run's own process: nothing was signalled (try again in a moment)"
+        )
+    try:
+        signal_process(owner.pid, owner.started, signal.SIGINT)
+    except OSError as exc:
+        raise ExecutionError(f"cannot signal process {owner.pid}: {exc}") from exc
+    return "signalled"
+
+
+def _close_cancelled(handle: RunHandle) -> str:
+    """Close a run nobody runs as CANCELLED (the caller holds its lock)."""
+    recovered = recover_tail(handle.journal_path)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
-    handle.acquire()
+    journal = Journal(handle.journal_path, durable=True)
+    journal.set_seq(state.seq)
+    from osop.engine.clock import SystemClock
+
+    now = iso(SystemClock().now())
+
+    def log(entry: dict[str, Any]) -> None:
+        journal.append(entry)
+        state.apply(entry)
+
     try:
-        journal = Journal(handle.journal_path, durable=True)
-        journal.set_seq(state.seq)
-        from osop.engine.clock import SystemClock
-
-        now = iso(SystemClock().now())
-
-        def log(entry: dict[str, Any]) -> None:
-            journal.append(entry)
-            state.apply(entry)
-
+        if recovered is not None:
+            log(
+                {
+                    "t": "recovered",
+                    "at": now,
+                    "offset": recovered.offset,
+                    "dropped_bytes": recovered.dropped_bytes,
+                    "message": recovered.describe(),
+                }
+            )
         for nid, st in list(state.nodes.items()):
             crashed = state.running_attempt(nid) if st.status == "RUNNING" else None
             if crashed is not None:
+                error: dict[str, Any] = {"code": "CANCELLED", "message": "the run was cancelled"}
+                # What a crashed attempt left running is stopped with the run.
+                procs = state.attempt_processes(nid, *crashed)
+                if procs:
+                    from osop.executors.process import stop_attempt_processes
+
+                    verdicts = stop_attempt_processes(procs)
+                    said = "; ".join(str(v["message"]) for v in verdicts)
+                    error = {**error, "message": f"the run was cancelled; {said}"}
+                    error["details"] = {"processes": verdicts}
                 log(
                     {
                         "t": "end",
@@ -728,7 +826,7 @@ def cancel_run(store: RunStore, run_id: str) -> str:
                         "status": "CANCELLED",
                         "at": now,
                         "ended_at": now,
-                        "error": {"code": "CANCELLED", "message": "the run was cancelled"},
+                        "error": error,
                     }
                 )
             if st.status in ("RUNNING", "WAITING", "READY"):
@@ -738,8 +836,7 @@ def cancel_run(store: RunStore, run_id: str) -> str:
             if state.node(nid).status == "PENDING":
                 log({"t": "skip", "node": nid, "node_type": node_type, "at": now})
         log({"t": "finished", "status": "CANCELLED", "at": now, "by": _user()})
-        journal.close()
-        _write_files(handle, state)
     finally:
-        handle.release()
+        journal.close()
+    _write_files(handle, state)
     return "cancelled"

@@ -26,7 +26,7 @@ from osop.engine.graph import FAILURE_MODES, Slot, Topology
 from osop.engine.options import DEFAULT_MAX_ITERATIONS, RunOptions
 from osop.engine.state import RunState
 from osop.engine.values import Redactor, classification_level
-from osop.errors import ExpressionError, MissingReferenceError, OsopError
+from osop.errors import ExecutionError, ExpressionError, MissingReferenceError, OsopError
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult, WaitRequest
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
 from osop.record.model import parse_timestamp
@@ -44,7 +44,19 @@ _FAILED = frozenset({"FAILED", "TIMED_OUT"})
 #: the run's own start, pause and end.  Decisions and skips are re-derived from
 #: these after a crash, so they are written without waiting for the disk.
 _DURABLE = frozenset(
-    {"run", "resumed", "start", "end", "wait", "answer", "event", "child", "paused", "finished"}
+    {
+        "run",
+        "resumed",
+        "start",
+        "end",
+        "wait",
+        "answer",
+        "event",
+        "child",
+        "proc",
+        "paused",
+        "finished",
+    }
 )
 #: Of those, the ones an attempt commits as a group (see :meth:`Journal.commit`).
 _GROUP_COMMITTED = frozenset({"start", "end"})
@@ -332,6 +344,7 @@ class Engine:
 
     async def run(self) -> str:
         """Schedule until nothing can progress; returns COMPLETED/FAILED/... or ``PAUSED``."""
+        await self._stop_stale_processes()
         self._seed_frontier()
         deadline = self._remaining_timeout()
         try:
@@ -407,6 +420,56 @@ class Engine:
             outcome = Outcome("FAILED", error={"code": "ENGINE_ERROR", "message": message})
         self._done.put_nowait((nid, outcome))
 
+    async def _stop_stale_processes(self) -> None:
+        """Before re-running an interrupted attempt, make sure its processes are gone.
+
+        A child process runs in its own process group, so it survives the engine's
+        ``kill -9`` and may still be at work.  Each group the attempt journaled is
+        terminated (only if provably the attempt's: see ``stop_stale_group``);
+        what was found goes into the attempt's record.  A group that cannot be
+        stopped stops the resume: running the step again beside it would repeat
+        its side effects.
+        """
+        from osop.executors.process import stop_attempt_processes
+
+        self._stale: dict[str, list[dict[str, Any]]] = {}
+        for node in self.wf.nodes:
+            st = self.state.node(node.id)
+            crashed = self.state.running_attempt(node.id) if st.status == "RUNNING" else None
+            if crashed is None:
+                continue
+            procs = self.state.attempt_processes(node.id, *crashed)
+            if procs:
+                verdicts = await asyncio.to_thread(stop_attempt_processes, procs)
+                self._stale[node.id] = verdicts
+                for verdict in verdicts:
+                    if verdict["outcome"] == "running":
+                        raise ExecutionError(
+                            f"node {node.id!r} attempt {crashed[0]}: {verdict['message']}; "
+                            "stop it, then resume again"
+                        )
+
+    def _process_hook(
+        self, nid: str, attempt: int, iteration: int | None, token: str
+    ) -> Callable[[int], Any]:
+        async def started(pid: int) -> None:
+            from osop.procinfo import boot_id, process_start
+
+            self.log(
+                {
+                    "t": "proc",
+                    "node": nid,
+                    "attempt": attempt,
+                    "iteration": iteration,
+                    "pgid": pid,
+                    "started": process_start(pid),
+                    "boot_id": boot_id(),
+                    "token": token,
+                }
+            )
+
+        return started
+
     def _seed_frontier(self) -> None:
         """Where to start: entry nodes (fresh run) or the exact frontier (resume)."""
         state = self.state
@@ -428,15 +491,16 @@ class Engine:
                 # journaled: finish it from the record, never run it again.
                 finished.append(node.id)
             elif crashed is not None:
-                self.log(
-                    {
-                        "t": "interrupted",
-                        "node": node.id,
-                        "attempt": crashed[0],
-                        "iteration": crashed[1],
-                        "at": self.now(),
-                    }
-                )
+                interrupted: dict[str, Any] = {
+                    "t": "interrupted",
+                    "node": node.id,
+                    "attempt": crashed[0],
+                    "iteration": crashed[1],
+                    "at": self.now(),
+                }
+                if getattr(self, "_stale", {}).get(node.id):
+                    interrupted["processes"] = self._stale[node.id]
+                self.log(interrupted)
                 st.status = "READY"
                 self._ready.append(node.id)
             elif st.status in ("RUNNING", "READY", "WAITING"):
@@ -1145,6 +1209,14 @@ class Engine:
             return self._end(node, attempt, iteration, start_mono, "FAILED", error=precondition)
         answer = self._answer(node)
         delivered: Mapping[str, Any] | None = None
+        env = self.env
+        on_process = None
+        if self.mode == "live" and not isinstance(self.journal, NullJournal):
+            # Every child process is journaled before it runs, and carries a
+            # token that proves it is this attempt's after a crash.
+            token = f"{self.run_id}:{node.id}:{attempt}:{iteration or 0}"
+            env = {**self.env, "OSOP_ATTEMPT": token}
+            on_process = self._process_hook(node.id, attempt, iteration, token)
         ctx = NodeContext(
             run_id=self.run_id,
             workflow=self.wf,
@@ -1154,7 +1226,7 @@ class Engine:
             runtime=runtime,
             inputs=inputs,
             workdir=self.opt.workdir,
-            env=self.env,
+            env=env,
             secret_values=self.redact.values,
             answer=answer,
             delivered=delivered,
@@ -1168,6 +1240,7 @@ class Engine:
                 **self.opt.services,
             },
             run_child=None,
+            on_process=on_process,
         )
         extra: dict[str, Any] = {}
         while True:
@@ -1555,21 +1628,39 @@ class Engine:
             return "PAUSED"
         for nid in waiting:  # the run ends: nobody will answer these any more
             self.log({"t": "done", "node": nid, "status": "CANCELLED", "at": self.now()})
-        now = self.now()
-        for node in self.wf.nodes:
-            st = state.node(node.id)
-            if st.status in ("PENDING", "READY"):
-                self.log({"t": "skip", "node": node.id, "node_type": node.type, "at": now})
         if self._abort_status is not None:
             status = self._abort_status
         elif state.failure is not None:
             status = "FAILED"
         else:
             status = "COMPLETED"
-        if status in ("FAILED", "TIMED_OUT") and self.mode != "dry_run":
+        compensating = status in ("FAILED", "TIMED_OUT") and self.mode != "dry_run"
+        # A node about to run as a compensation is not skipped first: one attempt,
+        # one record (skipping it would give attempt 1 a SKIPPED and a run record).
+        spared = self._compensation_targets() if compensating else set()
+        self._skip_unreached(spared)
+        if compensating:
             self._abort_status = None
             await self._compensate()
+            self._skip_unreached(set())
         return status
+
+    def _skip_unreached(self, spared: set[str]) -> None:
+        now = self.now()
+        for node in self.wf.nodes:
+            st = self.state.node(node.id)
+            if st.status in ("PENDING", "READY") and node.id not in spared:
+                self.log({"t": "skip", "node": node.id, "node_type": node.type, "at": now})
+
+    def _compensation_targets(self) -> set[str]:
+        """The nodes :meth:`_compensate` is going to run."""
+        done = self.state.compensations_done
+        return {
+            target
+            for source in self.state.completion_order
+            for target in self.topo.compensations.get(source, [])
+            if (source, target) not in done
+        }
 
     async def _compensate(self) -> None:
         """Saga: undo completed steps in reverse completion order."""

@@ -67,6 +67,8 @@ class RunState:
         self.children: dict[str, str] = {}
         #: node → child run started by its current attempt and not yet recorded as ended.
         self.open_children: dict[str, str] = {}
+        #: (node, attempt, iteration) → the child processes that attempt started.
+        self.processes: dict[tuple[str, int, int | None], list[dict[str, Any]]] = {}
         self.messages: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.seq = 0
@@ -228,11 +230,32 @@ class RunState:
         if index is not None:
             self.records[index]["status"] = "CANCELLED"
             self.records[index]["ended_at"] = e["at"]
-            self.records[index]["error"] = {
+            error: dict[str, Any] = {
                 "code": "INTERRUPTED",
                 "message": "the run stopped while this attempt was running; it was run again",
             }
+            stopped = e.get("processes") or []
+            if stopped:
+                said = "; ".join(str(p.get("message")) for p in stopped)
+                error["message"] = (
+                    "the run stopped while this attempt was running; " + said + "; it was run again"
+                )
+                error["details"] = {"processes": stopped}
+            self.records[index]["error"] = error
         st.status = "PENDING"
+
+    def _on_proc(self, e: dict[str, Any]) -> None:
+        """A child process of an attempt is about to run (journaled before it may)."""
+        key = (str(e["node"]), int(e["attempt"]), e.get("iteration"))
+        info = {k: e.get(k) for k in ("pgid", "started", "boot_id", "token")}
+        self.processes.setdefault(key, []).append(info)
+
+    def attempt_processes(self, node_id: str, attempt: int, iteration: int | None) -> list[Any]:
+        """The child processes journaled for one attempt (pgid, start time, boot, token)."""
+        return list(self.processes.get((node_id, attempt, iteration), ()))
+
+    def _on_recovered(self, e: dict[str, Any]) -> None:
+        self._on_warning({"message": e.get("message")})
 
     def _on_child(self, e: dict[str, Any]) -> None:
         self.open_children[str(e["node"])] = str(e["run_id"])

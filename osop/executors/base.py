@@ -119,6 +119,10 @@ class NodeContext:
     #: Outputs of the nodes completed so far, by node id (``outputs.<node>`` in
     #: expressions; the data and message executors read it).
     outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Awaited with the pid (= process group) of each child process an executor
+    #: starts, before the child may run: the engine journals it there, so that a
+    #: resumed run can find and stop what a crash left running.
+    on_process: Callable[[int], Awaitable[None]] | None = None
 
 
 class Executor(Protocol):

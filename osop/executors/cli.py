@@ -151,6 +151,7 @@ async def run_command(
         cwd=resolve_workdir(ctx, working_dir),
         env=child_env(ctx, env),
         output_limit=limit,
+        on_start=ctx.on_process,
     )
     redactor = Redactor(ctx.secret_values)
     log += log_lines(result, redactor)
