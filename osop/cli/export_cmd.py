@@ -1,4 +1,4 @@
-"""``osop export``: records to process-mining formats (XES, OCEL 2.0)."""
+"""``osop export``: records to process-mining formats (XES, OCEL 2.0) or to OTLP traces."""
 
 from __future__ import annotations
 
@@ -18,18 +18,31 @@ LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 @click.command("export")
 @click.argument("logs", nargs=-1, required=True)
 @click.option(
-    "--to", "target", type=click.Choice(["xes", "ocel"]), required=True, help="Output format."
+    "--to",
+    "target",
+    type=click.Choice(["xes", "ocel", "otlp"]),
+    required=True,
+    help="Output format (otlp: send traces to the OTEL_EXPORTER_OTLP_* endpoint).",
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), required=True, help="File to write."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="File to write (xes, ocel).",
 )
 @handle_errors
-def export(logs: tuple[str, ...], target: str, output: str) -> None:
-    """Export execution records as an XES event log or an OCEL 2.0 JSON log.
+def export(logs: tuple[str, ...], target: str, output: str | None) -> None:
+    """Export execution records as an XES event log, an OCEL 2.0 JSON log, or OTLP traces.
 
-    LOGS are .osoplog files, folders or globs. Open the result with PM4Py
-    (pm4py.read_xes / pm4py.read_ocel2_json), ProM or Celonis.
+    LOGS are .osoplog files, folders or globs (imported agent sessions too).
+    Open XES/OCEL with PM4Py (pm4py.read_xes / pm4py.read_ocel2_json), ProM or
+    Celonis. `--to otlp` sends one trace per record, with the records' own
+    timestamps, to the endpoint the standard OTEL_* variables name (extra
+    `otel`).
     """
+    if target != "otlp" and output is None:
+        raise click.UsageError(f"--to {target} needs -o/--output FILE")
     failures: list[ReadFailure] = []
     paths = list(expand_paths(logs, LOG_SUFFIXES))
     runs = [record for _, record in read_records(paths, failures)]
@@ -37,6 +50,22 @@ def export(logs: tuple[str, ...], target: str, output: str) -> None:
         click.echo(f"warning: skipped {failure.message}", err=True)
     if not runs:
         raise OsopError(no_records_message(logs, len(paths)))
+    if target == "otlp":
+        from osop.telemetry import export_records, setup_telemetry
+
+        telemetry = setup_telemetry(metrics=False)
+        try:
+            count = export_records(runs, telemetry)
+        finally:
+            telemetry.shutdown()
+        if telemetry.failed_spans:
+            raise OsopError(
+                f"{telemetry.failed_spans} span(s) could not be exported: is the OTLP "
+                "endpoint (OTEL_EXPORTER_OTLP_ENDPOINT) up?"
+            )
+        click.echo(f"sent {count} trace(s) over OTLP", err=True)
+        return
+    assert output is not None
     try:
         with open(output, "w", encoding="utf-8") as stream:
             if target == "xes":

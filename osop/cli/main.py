@@ -62,6 +62,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "export",
         "Export records to XES or OCEL 2.0 (process mining).",
     ),
+    # share
+    "hub": ("osop.cli.hub_cmd", "hub", "Publish, search and pull processes on a SOP Hub."),
+    "discover": (
+        "osop.cli.discover_cmd",
+        "discover",
+        "List and fetch the processes a site publishes (/.well-known/sop).",
+    ),
     # agents
     "mcp": ("osop.cli.mcp_cmd", "mcp", "Serve OSOP to AI agents over MCP (stdio)."),
 }

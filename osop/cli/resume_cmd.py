@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from osop.cli.common import handle_errors
+from osop.cli.otel_support import close_telemetry, telemetry_for
 from osop.cli.run_cmd import collect_answers, secret_store
 from osop.cli.run_support import (
     finish,
@@ -22,6 +23,7 @@ from osop.engine import RunOptions, resume_run
 from osop.engine.answers import check_preset_answers
 from osop.engine.values import Redactor
 from osop.errors import LoadError, RunRefusedError
+from osop.telemetry import tracing_observer
 
 __all__ = ["resume"]
 
@@ -40,6 +42,7 @@ def resume(
     quiet: bool,
     report_path: Path | None,
     store_dir: Path | None,
+    otel: bool = False,
 ) -> None:
     """Continue RUN_ID (an id or a unique prefix): completed nodes are not run again.
 
@@ -53,13 +56,16 @@ def resume(
         _check_answers(handle.workflow_path, answers)
     for node, answer in answers.items():
         handle.post("answer", node=node, answer=Redactor()(answer))
+    telemetry = telemetry_for(otel, None)
     options = RunOptions(
+        observers=[tracing_observer(telemetry)] if telemetry is not None else [],
         secrets=secret_store(secrets_file),
         progress=progress_sink(json_lines, quiet),
         interactive=sys.stdin.isatty() and not json_lines,
         auto_approve=auto_approve,
     )
     result = run_engine(resume_run(handle.run_id, store=store, options=options))
+    close_telemetry(telemetry)
     finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)
 
 

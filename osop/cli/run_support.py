@@ -228,6 +228,12 @@ def session_options(func: F) -> F:
             help="Progress as JSON lines on stdout (for tools).",
         ),
         click.option("--quiet", "-q", is_flag=True, help="No live view, only the final lines."),
+        click.option(
+            "--otel",
+            is_flag=True,
+            help="Trace the run with OpenTelemetry (configured by the OTEL_* variables; "
+            "extra `otel`). Also on with OSOP_OTEL=1 or the workflow's observability.tracing.",
+        ),
         report_option,
         store_option,
     ]

@@ -57,3 +57,28 @@ def build(
         f"Wrote {output}: {count} workflow{'s' if count != 1 else ''} "
         f"in {sections} section{'s' if sections != 1 else ''}."
     )
+
+
+@sop.command("publish-site")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The site's root folder (the files are written into it).",
+)
+@handle_errors
+def publish_site(source: Path, output: Path) -> None:
+    """Write what a web site serves so agents find its processes (`osop discover`).
+
+    \b
+    SOURCE is a .sop (its referenced workflows come along) or a folder of workflows.
+    Writes OUTPUT/.well-known/sop, OUTPUT/.sop and the workflows under OUTPUT/sop/.
+    """
+    from osop.discovery import write_site
+
+    written = write_site(source, output)
+    click.echo(
+        f"Wrote {len(written)} file(s) under {output}; serve it and run `osop discover URL`."
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -132,12 +131,17 @@ def _agent_workflow(
 @click.option(
     "--llm",
     "llm",
-    type=click.Choice(["offline", "openai"]),
+    type=click.Choice(["offline", "anthropic", "openai", "google"]),
     default=None,
     help="Also ask a language model for changes (validated like the others, marked "
-    "x-osop-proposed-by: llm). openai reads OPENAI_API_KEY and OPENAI_BASE_URL.",
+    "x-osop-proposed-by: llm). Keys and base URLs come from the vendors' standard "
+    "variables (ANTHROPIC_API_KEY, OPENAI_API_KEY / OPENAI_BASE_URL, GEMINI_API_KEY).",
 )
-@click.option("--llm-model", default=None, help="Model name (default: offline / gpt-4o-mini).")
+@click.option(
+    "--llm-model",
+    default=None,
+    help="Model name (default per provider: offline, claude-sonnet-4-5, gpt-4o-mini, gemini-2.5-flash).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the iteration record as JSON.")
 @handle_errors
 def synthesize_cmd(
@@ -174,12 +178,13 @@ def synthesize_cmd(
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if llm is not None:
-        provider = provider_named(
-            llm,
-            api_key=os.environ.get("OPENAI_API_KEY"),
-            base_url=os.environ.get("OPENAI_BASE_URL"),
-        )
-        model = llm_model or ("offline" if llm == "offline" else "gpt-4o-mini")
+        provider = provider_named(llm, api_key=None, base_url=None)
+        defaults = {
+            "offline": "offline",
+            "anthropic": "claude-sonnet-4-5",
+            "google": "gemini-2.5-flash",
+        }
+        model = llm_model or defaults.get(llm, "gpt-4o-mini")
         stats = [s.to_dict() for s in compute_stats(records)]
         asyncio.run(
             propose_with_llm(result, provider, model, stats={"workflows": stats}, goal=goal)

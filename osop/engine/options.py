@@ -70,6 +70,12 @@ class RunOptions:
     auto_approve: bool = False
     #: Rewrite the materialised record at most this often while running (seconds).
     record_interval: float = 2.0
+    #: Run observers (tracing): each factory is called once per run (child runs too)
+    #: with ``(run_id, state)`` and returns a function that sees every journal entry
+    #: just before it is journaled; it may add keys to the entry (``trace_id``).
+    observers: list[Callable[[str, Any], Callable[[dict[str, Any]], None]]] = field(
+        default_factory=list
+    )
 
 
 @dataclass(repr=False)

@@ -145,6 +145,8 @@ def build_record(state: RunState, *, status: str | None = None) -> RunRecord:
             "run_id": meta["parent_run_id"],
             "node_id": meta.get("parent_node"),
         }
+    if meta.get("trace_id"):
+        extra["x-trace"] = {"trace_id": meta["trace_id"], "span_id": meta.get("span_id")}
     if state.messages:
         extra["x-messages"] = [truncate_value(m) for m in state.messages]
     if state.paused is not None:

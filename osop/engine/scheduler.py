@@ -166,6 +166,7 @@ class Engine:
         self._control = {s for slots in self.topo.control_in.values() for s in slots}
         self._data = {s for slots in self.topo.data_in.values() for s in slots}
         self._recount(list(self.topo.control_in))
+        self._observers = [factory(run_id, state) for factory in options.observers]
 
     # -- journal ------------------------------------------------------------------
 
@@ -176,6 +177,8 @@ class Engine:
         (see :data:`_DURABLE`); the others ride along with the next such write.
         """
         kind = entry["t"]
+        for observe in self._observers:
+            observe(entry)
         if kind in _GROUP_COMMITTED:
             self.journal.mark(entry)  # the attempt awaits journal.commit() before going on
         else:
@@ -1568,6 +1571,8 @@ class Engine:
                 entry["tools_used"] = self.redact(result.tools_used)
             if result.cost_usd is not None:
                 entry["cost_usd"] = result.cost_usd
+            if result.children:
+                entry["children"] = self.redact(result.children)
         if human_metadata:
             entry["human_metadata"] = self.redact(human_metadata)
         since = self._waited.pop(node.id, None)

@@ -161,6 +161,8 @@ class RunState:
             for key in ("human_metadata", "tools_used", "cost_usd", "child_run_id"):
                 if e.get(key):
                     record[key] = e[key]
+            for child in e.get("children") or ():  # a multi-agent node's agents
+                self.records.append({**child, "x-parent_node": nid})
         if e.get("iteration_done"):
             st.iterations_done = int(e["iteration_done"])
             st.failures = 0

@@ -82,6 +82,9 @@ class NodeResult:
     human_metadata: dict[str, Any] | None = None
     tools_used: list[dict[str, Any]] = field(default_factory=list)
     cost_usd: float | None = None
+    #: Records of the parts this attempt ran itself (the agents of a multi-agent
+    #: node): node-record mappings kept in the run's record after this attempt's.
+    children: list[dict[str, Any]] = field(default_factory=list)
     #: Lines worth showing in a live view / log (already free of secrets).
     log: list[str] = field(default_factory=list)
 

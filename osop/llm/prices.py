@@ -2,7 +2,8 @@
 
 The table shipped with the package is ``prices.json`` beside this module (USD per
 million tokens, with the date the prices were read and where from).  A file named
-by ``$OSOP_PRICES`` (or passed as ``path``) is read on top of it: its ``models``
+by ``$OSOP_PRICES_FILE`` or ``$OSOP_PRICES`` (or passed as ``path``; JSON, or YAML
+by its ``.yaml``/``.yml`` suffix) is read on top of it: its ``models``
 entries replace or add to the shipped ones, so a team can pin its own contract
 prices or add a model released after this table.
 
@@ -27,9 +28,22 @@ from typing import Any, Final
 
 from osop.errors import OsopError
 
-__all__ = ["ENV_PRICES", "Price", "PriceTable", "cost", "load_table", "lookup"]
+__all__ = [
+    "ENV_PRICES",
+    "ENV_PRICES_FILE",
+    "ModelPrice",
+    "Price",
+    "PriceTable",
+    "cost",
+    "cost_usd",
+    "load_table",
+    "lookup",
+    "price_for",
+]
 
-#: Environment variable naming a price file read on top of the shipped table.
+#: Environment variables naming a price file read on top of the shipped table
+#: (``OSOP_PRICES_FILE`` wins when both are set).
+ENV_PRICES_FILE: Final = "OSOP_PRICES_FILE"
 ENV_PRICES: Final = "OSOP_PRICES"
 
 _SHIPPED: Final = Path(__file__).with_name("prices.json")
@@ -102,11 +116,21 @@ def _boundary(name: str, at: int) -> bool:
 
 def _read(path: Path, source: str) -> tuple[dict[str, Price], str | None]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise OsopError(f"cannot read the price file {path}: {exc}") from exc
-    except ValueError as exc:
-        raise OsopError(f"{path}: the price file is not JSON: {exc}") from exc
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise OsopError(f"{path}: the price file is not YAML: {exc}") from exc
+    else:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise OsopError(f"{path}: the price file is not JSON: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
         raise OsopError(f"{path}: a price file is an object with a `models` object")
     as_of = data.get("as_of") if isinstance(data.get("as_of"), str) else None
@@ -150,8 +174,9 @@ def _load(path: str | None) -> PriceTable:
 
 
 def load_table(path: str | Path | None = None) -> PriceTable:
-    """The shipped table with ``path`` (default ``$OSOP_PRICES``) read on top."""
-    chosen = str(path) if path is not None else os.environ.get(ENV_PRICES) or None
+    """The shipped table with ``path`` (default ``$OSOP_PRICES_FILE``/``$OSOP_PRICES``) on top."""
+    env = os.environ.get(ENV_PRICES_FILE) or os.environ.get(ENV_PRICES)
+    chosen = str(path) if path is not None else env or None
     return _load(chosen)
 
 
@@ -174,3 +199,24 @@ def cost(
     if price is None:
         return None
     return price.cost(input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens)
+
+
+#: The name agent nodes use for a model's prices (one class, two names).
+ModelPrice = Price
+
+
+def price_for(model: str) -> Price | None:
+    """Prices of ``model`` (``None`` when unknown); :func:`lookup` without a path."""
+    return lookup(model)
+
+
+def cost_usd(
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    cache_creation_tokens: int = 0,
+    cache_read_tokens: int = 0,
+) -> float | None:
+    """USD for these tokens of ``model``, rounded to 1e-8; ``None`` when its price is unknown."""
+    value = cost(model, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens)
+    return None if value is None else round(value, 8)

@@ -496,7 +496,10 @@ def conformance_level(wf: Workflow) -> tuple[int, list[str]]:
     0 Descriptive: a valid document.  1 Validatable: declares data (inputs/outputs
     on the workflow or a node, or contracts).  2 Executable: every node that a
     machine runs has a ``runtime``, and retry, timeout or security is set.
-    3 Observable: ``observability``, ``ledger`` or ``evolution`` as well.
+    3 Observable: a run of it can be observed — ``observability.tracing`` is on
+    with an exporter the engine has (OTLP or console), so every run emits
+    OpenTelemetry traces, and every agent node's cost can be tracked (its model
+    has a price in the price table, or it runs offline).  See docs/conformance.md.
     """
     declares_data = bool(
         wf.inputs or wf.outputs or wf.contracts or any(n.inputs or n.outputs for n in wf.nodes)
@@ -518,6 +521,42 @@ def conformance_level(wf: Workflow) -> tuple[int, list[str]]:
         if not has_policy:
             needs.append("a retry, timeout or security setting")
         return 1, needs
-    if not (wf.observability or wf.ledger or wf.evolution):
-        return 2, ["an `observability`, `ledger` or `evolution` block"]
-    return 3, []
+    needs = _observability_needs(wf)
+    return (2, needs) if needs else (3, [])
+
+
+#: Tracing exporters the engine has (``observability.tracing.exporter``).
+_TRACE_EXPORTERS = frozenset({"otlp", "otlp_http", "otlp-http", "console"})
+
+
+def _observability_needs(wf: Workflow) -> list[str]:
+    """What keeps a run of ``wf`` from being observable (level 3); empty when nothing."""
+    needs: list[str] = []
+    tracing = wf.observability.get("tracing") if isinstance(wf.observability, dict) else None
+    if not isinstance(tracing, dict) or tracing.get("enabled", True) is False:
+        needs.append("`observability.tracing` enabled (every run then emits OpenTelemetry traces)")
+    elif str(tracing.get("exporter") or "otlp").lower() not in _TRACE_EXPORTERS:
+        needs.append(
+            f"a tracing exporter the engine has (otlp or console), not {tracing['exporter']!r}"
+        )
+    unpriced = [n.id for n in wf.nodes if n.type == "agent" and not _cost_trackable(n.runtime)]
+    if unpriced:
+        shown = ", ".join(unpriced[:5]) + ("…" if len(unpriced) > 5 else "")
+        needs.append(
+            f"agent nodes whose cost can be tracked: {shown} (a runtime.model with a price "
+            "in the price table, or OSOP_PRICES_FILE)"
+        )
+    return needs
+
+
+def _cost_trackable(runtime: Mapping[str, Any]) -> bool:
+    if str(runtime.get("provider") or "").lower() == "offline":
+        return True
+    model = runtime.get("model")
+    if not isinstance(model, str) or not model:
+        return False
+    if "${" in model:
+        return True  # chosen at run time; priced then
+    from osop.llm.prices import price_for
+
+    return price_for(model) is not None
