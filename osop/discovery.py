@@ -334,7 +334,7 @@ def fetch_operation(
     target = Path(dest) / base
     if target.exists() and not force:
         raise DiscoveryError(f"{target} exists (use --force to overwrite it)")
-    atomic_write_text(target, text)
+    atomic_write_text(target, text, create_parents=True)  # the folder the caller named
     return op, target
 
 
@@ -373,13 +373,16 @@ def write_site(source: str | Path, site_dir: str | Path) -> list[Path]:
         if path == main:
             continue
         target = out / "sop" / path
-        atomic_write_text(target, text)
+        # The site's own folder tree, under the folder the caller named.
+        atomic_write_text(target, text, create_parents=True)
         written.append(target)
     for location, prefix in ((".sop", "sop/"), (".well-known/sop", "../sop/")):
         doc = _rewrite_refs(data, functools.partial(_site_ref, prefix, main_dir))
         target = out / location
         atomic_write_text(
-            target, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+            target,
+            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100),
+            create_parents=True,
         )
         written.append(target)
     return written

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import click
 
 from osop.analysis.export_ocel import write_ocel
@@ -9,6 +11,7 @@ from osop.analysis.export_xes import write_xes
 from osop.analysis.records import ReadFailure, no_records_message, read_records
 from osop.cli.common import expand_paths, handle_errors
 from osop.errors import OsopError
+from osop.record.writer import atomic_write_text
 
 __all__ = ["export"]
 
@@ -66,14 +69,12 @@ def export(logs: tuple[str, ...], target: str, output: str | None) -> None:
         click.echo(f"sent {count} trace(s) over OTLP", err=True)
         return
     assert output is not None
-    try:
-        with open(output, "w", encoding="utf-8") as stream:
-            if target == "xes":
-                count = write_xes(runs, stream)
-                what = "traces"
-            else:
-                count = write_ocel(runs, stream)
-                what = "events"
-    except OSError as exc:
-        raise OsopError(f"cannot write {output}: {exc.strerror or exc}") from None
+    stream = io.StringIO()
+    if target == "xes":
+        count = write_xes(runs, stream)
+        what = "traces"
+    else:
+        count = write_ocel(runs, stream)
+        what = "events"
+    atomic_write_text(output, stream.getvalue())
     click.echo(f"wrote {output}: {count} {what} from {len(runs)} record(s)", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from osop.cli.common import handle_errors
-from osop.cli.render_cmd import write_atomic
+from osop.record.writer import atomic_write_text
 from osop.render.sop_build import build_sop, sop_yaml
 
 __all__ = ["sop"]
@@ -50,7 +50,9 @@ def build(
     result = build_sop(folder, output, name=name, description=description)
     for note in result.skipped:
         click.echo(f"Warning: skipped {note}", err=True)
-    write_atomic(output, sop_yaml(result))
+    # The collection's refs are written relative to OUTPUT: naming a new folder
+    # for it is asking for that folder, so it is made (unlike other outputs).
+    atomic_write_text(output, sop_yaml(result), create_parents=True)
     sections = len(result.data["sections"])
     count = result.workflow_count
     click.echo(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -21,6 +20,7 @@ from osop.errors import OsopError
 from osop.format.api import load_workflow
 from osop.format.workflow import Workflow
 from osop.record.model import RunRecord
+from osop.record.writer import atomic_write_text
 
 __all__ = ["synthesize_cmd"]
 
@@ -55,13 +55,13 @@ def _summary(result: SynthesisResult, output: str) -> str:
 def _write(output: str, workflow: dict[str, Any], insights: str | None, report: Any) -> None:
     """The workflow, and the insights as JSON (``*.json``) or YAML when asked for."""
     try:
-        Path(output).write_text(dump_workflow(workflow), encoding="utf-8")
+        atomic_write_text(output, dump_workflow(workflow))
         if insights is not None:
             if insights.lower().endswith(".json"):
                 text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
             else:
                 text = yaml.safe_dump(report, sort_keys=False, allow_unicode=True)
-            Path(insights).write_text(text, encoding="utf-8")
+            atomic_write_text(insights, text)
     except OSError as exc:
         raise OsopError(f"cannot write: {exc.strerror or exc}") from None
 

@@ -76,6 +76,8 @@ class RunOptions:
     observers: list[Callable[[str, Any], Callable[[dict[str, Any]], None]]] = field(
         default_factory=list
     )
+    #: How many sub-workflow runs enclose this one (bounded by MAX_CHILD_DEPTH).
+    child_depth: int = 0
 
 
 @dataclass(repr=False)

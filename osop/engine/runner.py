@@ -8,12 +8,14 @@ pauses, and leaves a materialised ``.osoplog`` behind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import hashlib
 import json
 import os
 import platform
 import random
+import re
 import signal
 import uuid
 from collections.abc import Mapping
@@ -32,10 +34,13 @@ from osop.engine.state import RunState
 from osop.engine.store import Owner, RunHandle, RunStore
 from osop.engine.values import Redactor
 from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
+from osop.executors.base import NodeFailure
+from osop.format.limits import MAX_CHILD_DEPTH
 from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
 from osop.procinfo import signal_process
 from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text, write_record
+from osop.security.fingerprints import fingerprint_secrets, mask_fingerprinted
 
 __all__ = [
     "cancel_run",
@@ -314,6 +319,15 @@ class _Session:
         ``resume_id``: the child run this node already started and that paused;
         it is resumed (it takes its own answers and events) instead of started again.
         """
+        if self.opt.child_depth >= MAX_CHILD_DEPTH:
+            # An import cycle the validator could not see (or an unvalidated run):
+            # stop before child runs exhaust processes and file handles.
+            raise NodeFailure(
+                "CHILD_TOO_DEEP",
+                f"sub-workflows nest deeper than {MAX_CHILD_DEPTH} levels "
+                "(does the workflow import itself?)",
+                retryable=False,
+            )
         child_path: Path | None
         if node.workflow_ref:
             child_wf, child_path, source = _resolve_ref(
@@ -337,6 +351,7 @@ class _Session:
             answers={},
             events=[],
             trigger={"type": "api", "source": "parent-run", "actor": "osop"},
+            child_depth=self.opt.child_depth + 1,
         )
         result: RunResult | None = None
         if resume_id is not None and self.store is not None:
@@ -388,20 +403,17 @@ async def _resume_or_reread(run_id: str, store: RunStore, options: RunOptions) -
 
 def _declared_workflow_outputs(workflow: Workflow, result: RunResult) -> dict[str, Any]:
     """``outputs: {name: "${outputs.node.key}"}`` declared by a sub-workflow."""
-    from osop.engine.expressions import interpolate_value, lookup_path
+    from osop.expr.scope import NodeOutputs, make_scope
 
     declared = workflow.outputs
     if not isinstance(declared, Mapping):
         return {}
+    scope = make_scope(outputs=NodeOutputs.of(result.outputs))
     out: dict[str, Any] = {}
     for key, value in declared.items():
         if isinstance(value, str) and "${" in value:
-
-            def resolve(reference: str) -> Any:
-                return lookup_path({"outputs": result.outputs}, reference.strip())
-
             try:
-                out[str(key)] = interpolate_value(value, resolve)
+                out[str(key)] = scope.interpolate(value)
             except OsopError:
                 continue
     return out
@@ -568,6 +580,9 @@ async def _start(
                 "workdir": str(options.workdir),
                 "parent_run_id": parent[0] if parent else None,
                 "created_at": iso(started),
+                # Lets `osop approve`/`osop signal` mask this run's secrets in what
+                # they deliver, without the values ever being written.
+                "secret_fingerprints": fingerprint_secrets(_known_secrets(workflow, options)),
             }
         )
     state = RunState()
@@ -707,9 +722,31 @@ def deliver_answer(
         raise ExecutionError(f"run {handle.run_id} has no node {node_id!r}")
     # The engine masks secret-named fields when it takes a delivery in; the inbox
     # is a file too, so it never holds them either.
-    masked = Redactor()(stamp_answer(answer))
+    masked = _mask_delivery(handle, stamp_answer(answer))
     check_answer(handle, state, nodes[node_id], masked, replace=replace)
     return handle.post("answer", node=node_id, answer=masked)
+
+
+def _known_secrets(workflow: Workflow, options: RunOptions) -> set[str]:
+    """Every secret value the run may use: the store's, and each ``${secrets.X}`` it names."""
+    values = set(options.secrets.all_values())
+    for name in set(_SECRET_REFERENCE.findall(json.dumps(workflow.raw, default=str))):
+        if name in options.secrets:
+            with contextlib.suppress(OsopError):
+                values.add(options.secrets.get(name))
+    return values
+
+
+_SECRET_REFERENCE = re.compile(r"\$\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _mask_delivery(handle: RunHandle, value: Any) -> Any:
+    """Key-named secrets and this run's secret values masked (what the inbox may hold)."""
+    try:
+        fingerprints = handle.read_meta().get("secret_fingerprints")
+    except (OSError, ValueError, OsopError):
+        fingerprints = None
+    return mask_fingerprinted(Redactor()(value), fingerprints)
 
 
 def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> str:
@@ -722,7 +759,7 @@ def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> 
         for detail in wait.get("details") or ():
             if detail.get("name") == name and detail.get("kind") in ("event", "signal"):
                 return deliver_event(store, str(detail["run_id"]), name, data)
-    return handle.post("event", name=name, data=Redactor()(data))
+    return handle.post("event", name=name, data=_mask_delivery(handle, data))
 
 
 def _workflow_nodes(handle: RunHandle) -> dict[str, Node]:

@@ -55,6 +55,9 @@ class RunState:
         self.loop_counts: dict[int, int] = {}
         self.items: dict[str, dict[str, Any]] = {}
         self.answers: dict[str, dict[str, Any]] = {}
+        #: node → what its current answer already approved (see ``approval.subject_of``):
+        #: one approval covers one command, not every ``for_each`` item or retry.
+        self.approved_subjects: dict[str, str] = {}
         self.events: list[dict[str, Any]] = []
         self.inbox_seen: set[str] = set()
         self.completion_order: list[str] = []
@@ -305,6 +308,7 @@ class RunState:
         for nid in e.get("body", ()):
             # A new round asks again: an answer covers one iteration of a loop body.
             self.answers.pop(nid, None)
+            self.approved_subjects.pop(nid, None)
             self.items.pop(nid, None)  # forward loops inside the body start over
             st = self.node(nid)
             st.status = "PENDING"
@@ -332,6 +336,10 @@ class RunState:
         if e.get("at") and not isinstance(answer.get("answered_at"), str):
             answer["answered_at"] = e["at"]  # taken in now: the latest it can have arrived
         self.answers[str(e["node"])] = answer
+        self.approved_subjects.pop(str(e["node"]), None)  # a fresh answer, for what waits now
+
+    def _on_approved(self, e: dict[str, Any]) -> None:
+        self.approved_subjects[str(e["node"])] = str(e.get("subject") or "")
         if e.get("inbox"):
             self.inbox_seen.add(str(e["inbox"]))
 

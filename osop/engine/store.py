@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -290,6 +291,20 @@ class RunHandle:
         os.close(fd)  # drops the lock
 
 
+#: What a run id (or a prefix of one) may hold: a folder name, never a path.
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
+
+
+def check_run_id(run_id: str) -> str:
+    """``run_id`` if it is a valid run id or prefix, else :class:`RunStoreError`."""
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id) or ".." in run_id:
+        shown = repr(run_id)[:80]
+        raise RunStoreError(
+            f"{shown} is not a run id (letters, digits, '-', '_' and '.'; no paths)"
+        )
+    return run_id
+
+
 class RunStore:
     """Creates, finds and lists runs."""
 
@@ -298,7 +313,7 @@ class RunStore:
         self.runs = self.root / "runs"
 
     def create(self, run_id: str | None = None) -> RunHandle:
-        run_id = run_id or str(uuid.uuid4())
+        run_id = check_run_id(run_id or str(uuid.uuid4()))
         path = self.runs / run_id
         try:
             path.mkdir(parents=True, exist_ok=False)
@@ -309,7 +324,13 @@ class RunStore:
         return RunHandle(run_id, path)
 
     def get(self, run_id: str) -> RunHandle:
-        """A run by id, or by a unique prefix of its id (as git does for commits)."""
+        """A run by id, or by a unique prefix of its id (as git does for commits).
+
+        A run id is a name, never a path: anything but letters, digits, ``-``, ``_``
+        and ``.`` (not leading) is refused here, the one place ids become folders,
+        so ``../..`` or ``/abs/dir`` can never reach files outside the store.
+        """
+        check_run_id(run_id)
         exact = self.runs / run_id
         if run_id and (exact / "meta.json").exists():
             return RunHandle(run_id, exact)

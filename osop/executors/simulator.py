@@ -38,6 +38,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from osop.executors.base import NodeContext, NodeFailure, NodeResult, WaitRequest
+from osop.format.limits import MAX_SIMULATED_MS
 
 __all__ = ["SimulatedExecutor", "example_outputs", "placeholder"]
 
@@ -148,7 +149,8 @@ class SimulatedExecutor:
         sleep: Sleep = ctx.services.get("sleep") or asyncio.sleep
         duration_ms = settings.get("duration_ms", 0)
         if isinstance(duration_ms, int | float) and duration_ms > 0:
-            await sleep(duration_ms / 1000)
+            # Bounded (osop.format.limits): the validator reports larger values.
+            await sleep(min(duration_ms, MAX_SIMULATED_MS) / 1000)
         self._maybe_fail(ctx, settings)
         if str(settings.get("status", "")).upper() in ("TIMED_OUT", "TIMEOUT"):
             await sleep((ctx.timeout_sec or 0) + 1)

@@ -301,7 +301,8 @@ class HubClient:
         from osop.record.writer import atomic_write_text
 
         for path, target in targets.items():
-            atomic_write_text(target, texts[path])
+            # The package's folders, under the destination the caller named.
+            atomic_write_text(target, texts[path], create_parents=True)
         return PullResult(
             package=str(data["package"]),
             version=str(data["version"]),

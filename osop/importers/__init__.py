@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Protocol, cast, runtime_checkable
 
+from osop.engine.store import check_run_id
 from osop.errors import OsopError
 from osop.importers.build import BuildOptions, build_records
 from osop.importers.session import AgentSession
@@ -170,7 +171,8 @@ def write_records(imported: ImportedSession, folder: str | Path) -> list[Path]:
         else:
             agent = (record.extra.get("x-session") or {}).get("agent_id") or record.run_id[:8]
             stem = f"{name}.agent-{_file_stem(str(agent))}"
-        out.append(write_record(record, base / f"{stem}.osoplog.json"))
+        # The folder is the one the caller named for these records: made if missing.
+        out.append(write_record(record, base / f"{stem}.osoplog.json", create_parents=True))
     return out
 
 
@@ -187,7 +189,7 @@ def store_records(imported: ImportedSession, store: Any) -> list[str]:
 
     ids: list[str] = []
     for record in imported.records:
-        path = store.runs / record.run_id
+        path = store.runs / check_run_id(record.run_id)
         if path.exists() and not _is_imported(path):
             raise OsopError(f"run {record.run_id} exists in {store.runs} and is not an import")
         path.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from osop.diagnostics import Issue, join_pointer
+from osop.expr.scope import for_each_expression
 from osop.format.rules import data_rules
-from osop.format.rules.expressions import check_expression
+from osop.format.rules.expressions import check_expression, check_node_expressions
+from osop.format.rules.import_cycles import check_import_cycles
+from osop.format.rules.limits_rules import check_limits
 from osop.format.rules.references import check_interpolations
 from osop.format.vocabulary import EDGE_MODES, IMPLICIT_LOOP_MODES
 from osop.format.workflow import Edge, Workflow, derived_id
@@ -49,11 +52,22 @@ def check(
     yield from _contracts(wf)
     yield from data_rules.check(wf)
     yield from _imports(wf, base_dir)
+    yield from check_import_cycles(wf, base_dir)
+    yield from check_limits(wf)
     yield from check_interpolations(wf)
+    for node in wf.nodes:
+        yield from check_node_expressions(wf, node)
     for edge in wf.edges:
         if edge.when is not None:
             yield from check_expression(
                 wf, edge, edge.when, join_pointer(edge.pointer, edge.when_key)
+            )
+        if edge.for_each is not None:
+            yield from check_expression(
+                wf,
+                edge,
+                for_each_expression(edge.for_each),
+                join_pointer(edge.pointer, "for_each"),
             )
 
 
