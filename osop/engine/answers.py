@@ -75,7 +75,9 @@ def pending_answer(handle: RunHandle, state: RunState, node_id: str) -> dict[str
     if latest is not None:
         return latest
     journaled = state.answers.get(node_id)
-    return dict(journaled) if journaled is not None else None
+    if journaled is None or node_id in state.approved_subjects:
+        return None  # none, or spent: it approved an earlier command, what waits now is new
+    return dict(journaled)
 
 
 def _waiting_list(state: RunState) -> str:

@@ -337,11 +337,11 @@ class RunState:
             answer["answered_at"] = e["at"]  # taken in now: the latest it can have arrived
         self.answers[str(e["node"])] = answer
         self.approved_subjects.pop(str(e["node"]), None)  # a fresh answer, for what waits now
+        if e.get("inbox"):
+            self.inbox_seen.add(str(e["inbox"]))
 
     def _on_approved(self, e: dict[str, Any]) -> None:
         self.approved_subjects[str(e["node"])] = str(e.get("subject") or "")
-        if e.get("inbox"):
-            self.inbox_seen.add(str(e["inbox"]))
 
     def _on_event(self, e: dict[str, Any]) -> None:
         self.events.append(
