@@ -10,7 +10,7 @@ import click
 from osop.analysis.compare import compare_paths
 from osop.analysis.conformance import ConformanceSummary
 from osop.analysis.diff_format import format_diff
-from osop.cli.common import print_json
+from osop.cli.common import max_bytes_option, print_json
 from osop.cli.run_support import open_store, store_option
 from osop.engine import materialise_record
 from osop.errors import OsopError
@@ -43,6 +43,7 @@ def _record_path(item: str, store_dir: Path | None) -> str:
     help="Output format.",
 )
 @store_option
+@max_bytes_option
 def diff(first: str, second: str, rest: tuple[str, ...], fmt: str, store_dir: Path | None) -> None:
     """Compare two workflows, two runs, or a workflow with what runs did.
 

@@ -8,7 +8,7 @@ from typing import Literal, cast
 
 import click
 
-from osop.cli.common import handle_errors
+from osop.cli.common import handle_errors, max_bytes_option
 from osop.format.loader import detect_kind
 from osop.render.document import render_sop_file, render_workflow_page
 from osop.render.layout import Direction
@@ -87,6 +87,7 @@ def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> 
     is_flag=True,
     help="A .sop may include workflows outside its own folder (refused by default).",
 )
+@max_bytes_option
 @handle_errors
 def render(
     file: Path, output: Path | None, fmt: str | None, direction: str, allow_outside_refs: bool

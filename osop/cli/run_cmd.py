@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from osop.cli.common import handle_errors
+from osop.cli.common import handle_errors, max_bytes_option
 from osop.cli.otel_support import close_telemetry, telemetry_for
 from osop.cli.run_support import (
     finish,
@@ -108,6 +108,7 @@ def secret_store(secrets_file: Path | None) -> SecretStore:
 )
 @click.option("--seed", type=int, default=None, help="Seed for weighted edges (recorded).")
 @session_options
+@max_bytes_option
 @handle_errors
 def run(
     workflow: Path,

@@ -15,7 +15,7 @@ from osop.analysis.records import ReadFailure, duration_text, no_records_message
 from osop.analysis.sessions import is_session
 from osop.analysis.stats import compute_stats
 from osop.analysis.synthesize import SynthesisResult, check_valid, dump_workflow, synthesize
-from osop.cli.common import expand_paths, handle_errors, print_json
+from osop.cli.common import expand_paths, handle_errors, max_bytes_option, print_json
 from osop.errors import OsopError
 from osop.format.api import load_workflow
 from osop.format.workflow import Workflow
@@ -143,6 +143,7 @@ def _agent_workflow(
     help="Model name (default per provider: offline, claude-sonnet-4-5, gpt-4o-mini, gemini-2.5-flash).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the iteration record as JSON.")
+@max_bytes_option
 @handle_errors
 def synthesize_cmd(
     logs: tuple[str, ...],

@@ -18,10 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import cel
-from cel.stdlib import STDLIB_FUNCTIONS
-
 from osop.errors import ExpressionError, MissingReferenceError, OsopError
+from osop.expr._celengine import engine as cel
+from osop.expr._celengine import stdlib_functions
 from osop.expr.functions import OSOP_FUNCTION_NAMES
 from osop.expr.legacy import modernise_operators
 from osop.expr.lexer import CEL_ALIASES, Token
@@ -40,7 +39,7 @@ __all__ = [
 # Longer than any sensible condition; bounds the work hostile input can cause.
 MAX_EXPRESSION_LENGTH = 20_000
 
-_STDLIB: dict[str, Callable[..., Any]] = dict(STDLIB_FUNCTIONS)
+_STDLIB: dict[str, Callable[..., Any]] = dict(stdlib_functions)
 _BUILTIN_FUNCTIONS = frozenset(
     {
         "size",
