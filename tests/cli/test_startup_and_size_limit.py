@@ -113,7 +113,7 @@ def test_the_size_error_says_how_to_raise_the_limit() -> None:
 
 def test_size_limit_applies_to_loads_that_use_the_default() -> None:
     text = "x: " + "a" * DEFAULT_MAX_BYTES + "\nosop_version: '1.1'\n"
-    with pytest.raises(LoadError, match="too-large|limit"):
+    with pytest.raises(LoadError, match="byte limit"):
         load_document(text, "big.osop.yaml")
     with size_limit(2 * DEFAULT_MAX_BYTES):
         assert load_document(text, "big.osop.yaml").data["x"].startswith("a")
