@@ -34,6 +34,7 @@ from osop.errors import (
 )
 from osop.executors.approval import APPROVED_SUBJECT
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult, WaitRequest
+from osop.expr.functions import NodeFacts, osop_functions
 from osop.expr.scope import Lazy, NodeOutputs, Scope, for_each_expression, make_scope
 from osop.format.limits import MAX_ITERATIONS
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
@@ -728,24 +729,23 @@ class Engine:
             meta["node_id"] = node.id
         return meta
 
-    def _functions(self, current: str | None) -> dict[str, Callable[..., Any]]:
+    def _facts(self, node_id: str) -> NodeFacts | None:
+        """What the OSOP functions (``status()``, ...) learn about ``node_id`` now."""
+        st = self.state.nodes.get(node_id)
+        if st is None:
+            return None
+        duration = st.duration_ms / 1000.0 if st.duration_ms is not None else None
+        return NodeFacts(
+            status=st.status if st.status != "READY" else "PENDING",
+            duration_seconds=duration,
+            error=st.error,
+            attempt=max(1, st.attempt),
+        )
+
+    def _functions(self, current: str | None) -> Mapping[str, Callable[..., Any]]:
         """The OSOP functions for expressions of ``current`` (they read the run's state)."""
-        from osop.expr.functions import NodeFacts, osop_functions
-
-        def facts(node_id: str) -> NodeFacts | None:
-            st = self.state.nodes.get(node_id)
-            if st is None:
-                return None
-            duration = st.duration_ms / 1000.0 if st.duration_ms is not None else None
-            return NodeFacts(
-                status=st.status if st.status != "READY" else "PENDING",
-                duration_seconds=duration,
-                error=st.error,
-                attempt=max(1, st.attempt),
-            )
-
         return osop_functions(
-            facts,
+            self._facts,
             current=current,
             known_ids=self.topo.control_in.keys(),
             clock=self.clock.now,
