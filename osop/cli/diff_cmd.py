@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from osop.analysis.compare import compare_paths
 from osop.analysis.conformance import ConformanceSummary
 from osop.analysis.diff_format import format_diff
-from osop.cli.common import print_json
+from osop.analysis.selection import parse_modes
+from osop.cli.common import modes_option, print_json
+from osop.cli.run_support import store_option
 from osop.errors import OsopError
 
 __all__ = ["diff"]
@@ -27,7 +30,16 @@ __all__ = ["diff"]
     show_default=True,
     help="Output format.",
 )
-def diff(first: str, second: str, rest: tuple[str, ...], fmt: str) -> None:
+@modes_option
+@store_option
+def diff(
+    first: str,
+    second: str,
+    rest: tuple[str, ...],
+    fmt: str,
+    modes: tuple[str, ...],
+    store_dir: Path | None,
+) -> None:
     """Compare two workflows, two runs, or a workflow with what runs did.
 
     \b
@@ -35,10 +47,14 @@ def diff(first: str, second: str, rest: tuple[str, ...], fmt: str) -> None:
     A.osoplog B.osoplog       per node: status, attempts, duration, cost
     WF.osop LOG... (folders)  should vs did: deviations and token-replay fitness
 
+    A run id (or unique prefix) from the run store stands for its record. Against
+    a workflow, only the records of that workflow are replayed, live ones unless
+    --mode says otherwise; the output says which were used.
+
     Exit status: 0 identical/conformant, 1 different, 2 error.
     """
     try:
-        result = compare_paths(first, second, *rest)
+        result = compare_paths(first, second, *rest, modes=parse_modes(modes), store_root=store_dir)
     except OsopError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)

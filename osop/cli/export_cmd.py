@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from osop.analysis.export_ocel import write_ocel
 from osop.analysis.export_xes import write_xes
-from osop.analysis.records import ReadFailure, no_records_message, read_records
-from osop.cli.common import expand_paths, handle_errors
+from osop.analysis.selection import parse_modes, select_records
+from osop.cli.common import handle_errors, modes_option
+from osop.cli.run_support import store_option
 from osop.errors import OsopError
 
 __all__ = ["export"]
-
-LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 
 
 @click.command("export")
@@ -23,20 +24,26 @@ LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), required=True, help="File to write."
 )
+@modes_option
+@store_option
 @handle_errors
-def export(logs: tuple[str, ...], target: str, output: str) -> None:
+def export(
+    logs: tuple[str, ...],
+    target: str,
+    output: str,
+    modes: tuple[str, ...],
+    store_dir: Path | None,
+) -> None:
     """Export execution records as an XES event log or an OCEL 2.0 JSON log.
 
-    LOGS are .osoplog files, folders or globs. Open the result with PM4Py
+    LOGS are .osoplog files, folders, globs or run ids from the run store (live
+    records unless --mode says otherwise). Open the result with PM4Py
     (pm4py.read_xes / pm4py.read_ocel2_json), ProM or Celonis.
     """
-    failures: list[ReadFailure] = []
-    paths = list(expand_paths(logs, LOG_SUFFIXES))
-    runs = [record for _, record in read_records(paths, failures)]
-    for failure in failures:
+    selection = select_records(logs, modes=parse_modes(modes), store_root=store_dir)
+    for failure in selection.failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
-    if not runs:
-        raise OsopError(no_records_message(logs, len(paths)))
+    runs = selection.runs
     try:
         with open(output, "w", encoding="utf-8") as stream:
             if target == "xes":
@@ -47,4 +54,4 @@ def export(logs: tuple[str, ...], target: str, output: str) -> None:
                 what = "events"
     except OSError as exc:
         raise OsopError(f"cannot write {output}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {output}: {count} {what} from {len(runs)} record(s)", err=True)
+    click.echo(f"wrote {output}: {count} {what}, {selection.describe()}", err=True)

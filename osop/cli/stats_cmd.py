@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import yaml
 
-from osop.analysis.records import ReadFailure, no_records_message, read_records
+from osop.analysis.selection import parse_modes, select_records
 from osop.analysis.stats import compute_stats
 from osop.analysis.stats_text import format_stats_text
-from osop.cli.common import expand_paths, handle_errors, print_json
-from osop.errors import OsopError
+from osop.cli.common import handle_errors, modes_option, print_json
+from osop.cli.run_support import store_option
 
 __all__ = ["stats"]
-
-LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 
 
 @click.command("stats")
@@ -26,29 +26,28 @@ LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
     show_default=True,
     help="Output format.",
 )
+@modes_option
+@store_option
 @handle_errors
-def stats(logs: tuple[str, ...], fmt: str) -> None:
+def stats(logs: tuple[str, ...], fmt: str, modes: tuple[str, ...], store_dir: Path | None) -> None:
     """Aggregate execution records: runs, success rate, durations, failures, cost.
 
-    LOGS are .osoplog files, folders (searched recursively) or globs. Results are
-    grouped by workflow id and version. Unreadable files are reported on stderr
-    and left out.
+    LOGS are .osoplog files, folders (searched recursively), globs or run ids
+    (or unique prefixes) from the run store. Only live records are used unless
+    --mode says otherwise; the output says which were used. Results are grouped
+    by workflow id and version. Unreadable files are reported on stderr and left
+    out.
     """
-    failures: list[ReadFailure] = []
-    paths = list(expand_paths(logs, LOG_SUFFIXES))
-    result = compute_stats(record for _, record in read_records(paths, failures))
-    for failure in failures:
+    selection = select_records(logs, modes=parse_modes(modes), store_root=store_dir)
+    for failure in selection.failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
-    if not result:
-        raise OsopError(no_records_message(logs, len(paths)))
-    if fmt == "json":
-        print_json({"workflows": [s.to_dict() for s in result]})
-    elif fmt == "yaml":
-        click.echo(
-            yaml.safe_dump(
-                {"workflows": [s.to_dict() for s in result]}, sort_keys=False, allow_unicode=True
-            ),
-            nl=False,
-        )
+    result = compute_stats(selection.runs)
+    if fmt in ("json", "yaml"):
+        data = {"selection": selection.to_dict(), "workflows": [s.to_dict() for s in result]}
+        if fmt == "json":
+            print_json(data)
+        else:
+            click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
     else:
+        click.echo(selection.describe())
         click.echo(format_stats_text(result), nl=False)

@@ -10,25 +10,33 @@ from pathlib import Path
 import click
 import yaml
 
+from osop.analysis.iteration import apply_changes_to_text, file_hash
 from osop.analysis.llm_proposals import propose_with_llm, provider_named
-from osop.analysis.records import ReadFailure, duration_text, no_records_message, read_records
+from osop.analysis.records import duration_text
+from osop.analysis.selection import parse_modes, select_records
 from osop.analysis.stats import compute_stats
 from osop.analysis.synthesize import SynthesisResult, dump_workflow, synthesize
-from osop.cli.common import expand_paths, handle_errors, print_json
-from osop.errors import OsopError
+from osop.cli.common import handle_errors, modes_option, print_json
+from osop.cli.run_support import store_option
 from osop.format.api import load_workflow
+from osop.record.writer import atomic_write_text
 
 __all__ = ["synthesize_cmd"]
 
-LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 
-
-def _summary(result: SynthesisResult, output: str) -> str:
-    lines = [
-        f"wrote {output}"
-        + (" (inferred from the records)" if result.inferred else "")
-        + f": {len(result.proposals)} change(s) from {len(result.based_on_runs)} run(s)"
-    ]
+def _summary(result: SynthesisResult, output: str | None, describe: str) -> str:
+    if output is None:
+        lines = [
+            f"no change proposed from {len(result.based_on_runs)} run(s): wrote no workflow",
+            f"  {describe}",
+        ]
+    else:
+        lines = [
+            f"wrote {output}"
+            + (" (inferred from the records)" if result.inferred else "")
+            + f": {len(result.proposals)} change(s) from {len(result.based_on_runs)} run(s)",
+            f"  {describe}",
+        ]
     for p in result.proposals:
         target = p.target if isinstance(p.target, str) else " + ".join(p.target)
         by = " (llm)" if p.source == "llm" else ""
@@ -76,6 +84,8 @@ def _summary(result: SynthesisResult, output: str) -> str:
 )
 @click.option("--llm-model", default=None, help="Model name (default: offline / gpt-4o-mini).")
 @click.option("--json", "as_json", is_flag=True, help="Print the iteration record as JSON.")
+@modes_option
+@store_option
 @handle_errors
 def synthesize_cmd(
     logs: tuple[str, ...],
@@ -86,6 +96,8 @@ def synthesize_cmd(
     llm: str | None,
     llm_model: str | None,
     as_json: bool,
+    modes: tuple[str, ...],
+    store_dir: Path | None,
 ) -> None:
     """Propose a better workflow from execution records (deterministic).
 
@@ -95,16 +107,14 @@ def synthesize_cmd(
     that fail the same way, approval gates before dangerous commands. Without
     --base, infer the process from the records first. The result is validated.
     """
-    failures: list[ReadFailure] = []
-    paths = list(expand_paths(logs, LOG_SUFFIXES))
-    records = [record for _, record in read_records(paths, failures)]
-    for failure in failures:
+    selection = select_records(logs, modes=parse_modes(modes), store_root=store_dir)
+    for failure in selection.failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
-    if not records:
-        raise OsopError(no_records_message(logs, len(paths)))
+    records = selection.runs
     # the base must be valid: improving a workflow the engine would refuse helps no one
     workflow = load_workflow(base) if base is not None else None
     result = synthesize(records, workflow, goal)
+    result.selection = selection.to_dict()
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if llm is not None:
@@ -118,18 +128,38 @@ def synthesize_cmd(
         asyncio.run(
             propose_with_llm(result, provider, model, stats={"workflows": stats}, goal=goal)
         )
-    try:
-        Path(output).write_text(dump_workflow(result.workflow), encoding="utf-8")
-        if insights is not None:
-            record = result.iteration_record()
-            if insights.lower().endswith(".json"):
-                text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-            else:
-                text = yaml.safe_dump(record, sort_keys=False, allow_unicode=True)
-            Path(insights).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OsopError(f"cannot write: {exc.strerror or exc}") from None
+    written: str | None = output
+    if workflow is not None and base is not None:
+        raw = Path(base).read_bytes()
+        result.origin = {
+            "id": workflow.id,
+            "version": workflow.version,
+            "base": base,
+            "base_hash": file_hash(raw),
+            "proposed_version": result.workflow.get("version"),
+        }
+        if result.proposals:
+            # the base as written, comments and order kept, with the changes replayed
+            text = apply_changes_to_text(
+                raw.decode("utf-8"),
+                base,
+                [p.to_dict() for p in result.proposals],
+                version=str(result.workflow.get("version")),
+            )
+        else:
+            written = None
+    else:
+        text = dump_workflow(result.workflow)
+    if written is not None:
+        atomic_write_text(Path(output), text)
+    if insights is not None:
+        record = result.iteration_record()
+        if insights.lower().endswith(".json"):
+            insight_text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+        else:
+            insight_text = yaml.safe_dump(record, sort_keys=False, allow_unicode=True)
+        atomic_write_text(Path(insights), insight_text)
     if as_json:
         print_json(result.iteration_record())
     else:
-        click.echo(_summary(result, output), nl=False)
+        click.echo(_summary(result, written, selection.describe()), nl=False)
