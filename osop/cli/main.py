@@ -57,6 +57,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "export",
         "Export records to XES or OCEL 2.0 (process mining).",
     ),
+    "iteration": (
+        "osop.cli.iteration_cmd",
+        "iteration",
+        "Approve, reject and apply synthesized changes.",
+    ),
     # agents
     "mcp": ("osop.cli.mcp_cmd", "mcp", "Serve OSOP to AI agents over MCP (stdio)."),
 }
