@@ -24,7 +24,8 @@ add_conditional_bypass    a human node waiting ≥ 15 min on average whose input
                           were not always approved, and whose single predecessor outputs
                           k with the same value
 add_precheck              ≥ 3 failed executions, one error text in ≥ 80 % of the failed
-                          attempts, and fewer than half of the failures transient; a
+                          attempts, and fewer than half of the failures transient
+                          (recovered on retry or transient-looking); a
                           ``cli`` check derived from the error where it names what was
                           missing, else a ``human`` checklist step (see prechecks)
 add_approval_gate         a command classified ``dangerous`` with no approval gate and no
@@ -42,7 +43,7 @@ import copy
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from typing import Any
@@ -564,8 +565,9 @@ class _Synthesizer:
             error, count = errors.most_common(1)[0]
             if count < PRECHECK_SAME_ERROR_SHARE * ns.failed_attempts:
                 continue
-            if ns.transient_failures * 2 >= ns.failed_attempts:
-                continue
+            transient = max(ns.transient_failures, self.ev.transient_attempts[node.id])
+            if transient * 2 >= ns.failed_attempts:
+                continue  # mostly passing faults: a retry's job, not a check's
             new_id = f"{node.id}_precheck"
             if self.base.has_node(new_id):
                 continue
@@ -723,7 +725,10 @@ def improve(
 
 
 def synthesize(
-    records: Sequence[RunRecord], base: Workflow | None = None, goal: str | None = None
+    records: Sequence[RunRecord],
+    base: Workflow | None = None,
+    goal: str | None = None,
+    definitions: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SynthesisResult:
     """With a base: :func:`improve` it.  Without: infer the process, then improve that.
 
@@ -733,7 +738,7 @@ def synthesize(
     """
     if base is not None:
         return improve(base, records, goal)
-    inferred = infer_workflow(records)
+    inferred = infer_workflow(records, definitions)
     check_valid(inferred.workflow, "inferred.osop")
     # the process inferred is the most frequent workflow id's (its id made kebab-case)
     workflow_id = Counter(r.workflow_id for r in records).most_common(1)[0][0]
@@ -743,5 +748,10 @@ def synthesize(
     synthesizer.rules -= {"parallelize", "add_approval_gate"}
     result = synthesizer.run()
     result.inferred = True
+    if inferred.undefined:
+        result.warnings.append(
+            f"no definition was recorded for {', '.join(inferred.undefined)}: they rehearse "
+            "with the outputs they produced (x-simulate); give each a runtime before a live run"
+        )
     check_valid(result.workflow)
     return result

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import yaml
 
+from osop.analysis.definitions import definitions_beside
 from osop.analysis.iteration import apply_changes_to_text, file_hash
 from osop.analysis.llm_proposals import propose_with_llm, provider_named
 from osop.analysis.records import duration_text
@@ -113,7 +114,9 @@ def synthesize_cmd(
     records = selection.runs
     # the base must be valid: improving a workflow the engine would refuse helps no one
     workflow = load_workflow(base) if base is not None else None
-    result = synthesize(records, workflow, goal)
+    # without a base, steps carry the definitions the runs executed (run store copies)
+    definitions = definitions_beside(selection.records) if workflow is None else None
+    result = synthesize(records, workflow, goal, definitions)
     result.selection = selection.to_dict()
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

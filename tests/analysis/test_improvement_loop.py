@@ -282,3 +282,38 @@ def test_mcp_stats_and_diff_take_run_ids(tmp_path: Path) -> None:
     stats = tools.stats([run["run_id"][:8]])
     assert stats["selection"]["used_by_mode"] == {"live": 1}
     assert tools.diff(str(workflow), run["run_id"])["summary"]["records"] == 1
+
+
+def test_inferred_workflow_carries_runtimes_and_fallbacks_and_runs(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    workflow = tmp_path / "with-fallback.osop.yaml"
+    alert = """  - id: alert
+    type: cli
+    name: Alert
+    runtime: {command: "echo upload failed, alerting"}
+edges:
+"""
+    text = FLAKY.replace("id: flaky-release", "id: with-fallback").replace("edges:\n", alert)
+    workflow.write_text(text + "  - {from: upload, to: alert, mode: fallback}\n")
+    store = _live_records(tmp_path, workflow, 9)
+    out = tmp_path / "inferred.osop.yaml"
+    result = _invoke("synthesize", store, "-o", out)
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load(out.read_text())
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes["build"]["runtime"]["command"] == "echo built"
+    assert "connection reset by peer" in nodes["upload"]["runtime"]["command"]
+    modes = {(e["from"], e["to"]): e.get("mode", "sequential") for e in data["edges"]}
+    assert modes[("upload", "alert")] == "fallback"
+    assert _invoke("run", out, "--mode", "simulated", "--store", tmp_path / "s").exit_code == 0
+    live = [_invoke("run", out, "--store", tmp_path / "s").exit_code for _ in range(3)]
+    assert set(live) <= {0, 1} and 0 in live
+    # records from elsewhere (no copy of the definition beside them) say what is missing
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    for i, record in enumerate(sorted((store / "runs").glob("*/record.osoplog.json"))):
+        (loose / f"{i}.osoplog.json").write_text(record.read_text())
+    result = _invoke("synthesize", loose, "-o", tmp_path / "bare.osop.yaml")
+    assert result.exit_code == 0 and "no definition was recorded for" in result.output
