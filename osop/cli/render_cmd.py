@@ -10,6 +10,7 @@ from typing import Literal, cast
 import click
 
 from osop.cli.common import handle_errors
+from osop.cli.run_support import open_store, store_option
 from osop.errors import OsopError
 from osop.format.loader import detect_kind
 from osop.render.document import render_sop_file, render_workflow_page
@@ -98,14 +99,18 @@ def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> 
     show_default=True,
     help="Layers left-to-right, top-to-bottom, or auto: LR unless that gives a long strip.",
 )
+@store_option
 @handle_errors
-def render(file: Path, output: Path | None, fmt: str | None, direction: str) -> None:
+def render(
+    file: Path, output: Path | None, fmt: str | None, direction: str, store_dir: Path | None
+) -> None:
     """Render FILE: a .sop as one self-contained HTML document, or one .osop workflow.
 
     \b
     Workflow formats:
       svg      the graph, laid out in layers (standalone SVG)
-      html     a page with Visual, YAML, Story, Roles (and Runs) tabs
+      html     a page with Visual, YAML, Story, Roles (and Runs) tabs; Runs lists
+               the records beside the workflow and its runs in the run store
       mermaid  a Mermaid flowchart for Markdown (GitHub renders it)
       story    the process told step by step in plain text
 
@@ -123,7 +128,7 @@ def render(file: Path, output: Path | None, fmt: str | None, direction: str) -> 
     if is_sop:
         if chosen != "html":
             raise click.UsageError(f"a .sop renders to html only, not {chosen}")
-        page = render_sop_file(file)
+        page = render_sop_file(file, store_root=open_store(store_dir).root)
         text, warnings = page.html, page.warnings
     else:
         src = load_for_render(file)
@@ -141,7 +146,7 @@ def render(file: Path, output: Path | None, fmt: str | None, direction: str) -> 
         elif chosen == "story":
             text = render_story(src.graph)
         else:
-            page = render_workflow_page(src)
+            page = render_workflow_page(src, store_root=open_store(store_dir).root)
             text, warnings = page.html, page.warnings
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)

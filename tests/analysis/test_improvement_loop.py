@@ -317,3 +317,31 @@ edges:
         (loose / f"{i}.osoplog.json").write_text(record.read_text())
     result = _invoke("synthesize", loose, "-o", tmp_path / "bare.osop.yaml")
     assert result.exit_code == 0 and "no definition was recorded for" in result.output
+
+
+# -- runs you want to look at --------------------------------------------------------------
+
+
+def test_runs_newest_first_with_a_header_and_colours_on_demand(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    workflow = tmp_path / "steady.osop.yaml"
+    workflow.write_text(FLAKY.replace("$((n % 3)) -eq 1", "1 -eq 0"))
+    store = tmp_path / "store"
+    for _ in range(2):
+        assert _invoke("run", workflow, "--store", store).exit_code == 0
+    listing = _invoke("runs", "--store", store).output.splitlines()
+    assert listing[0].split() == ["RUN", "STATUS", "MODE", "STARTED", "WORKFLOW"]
+    started = [line.split()[3] for line in listing[1:]]
+    assert started == sorted(started, reverse=True) and len(started) == 2
+    run_id = listing[1].split()[0]
+    coloured = _invoke("report", run_id, "--store", store, "--format", "ansi").output
+    assert "\x1b[32m" in coloured  # kept although the output is not a terminal
+    plain = _invoke("report", run_id, "--store", store, "--format", "ansi", "--color", "never")
+    assert "\x1b[" not in plain.output and "PASS" in plain.output
+    # the document's Runs tab lists the runs from the store too
+    page = tmp_path / "page.html"
+    assert _invoke("render", workflow, "-o", page, "--store", store).exit_code == 0
+    html = page.read_text()
+    assert html.count(f"run {run_id}") == 1
