@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-#: public name → module that defines it
+#: public name → module that defines it (``module:attribute`` when the names differ)
 _EXPORTS: dict[str, str] = {
     # errors
     "OsopError": "osop.errors",
@@ -41,12 +41,17 @@ _EXPORTS: dict[str, str] = {
     "validate_path": "osop.format.validate",
     "validate_text": "osop.format.validate",
     "migrate_path": "osop.format.migrate",
+    # a run that waits for a person
+    "approve": "osop.engine.answers",
+    "resume": "osop.engine.runner:resume_run",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
     from osop.diagnostics import Issue
+    from osop.engine.answers import approve
+    from osop.engine.runner import resume_run as resume
     from osop.errors import (
         ExecutionError,
         ExpressionError,
@@ -66,10 +71,11 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'osop' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, _, attribute = target.partition(":")
+    value = getattr(importlib.import_module(module), attribute or name)
     globals()[name] = value
     return value
 

@@ -19,6 +19,7 @@ __all__ = [
     "LoadError",
     "MissingReferenceError",
     "OsopError",
+    "RunRefusedError",
     "RunStoreError",
     "UsageError",
     "ValidationError",
@@ -97,6 +98,16 @@ class MissingReferenceError(OsopError):
 
 class ExecutionError(OsopError):
     """The engine cannot start or continue a run (not a node failure: those are recorded)."""
+
+
+class RunRefusedError(ExecutionError):
+    """A run refused before it starts (invalid inputs, a blocked command): nothing ran
+    and nothing was written. ``problems`` lists each reason, one line each."""
+
+    def __init__(self, summary: str, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        lines = "".join(f"\n  - {p}" for p in self.problems)
+        super().__init__(summary + lines)
 
 
 class RunStoreError(OsopError):

@@ -18,8 +18,8 @@ from osop.cli.run_support import (
     usage_exit,
 )
 from osop.engine import RunOptions, start_run
-from osop.engine.runner import input_defaults
-from osop.errors import ExecutionError, LoadError, ValidationError
+from osop.errors import LoadError, RunRefusedError, ValidationError
+from osop.format.ports import string_typed
 from osop.security import SecretStore
 
 __all__ = ["run"]
@@ -54,13 +54,18 @@ def _mapping_file(path: Path, what: str) -> dict[str, Any]:
     return dict(data)
 
 
-def collect_inputs(pairs: tuple[str, ...], inputs_file: Path | None) -> dict[str, Any]:
+def collect_inputs(
+    pairs: tuple[str, ...], inputs_file: Path | None, as_text: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """``--inputs-file`` then ``--input`` pairs; an input declared as a string
+    keeps the text as typed (``--input version=2`` is ``"2"``, not 2)."""
     inputs: dict[str, Any] = _mapping_file(inputs_file, "--inputs-file") if inputs_file else {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise click.UsageError(f"--input expects KEY=VALUE, got {pair!r}")
-        inputs[key.strip()] = _scalar(value)
+        name = key.strip()
+        inputs[name] = value if name in as_text else _scalar(value)
     return inputs
 
 
@@ -137,11 +142,7 @@ def run(
     except LoadError as exc:
         usage_exit(str(exc))
         return
-    inputs = collect_inputs(input_pairs, inputs_file)
-    try:
-        input_defaults(model, inputs)  # a missing required input is a usage error (exit 2)
-    except ExecutionError as exc:
-        usage_exit(str(exc))
+    inputs = collect_inputs(input_pairs, inputs_file, string_typed(model.inputs))
     options = RunOptions(
         mode=mode,  # type: ignore[arg-type]
         inputs=inputs,
@@ -153,13 +154,18 @@ def run(
         interactive=sys.stdin.isatty() and not json_lines,
         auto_approve=auto_approve,
     )
-    result = run_engine(
-        start_run(
-            model,
-            source=workflow.read_bytes(),
-            workflow_path=workflow,
-            store=open_store(store_dir),
-            options=options,
+    try:
+        result = run_engine(
+            start_run(
+                model,
+                source=workflow.read_bytes(),
+                workflow_path=workflow,
+                store=open_store(store_dir),
+                options=options,
+            )
         )
-    )
+    except RunRefusedError as exc:
+        # Invalid inputs, a blocked command: refused before the run store was touched.
+        usage_exit(str(exc))
+        return
     finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)

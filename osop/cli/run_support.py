@@ -301,6 +301,11 @@ def finish(
                 f"  waiting: {wait['node']} ({wait.get('kind')}){where} — {hint}, "
                 f"then osop resume {result.run_id[:8]}"
             )
+            if wait.get("prompt"):
+                # Why it waits, in words: which command and which rule need an approval.
+                click.echo(
+                    f"    {'why' if wait.get('kind') == 'approval' else 'asks'}: {wait['prompt']}"
+                )
         if record_path is not None:
             click.echo(f"  record: {record_path}")
             click.echo(f"  report: osop report {result.run_id[:8]}")

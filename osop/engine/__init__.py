@@ -13,6 +13,7 @@ Typical use::
 
 from __future__ import annotations
 
+from osop.engine.answers import approve
 from osop.engine.clock import Clock, SystemClock, VirtualClock
 from osop.engine.lookup import load_run
 from osop.engine.options import (
@@ -51,6 +52,7 @@ __all__ = [
     "RunStore",
     "SystemClock",
     "VirtualClock",
+    "approve",
     "build_record",
     "cancel_run",
     "default_store_root",

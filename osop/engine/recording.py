@@ -15,7 +15,15 @@ from osop.record.model import NODE_RECORD_FIELDS, ErrorInfo, NodeRecord, RunReco
 
 __all__ = ["build_record", "node_outputs", "result_summary"]
 
+#: A run not yet ended is RUNNING, or PAUSED while it waits for a person or an
+#: event with no process running it (docs/running.md, the record schema).
 _RUN_STATUS_WHILE_OPEN = "RUNNING"
+_RUN_STATUS_PAUSED = "PAUSED"
+
+
+def open_status(state: RunState) -> str:
+    """The record status of a run that has not ended."""
+    return _RUN_STATUS_PAUSED if state.paused is not None else _RUN_STATUS_WHILE_OPEN
 
 
 def result_summary(state: RunState, status: str) -> str:
@@ -24,10 +32,8 @@ def result_summary(state: RunState, status: str) -> str:
         counts[st.status] = counts.get(st.status, 0) + 1
     parts = [f"{n} {s.lower().replace('_', ' ')}" for s, n in sorted(counts.items())]
     attempts = sum(1 for r in state.records if r["status"] != "SKIPPED")
-    # A paused run's record says RUNNING (the only open status); its summary says why.
-    shown = "PAUSED" if state.paused is not None and state.finished is None else status
     plural = "" if attempts == 1 else "s"
-    text = f"{shown}: " + ", ".join(parts) + f" ({attempts} attempt{plural})"
+    text = f"{status}: " + ", ".join(parts) + f" ({attempts} attempt{plural})"
     if state.failure is not None:
         error = state.failure.get("error") or {}
         text += f"; failed at {state.failure.get('node')}: {error.get('message', '')}".rstrip(": ")
@@ -88,7 +94,7 @@ def _node_record(raw: dict[str, Any]) -> NodeRecord:
 def build_record(state: RunState, *, status: str | None = None) -> RunRecord:
     """The record in the spec's form: one node record per attempt, values truncated."""
     meta = state.meta
-    run_status = status or (state.status if state.finished else _RUN_STATUS_WHILE_OPEN)
+    run_status = status or (state.status if state.finished else open_status(state))
     records: list[NodeRecord] = []
     cost_breakdown: dict[str, float] = {}
     for raw in state.records:

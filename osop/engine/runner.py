@@ -23,14 +23,15 @@ from typing import Any
 
 from osop import __version__
 from osop.engine.clock import iso
+from osop.engine.inputs import check_inputs
 from osop.engine.journal import Journal, read_journal
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.recording import build_record, node_outputs
 from osop.engine.scheduler import Engine, NullJournal
-from osop.engine.state import FINAL_STATUSES, RunState
+from osop.engine.state import RunState
 from osop.engine.store import RunHandle, RunStore
 from osop.engine.values import Redactor
-from osop.errors import ExecutionError, OsopError, RunStoreError
+from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
 from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
 from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text, write_record
@@ -40,9 +41,9 @@ __all__ = [
     "deliver_answer",
     "deliver_event",
     "describe_run",
-    "input_defaults",
     "load_run_state",
     "materialise_record",
+    "refuse_blocked_commands",
     "resume_run",
     "start_run",
     "workflow_hash",
@@ -266,6 +267,7 @@ class _Session:
                         "node": item.get("node"),
                         "answer": self.redactor(item.get("answer") or {}),
                         "inbox": item["id"],
+                        "at": self.engine.now(),
                     }
                 )
             elif kind == "event":
@@ -434,45 +436,21 @@ def with_workflow_id(workflow: Workflow) -> Workflow:
     return replace(workflow, id=derived_id(workflow.name or ""))
 
 
-def input_defaults(workflow: Workflow, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """``inputs`` completed with the defaults the workflow declares.
+def refuse_blocked_commands(workflow: Workflow, mode: str) -> None:
+    """A live run never starts when a node's command is blocked whatever happens:
+    refusing it only when that node is reached would come after the earlier steps'
+    side effects.  Dry and simulated runs execute no command, so they may go on."""
+    if mode != "live":
+        return
+    from osop.security.preflight import blocked_commands
 
-    Raises :class:`ExecutionError` naming every declared ``required`` input that is missing.
-    """
-    declared = workflow.inputs
-    specs: list[tuple[str, Any]] = []
-    if isinstance(declared, Mapping):
-        props = declared.get("properties")
-        if declared.get("type") == "object" and isinstance(props, Mapping):
-            required = declared.get("required") or []
-            specs = [
-                (str(k), {**v, "required": k in required} if isinstance(v, Mapping) else v)
-                for k, v in props.items()
-            ]
-        else:
-            specs = [(str(k), v) for k, v in declared.items() if not str(k).startswith("x-")]
-    elif isinstance(declared, list):
-        specs = [
-            (str(item["name"]), item)
-            for item in declared
-            if isinstance(item, Mapping) and isinstance(item.get("name"), str)
-        ]
-    out = dict(inputs)
-    missing: list[str] = []
-    for name, spec in specs:
-        if name in out or not isinstance(spec, Mapping):
-            continue
-        if "default" in spec:
-            out[name] = spec["default"]
-        elif spec.get("required") is True:
-            missing.append(name)
-    if missing:
-        raise ExecutionError(
-            "missing required input(s): "
-            + ", ".join(missing)
-            + " (give them with --input NAME=VALUE or --inputs-file)"
+    found = [str(b) for b in blocked_commands(workflow)]
+    if found:
+        raise RunRefusedError(
+            f"workflow {workflow.id!r} runs a blocked command; nothing was run "
+            "(a dry run or a simulated run may still rehearse it)",
+            found,
         )
-    return out
 
 
 def _runtime(options: RunOptions, seed: int) -> dict[str, Any]:
@@ -500,7 +478,10 @@ async def start_run(
     workflow = with_workflow_id(workflow)
     options = options or RunOptions()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
-    options = replace(options, seed=seed, inputs=input_defaults(workflow, options.inputs))
+    # Everything that would refuse the run is checked before the run folder exists.
+    inputs = check_inputs(workflow, options.inputs, rehearsal=options.mode != "live")
+    refuse_blocked_commands(workflow, options.mode)
+    options = replace(options, seed=seed, inputs=inputs)
     handle = store.create(run_id) if store is not None else None
     rid = handle.run_id if handle is not None else (run_id or str(uuid.uuid4()))
     redactor = Redactor(options.secrets.all_values())
@@ -523,8 +504,10 @@ async def start_run(
     if parent is not None:
         meta["parent_run_id"], meta["parent_node"] = parent
     if handle is not None:
-        if source is not None:
-            handle.workflow_path.write_bytes(source)
+        # Resume reads the workflow from the run folder: the exact bytes when given,
+        # else the parsed document (a workflow built in Python can be resumed too).
+        copy = source if source is not None else _document_bytes(workflow)
+        handle.workflow_path.write_bytes(copy)
         handle.write_meta(
             {
                 "run_id": rid,
@@ -559,6 +542,13 @@ async def start_run(
     return await session.run()
 
 
+def _document_bytes(workflow: Workflow) -> bytes:
+    """The workflow document as JSON (a YAML document too), for the run folder."""
+    data = dict(workflow.raw)
+    data.setdefault("id", workflow.id)
+    return (json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n").encode("utf-8")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -568,11 +558,12 @@ def _plain(value: Any) -> Any:
 
 
 async def resume_run(
-    run_id: str, *, store: RunStore, options: RunOptions | None = None
+    run_id: str, *, store: RunStore | None = None, options: RunOptions | None = None
 ) -> RunResult:
-    """Continue a paused or crashed run from its exact frontier."""
+    """Continue a paused or crashed run from its exact frontier (default store: ``RunStore()``)."""
     from osop.format.loader import load_document
 
+    store = store if store is not None else RunStore()
     handle = store.get(run_id)
     state = load_run_state(handle)
     if state.finished is not None:
@@ -604,35 +595,41 @@ async def resume_run(
     return await session.run()
 
 
-def deliver_answer(store: RunStore, run_id: str, node_id: str, answer: Mapping[str, Any]) -> str:
-    """Record a human's answer (or an approval) for ``node_id``; ``osop resume`` uses it."""
+def deliver_answer(
+    store: RunStore,
+    run_id: str,
+    node_id: str,
+    answer: Mapping[str, Any],
+    *,
+    replace: bool = False,
+) -> str:
+    """Record a person's answer (or an approval) for ``node_id``; ``osop resume`` uses it.
+
+    Refused, saying why, when the node does not wait for a person, the decision is
+    not one the node allows, or a different answer was already given (unless
+    ``replace``): see :func:`osop.engine.answers.check_answer`.
+    """
+    from osop.engine.answers import check_answer, stamp_answer
+
     handle = store.get(run_id)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
-    if node_id not in _workflow_node_types(handle):
+    nodes = _workflow_nodes(handle)
+    if node_id not in nodes:
         # A node of a sub-workflow the run waits on: the answer goes to that child run.
         for wait in state.waits.values():
             for detail in wait.get("details") or ():
                 if detail.get("node") == node_id and detail.get("run_id"):
-                    return deliver_answer(store, str(detail["run_id"]), node_id, answer)
+                    return deliver_answer(
+                        store, str(detail["run_id"]), node_id, answer, replace=replace
+                    )
         raise ExecutionError(f"run {handle.run_id} has no node {node_id!r}")
-    node = state.nodes.get(node_id)
-    if node is not None and node.status in FINAL_STATUSES and node_id not in state.waits:
-        # An answer nobody will read would look like it did something.
-        raise ExecutionError(
-            f"node {node_id!r} of run {handle.run_id} is not waiting for an answer: "
-            f"it ended {node.status}"
-        )
-    for wait in (state.paused or {}).get("waiting") or ():
-        if wait.get("node") == node_id and wait.get("kind") in ("event", "signal"):
-            raise ExecutionError(
-                f"node {node_id!r} waits for {wait.get('kind')} {wait.get('name')!r}, not an "
-                f"answer: deliver it with `osop signal {handle.run_id[:8]} {wait.get('name')}`"
-            )
     # The engine masks secret-named fields when it takes a delivery in; the inbox
     # is a file too, so it never holds them either.
-    return handle.post("answer", node=node_id, answer=Redactor()(dict(answer)))
+    masked = Redactor()(stamp_answer(answer))
+    check_answer(handle, state, nodes[node_id], masked, replace=replace)
+    return handle.post("answer", node=node_id, answer=masked)
 
 
 def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> str:
@@ -648,15 +645,20 @@ def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> 
     return handle.post("event", name=name, data=Redactor()(data))
 
 
-def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
-    """Node id → node type of the workflow the run executes (empty if unreadable)."""
+def _workflow_nodes(handle: RunHandle) -> dict[str, Node]:
+    """Node id → node of the workflow the run executes (empty if unreadable)."""
     from osop.format.loader import load_document
 
     try:
         data = load_document(handle.workflow_path.read_bytes(), "workflow.osop").data
     except (OSError, OsopError):
         return {}
-    return {n.id: n.type for n in workflow_from_dict(data).nodes}
+    return {n.id: n for n in workflow_from_dict(data).nodes}
+
+
+def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
+    """Node id → node type of the workflow the run executes (empty if unreadable)."""
+    return {nid: node.type for nid, node in _workflow_nodes(handle).items()}
 
 
 def cancel_run(store: RunStore, run_id: str) -> str:

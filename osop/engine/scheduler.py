@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from osop.engine.clock import iso, within
+from osop.engine.contracts import CONTRACT_VIOLATION, DataChecks
 from osop.engine.expressions import ExpressionCache, interpolate_value, lookup_path
 from osop.engine.graph import FAILURE_MODES, Slot, Topology
 from osop.engine.options import DEFAULT_MAX_ITERATIONS, RunOptions
@@ -28,6 +29,7 @@ from osop.engine.values import Redactor, classification_level
 from osop.errors import ExpressionError, MissingReferenceError, OsopError
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult, WaitRequest
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
+from osop.record.model import parse_timestamp
 
 __all__ = ["Engine", "Outcome"]
 
@@ -47,6 +49,8 @@ _DURABLE = frozenset(
 #: Of those, the ones an attempt commits as a group (see :meth:`Journal.commit`).
 _GROUP_COMMITTED = frozenset({"start", "end"})
 _AUTO_APPROVAL = {"decision": "approved", "actor": "--yes"}
+#: Waits a person ends: the attempt's record spans the wait (see ``_waited``).
+_PERSON_WAITS = frozenset({"human", "approval"})
 
 
 @dataclass
@@ -138,8 +142,12 @@ class Engine:
             for n in workflow.nodes
         }
         self._executors: dict[str, Executor] = {}
+        self.data_checks = DataChecks(workflow)
         #: node → the paused child run its next attempt resumes (instead of a new one).
         self._child_to_resume: dict[str, str] = {}
+        #: node → when its attempt began waiting for a person (the attempt now resumed
+        #: with the answer): its record spans the real wait, not this session's part.
+        self._waited: dict[str, str] = {}
         self._taken: dict[str, int] = {}
         self._decided: dict[str, int] = {}
         self._data_decided: dict[str, int] = {}
@@ -1107,6 +1115,9 @@ class Engine:
             start["inputs"] = self.redact(inputs)
         self.log(start)
         await self.journal.commit()  # on disk before anything is executed
+        if pending is not None and pending.get("kind") in _PERSON_WAITS:
+            record = self.state.last_record(node.id)
+            self._waited[node.id] = str(record["started_at"]) if record else started_at
         if resolve_error is not None:
             return self._end(
                 node,
@@ -1261,7 +1272,9 @@ class Engine:
                     ctx.delivered = provided
                 continue
             break
-        criteria = self._criteria_failure(node, result.outputs)
+        criteria = self._data_failure(node, result.outputs) or self._criteria_failure(
+            node, result.outputs
+        )
         if criteria is not None:
             return self._end(
                 node,
@@ -1363,6 +1376,17 @@ class Engine:
                 }
         return None
 
+    def _data_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Declared output types and edge contracts (docs/semantics.md, "Contracts")."""
+        if not self.data_checks or (
+            self.mode == "simulated" and not _simulated_outputs(self, node)
+        ):
+            return None  # a rehearsal's made-up placeholder outputs promise nothing
+        message = self.data_checks.violation(node.id, outputs)
+        if message is None:
+            return None
+        return {"code": CONTRACT_VIOLATION, "message": message}
+
     def _criteria_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
         for criterion in node.success_criteria:
             outcome = Outcome("COMPLETED", outputs=dict(outputs))
@@ -1400,6 +1424,7 @@ class Engine:
         }
         if details:
             entry["details"] = details
+        self._waited.pop(node.id, None)
         self.log(entry)
         return Outcome("WAITING", wait={"node": node.id, "kind": kind, "name": name})
 
@@ -1424,7 +1449,7 @@ class Engine:
                 "message": f"approval refused ({answer.get('decision', 'rejected')})",
                 "_retryable": False,
             },
-            human_metadata={"approval": answer},
+            human_metadata=_approval_metadata(answer),
         )
 
     def _end(
@@ -1472,10 +1497,38 @@ class Engine:
                 entry["cost_usd"] = result.cost_usd
         if human_metadata:
             entry["human_metadata"] = self.redact(human_metadata)
+        since = self._waited.pop(node.id, None)
+        if since is not None:
+            self._time_the_wait(node, since, entry)
         if extra:
             entry.update(extra)
         self.log(entry)
         return Outcome(status, outputs=dict(outputs or {}), error=error)
+
+    def _time_the_wait(self, node: Node, since: str, entry: dict[str, Any]) -> None:
+        """An attempt that waited for a person: its times are the wait's, not this session's.
+
+        It began when the wait did (``since``, possibly days and processes ago); a
+        human node ended when the answer arrived (``answered_at``), a node behind
+        an approval when it finished running.  ``response_time_ms`` is the wait.
+        """
+        now = self.clock.now()
+        began = parse_timestamp(since) or now
+        now = max(now, began)
+        answer = self._answer(node) or {}
+        answered = parse_timestamp(answer.get("answered_at"))
+        if answered is not None:
+            answered = min(max(answered, began), now)
+        end = answered if answered is not None and node.type == "human" else now
+        entry["ended_at"] = iso(end)
+        entry["duration_ms"] = round((end - began).total_seconds() * 1000.0, 3)
+        if answered is None:
+            return
+        metadata = dict(entry.get("human_metadata") or {})
+        if not metadata:  # a node behind an approval: the approval is its human part
+            metadata = self.redact(_approval_metadata(answer))
+        metadata["response_time_ms"] = round((answered - began).total_seconds() * 1000.0)
+        entry["human_metadata"] = metadata
 
     # -- ending ----------------------------------------------------------------------------
 
@@ -1575,6 +1628,26 @@ def _gate_prompt(node: Node) -> str:
     approver = gate.get("approver_role") or gate.get("approver") or gate.get("role")
     text = f"approve {node.label!r}"
     return text + (f" (approver: {approver})" if approver else "")
+
+
+def _approval_metadata(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """``human_metadata`` of an approval: who answered, what, and their notes."""
+    decision = answer.get("decision")
+    if decision is None and isinstance(answer.get("approved"), bool):
+        decision = "approved" if answer["approved"] else "rejected"
+    out = {"actor": str(answer.get("actor") or "unknown"), "decision": decision}
+    if answer.get("notes"):
+        out["notes"] = answer["notes"]
+    return out
+
+
+def _simulated_outputs(engine: Engine, node: Node) -> bool:
+    """Whether a simulated node's outputs were given (``x-simulate.outputs`` or the
+    run's simulation settings) rather than made up from the declarations."""
+    for settings in (node.raw.get("x-simulate"), engine.opt.simulation.get(node.id)):
+        if isinstance(settings, Mapping) and isinstance(settings.get("outputs"), Mapping):
+            return True
+    return False
 
 
 def _failure_dict(failure: NodeFailure) -> dict[str, Any]:

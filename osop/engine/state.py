@@ -118,7 +118,11 @@ class RunState:
         if e.get("classification"):
             record["x-classification"] = e["classification"]
         if key in self._record_index:  # a wait being retried: same attempt, same record
-            self.records[self._record_index[key]].update(record)
+            existing = self.records[self._record_index[key]]
+            if existing.get("status") == "WAITING":
+                # The attempt began when the wait did, not when the answer was taken in.
+                record["started_at"] = existing["started_at"]
+            existing.update(record)
         else:
             self._record_index[key] = len(self.records)
             self.records.append(record)
@@ -299,7 +303,10 @@ class RunState:
         }
 
     def _on_answer(self, e: dict[str, Any]) -> None:
-        self.answers[str(e["node"])] = dict(e.get("answer") or {})
+        answer = dict(e.get("answer") or {})
+        if e.get("at") and not isinstance(answer.get("answered_at"), str):
+            answer["answered_at"] = e["at"]  # taken in now: the latest it can have arrived
+        self.answers[str(e["node"])] = answer
         if e.get("inbox"):
             self.inbox_seen.add(str(e["inbox"]))
 

@@ -4,12 +4,14 @@
    the outputs; ``human_metadata`` records ``actor``, ``decision``, ``notes``
    and ``response_time_ms`` (taken from the answer when it carries them).
 2. Otherwise, on an interactive terminal, the person is asked: a choice among
-   the options (``runtime.options``; approval/review nodes get
-   ``approved``/``rejected``), or one value per declared output, then notes.
+   the options (see :func:`decision_options`), or one value per declared
+   output, then notes.  Answering ``later`` (or just Enter at a choice) defers:
+   the node waits as in 3 and the run pauses.
 3. Otherwise the node asks the engine to wait (``WaitRequest(kind="human")``)
    and is re-run with the answer once it arrives — hours or days later.
 
-A decision that is not one of the options fails with ``INVALID_ANSWER``.
+A decision that is not one of the options fails with ``INVALID_ANSWER``
+(``osop approve`` refuses it before it is ever recorded).
 """
 
 from __future__ import annotations
@@ -24,24 +26,66 @@ from typing import Any, Final, TypeVar
 import click
 
 from osop.executors.base import NodeContext, NodeFailure, NodeResult, WaitRequest
+from osop.format.workflow import Node
 
-__all__ = ["HumanExecutor", "options_for"]
+__all__ = ["APPROVAL_OPTIONS", "DEFER_WORDS", "HumanExecutor", "decision_options", "options_for"]
 
 T = TypeVar("T")
 
 APPROVAL_OPTIONS: Final = ("approved", "rejected")
 _APPROVAL_SUBTYPES: Final = frozenset({"approval", "review", "approve", "sign-off", "signoff"})
 _META_KEYS: Final = frozenset({"actor", "response_time_ms", "answered_at"})
+#: What a person types at the terminal prompt to leave the question for later.
+DEFER_WORDS: Final = frozenset({"later", "defer"})
+
+
+def decision_options(node: Node, runtime: Mapping[str, Any] | None = None) -> list[str]:
+    """The decisions ``node`` accepts (empty: free-form input, any decision).
+
+    In order: ``runtime.options``; the alternatives of a declared ``decision``
+    output (``schema: "approve | request_changes"`` or an ``enum``);
+    ``approved``/``rejected`` for approval/review subtypes and approval gates.
+    """
+    options = (node.runtime if runtime is None else runtime).get("options")
+    if isinstance(options, list) and options:
+        return [str(o) for o in options]
+    declared = _declared_alternatives(_output_spec(node.outputs, "decision"))
+    if declared:
+        return declared
+    if (node.subtype or "").lower() in _APPROVAL_SUBTYPES or node.requires_approval:
+        return list(APPROVAL_OPTIONS)
+    return []
 
 
 def options_for(ctx: NodeContext) -> list[str]:
     """The choices offered to the person (empty: free-form input)."""
-    options = ctx.runtime.get("options")
-    if isinstance(options, list) and options:
-        return [str(o) for o in options]
-    node = ctx.node
-    if (node.subtype or "").lower() in _APPROVAL_SUBTYPES or node.requires_approval:
-        return list(APPROVAL_OPTIONS)
+    return decision_options(ctx.node, ctx.runtime)
+
+
+def _output_spec(outputs: Any, name: str) -> Any:
+    """The declaration of output ``name`` in any of the real-world ``outputs`` shapes."""
+    if isinstance(outputs, Mapping):
+        props = outputs.get("properties")
+        if outputs.get("type") == "object" and isinstance(props, Mapping):
+            return props.get(name)
+        return outputs.get(name)
+    if isinstance(outputs, list):
+        for item in outputs:
+            if isinstance(item, Mapping) and item.get("name") == name:
+                return item
+    return None
+
+
+def _declared_alternatives(spec: Any) -> list[str]:
+    """``"a | b"`` or an ``enum`` (also under ``schema``) as a list; else empty."""
+    if isinstance(spec, str) and "|" in spec:
+        return [c.strip().strip("'\"") for c in spec.split("|") if c.strip()]
+    if isinstance(spec, Mapping):
+        enum = spec.get("enum")
+        if isinstance(enum, list) and enum:
+            return [str(v) for v in enum]
+        if "schema" in spec:
+            return _declared_alternatives(spec["schema"])
     return []
 
 
@@ -102,8 +146,10 @@ class HumanExecutor:
         if ctx.interactive:
             started = time.monotonic()
             answer = await _in_daemon_thread(lambda: self._ask(ctx, options))
-            elapsed = int((time.monotonic() - started) * 1000)
-            return self._answered(ctx, answer, options, elapsed)
+            if answer is not None:
+                elapsed = int((time.monotonic() - started) * 1000)
+                return self._answered(ctx, answer, options, elapsed)
+            # Deferred at the prompt: wait like a run without a terminal.
         return NodeResult(
             wait=WaitRequest(
                 "human",
@@ -136,14 +182,31 @@ class HumanExecutor:
             log=[f"answered by {answer.get('actor') or 'unknown'}: {decision!r}"],
         )
 
-    def _ask(self, ctx: NodeContext, options: list[str]) -> dict[str, Any]:
+    def _ask(self, ctx: NodeContext, options: list[str]) -> dict[str, Any] | None:
+        """The person's answer, or None when they defer it (the run then pauses)."""
         click.echo(f"\n[{ctx.node.id}] {_prompt_text(ctx)}")
         answer: dict[str, Any] = {}
         if options:
-            answer["decision"] = click.prompt("Decision", type=click.Choice(options))
+            click.echo(
+                f"  (Enter or 'later' leaves the run paused; answer it with "
+                f"`osop approve {ctx.run_id[:8]} {ctx.node.id} --decision ...`)"
+            )
+            label = "Decision [" + "/".join(options) + "]"
+            while True:
+                reply = str(click.prompt(label, default="", show_default=False)).strip()
+                if not reply or reply.lower() in DEFER_WORDS:
+                    return None
+                if reply in options:
+                    break
+                click.echo(f"  {reply!r} is not one of: {', '.join(options)}")
+            answer["decision"] = reply
         else:
-            for name in ctx.node.declared_outputs or ("response",):
-                answer[name] = click.prompt(name)
+            click.echo("  ('later' as the first answer leaves the run paused)")
+            for index, name in enumerate(ctx.node.declared_outputs or ("response",)):
+                value = click.prompt(name)
+                if index == 0 and str(value).strip().lower() in DEFER_WORDS:
+                    return None
+                answer[name] = value
         answer["notes"] = click.prompt("Notes", default="", show_default=False)
         answer["actor"] = ctx.env.get("USER") or "terminal"
         return answer

@@ -71,7 +71,18 @@ TRIGGER_TYPES: Final = (
     "git_push",
 )
 
-RUN_STATUSES: Final = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT")
+#: Final run statuses, after the open ones: RUNNING (a process runs it, or it died:
+#: `osop resume` continues it) and PAUSED (it waits for a person, an event or a
+#: signal; no process runs it).
+RUN_STATUSES: Final = (
+    "PENDING",
+    "RUNNING",
+    "PAUSED",
+    "COMPLETED",
+    "FAILED",
+    "CANCELLED",
+    "TIMED_OUT",
+)
 
 #: Final node statuses, then the in-progress ones a journal-backed record may hold.
 NODE_STATUSES: Final = (

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from osop.diagnostics import Issue, join_pointer
 from osop.format.durations import parse_duration
+from osop.format.error_codes import matches_any
 from osop.format.vocabulary import SUPPORTED_OSOP_VERSIONS
 
 __all__ = [
@@ -95,17 +96,14 @@ class RetryPolicy:
         return min(delay, self.max_delay) if self.max_delay is not None else delay
 
     def retries(self, error_code: str | None) -> bool:
-        """Whether an error with this code may be retried (``5xx`` matches ``503``)."""
+        """Whether an error with this code may be retried (``5xx`` matches ``HTTP_503``).
+
+        No ``retryable_errors`` means every error may be; the matching rules are
+        :func:`osop.format.error_codes.error_code_matches` (docs/semantics.md).
+        """
         if not self.retryable_errors:
             return True
-        code = (error_code or "").upper()
-        for pattern in self.retryable_errors:
-            p = pattern.upper()
-            if p == code:
-                return True
-            if p.endswith("XX") and len(p) == 3 and code[:1] == p[:1] and code[1:].isdigit():
-                return True
-        return False
+        return matches_any(self.retryable_errors, error_code)
 
 
 _STRATEGIES: dict[str, BackoffType] = {
@@ -253,7 +251,10 @@ class Edge:
     mode: str = "sequential"
     when: str | None = None
     label: str | None = None
+    #: The id of the contract the data on this edge follows (``contracts``).
     contract: str | None = None
+    #: A contract written on the edge itself (``contract: {schema: ...}``).
+    contract_inline: dict[str, Any] | None = None
     transform: Any = None
     join_mode: str | None = None
     join_count: int | None = None
@@ -506,7 +507,10 @@ def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
         mode=str(data.get("mode") or "sequential"),
         when=when if isinstance(when, str) else None,
         label=_text(data.get("label")),
-        contract=_text(data.get("contract")),
+        contract=data["contract"] if isinstance(data.get("contract"), str) else None,
+        contract_inline=dict(data["contract"])
+        if isinstance(data.get("contract"), Mapping)
+        else None,
         transform=data.get("transform"),
         join_mode=_text(data.get("join_mode")),
         join_count=join_count if isinstance(join_count, int) else None,
@@ -529,6 +533,17 @@ def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
         raw=dict(data),
         when_key=when_key,
     )
+
+
+def _message_contracts(value: Any) -> dict[str, Any]:
+    """``message_contracts`` as one mapping: a list of contracts is keyed by their ``id``."""
+    if isinstance(value, list):
+        return {
+            str(item["id"]): item
+            for item in value
+            if isinstance(item, Mapping) and isinstance(item.get("id"), str)
+        }
+    return _mapping(value)
 
 
 def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
@@ -569,7 +584,7 @@ def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
         if isinstance(e, Mapping)
     )
     contracts = _mapping(data.get("contracts"))
-    for cname, cvalue in _mapping(data.get("message_contracts")).items():
+    for cname, cvalue in _message_contracts(data.get("message_contracts")).items():
         contracts.setdefault(cname, cvalue)
     tags = data.get("tags")
     triggers = data.get("triggers")

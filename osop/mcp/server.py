@@ -135,16 +135,23 @@ class OsopTools:
         return {**describe_run(handle), "record": materialise_record(handle).to_dict()}
 
     def approve(
-        self, run_id: str, node_id: str, decision: str = "approved", notes: str | None = None
+        self,
+        run_id: str,
+        node_id: str,
+        decision: str = "approved",
+        notes: str | None = None,
+        replace: bool = False,
     ) -> dict[str, Any]:
-        """Answer a waiting human node or approval; then call resume to continue."""
-        from osop.engine import deliver_answer
+        """Answer a waiting human node or approval; then call resume to continue.
 
-        answer: dict[str, Any] = {"decision": decision, "approved": decision == "approved"}
-        if notes:
-            answer["notes"] = notes
-        answer["actor"] = "mcp"
-        deliver_answer(self.store, run_id, node_id, answer)
+        The decision must be one the node allows (approved/rejected, or the node's
+        options); a second, different answer needs replace=true.
+        """
+        from osop.engine.answers import approve
+
+        answer = approve(
+            run_id, node_id, decision, notes=notes, actor="mcp", replace=replace, store=self.store
+        )
         return {"run_id": run_id, "node_id": node_id, "recorded": answer}
 
     def signal(self, run_id: str, name: str, data: Any = None) -> dict[str, Any]:

@@ -75,7 +75,7 @@ table.grid td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status { font-weight: 600; }
 .status-COMPLETED { color: #22c55e; }
 .status-FAILED { color: #ef4444; }
-.status-TIMED_OUT, .status-RUNNING, .status-WAITING { color: #eab308; }
+.status-TIMED_OUT, .status-RUNNING, .status-PAUSED, .status-WAITING { color: #eab308; }
 .status-PENDING { color: #3b82f6; }
 .status-CANCELLED, .status-SKIPPED { color: #6b7280; }
 .error-box { border: 2px solid #ef4444; border-radius: 6px; padding: 10px 14px; margin: 8px 0;

@@ -387,3 +387,27 @@ def test_failed_run_that_stopped_is_not_blamed_for_what_it_skipped() -> None:
     rec = _record([_node("build", 0, 1), _node("test", 2, 1)])
     res = replay(wf, record_from_dict(rec))
     assert not res.conformant and {d.kind for d in res.deviations} == {"not_run"}
+
+
+def test_status_class_retry_is_explained() -> None:
+    """`retryable_errors: ["5xx"]` (seed 002 §9) explains a retried HTTP_503."""
+    wf = workflow_from_dict(
+        {
+            **LINE,
+            "nodes": [
+                {**n, "retry": {"max_attempts": 3, "retryable_errors": ["5xx"]}}
+                if n["id"] == "build"
+                else n
+                for n in LINE["nodes"]
+            ],
+        }
+    )
+
+    def run_with(code: str) -> set[tuple[str, str]]:
+        failed = _node("build", 0, 1, "FAILED", error={"code": code, "message": "x"})
+        retried = _node("build", 1, 1, attempt=2)
+        rec = _record([failed, retried, _node("test", 2, 1), _node("ship", 4, 1)])
+        return {(d.kind, d.node_id) for d in replay(wf, record_from_dict(rec)).deviations}
+
+    assert ("unexplained_retry", "build") not in run_with("HTTP_503")
+    assert ("unexplained_retry", "build") in run_with("HTTP_404")

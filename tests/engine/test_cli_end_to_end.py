@@ -105,7 +105,7 @@ def test_pause_approve_resume(tmp_path: Path) -> None:
     assert first.returncode == 3, first.stderr
     assert "waiting: deploy" in first.stdout
     run_dir = only_run(tmp_path)
-    assert record(run_dir)["status"] == "RUNNING"
+    assert record(run_dir)["status"] == "PAUSED"
     listed = osop(tmp_path, "runs", "--json")
     assert json.loads(listed.stdout)[0]["status"] == "PAUSED"
     approved = osop(tmp_path, "approve", run_dir.name[:8], "deploy", "--notes", "ship it")

@@ -120,7 +120,7 @@ def test_a_missing_required_input_is_a_usage_error(tmp_path: Path) -> None:
     store = tmp_path / "store"
     out = CliRunner().invoke(osop_cli, ["run", str(wf), "--store", str(store)])
     assert out.exit_code == 2, out.output
-    assert "missing required input(s): who" in out.output
+    assert "input 'who' is missing (required)" in out.output
     assert not (store / "runs").exists()  # nothing was started
 
 

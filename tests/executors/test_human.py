@@ -101,3 +101,56 @@ def test_runtime_options(tmp_path: Path, answers: list[Any]) -> None:
     node = {"id": "pick", "type": "human", "runtime": {"options": ["ship", "hold"]}}
     result = run(HumanExecutor().execute(make_ctx(node, tmp_path, interactive=True)))
     assert result.outputs["decision"] == "hold"
+
+
+@pytest.mark.parametrize("reply", ["", "later", "LATER"])
+def test_a_person_at_the_terminal_can_defer(tmp_path: Path, answers: list[Any], reply: str) -> None:
+    """Deferring leaves the node waiting (the run pauses, exit 3) instead of cancelling it."""
+    answers.append(reply)
+    result = run(HumanExecutor().execute(make_ctx(REVIEW, tmp_path, interactive=True)))
+    assert result.wait is not None and result.wait.kind == "human"
+    assert result.outputs == {}
+
+
+def test_a_reply_outside_the_options_is_asked_again(tmp_path: Path, answers: list[Any]) -> None:
+    answers.extend(["aproved", "approved", ""])
+    result = run(HumanExecutor().execute(make_ctx(REVIEW, tmp_path, interactive=True)))
+    assert result.outputs["decision"] == "approved"
+
+
+def test_free_form_later_defers(tmp_path: Path, answers: list[Any]) -> None:
+    answers.append("later")
+    node = {"id": "collect", "type": "human", "outputs": [{"name": "budget"}]}
+    result = run(HumanExecutor().execute(make_ctx(node, tmp_path, interactive=True)))
+    assert result.wait is not None
+
+
+@pytest.mark.parametrize(
+    ("outputs", "expected"),
+    [
+        (
+            [{"name": "decision", "schema": "approve | request_changes"}],
+            ["approve", "request_changes"],
+        ),
+        ({"decision": {"type": "string", "enum": ["go", "stop"]}}, ["go", "stop"]),
+        (
+            {"type": "object", "properties": {"decision": {"enum": ["a", "b"]}}},
+            ["a", "b"],
+        ),
+        ([{"name": "decision"}], []),
+    ],
+)
+def test_declared_decision_alternatives_are_the_options(outputs: Any, expected: list[str]) -> None:
+    from osop.executors.human import decision_options
+    from osop.format.workflow import workflow_from_dict
+
+    wf = workflow_from_dict(
+        {
+            "osop_version": "1.1",
+            "id": "w",
+            "name": "W",
+            "nodes": [{"id": "h", "type": "human", "outputs": outputs}],
+            "edges": [],
+        }
+    )
+    assert decision_options(wf.node("h")) == expected

@@ -33,6 +33,17 @@ edges:
   - {from: review, to: ship, mode: conditional, when: "decision == 'approved'"}
 """
 
+GATED = """
+osop_version: "1.1"
+id: gated
+name: Gated
+nodes:
+  - {id: build, type: cli, name: Build, runtime: {command: "true"}}
+  - {id: deploy, type: cli, name: Deploy, approval_gate: {required: true}, runtime: {command: "true"}}
+edges:
+  - {from: build, to: deploy}
+"""
+
 
 def _call(server: Any, name: str, arguments: dict[str, Any]) -> Any:
     async def go() -> Any:
@@ -95,6 +106,8 @@ def test_run_pause_approve_resume_report(server: Any) -> None:
     assert any(w.get("node") == "review" for w in run["waiting"])
     listed = _call(server, "osop_runs", {})
     assert [r["run_id"] for r in listed["runs"]] == [run_id]
+    assert run["record"]["status"] == "PAUSED"
+    assert _call(server, "osop_status", {"run_id": run_id})["status"] == "PAUSED"
     _call(server, "osop_approve", {"run_id": run_id, "node_id": "review", "notes": "fine"})
     done = _call(server, "osop_resume", {"run_id": run_id})
     assert done["status"] == "COMPLETED" and done["exit_code"] == 0
@@ -104,6 +117,29 @@ def test_run_pause_approve_resume_report(server: Any) -> None:
     assert status["record"]["status"] == "COMPLETED"
     report = _call(server, "osop_report", {"run_id": run_id})
     assert "COMPLETED" in report and "[PASS]" in report
+
+
+def test_approve_refuses_what_the_node_does_not_allow(server: Any) -> None:
+    run = _call(server, "osop_run", {"workflow": GATED, "mode": "live"})
+    run_id = run["run_id"]
+
+    async def go(arguments: dict[str, Any]) -> Any:
+        async with Client(server) as client:
+            return await client.call_tool("osop_approve", {"run_id": run_id, **arguments})
+
+    typo = asyncio.run(go({"node_id": "deploy", "decision": "aproved"}))
+    assert typo.is_error and "approved, rejected" in typo.content[0].text
+    not_waiting = asyncio.run(go({"node_id": "build"}))
+    assert not_waiting.is_error and "not waiting for an answer" in not_waiting.content[0].text
+    _call(server, "osop_approve", {"run_id": run_id, "node_id": "deploy", "decision": "rejected"})
+    second = asyncio.run(go({"node_id": "deploy", "decision": "approved"}))
+    assert second.is_error and "replace" in second.content[0].text
+    _call(
+        server,
+        "osop_approve",
+        {"run_id": run_id, "node_id": "deploy", "decision": "approved", "replace": True},
+    )
+    assert _call(server, "osop_resume", {"run_id": run_id})["status"] == "COMPLETED"
 
 
 def test_errors_are_tool_errors_not_crashes(server: Any) -> None:
@@ -131,3 +167,40 @@ def test_diff_and_stats_over_records(tmp_path: Path) -> None:
     stats = tools.stats([str(tmp_path / "records")], modes=["simulated"])
     first_stats = stats["workflows"][0]
     assert first_stats["workflow_id"] == "switch-routing" and first_stats["total_runs"] == 2
+
+
+INPUTS = """
+osop_version: "1.1"
+id: "needs-inputs"
+name: "Needs inputs"
+inputs:
+  environment: {type: string, enum: [staging, production]}
+nodes:
+  - {id: deploy, type: cli, name: Deploy, runtime: {command: "echo ${inputs.environment}"}}
+"""
+
+
+def test_run_checks_inputs_before_it_starts(tmp_path: Path) -> None:
+    """osop_run gets the library's input check: a tool error naming the input and rule."""
+    server = build_server(tmp_path / "store", tmp_path)
+
+    async def go(inputs: dict[str, Any]) -> Any:
+        async with Client(server) as client:
+            return await client.call_tool(
+                "osop_run", {"workflow": INPUTS, "mode": "live", "inputs": inputs}
+            )
+
+    missing = asyncio.run(go({}))
+    assert missing.is_error
+    assert "input 'environment' is missing (required)" in missing.content[0].text
+    wrong = asyncio.run(go({"environment": "prod"}))
+    assert wrong.is_error and "(enum)" in wrong.content[0].text
+    assert not (tmp_path / "store" / "runs").exists() or not any(
+        (tmp_path / "store" / "runs").iterdir()
+    )
+    ok = _call(
+        server,
+        "osop_run",
+        {"workflow": INPUTS, "mode": "live", "inputs": {"environment": "staging"}},
+    )
+    assert ok["status"] == "COMPLETED"

@@ -31,6 +31,8 @@ EXPECTED = {
     "validate_path",
     "validate_text",
     "migrate_path",
+    "approve",
+    "resume",
 }
 
 

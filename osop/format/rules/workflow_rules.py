@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from osop.diagnostics import Issue, join_pointer
+from osop.format.rules import data_rules
 from osop.format.rules.expressions import check_expression
 from osop.format.rules.references import check_interpolations
 from osop.format.vocabulary import EDGE_MODES, IMPLICIT_LOOP_MODES
@@ -46,6 +47,7 @@ def check(
     if not structural:
         yield from _graph(wf, node_ids)
     yield from _contracts(wf)
+    yield from data_rules.check(wf)
     yield from _imports(wf, base_dir)
     yield from check_interpolations(wf)
     for edge in wf.edges:

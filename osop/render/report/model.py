@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 MAX_VALUE = 200
-_IN_PROGRESS = ("RUNNING", "PENDING")
+_IN_PROGRESS = ("RUNNING", "PAUSED", "PENDING")
 #: what the timeline says of a node with no record: the run ended without it, or not yet
 NOT_RUN_TEXT = {"NOT_RUN": "not run", "NOT_YET": "not run yet"}
 Tone = Literal["success", "failure", "warning", "info", "skipped"]
@@ -43,6 +43,7 @@ _TONES: dict[str, Tone] = {
     "FAILED": "failure",
     "TIMED_OUT": "warning",
     "RUNNING": "warning",
+    "PAUSED": "warning",
     "PENDING": "warning",
     "WAITING": "warning",
     "CANCELLED": "skipped",

@@ -31,6 +31,9 @@
       absent_files: [name]           # files the run must not create (dry_run)
       absent_in_record: [text]       # never appears in the record (classified data)
       file_lines: {name: 1}          # lines a live run's commands appended (side-effect counts)
+      run_inputs: {env: staging}     # the run's inputs as recorded (variables.inputs)
+      refused: [text]                # the run is refused before it starts (RunRefusedError
+                                     # whose message holds each text); no run is stored
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from osop.engine import (
     resume_run,
     start_run,
 )
+from osop.errors import RunRefusedError
 from osop.format.api import load_workflow
 from osop.format.validate import validate_text
 from osop.security import SecretStore
@@ -130,6 +134,16 @@ def _index(events: list[dict[str, Any]], kind: str, node: str, last: bool = Fals
 def test_case(case_dir: Path, mode: str, tmp_path: Path) -> None:
     case = yaml.safe_load((case_dir / "case.yaml").read_text()) or {}
     expect = _expectations(case, mode)
+    if "refused" in expect:
+        with pytest.raises(RunRefusedError) as refusal:
+            _run_case(case_dir, mode, tmp_path)
+        for text in expect["refused"]:
+            assert text in str(refusal.value), str(refusal.value)
+        runs = RunStore(tmp_path / ".osop").runs
+        assert not runs.exists() or not any(runs.iterdir()), "a refused run left a folder"
+        for name in expect.get("absent_files") or []:
+            assert not (tmp_path / name).exists(), f"{name} was created"
+        return
     result, events = _run_case(case_dir, mode, tmp_path)
     record = result.record
     report = validate_text(
@@ -187,6 +201,8 @@ def test_case(case_dir: Path, mode: str, tmp_path: Path) -> None:
         assert text not in json.dumps(record.to_dict()), f"{text!r} is in the record"
     for name in expect.get("absent_files") or []:
         assert not (tmp_path / name).exists(), f"{name} was created"
+    for name, value in (expect.get("run_inputs") or {}).items():
+        assert ((record.variables or {}).get("inputs") or {}).get(name) == value, record.variables
     if "children" in expect:
         assert len(record.extra.get("x-child-runs") or {}) == expect["children"]
     if "seed" in expect:
