@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_transient"]
+from osop.format.error_codes import matches_any
+
+__all__ = ["TRANSIENT_CODES", "is_transient"]
+
+#: ``retryable_errors`` patterns (matched as the engine matches them) that name
+#: passing faults: the spec's own example list, and rate limiting.
+TRANSIENT_CODES = ("TIMEOUT", "TIMED_OUT", "CONNECTION_REFUSED", "CONNECTION_RESET", "5xx", "429")
 
 _TRANSIENT_CODE = re.compile(
     r"TIME[D_]?_?OUT|DEADLINE|HTTP_?(5\d\d|429)|^(5\d\d|429)$|5XX|RATE_?LIMIT|THROTTL"
@@ -32,6 +38,6 @@ _TRANSIENT_TEXT = re.compile(
 
 def is_transient(code: str | None, message: str | None) -> bool:
     """Whether an error with this code and message looks like a passing fault."""
-    if code and _TRANSIENT_CODE.search(code):
+    if code and (matches_any(TRANSIENT_CODES, code) or _TRANSIENT_CODE.search(code)):
         return True
     return bool(message and _TRANSIENT_TEXT.search(message))
