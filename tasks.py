@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The project's one task file: what CI runs and what developers run.
 
-    python3 tasks.py setup        # .venv from the lock: package, dev tools, a browser for tests
+    python3 tasks.py setup        # .venv from the lock: package, dev tools, a browser and PostgreSQL for tests
     python3 tasks.py test         # lint, format check, types, then the whole test suite
     python3 tasks.py lock         # regenerate requirements/dev.lock from pyproject.toml
     python3 tasks.py test-latest  # the suite in .venv-latest, against the newest releases
@@ -57,6 +57,7 @@ def setup() -> None:
     # -c pins every package that .[dev] pulls in to the locked version.
     run(python, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]")
     install_browser()
+    install_postgresql()
 
 
 def lock() -> None:
@@ -83,6 +84,26 @@ def install_browser() -> None:
         print("note: apt-get update failed; browser tests will be skipped")
         return
     run(*sudo, apt, "install", "-y", "-qq", "chromium", check=False, env=env)
+
+
+def _apt_install(package: str, why: str) -> None:
+    apt = shutil.which("apt-get")
+    if apt is None:
+        print(f"note: no apt-get; {why} will be skipped without {package}")
+        return
+    sudo: list[str] = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if run(*sudo, apt, "update", "-qq", check=False, env=env) != 0:
+        print(f"note: apt-get update failed; {why} will be skipped")
+        return
+    run(*sudo, apt, "install", "-y", "-qq", package, check=False, env=env)
+
+
+def install_postgresql() -> None:
+    """PostgreSQL for the hub's tests (they start their own server on 127.0.0.1)."""
+    if any(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        return
+    _apt_install("postgresql", "the hub's PostgreSQL tests")
 
 
 def check(venv: Path) -> int:

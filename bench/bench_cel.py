@@ -1,7 +1,8 @@
 """Cost of one edge condition: compiled CEL vs. a Python function vs. compiling every time.
 
-Run: ``python bench/bench_cel.py``. Every figure includes building the edge
-activation (the bare-name view over the run's state), as the engine does per edge.
+Run: ``python bench/bench_cel.py``. Every figure includes building the edge's
+scope (:func:`osop.expr.make_scope`: the bare-name view over the run's state), as
+the engine does per edge.
 The run state is realistic: 50 finished nodes, one of them with a 1,000-item list,
 so the figures also show that an expression pays only for what it reads.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 import cel
 
-from osop.expr import build_edge_activation, compile_expression, osop_functions
+from osop.expr import compile_expression, make_scope, osop_functions
 from osop.expr.cel import _compile_cached
 from osop.expr.functions import NodeFacts
 
@@ -51,6 +52,8 @@ def _median_us(fn: Callable[[], object]) -> float:
 
 
 def main() -> None:
+    # The engine passes a lazy NodeOutputs view of its state; the plain dict here
+    # keeps these figures about the expression layer (bench_engine.py covers the rest).
     outputs, inputs = _run_state()
     facts = {"test": NodeFacts("COMPLETED", 1.5, None, 1)}
     functions = osop_functions(facts.get, current="test", known_ids=set(outputs))
@@ -60,17 +63,15 @@ def main() -> None:
     status = compile_expression(STATUS_CONDITION)
 
     def osop_compiled() -> object:
-        activation = build_edge_activation(outputs["test"], inputs=inputs, outputs_by_node=outputs)
+        activation = make_scope(own=outputs["test"], inputs=inputs, outputs=outputs)
         return compiled.evaluate(activation)
 
     def osop_bare() -> object:
-        activation = build_edge_activation(
-            outputs["approve"], inputs=inputs, outputs_by_node=outputs
-        )
+        activation = make_scope(own=outputs["approve"], inputs=inputs, outputs=outputs)
         return bare.evaluate(activation)
 
     def osop_status() -> object:
-        activation = build_edge_activation(outputs["test"], inputs=inputs, outputs_by_node=outputs)
+        activation = make_scope(own=outputs["test"], inputs=inputs, outputs=outputs)
         return status.evaluate(activation, functions)
 
     def python_condition(v: Mapping[str, Any]) -> bool:
@@ -79,12 +80,12 @@ def main() -> None:
         )
 
     def python_baseline() -> object:
-        activation = build_edge_activation(outputs["test"], inputs=inputs, outputs_by_node=outputs)
+        activation = make_scope(own=outputs["test"], inputs=inputs, outputs=outputs)
         return python_condition(activation)
 
     def compile_each_time() -> object:
         # The same work as ``osop_compiled`` without the cache: lint, analyse, compile.
-        activation = build_edge_activation(outputs["test"], inputs=inputs, outputs_by_node=outputs)
+        activation = make_scope(own=outputs["test"], inputs=inputs, outputs=outputs)
         return _compile_uncached(CONDITION).evaluate(activation)
 
     raw_program = cel.compile(CONDITION)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from osop.diagnostics import Issue
 
 __all__ = [
+    "ClassificationError",
     "ExecutionError",
     "ExpressionError",
     "LoadError",
@@ -94,6 +95,10 @@ class MissingReferenceError(OsopError):
     def __init__(self, reference: str, message: str | None = None) -> None:
         self.reference = reference
         super().__init__(message or f"unresolved reference ${{{reference}}}")
+
+
+class ClassificationError(OsopError):
+    """Data would flow from a node to a node of lower classification (binding §9.3)."""
 
 
 class ExecutionError(OsopError):

@@ -15,6 +15,7 @@ from osop.analysis.diff_records import diff_records
 from osop.analysis.diff_workflows import diff_workflows
 from osop.analysis.documents import document_kind, read_run, read_workflow
 from osop.analysis.selection import DEFAULT_MODES, LOG_SUFFIXES, record_paths, select_records
+from osop.analysis.sessions import diff_sessions, is_session
 from osop.errors import OsopError
 from osop.format.loader import detect_kind
 
@@ -109,5 +110,8 @@ def compare_paths(
             )
         if rest or kind_b != "log":
             raise ComparisonError("a record is compared with exactly one other record")
-        return diff_records(read_run(first), read_run(second), first, second)
+        run_a, run_b = read_run(first), read_run(second)
+        if is_session(run_a) and is_session(run_b):
+            return diff_sessions(run_a, run_b, first, second)
+        return diff_records(run_a, run_b, first, second)
     raise ComparisonError(f"{first}: diff compares workflows and records, not {kind_a} files")

@@ -10,10 +10,11 @@ from osop.analysis.conformance import ConformanceSummary
 from osop.analysis.diff_records import Delta, RecordDiff
 from osop.analysis.diff_workflows import FieldChange, WorkflowDiff
 from osop.analysis.records import duration_text
+from osop.analysis.sessions import SessionDiff, format_session_diff
 
 __all__ = ["AnyDiff", "format_diff"]
 
-AnyDiff = WorkflowDiff | RecordDiff | ConformanceSummary
+AnyDiff = WorkflowDiff | RecordDiff | ConformanceSummary | SessionDiff
 TextFormat = Literal["text", "markdown"]
 
 _SIGN = {"added": "+", "removed": "-", "changed": "~"}
@@ -199,6 +200,8 @@ def format_diff(diff: AnyDiff, fmt: TextFormat = "text") -> str:
         lines = _workflow(diff, md)
     elif isinstance(diff, RecordDiff):
         lines = _record(diff, md)
+    elif isinstance(diff, SessionDiff):
+        lines = format_session_diff(diff, md)
     else:
         lines = _conformance(diff, md)
     return "\n".join(lines) + "\n"

@@ -43,7 +43,9 @@ class Delta:
     def percent(self) -> float | None:
         if self.a is None or self.b is None or self.a == 0:
             return None
-        return (self.b - self.a) / self.a * 100.0
+        pct = (self.b - self.a) / self.a * 100.0
+        # A base near zero (a cost of 1e-308) overflows: no percentage, not Infinity.
+        return pct if math.isfinite(pct) else None
 
     @property
     def changed(self) -> bool:

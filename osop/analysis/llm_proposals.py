@@ -20,10 +20,9 @@ import yaml
 from osop.analysis.estimates import estimate
 from osop.analysis.graph_edit import WorkflowData, edges_from, node_data
 from osop.analysis.synthesize import Proposal, SynthesisResult, dump_workflow
-from osop.errors import OsopError
-from osop.executors.llm.base import Provider
 from osop.format.validate import validate_text
 from osop.format.workflow import workflow_from_dict
+from osop.llm import Provider, complete
 
 __all__ = [
     "CHANGE_TYPES",
@@ -153,7 +152,8 @@ async def propose_with_llm(
     goal: str | None = None,
 ) -> SynthesisResult:
     """Ask ``provider`` for more changes; keep those that validate. Mutates ``result``."""
-    completion = await provider.complete(
+    completion = await complete(
+        provider,
         _prompt(result, stats or {}, goal),
         model,
         system=_SYSTEM,
@@ -212,11 +212,8 @@ async def propose_with_llm(
 
 
 def provider_named(name: str, *, api_key: str | None, base_url: str | None) -> Provider:
-    """The built-in provider called ``name`` (``offline`` or ``openai``)."""
-    from osop.executors.llm import OfflineProvider, OpenAICompatibleProvider
+    """The provider called ``name`` (``offline``, ``anthropic``, ``openai``, ``google``)."""
+    from osop.llm import make_provider
 
-    if name == "offline":
-        return OfflineProvider()
-    if name == "openai":
-        return OpenAICompatibleProvider(api_key=api_key, base_url=base_url)
-    raise OsopError(f"unknown LLM provider {name!r} (use offline or openai)")
+    runtime = {"api_key": api_key, "base_url": base_url}
+    return make_provider(name, {k: v for k, v in runtime.items() if v}, {})

@@ -16,7 +16,6 @@ files collect them instead of stopping (see :func:`read_records`).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -29,7 +28,13 @@ import yaml
 
 from osop.errors import LoadError
 from osop.format.durations import format_duration
-from osop.format.loader import MAX_DEPTH, check_nesting, load_document, yaml_load_error
+from osop.format.loader import (
+    check_nesting,
+    check_strings,
+    json_loads_checked,
+    load_document,
+    yaml_load_error,
+)
 from osop.format.vocabulary import NODE_STATUSES
 from osop.record.model import (
     NODE_RECORD_FIELDS,
@@ -103,22 +108,7 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
     data: Any
     stripped = raw.lstrip()
     if name.lower().endswith(".json") or stripped.startswith(b"{"):
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise LoadError(
-                f"JSON syntax error: {exc.msg}",
-                rule="document/json-syntax",
-                file=name,
-                line=exc.lineno,
-                column=exc.colno,
-            ) from None
-        except RecursionError:
-            raise LoadError(
-                f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
-            ) from None
-        except ValueError as exc:  # bytes that are not UTF-8/16/32, or numbers too long
-            raise LoadError(str(exc), rule="document/unreadable", file=name) from None
+        data = json_loads_checked(raw, name)
     elif _ANCHOR_OR_ALIAS.search(raw):
         data = load_document(raw, name, kind="log", max_bytes=MAX_RECORD_BYTES).data
     else:
@@ -131,8 +121,11 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
             data = yaml.load(raw, Loader=_RecordYamlLoader)  # a CSafeLoader subclass
         except yaml.YAMLError as exc:
             raise yaml_load_error(exc, text, name) from None
+        except ValueError as exc:  # an integer too long to convert
+            raise LoadError(str(exc), rule="document/bad-number", file=name) from None
         except (RecursionError, UnicodeDecodeError) as exc:
             raise LoadError(str(exc), rule="document/unreadable", file=name) from None
+        check_strings(data, text, name)
     if not isinstance(data, dict):
         raise LoadError(
             "the document's root is not a mapping", rule="document/not-a-mapping", file=name
@@ -147,6 +140,11 @@ def read_record_data(path: str | Path) -> dict[str, Any]:
 _CANONICAL_STATUSES = frozenset(NODE_STATUSES)
 
 
+def _finite(value: float) -> bool:
+    """Within the magnitude records may carry (the model reads larger ones as absent)."""
+    return abs(value) < 1e300
+
+
 def _fast_node(r: Any) -> NodeRecord | None:
     """A node record already in the exact written form, built without the lenient checks.
 
@@ -156,7 +154,7 @@ def _fast_node(r: Any) -> NodeRecord | None:
     if type(r) is not dict:
         return None
     status, attempt = r.get("status"), r.get("attempt")
-    if status not in _CANONICAL_STATUSES or type(attempt) is not int:
+    if type(status) is not str or status not in _CANONICAL_STATUSES or type(attempt) is not int:
         return None
     node_id, node_type = r.get("node_id"), r.get("node_type")
     started, ended = r.get("started_at"), r.get("ended_at")
@@ -165,7 +163,7 @@ def _fast_node(r: Any) -> NodeRecord | None:
     if ended is not None and type(ended) is not str:
         return None
     duration = r.get("duration_ms")
-    if duration is not None and type(duration) not in (int, float):
+    if duration is not None and (type(duration) not in (int, float) or not _finite(duration)):
         return None
     iteration = r.get("iteration")
     if iteration is not None and type(iteration) is not int:
@@ -371,6 +369,8 @@ def duration_text(seconds: float | None) -> str:
         return "-"
     if seconds == 0:
         return "0s"
+    if seconds >= 1.0:  # also keeps huge values (1e302 s) away from the scaling below
+        return format_duration(seconds)
     # Thresholds are on the rounded value, so 999.7 ms reads 1s, not 1000ms.
     if round(seconds * 1e6) < 1000:
         return f"{seconds * 1e6:.0f}µs" if seconds >= 5e-7 else "<1µs"

@@ -105,8 +105,9 @@ def _run_record(item: str, store_root: Path | None) -> Path:
         handle = store.get(item)
     except OsopError as exc:
         raise UsageError(f"{item}: no such file or folder, and not a run: {exc}") from None
-    if not handle.record_path.is_file():
-        raise UsageError(f"run {handle.run_id} has no record yet (osop status {item})")
+    from osop.engine.runner import materialise_record
+
+    materialise_record(handle)  # current, also for a run that was interrupted
     return handle.record_path
 
 

@@ -61,6 +61,14 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
     return float(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction)
 
 
+def _mean(values: list[float]) -> float:
+    """The mean; values near the float limit are scaled first so the sum cannot overflow."""
+    try:
+        return math.fsum(values) / len(values)
+    except OverflowError:
+        return math.fsum(v / len(values) for v in values)
+
+
 @dataclass(frozen=True, slots=True)
 class Distribution:
     """Count, mean, p50, p95, min, max of a list of numbers."""
@@ -79,7 +87,7 @@ class Distribution:
             return None
         return cls(
             count=len(ordered),
-            mean=math.fsum(ordered) / len(ordered),
+            mean=_mean(ordered),
             p50=percentile(ordered, 0.5),
             p95=percentile(ordered, 0.95),
             minimum=ordered[0],

@@ -45,6 +45,8 @@ def diff(
     \b
     A.osop B.osop             nodes, edges and metadata added/removed/changed
     A.osoplog B.osoplog       per node: status, attempts, duration, cost
+    RUN_A RUN_B               two runs of the run store (ids or unique prefixes)
+    SESSION_A SESSION_B       two imported agent sessions: figures, files, commands
     WF.osop LOG... (folders)  should vs did: deviations and token-replay fitness
 
     A run id (or unique prefix) from the run store stands for its record. Against

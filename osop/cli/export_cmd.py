@@ -1,7 +1,8 @@
-"""``osop export``: records to process-mining formats (XES, OCEL 2.0)."""
+"""``osop export``: records to process-mining formats (XES, OCEL 2.0) or to OTLP traces."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from osop.analysis.selection import parse_modes, select_records
 from osop.cli.common import handle_errors, modes_option
 from osop.cli.run_support import store_option
 from osop.errors import OsopError
+from osop.record.writer import atomic_write_text
 
 __all__ = ["export"]
 
@@ -19,10 +21,18 @@ __all__ = ["export"]
 @click.command("export")
 @click.argument("logs", nargs=-1, required=True)
 @click.option(
-    "--to", "target", type=click.Choice(["xes", "ocel"]), required=True, help="Output format."
+    "--to",
+    "target",
+    type=click.Choice(["xes", "ocel", "otlp"]),
+    required=True,
+    help="Output format (otlp: send traces to the OTEL_EXPORTER_OTLP_* endpoint).",
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), required=True, help="File to write."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="File to write (xes, ocel).",
 )
 @modes_option
 @store_option
@@ -30,28 +40,47 @@ __all__ = ["export"]
 def export(
     logs: tuple[str, ...],
     target: str,
-    output: str,
+    output: str | None,
     modes: tuple[str, ...],
     store_dir: Path | None,
 ) -> None:
-    """Export execution records as an XES event log or an OCEL 2.0 JSON log.
+    """Export execution records as an XES event log, an OCEL 2.0 JSON log, or OTLP traces.
 
     LOGS are .osoplog files, folders, globs or run ids from the run store (live
-    records unless --mode says otherwise). Open the result with PM4Py
-    (pm4py.read_xes / pm4py.read_ocel2_json), ProM or Celonis.
+    records unless --mode says otherwise; imported agent sessions too). Open
+    XES/OCEL with PM4Py (pm4py.read_xes / pm4py.read_ocel2_json), ProM or
+    Celonis. `--to otlp` sends one trace per record, with the records' own
+    timestamps, to the endpoint the standard OTEL_* variables name (extra
+    `otel`).
     """
+    if target != "otlp" and output is None:
+        raise click.UsageError(f"--to {target} needs -o/--output FILE")
     selection = select_records(logs, modes=parse_modes(modes), store_root=store_dir)
     for failure in selection.failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
     runs = selection.runs
-    try:
-        with open(output, "w", encoding="utf-8") as stream:
-            if target == "xes":
-                count = write_xes(runs, stream)
-                what = "traces"
-            else:
-                count = write_ocel(runs, stream)
-                what = "events"
-    except OSError as exc:
-        raise OsopError(f"cannot write {output}: {exc.strerror or exc}") from None
+    if target == "otlp":
+        from osop.telemetry import export_records, setup_telemetry
+
+        telemetry = setup_telemetry(metrics=False)
+        try:
+            count = export_records(runs, telemetry)
+        finally:
+            telemetry.shutdown()
+        if telemetry.failed_spans:
+            raise OsopError(
+                f"{telemetry.failed_spans} span(s) could not be exported: is the OTLP "
+                "endpoint (OTEL_EXPORTER_OTLP_ENDPOINT) up?"
+            )
+        click.echo(f"sent {count} trace(s) over OTLP, {selection.describe()}", err=True)
+        return
+    assert output is not None
+    stream = io.StringIO()
+    if target == "xes":
+        count = write_xes(runs, stream)
+        what = "traces"
+    else:
+        count = write_ocel(runs, stream)
+        what = "events"
+    atomic_write_text(output, stream.getvalue())
     click.echo(f"wrote {output}: {count} {what}, {selection.describe()}", err=True)

@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "approve": ("osop.cli.approve_cmd", "approve", "Answer a node waiting for a human."),
     "signal": ("osop.cli.signal_cmd", "signal", "Deliver an event or signal to a run."),
     "cancel": ("osop.cli.cancel_cmd", "cancel", "Cancel a run, leaving a complete record."),
+    "import": (
+        "osop.cli.import_cmd",
+        "import_cmd",
+        "Import agent sessions (Claude Code, Codex) as records.",
+    ),
     # compare and improve
     "report": ("osop.cli.report_cmd", "report", "Render an execution report (html, ansi, text)."),
     "diff": ("osop.cli.diff_cmd", "diff", "Compare workflows, runs, or a workflow with runs."),
@@ -61,6 +66,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "osop.cli.iteration_cmd",
         "iteration",
         "Approve, reject and apply synthesized changes.",
+    ),
+    # share
+    "hub": ("osop.cli.hub_cmd", "hub", "Publish, search and pull processes on a SOP Hub."),
+    "discover": (
+        "osop.cli.discover_cmd",
+        "discover",
+        "List and fetch the processes a site publishes (/.well-known/sop).",
     ),
     # agents
     "mcp": ("osop.cli.mcp_cmd", "mcp", "Serve OSOP to AI agents over MCP (stdio)."),

@@ -27,7 +27,8 @@ def mcp(store_dir: Path | None, workdir: Path | None) -> None:
     \b
     Tools: osop_validate, osop_render, osop_run, osop_runs, osop_status,
     osop_approve, osop_signal, osop_resume, osop_cancel, osop_report,
-    osop_diff, osop_stats.  Needs: pip install 'osop-toolkit[mcp]'.
+    osop_diff, osop_stats, osop_hub_search, osop_hub_pull,
+    osop_discover.  Needs: pip install 'osop-toolkit[mcp]'.
 
     \b
     Register it with an MCP client, e.g.:

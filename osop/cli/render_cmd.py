@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Literal, cast
 
@@ -11,7 +10,6 @@ import click
 
 from osop.cli.common import handle_errors
 from osop.cli.run_support import open_store, store_option
-from osop.errors import OsopError
 from osop.format.loader import detect_kind
 from osop.render.document import render_sop_file, render_workflow_page
 from osop.render.layout import Direction
@@ -53,25 +51,11 @@ def _cannot_write(path: Path, exc: OSError) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename: never a half-written output."""
-    if path.is_symlink():  # replace what the link points to, not the link
-        path = path.resolve()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OsopError(_cannot_write(path, exc)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OsopError(_cannot_write(path, exc)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write via a temporary file and a rename: never a half-written output, never a
+    special file replaced, no folder created (the one helper in osop.record.writer)."""
+    from osop.record.writer import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> Format:
@@ -99,10 +83,20 @@ def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> 
     show_default=True,
     help="Layers left-to-right, top-to-bottom, or auto: LR unless that gives a long strip.",
 )
+@click.option(
+    "--allow-outside-refs",
+    is_flag=True,
+    help="A .sop may include workflows outside its own folder (refused by default).",
+)
 @store_option
 @handle_errors
 def render(
-    file: Path, output: Path | None, fmt: str | None, direction: str, store_dir: Path | None
+    file: Path,
+    output: Path | None,
+    fmt: str | None,
+    direction: str,
+    allow_outside_refs: bool,
+    store_dir: Path | None,
 ) -> None:
     """Render FILE: a .sop as one self-contained HTML document, or one .osop workflow.
 
@@ -128,7 +122,9 @@ def render(
     if is_sop:
         if chosen != "html":
             raise click.UsageError(f"a .sop renders to html only, not {chosen}")
-        page = render_sop_file(file, store_root=open_store(store_dir).root)
+        page = render_sop_file(
+            file, allow_outside_refs=allow_outside_refs, store_root=open_store(store_dir).root
+        )
         text, warnings = page.html, page.warnings
     else:
         src = load_for_render(file)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from osop.cli.common import handle_errors
+from osop.cli.otel_support import close_telemetry, telemetry_for
 from osop.cli.run_support import (
     finish,
     open_store,
@@ -21,6 +22,7 @@ from osop.engine import RunOptions, start_run
 from osop.errors import LoadError, RunRefusedError, ValidationError
 from osop.format.ports import string_typed
 from osop.security import SecretStore
+from osop.telemetry import tracing_observer
 
 __all__ = ["run"]
 
@@ -121,6 +123,7 @@ def run(
     quiet: bool,
     report_path: Path | None,
     store_dir: Path | None,
+    otel: bool = False,
 ) -> None:
     """Run WORKFLOW and record it in the run store.
 
@@ -143,7 +146,9 @@ def run(
         usage_exit(str(exc))
         return
     inputs = collect_inputs(input_pairs, inputs_file, string_typed(model.inputs))
+    telemetry = telemetry_for(otel, model)
     options = RunOptions(
+        observers=[tracing_observer(telemetry)] if telemetry is not None else [],
         mode=mode,  # type: ignore[arg-type]
         inputs=inputs,
         answers=collect_answers(answers_file),
@@ -166,6 +171,8 @@ def run(
         )
     except RunRefusedError as exc:
         # Invalid inputs, a blocked command: refused before the run store was touched.
+        close_telemetry(telemetry)
         usage_exit(str(exc))
         return
+    close_telemetry(telemetry)
     finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)

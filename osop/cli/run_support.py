@@ -228,6 +228,12 @@ def session_options(func: F) -> F:
             help="Progress as JSON lines on stdout (for tools).",
         ),
         click.option("--quiet", "-q", is_flag=True, help="No live view, only the final lines."),
+        click.option(
+            "--otel",
+            is_flag=True,
+            help="Trace the run with OpenTelemetry (configured by the OTEL_* variables; "
+            "extra `otel`). Also on with OSOP_OTEL=1 or the workflow's observability.tracing.",
+        ),
         report_option,
         store_option,
     ]
@@ -272,6 +278,8 @@ def finish(
     if report_path is not None:
         write_report(result, report_path)
     record_path = result.handle.record_path if result.handle is not None else None
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if json_lines:
         summary = {
             "event": "result",
@@ -334,13 +342,27 @@ def run_engine(coro: Coroutine[Any, Any, RunResult]) -> RunResult:
     intact and `osop status` rebuilds the record.
     """
 
+    stopping: list[bool] = []
+
     async def main() -> RunResult:
         # SIGTERM (a supervisor, a CI timeout) cancels like Ctrl-C: a complete record.
+        # The first one cancels; later ones are already being acted upon.  The
+        # handler is ours, not the event loop's: the loop hands SIGTERM back to the
+        # default action when it closes, and a repeated SIGTERM would then kill
+        # the closing process (exit 143 instead of the documented 1).
         task = asyncio.current_task()
         if task is not None:
             loop = asyncio.get_running_loop()
+
+            def on_term(signum: int, frame: object) -> None:
+                if not stopping:
+                    stopping.append(True)
+                    with contextlib.suppress(RuntimeError):  # the loop already closed
+                        loop.call_soon_threadsafe(task.cancel)
+
+            with contextlib.suppress(ValueError):  # not the main thread
+                signal.signal(signal.SIGTERM, on_term)
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signal.SIGTERM, task.cancel)
                 # A shell starts background jobs (`osop run … &`) with SIGINT ignored;
                 # `osop cancel` interrupts with SIGINT, so it must still reach us.
                 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
@@ -348,7 +370,12 @@ def run_engine(coro: Coroutine[Any, Any, RunResult]) -> RunResult:
         return await coro
 
     try:
-        return asyncio.run(main())
+        result = asyncio.run(main())
+        if stopping:
+            # Ignored (not a Python handler, which the interpreter's shutdown resets)
+            # until this process, which is closing on request, has exited.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        return result
     except KeyboardInterrupt:
         click.echo("interrupted; `osop status RUN` rebuilds the record", err=True)
         sys.exit(130)

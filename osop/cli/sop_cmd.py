@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from osop.cli.common import handle_errors
-from osop.cli.render_cmd import write_atomic
+from osop.record.writer import atomic_write_text
 from osop.render.sop_build import build_sop, sop_yaml
 
 __all__ = ["sop"]
@@ -50,10 +50,37 @@ def build(
     result = build_sop(folder, output, name=name, description=description)
     for note in result.skipped:
         click.echo(f"Warning: skipped {note}", err=True)
-    write_atomic(output, sop_yaml(result))
+    # The collection's refs are written relative to OUTPUT: naming a new folder
+    # for it is asking for that folder, so it is made (unlike other outputs).
+    atomic_write_text(output, sop_yaml(result), create_parents=True)
     sections = len(result.data["sections"])
     count = result.workflow_count
     click.echo(
         f"Wrote {output}: {count} workflow{'s' if count != 1 else ''} "
         f"in {sections} section{'s' if sections != 1 else ''}."
+    )
+
+
+@sop.command("publish-site")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The site's root folder (the files are written into it).",
+)
+@handle_errors
+def publish_site(source: Path, output: Path) -> None:
+    """Write what a web site serves so agents find its processes (`osop discover`).
+
+    \b
+    SOURCE is a .sop (its referenced workflows come along) or a folder of workflows.
+    Writes OUTPUT/.well-known/sop, OUTPUT/.sop and the workflows under OUTPUT/sop/.
+    """
+    from osop.discovery import write_site
+
+    written = write_site(source, output)
+    click.echo(
+        f"Wrote {len(written)} file(s) under {output}; serve it and run `osop discover URL`."
     )

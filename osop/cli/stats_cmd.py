@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
 
 from osop.analysis.selection import parse_modes, select_records
+from osop.analysis.sessions import format_session_stats, is_session, session_stats
 from osop.analysis.stats import compute_stats
 from osop.analysis.stats_text import format_stats_text
 from osop.cli.common import handle_errors, modes_option, print_json
 from osop.cli.run_support import store_option
+from osop.record.model import RunRecord
 
 __all__ = ["stats"]
 
@@ -35,19 +38,35 @@ def stats(logs: tuple[str, ...], fmt: str, modes: tuple[str, ...], store_dir: Pa
     LOGS are .osoplog files, folders (searched recursively), globs or run ids
     (or unique prefixes) from the run store. Only live records are used unless
     --mode says otherwise; the output says which were used. Results are grouped
-    by workflow id and version. Unreadable files are reported on stderr and left
-    out.
+    by workflow id and version. Imported agent sessions (osop import) get their
+    own section: tokens and cost per session, model and step kind, the tool mix,
+    time to first edit, failures, retries and time spent waiting for the person.
+    Unreadable files are reported on stderr and left out.
     """
     selection = select_records(logs, modes=parse_modes(modes), store_root=store_dir)
     for failure in selection.failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
-    result = compute_stats(selection.runs)
-    if fmt in ("json", "yaml"):
-        data = {"selection": selection.to_dict(), "workflows": [s.to_dict() for s in result]}
-        if fmt == "json":
-            print_json(data)
-        else:
-            click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
+    runs: list[RunRecord] = []
+    agent_sessions: list[RunRecord] = []
+    for record in selection.runs:
+        (agent_sessions if is_session(record) else runs).append(record)
+    result = compute_stats(runs)
+    sessions = session_stats(agent_sessions) if agent_sessions else None
+    data: dict[str, Any] = {
+        "selection": selection.to_dict(),
+        "workflows": [s.to_dict() for s in result],
+    }
+    if sessions is not None:
+        data["agent_sessions"] = sessions.to_dict()
+    if fmt == "json":
+        print_json(data)
+    elif fmt == "yaml":
+        click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
     else:
         click.echo(selection.describe())
-        click.echo(format_stats_text(result), nl=False)
+        if result:
+            click.echo(format_stats_text(result), nl=False)
+        if sessions is not None:
+            if result:
+                click.echo()
+            click.echo(format_session_stats(sessions), nl=False)

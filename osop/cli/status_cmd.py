@@ -10,6 +10,8 @@ from osop.cli.common import handle_errors, print_json
 from osop.cli.run_support import open_store, store_option
 from osop.engine import load_run_state, materialise_record
 from osop.engine.recording import build_record
+from osop.engine.store import RunHandle
+from osop.errors import RunStoreError
 
 __all__ = ["status"]
 
@@ -23,16 +25,33 @@ def status(run_id: str, as_json: bool, store_dir: Path | None) -> None:
     """Show RUN_ID: run status, each node's latest state, what it waits for."""
     store = open_store(store_dir)
     handle = store.get(run_id)
-    state = load_run_state(handle)
-    if handle.owner_pid() is None:
-        record = materialise_record(handle, state)  # repairs the record after a crash
-    else:
-        record = build_record(state)
+    if handle.imported:  # an agent session: its record is all there is
+        record = materialise_record(handle)
+        if as_json:
+            print_json(record.to_dict())
+            return
+        runtime = record.runtime or {}
+        click.echo(
+            f"run {record.run_id}  {record.workflow_id}  {record.status}  "
+            f"(imported {runtime.get('agent', '')} session {runtime.get('session_id', '')})"
+        )
+        if record.result_summary:
+            click.echo(f"  {record.result_summary}")
+        click.echo(f"  record: {handle.record_path}")
+        return
+    idle = claim_if_idle(handle)
+    try:
+        state = load_run_state(handle)
+        # Idle: rewrite the record (repairs it after a crash); else its owner writes it.
+        record = materialise_record(handle, state) if idle else build_record(state)
+    finally:
+        if idle:
+            handle.release()
     if as_json:
         print_json(record.to_dict())
         return
     shown = record.status
-    if shown == "RUNNING" and handle.owner_pid() is None:
+    if shown == "RUNNING" and idle:
         shown = "PAUSED" if state.paused is not None else "INTERRUPTED"
     click.echo(f"run {record.run_id}  {record.workflow_id}  {shown}  ({record.mode})")
     latest: dict[str, tuple[str, int]] = {}
@@ -46,3 +65,12 @@ def status(run_id: str, as_json: bool, store_dir: Path | None) -> None:
     if record.result_summary:
         click.echo(f"  {record.result_summary}")
     click.echo(f"  record: {handle.record_path}")
+
+
+def claim_if_idle(handle: RunHandle) -> bool:
+    """Take the run's lock if nobody runs it (only its holder may rewrite its files)."""
+    try:
+        handle.acquire(brief=True)
+    except RunStoreError:
+        return False
+    return True

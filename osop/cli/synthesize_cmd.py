@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
 
+from osop.analysis.agent_synthesis import synthesize_sessions
 from osop.analysis.definitions import definitions_beside
 from osop.analysis.iteration import apply_changes_to_text, file_hash
 from osop.analysis.llm_proposals import propose_with_llm, provider_named
 from osop.analysis.records import duration_text
 from osop.analysis.selection import parse_modes, select_records
+from osop.analysis.sessions import is_session
 from osop.analysis.stats import compute_stats
-from osop.analysis.synthesize import SynthesisResult, dump_workflow, synthesize
+from osop.analysis.synthesize import SynthesisResult, check_valid, dump_workflow, synthesize
 from osop.cli.common import handle_errors, modes_option, print_json
 from osop.cli.run_support import store_option
+from osop.errors import OsopError
 from osop.format.api import load_workflow
+from osop.format.workflow import Workflow
+from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text
 
 __all__ = ["synthesize_cmd"]
@@ -57,6 +62,66 @@ def _summary(result: SynthesisResult, output: str | None, describe: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _write(output: str | None, text: str, insights: str | None, report: Any) -> None:
+    """The workflow (unless there is none to write), and the insights as JSON
+    (``*.json``) or YAML when asked for."""
+    try:
+        if output is not None:
+            atomic_write_text(output, text)
+        if insights is not None:
+            if insights.lower().endswith(".json"):
+                text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+            else:
+                text = yaml.safe_dump(report, sort_keys=False, allow_unicode=True)
+            atomic_write_text(insights, text)
+    except OSError as exc:
+        raise OsopError(f"cannot write: {exc.strerror or exc}") from None
+
+
+def _agent_workflow(
+    records: list[RunRecord],
+    base: Workflow | None,
+    output: str,
+    insights: str | None,
+    as_json: bool,
+) -> None:
+    result = synthesize_sessions(records, base=dict(base.raw) if base is not None else None)
+    check_valid(result.workflow, output)
+    report = result.to_dict()
+    _write(output, dump_workflow(result.workflow), insights, report)
+    if as_json:
+        print_json(report)
+        return
+    c = report["compression"]
+    lines = [
+        f"wrote {output}: {result.sessions} session(s), {c['session_nodes']} recorded nodes "
+        f"({c['tool_calls']} tool calls) -> {c['workflow_nodes']} steps ({c['ratio']}x)"
+    ]
+    for step, ev in result.steps.items():
+        if "tool_calls" in ev:
+            lines.append(
+                f"  {step:<16} in {ev['sessions']}/{result.sessions} sessions, "
+                f"{ev['tool_calls']} calls, {ev['failure_rate']:.0%} failed, "
+                f"{ev['tokens']} tokens"
+            )
+        elif "irreversible_commands" in ev:
+            commands = ", ".join(ev["irreversible_commands"])
+            lines.append(f"  {step:<16} added before: {commands}")
+        else:
+            lines.append(f"  {step:<16} the prompt that starts each session")
+    if result.loop:
+        lines.append(
+            f"  loop             {' -> '.join(result.loop['body'])}, at most "
+            f"{result.loop['max_iterations']} rounds ({result.loop['sessions_that_looped']} "
+            "sessions went round)"
+        )
+    for block in result.parallel:
+        lines.append(f"  parallel         {', '.join(block)}")
+    for label, n in result.dropped.items():
+        lines.append(f"  dropped          {label} (in {n} session(s) only)")
+    click.echo("\n".join(lines))
+
+
 @click.command("synthesize")
 @click.argument("logs", nargs=-1, required=True)
 @click.option("--base", type=click.Path(dir_okay=False), help="Workflow to improve.")
@@ -78,12 +143,17 @@ def _summary(result: SynthesisResult, output: str | None, describe: str) -> str:
 @click.option(
     "--llm",
     "llm",
-    type=click.Choice(["offline", "openai"]),
+    type=click.Choice(["offline", "anthropic", "openai", "google"]),
     default=None,
     help="Also ask a language model for changes (validated like the others, marked "
-    "x-osop-proposed-by: llm). openai reads OPENAI_API_KEY and OPENAI_BASE_URL.",
+    "x-osop-proposed-by: llm). Keys and base URLs come from the vendors' standard "
+    "variables (ANTHROPIC_API_KEY, OPENAI_API_KEY / OPENAI_BASE_URL, GEMINI_API_KEY).",
 )
-@click.option("--llm-model", default=None, help="Model name (default: offline / gpt-4o-mini).")
+@click.option(
+    "--llm-model",
+    default=None,
+    help="Model name (default per provider: offline, claude-sonnet-4-5, gpt-4o-mini, gemini-2.5-flash).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the iteration record as JSON.")
 @modes_option
 @store_option
@@ -114,6 +184,9 @@ def synthesize_cmd(
     records = selection.runs
     # the base must be valid: improving a workflow the engine would refuse helps no one
     workflow = load_workflow(base) if base is not None else None
+    if records and all(is_session(r) for r in records):
+        _agent_workflow(records, workflow, output, insights, as_json)
+        return
     # without a base, steps carry the definitions the runs executed (run store copies)
     definitions = definitions_beside(selection.records) if workflow is None else None
     result = synthesize(records, workflow, goal, definitions)
@@ -121,12 +194,13 @@ def synthesize_cmd(
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if llm is not None:
-        provider = provider_named(
-            llm,
-            api_key=os.environ.get("OPENAI_API_KEY"),
-            base_url=os.environ.get("OPENAI_BASE_URL"),
-        )
-        model = llm_model or ("offline" if llm == "offline" else "gpt-4o-mini")
+        provider = provider_named(llm, api_key=None, base_url=None)
+        defaults = {
+            "offline": "offline",
+            "anthropic": "claude-sonnet-4-5",
+            "google": "gemini-2.5-flash",
+        }
+        model = llm_model or defaults.get(llm, "gpt-4o-mini")
         stats = [s.to_dict() for s in compute_stats(records)]
         asyncio.run(
             propose_with_llm(result, provider, model, stats={"workflows": stats}, goal=goal)
@@ -150,18 +224,10 @@ def synthesize_cmd(
                 version=str(result.workflow.get("version")),
             )
         else:
-            written = None
+            written, text = None, ""
     else:
         text = dump_workflow(result.workflow)
-    if written is not None:
-        atomic_write_text(Path(output), text)
-    if insights is not None:
-        record = result.iteration_record()
-        if insights.lower().endswith(".json"):
-            insight_text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
-        else:
-            insight_text = yaml.safe_dump(record, sort_keys=False, allow_unicode=True)
-        atomic_write_text(Path(insights), insight_text)
+    _write(written, text, insights, result.iteration_record() if insights else None)
     if as_json:
         print_json(result.iteration_record())
     else:

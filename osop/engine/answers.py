@@ -15,11 +15,18 @@ from typing import Any, Final
 from osop.engine.clock import Clock, SystemClock, iso
 from osop.engine.state import FINAL_STATUSES, RunState
 from osop.engine.store import RunHandle, RunStore
-from osop.errors import ExecutionError
+from osop.errors import ExecutionError, RunRefusedError
 from osop.executors.human import APPROVAL_OPTIONS, decision_options
-from osop.format.workflow import Node
+from osop.format.workflow import Node, Workflow
 
-__all__ = ["allowed_decisions", "approve", "check_answer", "pending_answer", "stamp_answer"]
+__all__ = [
+    "allowed_decisions",
+    "approve",
+    "check_answer",
+    "check_preset_answers",
+    "pending_answer",
+    "stamp_answer",
+]
 
 #: Answer fields that say who answered and when, not what: they never make two answers differ.
 _ABOUT_THE_ANSWER: Final = frozenset({"actor", "answered_at", "notes", "response_time_ms"})
@@ -68,7 +75,9 @@ def pending_answer(handle: RunHandle, state: RunState, node_id: str) -> dict[str
     if latest is not None:
         return latest
     journaled = state.answers.get(node_id)
-    return dict(journaled) if journaled is not None else None
+    if journaled is None or node_id in state.approved_subjects:
+        return None  # none, or spent: it approved an earlier command, what waits now is new
+    return dict(journaled)
 
 
 def _waiting_list(state: RunState) -> str:
@@ -134,6 +143,27 @@ def check_answer(
             f"node {nid!r} of run {run} was already answered{said} by {by}; "
             "give --replace (replace=True) to change the answer"
         )
+
+
+def check_preset_answers(workflow: Workflow, answers: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse answers given up front (``--answers``) whose decision the node does not allow.
+
+    Checked before the run starts: a typo would otherwise fail the run when the
+    node is reached.  Answers for ids the workflow does not have are left alone.
+    """
+    problems: list[str] = []
+    for node_id, answer in answers.items():
+        if not workflow.has_node(node_id):
+            continue
+        decision = _decision(answer)
+        allowed = allowed_decisions(workflow.node(node_id), None)
+        if decision is not None and allowed and str(decision) not in allowed:
+            problems.append(
+                f"node {node_id!r}: decision {str(decision)!r} is not allowed "
+                f"(use one of {', '.join(allowed)}); nothing was run"
+            )
+    if problems:
+        raise RunRefusedError("an answer given up front is not one its node allows", problems)
 
 
 def stamp_answer(answer: Mapping[str, Any], clock: Clock | None = None) -> dict[str, Any]:

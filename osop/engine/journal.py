@@ -5,7 +5,9 @@ the ones whose loss could repeat a side effect are on disk (fsync'd) first, the
 others are re-derivable and ride along with the next fsync.  So a crash at any
 instant leaves a journal from which the exact frontier can be rebuilt.  A torn
 last line (the crash hit mid-write) is ignored on reading: the transition it
-described was never acted upon.
+described was never acted upon.  Before anyone appends again (under the run's
+lock), :func:`recover_tail` cuts that fragment off — appending after it would
+turn a harmless torn tail into corruption in the middle of the file.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from osop.errors import RunStoreError
 
-__all__ = ["Journal", "read_journal"]
+__all__ = ["Journal", "TailRecovery", "read_journal", "recover_tail"]
 
 
 class Journal:
@@ -109,25 +112,118 @@ class Journal:
             self._file.close()
 
 
-def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Every complete entry of a journal, in order (a torn last line is dropped)."""
+@dataclass(frozen=True)
+class TailRecovery:
+    """What :func:`recover_tail` did to a journal whose last write was torn."""
+
+    #: Byte offset where the fragment started (the journal now ends there).
+    offset: int
+    #: Bytes of the fragment cut off.
+    dropped_bytes: int
+
+    def describe(self) -> str:
+        return (
+            f"the journal ended in a torn entry ({self.dropped_bytes} bytes at byte "
+            f"{self.offset}) left by a crash mid-write; it was cut off (the transition "
+            "it described never took effect)"
+        )
+
+
+def recover_tail(path: Path) -> TailRecovery | None:
+    """Cut a torn last entry off ``path``; None when the journal ends cleanly.
+
+    Only the holder of the run's lock may call this (it rewrites the end of the
+    file).  A last line that is a whole entry missing only its newline gets the
+    newline; anything else after the last newline is a fragment and is removed.
+    """
     try:
-        raw = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise RunStoreError(f"cannot open the run journal {path}: {exc}") from exc
+    try:
+        size = os.fstat(fd).st_size
+        # Find the last newline, reading backwards in chunks (entries can be large).
+        end = size
+        tail = b""
+        start = size
+        while start > 0:
+            step = min(1 << 16, start)
+            start -= step
+            chunk = os.pread(fd, step, start)
+            tail = chunk + tail
+            if b"\n" in chunk:
+                break
+        cut = tail.rfind(b"\n")
+        offset = start + cut + 1 if cut >= 0 else 0
+        if offset == end:
+            return None
+        fragment = tail[cut + 1 :]
+        if _whole_entry(fragment):
+            os.lseek(fd, 0, os.SEEK_END)
+            os.write(fd, b"\n")
+            os.fsync(fd)
+            return None
+        os.ftruncate(fd, offset)
+        os.fsync(fd)
+        return TailRecovery(offset, end - offset)
+    except OSError as exc:
+        raise RunStoreError(f"cannot repair the run journal {path}: {exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def _whole_entry(data: bytes) -> bool:
+    try:
+        return isinstance(json.loads(data.decode("utf-8")), dict)
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """Every complete entry of a journal, in order (a torn last line is dropped).
+
+    A line that is not a JSON object anywhere but at the end is corruption (a
+    torn write is only ever the last thing in the file): a clear error naming the
+    line and byte offset, never a guess at what the run did.
+    """
+    try:
+        raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise RunStoreError(f"no journal at {path}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise RunStoreError(f"cannot read the journal {path}: {exc}") from exc
     entries: list[dict[str, Any]] = []
-    lines = raw.split("\n")
-    for number, line in enumerate(lines, 1):
+    lines = raw.split(b"\n")
+    last = len(lines) - 1 if lines[-1].strip() else len(lines) - 2
+    offset = 0
+    for index, line in enumerate(lines):
+        here, offset = offset, offset + len(line) + 1
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if number >= len(lines) - 1:  # torn tail: never acted upon
+            entry = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            if index >= last:  # torn tail: never acted upon
                 break
-            raise RunStoreError(f"{path}:{number}: corrupt journal entry") from exc
-        if isinstance(entry, dict):
-            entries.append(entry)
+            raise RunStoreError(
+                f"{path}:{index + 1}: corrupt journal entry at byte {here} "
+                f"({_reason(exc)}); a crash only ever tears the last entry, so the "
+                "journal was damaged in the middle and the run cannot be rebuilt "
+                "from it safely"
+            ) from exc
+        if not isinstance(entry, dict):
+            if index >= last:
+                break
+            raise RunStoreError(
+                f"{path}:{index + 1}: corrupt journal entry at byte {here} (not an object)"
+            )
+        entries.append(entry)
     return entries
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at column {exc.colno}"
+    return "not UTF-8 text"

@@ -70,6 +70,14 @@ class RunOptions:
     auto_approve: bool = False
     #: Rewrite the materialised record at most this often while running (seconds).
     record_interval: float = 2.0
+    #: Run observers (tracing): each factory is called once per run (child runs too)
+    #: with ``(run_id, state)`` and returns a function that sees every journal entry
+    #: just before it is journaled; it may add keys to the entry (``trace_id``).
+    observers: list[Callable[[str, Any], Callable[[dict[str, Any]], None]]] = field(
+        default_factory=list
+    )
+    #: How many sub-workflow runs enclose this one (bounded by MAX_CHILD_DEPTH).
+    child_depth: int = 0
 
 
 @dataclass(repr=False)
@@ -84,6 +92,8 @@ class RunResult:
     waiting: list[dict[str, Any]] = field(default_factory=list)
     handle: RunHandle | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: What this session repaired or found on its way in (a torn journal tail ...).
+    notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio.run formats its task's result, and a full record

@@ -116,15 +116,18 @@ def build_record(state: RunState, *, status: str | None = None) -> RunRecord:
             if not isinstance(ai, dict) or "cost_usd" not in ai:
                 record["x-cost_usd"] = cost
         records.append(_node_record(record))
-    if not records:  # the spec wants at least one record; a run that has not started a node
-        records.append(
+    if not records:
+        # The spec wants at least one record: before any node has started, the
+        # run's entry nodes are listed as PENDING (ready, not started).
+        records.extend(
             NodeRecord(
-                node_id="",
-                node_type="",
+                node_id=str(node_id),
+                node_type=str(node_type),
                 status="PENDING",
                 attempt=1,
                 started_at=meta.get("started_at"),
             )
+            for node_id, node_type in meta.get("entry") or ()
         )
     extra: dict[str, Any] = {}
     ended_at = (state.finished or {}).get("at")
@@ -142,6 +145,8 @@ def build_record(state: RunState, *, status: str | None = None) -> RunRecord:
             "run_id": meta["parent_run_id"],
             "node_id": meta.get("parent_node"),
         }
+    if meta.get("trace_id"):
+        extra["x-trace"] = {"trace_id": meta["trace_id"], "span_id": meta.get("span_id")}
     if state.messages:
         extra["x-messages"] = [truncate_value(m) for m in state.messages]
     if state.paused is not None:

@@ -8,12 +8,14 @@ pauses, and leaves a materialised ``.osoplog`` behind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import hashlib
 import json
 import os
 import platform
 import random
+import re
 import signal
 import uuid
 from collections.abc import Mapping
@@ -24,17 +26,21 @@ from typing import Any
 from osop import __version__
 from osop.engine.clock import iso
 from osop.engine.inputs import check_inputs
-from osop.engine.journal import Journal, read_journal
+from osop.engine.journal import Journal, read_journal, recover_tail
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.recording import build_record, node_outputs
 from osop.engine.scheduler import Engine, NullJournal
 from osop.engine.state import RunState
-from osop.engine.store import RunHandle, RunStore
+from osop.engine.store import Owner, RunHandle, RunStore
 from osop.engine.values import Redactor
 from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
+from osop.executors.base import NodeFailure
+from osop.format.limits import MAX_CHILD_DEPTH
 from osop.format.workflow import Node, Workflow, derived_id, workflow_from_dict
+from osop.procinfo import signal_process
 from osop.record.model import RunRecord
 from osop.record.writer import atomic_write_text, write_record
+from osop.security.fingerprints import fingerprint_secrets, mask_fingerprinted
 
 __all__ = [
     "cancel_run",
@@ -64,6 +70,11 @@ def _user() -> str:
 
 def load_run_state(handle: RunHandle) -> RunState:
     """Replay a run's journal (plus nothing else: the journal is the truth)."""
+    if handle.imported:
+        raise RunStoreError(
+            f"run {handle.run_id} is an imported record (osop import): it has no journal "
+            "and cannot be resumed, answered or cancelled"
+        )
     state = RunState()
     for entry in read_journal(handle.journal_path):
         state.apply(entry)
@@ -116,11 +127,29 @@ def describe_run(handle: RunHandle) -> dict[str, Any]:
 
 
 def materialise_record(handle: RunHandle, state: RunState | None = None) -> RunRecord:
-    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal."""
+    """Rebuild and rewrite ``record.osoplog.json`` (and ``outputs.json``) from the journal.
+
+    An imported run (``osop import``) has no journal: its record file is the truth.
+    """
+    if state is None and handle.imported:
+        return read_imported_record(handle)
     state = state or load_run_state(handle)
     record = build_record(state)
     _write_files(handle, state, record)
     return record
+
+
+def read_imported_record(handle: RunHandle) -> RunRecord:
+    """The record of an imported run, as written by ``osop import --store``."""
+    from osop.record.model import record_from_dict
+
+    try:
+        data = json.loads(handle.record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunStoreError(f"run {handle.run_id}: unreadable record: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RunStoreError(f"run {handle.run_id}: the record is not an object")
+    return record_from_dict(data)
 
 
 def _write_files(handle: RunHandle, state: RunState, record: RunRecord | None = None) -> None:
@@ -152,6 +181,9 @@ class _Session:
         durable = options.durable if options.durable is not None else options.mode == "live"
         self.journal: Journal | NullJournal = NullJournal()
         if handle is not None:
+            # Nothing writes a run's files without its lock (the caller took it).
+            if not handle.holds_lock():
+                raise RunStoreError(f"run {handle.run_id}: its lock is not held")
             self.journal = Journal(handle.journal_path, durable=durable)
             self.journal.set_seq(state.seq)
         self.redactor = Redactor(options.secrets.all_values())
@@ -179,8 +211,7 @@ class _Session:
             self._last_write = now
 
     async def run(self) -> RunResult:
-        if self.handle is not None:
-            self.handle.acquire()
+        """Schedule until the run ends or pauses (the caller holds and releases the lock)."""
         try:
             self._ingest_inbox()
             if self.handle is not None:
@@ -226,8 +257,6 @@ class _Session:
             )
         finally:
             self.journal.close()
-            if self.handle is not None:
-                self.handle.release()
 
     def _waiting(self) -> list[dict[str, Any]]:
         """What the run waits for; a waiting child run's own waits are listed instead."""
@@ -290,6 +319,15 @@ class _Session:
         ``resume_id``: the child run this node already started and that paused;
         it is resumed (it takes its own answers and events) instead of started again.
         """
+        if self.opt.child_depth >= MAX_CHILD_DEPTH:
+            # An import cycle the validator could not see (or an unvalidated run):
+            # stop before child runs exhaust processes and file handles.
+            raise NodeFailure(
+                "CHILD_TOO_DEEP",
+                f"sub-workflows nest deeper than {MAX_CHILD_DEPTH} levels "
+                "(does the workflow import itself?)",
+                retryable=False,
+            )
         child_path: Path | None
         if node.workflow_ref:
             child_wf, child_path, source = _resolve_ref(
@@ -313,6 +351,7 @@ class _Session:
             answers={},
             events=[],
             trigger={"type": "api", "source": "parent-run", "actor": "osop"},
+            child_depth=self.opt.child_depth + 1,
         )
         result: RunResult | None = None
         if resume_id is not None and self.store is not None:
@@ -364,20 +403,17 @@ async def _resume_or_reread(run_id: str, store: RunStore, options: RunOptions) -
 
 def _declared_workflow_outputs(workflow: Workflow, result: RunResult) -> dict[str, Any]:
     """``outputs: {name: "${outputs.node.key}"}`` declared by a sub-workflow."""
-    from osop.engine.expressions import interpolate_value, lookup_path
+    from osop.expr.scope import NodeOutputs, make_scope
 
     declared = workflow.outputs
     if not isinstance(declared, Mapping):
         return {}
+    scope = make_scope(outputs=NodeOutputs.of(result.outputs))
     out: dict[str, Any] = {}
     for key, value in declared.items():
         if isinstance(value, str) and "${" in value:
-
-            def resolve(reference: str) -> Any:
-                return lookup_path({"outputs": result.outputs}, reference.strip())
-
             try:
-                out[str(key)] = interpolate_value(value, resolve)
+                out[str(key)] = scope.interpolate(value)
             except OsopError:
                 continue
     return out
@@ -475,14 +511,37 @@ async def start_run(
     parent: tuple[str, str] | None = None,
 ) -> RunResult:
     """Run ``workflow`` from the start; with a ``store`` it is durable and resumable."""
+    from osop.engine.answers import check_preset_answers
+
     workflow = with_workflow_id(workflow)
     options = options or RunOptions()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     # Everything that would refuse the run is checked before the run folder exists.
     inputs = check_inputs(workflow, options.inputs, rehearsal=options.mode != "live")
     refuse_blocked_commands(workflow, options.mode)
+    check_preset_answers(workflow, options.answers)
     options = replace(options, seed=seed, inputs=inputs)
     handle = store.create(run_id) if store is not None else None
+    if handle is not None:
+        handle.acquire()  # before anything is written into the folder
+    try:
+        return await _start(workflow, options, handle, source, workflow_path, store, parent, run_id)
+    finally:
+        if handle is not None:
+            handle.release()
+
+
+async def _start(
+    workflow: Workflow,
+    options: RunOptions,
+    handle: RunHandle | None,
+    source: bytes | None,
+    workflow_path: Path | None,
+    store: RunStore | None,
+    parent: tuple[str, str] | None,
+    run_id: str | None,
+) -> RunResult:
+    seed = int(options.seed or 0)
     rid = handle.run_id if handle is not None else (run_id or str(uuid.uuid4()))
     redactor = Redactor(options.secrets.all_values())
     started = options.clock.now()
@@ -500,6 +559,9 @@ async def start_run(
         "inputs": redactor(_plain(options.inputs)),
         "variables": redactor(_plain(workflow.variables)),
         "seed": seed,
+        # Where the run begins, so that the record written before any node has
+        # started still lists real nodes (PENDING) and validates.
+        "entry": _entry_nodes(workflow),
     }
     if parent is not None:
         meta["parent_run_id"], meta["parent_node"] = parent
@@ -518,6 +580,9 @@ async def start_run(
                 "workdir": str(options.workdir),
                 "parent_run_id": parent[0] if parent else None,
                 "created_at": iso(started),
+                # Lets `osop approve`/`osop signal` mask this run's secrets in what
+                # they deliver, without the values ever being written.
+                "secret_fingerprints": fingerprint_secrets(_known_secrets(workflow, options)),
             }
         )
     state = RunState()
@@ -542,6 +607,12 @@ async def start_run(
     return await session.run()
 
 
+def _entry_nodes(workflow: Workflow) -> list[list[str]]:
+    """``[id, type]`` of the nodes no edge leads to (where a run begins)."""
+    targets = {edge.target for edge in workflow.edges}
+    return [[n.id, n.type] for n in workflow.nodes if n.id not in targets]
+
+
 def _document_bytes(workflow: Workflow) -> bytes:
     """The workflow document as JSON (a YAML document too), for the run folder."""
     data = dict(workflow.raw)
@@ -561,10 +632,21 @@ async def resume_run(
     run_id: str, *, store: RunStore | None = None, options: RunOptions | None = None
 ) -> RunResult:
     """Continue a paused or crashed run from its exact frontier (default store: ``RunStore()``)."""
-    from osop.format.loader import load_document
-
     store = store if store is not None else RunStore()
     handle = store.get(run_id)
+    # The lock comes first: a refused resume writes nothing, and the state read
+    # below cannot change under us.
+    handle.acquire()
+    try:
+        return await _resume(handle, store, options)
+    finally:
+        handle.release()
+
+
+async def _resume(handle: RunHandle, store: RunStore, options: RunOptions | None) -> RunResult:
+    from osop.format.loader import load_document
+
+    recovered = recover_tail(handle.journal_path)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
@@ -591,8 +673,21 @@ async def resume_run(
         store=store,
         run_id=handle.run_id,
     )
+    if recovered is not None:
+        session.engine.log(
+            {
+                "t": "recovered",
+                "at": session.engine.now(),
+                "offset": recovered.offset,
+                "dropped_bytes": recovered.dropped_bytes,
+                "message": recovered.describe(),
+            }
+        )
     session.engine.log({"t": "resumed", "at": session.engine.now(), "pid": os.getpid()})
-    return await session.run()
+    result = await session.run()
+    if recovered is not None:
+        result.notes.append(recovered.describe())
+    return result
 
 
 def deliver_answer(
@@ -627,9 +722,31 @@ def deliver_answer(
         raise ExecutionError(f"run {handle.run_id} has no node {node_id!r}")
     # The engine masks secret-named fields when it takes a delivery in; the inbox
     # is a file too, so it never holds them either.
-    masked = Redactor()(stamp_answer(answer))
+    masked = _mask_delivery(handle, stamp_answer(answer))
     check_answer(handle, state, nodes[node_id], masked, replace=replace)
     return handle.post("answer", node=node_id, answer=masked)
+
+
+def _known_secrets(workflow: Workflow, options: RunOptions) -> set[str]:
+    """Every secret value the run may use: the store's, and each ``${secrets.X}`` it names."""
+    values = set(options.secrets.all_values())
+    for name in set(_SECRET_REFERENCE.findall(json.dumps(workflow.raw, default=str))):
+        if name in options.secrets:
+            with contextlib.suppress(OsopError):
+                values.add(options.secrets.get(name))
+    return values
+
+
+_SECRET_REFERENCE = re.compile(r"\$\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _mask_delivery(handle: RunHandle, value: Any) -> Any:
+    """Key-named secrets and this run's secret values masked (what the inbox may hold)."""
+    try:
+        fingerprints = handle.read_meta().get("secret_fingerprints")
+    except (OSError, ValueError, OsopError):
+        fingerprints = None
+    return mask_fingerprinted(Redactor()(value), fingerprints)
 
 
 def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> str:
@@ -642,7 +759,7 @@ def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> 
         for detail in wait.get("details") or ():
             if detail.get("name") == name and detail.get("kind") in ("event", "signal"):
                 return deliver_event(store, str(detail["run_id"]), name, data)
-    return handle.post("event", name=name, data=Redactor()(data))
+    return handle.post("event", name=name, data=_mask_delivery(handle, data))
 
 
 def _workflow_nodes(handle: RunHandle) -> dict[str, Node]:
@@ -664,35 +781,79 @@ def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
 def cancel_run(store: RunStore, run_id: str) -> str:
     """Cancel a run: interrupt the process running it, or close a paused/crashed run.
 
-    Returns ``signalled`` (a live process was asked to stop; it writes the record)
-    or ``cancelled`` (the run was closed here).
+    Returns ``signalled`` (the process running it was asked to stop; it writes the
+    record) or ``cancelled`` (the run was closed here, under its lock).  A process
+    is signalled only when it provably holds the run (pid and start time match the
+    lock's owner file): never a process that merely inherited a recorded pid.
     """
     handle = store.get(run_id)
-    pid = handle.owner_pid()
-    if pid is not None and pid != os.getpid():
-        try:
-            os.kill(pid, signal.SIGINT)
-        except OSError as exc:
-            raise ExecutionError(f"cannot signal process {pid}: {exc}") from exc
-        return "signalled"
+    try:
+        handle.acquire(brief=True)
+    except RunStoreError:
+        owner = handle.owner()
+        if owner is None:  # it just ended: try once more to close it here
+            handle.acquire(brief=True)
+        else:
+            return _signal_owner(handle, owner)
+    try:
+        return _close_cancelled(handle)
+    finally:
+        handle.release()
+
+
+def _signal_owner(handle: RunHandle, owner: Owner) -> str:
+    if owner.pid is None or not owner.verified or owner.pid == os.getpid():
+        raise ExecutionError(
+            f"run {handle.run_id} is held by {owner.describe()}, which cannot be proven "
+            "to be the run's own process: nothing was signalled (try again in a moment)"
+        )
+    try:
+        signal_process(owner.pid, owner.started, signal.SIGINT)
+    except OSError as exc:
+        raise ExecutionError(f"cannot signal process {owner.pid}: {exc}") from exc
+    return "signalled"
+
+
+def _close_cancelled(handle: RunHandle) -> str:
+    """Close a run nobody runs as CANCELLED (the caller holds its lock)."""
+    recovered = recover_tail(handle.journal_path)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
-    handle.acquire()
+    journal = Journal(handle.journal_path, durable=True)
+    journal.set_seq(state.seq)
+    from osop.engine.clock import SystemClock
+
+    now = iso(SystemClock().now())
+
+    def log(entry: dict[str, Any]) -> None:
+        journal.append(entry)
+        state.apply(entry)
+
     try:
-        journal = Journal(handle.journal_path, durable=True)
-        journal.set_seq(state.seq)
-        from osop.engine.clock import SystemClock
-
-        now = iso(SystemClock().now())
-
-        def log(entry: dict[str, Any]) -> None:
-            journal.append(entry)
-            state.apply(entry)
-
+        if recovered is not None:
+            log(
+                {
+                    "t": "recovered",
+                    "at": now,
+                    "offset": recovered.offset,
+                    "dropped_bytes": recovered.dropped_bytes,
+                    "message": recovered.describe(),
+                }
+            )
         for nid, st in list(state.nodes.items()):
             crashed = state.running_attempt(nid) if st.status == "RUNNING" else None
             if crashed is not None:
+                error: dict[str, Any] = {"code": "CANCELLED", "message": "the run was cancelled"}
+                # What a crashed attempt left running is stopped with the run.
+                procs = state.attempt_processes(nid, *crashed)
+                if procs:
+                    from osop.executors.process import stop_attempt_processes
+
+                    verdicts = stop_attempt_processes(procs)
+                    said = "; ".join(str(v["message"]) for v in verdicts)
+                    error = {**error, "message": f"the run was cancelled; {said}"}
+                    error["details"] = {"processes": verdicts}
                 log(
                     {
                         "t": "end",
@@ -702,7 +863,7 @@ def cancel_run(store: RunStore, run_id: str) -> str:
                         "status": "CANCELLED",
                         "at": now,
                         "ended_at": now,
-                        "error": {"code": "CANCELLED", "message": "the run was cancelled"},
+                        "error": error,
                     }
                 )
             if st.status in ("RUNNING", "WAITING", "READY"):
@@ -712,8 +873,7 @@ def cancel_run(store: RunStore, run_id: str) -> str:
             if state.node(nid).status == "PENDING":
                 log({"t": "skip", "node": nid, "node_type": node_type, "at": now})
         log({"t": "finished", "status": "CANCELLED", "at": now, "by": _user()})
-        journal.close()
-        _write_files(handle, state)
     finally:
-        handle.release()
+        journal.close()
+    _write_files(handle, state)
     return "cancelled"

@@ -21,13 +21,21 @@ from typing import Any
 
 from osop.engine.clock import iso, within
 from osop.engine.contracts import CONTRACT_VIOLATION, DataChecks
-from osop.engine.expressions import ExpressionCache, interpolate_value, lookup_path
 from osop.engine.graph import FAILURE_MODES, Slot, Topology
 from osop.engine.options import DEFAULT_MAX_ITERATIONS, RunOptions
 from osop.engine.state import RunState
 from osop.engine.values import Redactor, classification_level
-from osop.errors import ExpressionError, MissingReferenceError, OsopError
+from osop.errors import (
+    ClassificationError,
+    ExecutionError,
+    ExpressionError,
+    MissingReferenceError,
+    OsopError,
+)
+from osop.executors.approval import APPROVED_SUBJECT
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult, WaitRequest
+from osop.expr.scope import Lazy, NodeOutputs, Scope, for_each_expression, make_scope
+from osop.format.limits import MAX_ITERATIONS
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
 from osop.record.model import parse_timestamp
 
@@ -44,13 +52,29 @@ _FAILED = frozenset({"FAILED", "TIMED_OUT"})
 #: the run's own start, pause and end.  Decisions and skips are re-derived from
 #: these after a crash, so they are written without waiting for the disk.
 _DURABLE = frozenset(
-    {"run", "resumed", "start", "end", "wait", "answer", "event", "child", "paused", "finished"}
+    {
+        "run",
+        "resumed",
+        "start",
+        "end",
+        "wait",
+        "answer",
+        "event",
+        "child",
+        "proc",
+        "paused",
+        "finished",
+    }
 )
 #: Of those, the ones an attempt commits as a group (see :meth:`Journal.commit`).
 _GROUP_COMMITTED = frozenset({"start", "end"})
 _AUTO_APPROVAL = {"decision": "approved", "actor": "--yes"}
 #: Waits a person ends: the attempt's record spans the wait (see ``_waited``).
 _PERSON_WAITS = frozenset({"human", "approval"})
+
+
+def _answer_is_spent(answer: Mapping[str, Any] | None) -> bool:
+    return bool(answer) and APPROVED_SUBJECT in answer  # type: ignore[operator]
 
 
 @dataclass
@@ -61,10 +85,6 @@ class Outcome:
     outputs: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
     wait: dict[str, Any] | None = None
-
-
-class ClassificationError(OsopError):
-    """Internal: data would flow to a node of lower classification."""
 
 
 class _ChildWaiting(Exception):
@@ -124,7 +144,8 @@ class Engine:
         self.clock = options.clock
         self.run_id = run_id
         self.redact = redactor
-        self.exprs = ExpressionCache()
+        #: ``outputs`` as expressions see it: each node's outputs as recorded (redacted).
+        self._outputs = NodeOutputs(self._recorded_outputs, state.nodes.keys)
         self.child_runner = child_runner
         self.on_checkpoint = on_checkpoint
         #: Reads new deliveries into the journal; True when there were any.
@@ -154,6 +175,7 @@ class Engine:
         self._control = {s for slots in self.topo.control_in.values() for s in slots}
         self._data = {s for slots in self.topo.data_in.values() for s in slots}
         self._recount(list(self.topo.control_in))
+        self._observers = [factory(run_id, state) for factory in options.observers]
 
     # -- journal ------------------------------------------------------------------
 
@@ -164,6 +186,8 @@ class Engine:
         (see :data:`_DURABLE`); the others ride along with the next such write.
         """
         kind = entry["t"]
+        for observe in self._observers:
+            observe(entry)
         if kind in _GROUP_COMMITTED:
             self.journal.mark(entry)  # the attempt awaits journal.commit() before going on
         else:
@@ -332,6 +356,7 @@ class Engine:
 
     async def run(self) -> str:
         """Schedule until nothing can progress; returns COMPLETED/FAILED/... or ``PAUSED``."""
+        await self._stop_stale_processes()
         self._seed_frontier()
         deadline = self._remaining_timeout()
         try:
@@ -407,6 +432,56 @@ class Engine:
             outcome = Outcome("FAILED", error={"code": "ENGINE_ERROR", "message": message})
         self._done.put_nowait((nid, outcome))
 
+    async def _stop_stale_processes(self) -> None:
+        """Before re-running an interrupted attempt, make sure its processes are gone.
+
+        A child process runs in its own process group, so it survives the engine's
+        ``kill -9`` and may still be at work.  Each group the attempt journaled is
+        terminated (only if provably the attempt's: see ``stop_stale_group``);
+        what was found goes into the attempt's record.  A group that cannot be
+        stopped stops the resume: running the step again beside it would repeat
+        its side effects.
+        """
+        from osop.executors.process import stop_attempt_processes
+
+        self._stale: dict[str, list[dict[str, Any]]] = {}
+        for node in self.wf.nodes:
+            st = self.state.node(node.id)
+            crashed = self.state.running_attempt(node.id) if st.status == "RUNNING" else None
+            if crashed is None:
+                continue
+            procs = self.state.attempt_processes(node.id, *crashed)
+            if procs:
+                verdicts = await asyncio.to_thread(stop_attempt_processes, procs)
+                self._stale[node.id] = verdicts
+                for verdict in verdicts:
+                    if verdict["outcome"] == "running":
+                        raise ExecutionError(
+                            f"node {node.id!r} attempt {crashed[0]}: {verdict['message']}; "
+                            "stop it, then resume again"
+                        )
+
+    def _process_hook(
+        self, nid: str, attempt: int, iteration: int | None, token: str
+    ) -> Callable[[int], Any]:
+        async def started(pid: int) -> None:
+            from osop.procinfo import boot_id, process_start
+
+            self.log(
+                {
+                    "t": "proc",
+                    "node": nid,
+                    "attempt": attempt,
+                    "iteration": iteration,
+                    "pgid": pid,
+                    "started": process_start(pid),
+                    "boot_id": boot_id(),
+                    "token": token,
+                }
+            )
+
+        return started
+
     def _seed_frontier(self) -> None:
         """Where to start: entry nodes (fresh run) or the exact frontier (resume)."""
         state = self.state
@@ -428,15 +503,16 @@ class Engine:
                 # journaled: finish it from the record, never run it again.
                 finished.append(node.id)
             elif crashed is not None:
-                self.log(
-                    {
-                        "t": "interrupted",
-                        "node": node.id,
-                        "attempt": crashed[0],
-                        "iteration": crashed[1],
-                        "at": self.now(),
-                    }
-                )
+                interrupted: dict[str, Any] = {
+                    "t": "interrupted",
+                    "node": node.id,
+                    "attempt": crashed[0],
+                    "iteration": crashed[1],
+                    "at": self.now(),
+                }
+                if getattr(self, "_stale", {}).get(node.id):
+                    interrupted["processes"] = self._stale[node.id]
+                self.log(interrupted)
                 st.status = "READY"
                 self._ready.append(node.id)
             elif st.status in ("RUNNING", "READY", "WAITING"):
@@ -560,49 +636,85 @@ class Engine:
         # `when` is honoured on any forward edge (real files put them everywhere).
         return self._edge_condition(edge, node, outcome, default=True)
 
-    def _variables(
+    def _recorded_outputs(self, nid: str) -> Mapping[str, Any] | None:
+        """A node's outputs as its record holds them (secrets ``***``); None before it completed."""
+        st = self.state.nodes.get(nid)
+        if st is None or not (st.outputs or st.status == "COMPLETED"):
+            return None
+        return st.outputs
+
+    def _own_outputs(self, node: Node, outcome: Outcome) -> Mapping[str, Any]:
+        """The source's outputs for its edges: as recorded, like every other reader sees them."""
+        if outcome.status == "COMPLETED":
+            recorded = self._recorded_outputs(node.id)
+            if recorded is not None:
+                return recorded
+        return self.redact(dict(outcome.outputs)) if outcome.outputs else {}
+
+    def _condition_scope(
         self,
         node: Node | None,
-        outcome: Outcome | None = None,
+        own: Mapping[str, Any] | None,
         *,
-        source: str | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """What an expression sees: bare names (source outputs, then inputs), then namespaces."""
-        variables: dict[str, Any] = {}
-        inputs = self.state.meta.get("inputs") or {}
-        variables.update(inputs)
-        if outcome is not None:
-            variables.update(outcome.outputs)
-        elif node is not None:
-            variables.update(self.state.node(node.id).outputs)
-        outputs_refs = self.exprs.output_refs(source) if source is not None else None
-        if outputs_refs is None:
-            outputs = {nid: st.outputs for nid, st in self.state.nodes.items() if st.outputs}
-        else:
-            outputs = {
-                nid: self.state.nodes[nid].outputs
-                for nid in outputs_refs
-                if nid in self.state.nodes
-            }
-        if node is not None and outcome is not None:
-            outputs[node.id] = outcome.outputs
-        variables.update(
-            {
-                "inputs": inputs,
-                "outputs": outputs,
-                "variables": self.wf.variables,
-                "metadata": self._metadata(node),
-            }
-        )
+        outcome: Outcome | None = None,
+        loop: Mapping[str, Any] | None = None,
+        event: Mapping[str, Any] | None = None,
+        overlay: bool = False,
+    ) -> Scope:
+        """What a CEL condition sees (see :mod:`osop.expr.scope`); ``own`` are its bare names."""
+        error = None
         if outcome is not None and outcome.error is not None:
-            variables["error"] = {
+            error = {
                 "code": str(outcome.error.get("code") or ""),
                 "message": str(outcome.error.get("message") or ""),
             }
-        if extra:
-            variables.update(extra)
-        return variables
+        outputs = self._outputs
+        if overlay and node is not None and own is not None:
+            outputs = outputs.with_overlay(node.id, own)
+        return make_scope(
+            own=own,
+            inputs=self.state.meta.get("inputs") or {},
+            outputs=outputs,
+            variables=self.wf.variables,
+            loop=loop,
+            event=event,
+            error=error,
+            metadata=Lazy(lambda: self._metadata(node)),
+            env=self.env,
+        )
+
+    def _node_scope(
+        self,
+        node: Node,
+        loop_vars: Mapping[str, Any],
+        node_inputs: Mapping[str, Any] | None = None,
+    ) -> Scope:
+        """What a node's ``${...}`` and its executor's expressions see.
+
+        ``inputs.X`` reads the node's own inputs first, then the run's; reading
+        another node's outputs is a data flow, checked against classifications.
+        """
+        run_inputs = self.state.meta.get("inputs") or {}
+        inputs = {**run_inputs, **node_inputs} if node_inputs else run_inputs
+        return make_scope(
+            own=node_inputs,
+            inputs=inputs,
+            outputs=NodeOutputs(
+                self._recorded_outputs,
+                self.state.nodes.keys,
+                guard=lambda source: self._check_flow(source, node),
+            ),
+            variables=self.wf.variables,
+            loop=loop_vars or None,
+            metadata=Lazy(lambda: self._metadata(node)),
+            env=self.env,
+            secrets=self.opt.secrets,
+            on_secret=self._learn_secret,
+            rehearsal=self.mode != "live",
+        )
+
+    def _learn_secret(self, value: str) -> None:
+        self.redact.add([value])
 
     def _metadata(self, node: Node | None) -> dict[str, Any]:
         meta = {
@@ -645,11 +757,12 @@ class Engine:
         node: Node | None,
         outcome: Outcome | None = None,
         *,
-        extra: Mapping[str, Any] | None = None,
+        loop: Mapping[str, Any] | None = None,
     ) -> Any:
-        program = self.exprs.compile(source)
-        variables = self._variables(node, outcome, source=source, extra=extra)
-        return program.evaluate(variables, self._functions(node.id if node else None))
+        """A condition of ``node``'s edges: bare names are its outputs, as recorded."""
+        own = self._own_outputs(node, outcome) if node is not None and outcome else None
+        scope = self._condition_scope(node, own, outcome=outcome, loop=loop)
+        return scope.evaluate(source, self._functions(node.id if node else None))
 
     def _edge_condition(
         self,
@@ -658,7 +771,7 @@ class Engine:
         outcome: Outcome,
         *,
         default: bool,
-        extra: Mapping[str, Any] | None = None,
+        loop: Mapping[str, Any] | None = None,
     ) -> bool:
         if not edge.when:
             return default
@@ -668,7 +781,7 @@ class Engine:
             saved = st.status
             st.status = outcome.status
             try:
-                value = self.evaluate(edge.when, node, outcome, extra=extra)
+                value = self.evaluate(edge.when, node, outcome, loop=loop)
             finally:
                 st.status = saved
         except (ExpressionError, MissingReferenceError) as exc:
@@ -724,9 +837,7 @@ class Engine:
         return rng.choices(slots, weights=weights, k=1)[0][1]
 
     def _for_each_items(self, edge: Edge, node: Node, outcome: Outcome) -> list[Any] | None:
-        expression = (edge.for_each or "").strip()
-        if expression.startswith("${") and expression.endswith("}"):
-            expression = expression[2:-1]
+        expression = for_each_expression(edge.for_each or "")
         try:
             value = self.evaluate(expression, node, outcome)
         except (ExpressionError, MissingReferenceError) as exc:
@@ -751,8 +862,7 @@ class Engine:
         }
         if edge.for_each:
             items = self._for_each_items(edge, node, outcome) or []
-            if edge.max_iterations is not None:
-                items = items[: edge.max_iterations]
+            items = items[: min(edge.max_iterations or MAX_ITERATIONS, MAX_ITERATIONS)]
             entry["items"] = self.redact(items)
         else:
             entry["when"] = edge.when
@@ -765,7 +875,7 @@ class Engine:
             if edge.source != nid:
                 continue
             count = self.state.loop_counts.get(pos, 1)
-            limit = edge.max_iterations or DEFAULT_MAX_ITERATIONS
+            limit = min(edge.max_iterations or DEFAULT_MAX_ITERATIONS, MAX_ITERATIONS)
             if self.mode == "dry_run" or count >= limit:
                 continue
             if edge.mode != "loop":
@@ -775,8 +885,8 @@ class Engine:
             else:
                 if outcome.status != "COMPLETED":
                     continue
-                extra = {"loop": {"iteration": count}}
-                if not self._edge_condition(edge, node, outcome, default=True, extra=extra):
+                loop = {"iteration": count}
+                if not self._edge_condition(edge, node, outcome, default=True, loop=loop):
                     continue
             members = set(body)
             reset = [
@@ -832,12 +942,11 @@ class Engine:
             if event["used"] or event.get("name") not in names:
                 continue
             if edge.when:
-                payload = {
-                    "event": {"type": event["name"], "name": event["name"], "data": event["data"]}
-                }
+                payload = {"type": event["name"], "name": event["name"], "data": event["data"]}
                 data = event["data"] if isinstance(event["data"], Mapping) else {}
+                scope = self._condition_scope(None, data, event=payload)
                 try:
-                    ok = self.evaluate(edge.when, None, extra={**data, **payload})
+                    ok = scope.evaluate(edge.when, self._functions(None))
                 except (ExpressionError, MissingReferenceError):
                     ok = False
                 if not ok:
@@ -915,9 +1024,7 @@ class Engine:
             return False
         edge = self._edges[int(spec["edge"])]
         outcome = Outcome("COMPLETED", outputs=dict(self.state.node(node.id).outputs))
-        return self._edge_condition(
-            edge, node, outcome, default=False, extra={"loop": {"iteration": index}}
-        )
+        return self._edge_condition(edge, node, outcome, default=False, loop={"iteration": index})
 
     def _policy(self, node: Node) -> RetryPolicy:
         return node.retry or self.wf.retry or _NO_RETRY
@@ -963,52 +1070,6 @@ class Engine:
             and policy.retries(str(error.get("code") or ""))
         )
 
-    def _resolver(
-        self,
-        node: Node,
-        loop_vars: Mapping[str, Any],
-        node_inputs: Mapping[str, Any] | None = None,
-    ) -> Callable[[str], Any]:
-        """``${...}`` lookup; ``inputs.X`` reads the node's own inputs first, then the run's."""
-        lenient = self.mode != "live"
-        run_inputs = self.state.meta.get("inputs") or {}
-        inputs = {**run_inputs, **node_inputs} if node_inputs else run_inputs
-
-        def resolve(reference: str) -> Any:
-            reference = reference.strip()
-            head, _, rest = reference.partition(".")
-            if head == "secrets":
-                if lenient and rest not in self.opt.secrets:
-                    return "***"
-                value = self.opt.secrets.get(rest)
-                self.redact.add([value])
-                return value
-            if head == "env":
-                if rest in self.env:
-                    return self.env[rest]
-                if lenient:
-                    return ""
-                raise MissingReferenceError(reference)
-            roots = {
-                "inputs": inputs,
-                "outputs": {nid: st.outputs for nid, st in self.state.nodes.items()},
-                "metadata": self._metadata(node),
-                "loop": loop_vars,
-                "variables": self.wf.variables,
-            }
-            if head == "outputs":
-                self._check_flow(rest.split(".", 1)[0], node)
-            try:
-                if head in roots:
-                    return lookup_path(roots[head], rest) if rest else roots[head]
-                raise MissingReferenceError(reference)
-            except MissingReferenceError as exc:
-                if lenient:
-                    return "${" + reference + "}"
-                raise MissingReferenceError(reference) from exc
-
-        return resolve
-
     def _check_flow(self, source_id: str, node: Node) -> None:
         """Binding §9.3: a node's data never flows to a node of lower classification."""
         if not self.wf.has_node(source_id):
@@ -1021,15 +1082,15 @@ class Engine:
             )
 
     def _node_inputs(
-        self, node: Node, resolve: Callable[[str], Any], loop_vars: Mapping[str, Any]
+        self, node: Node, scope: Scope, loop_vars: Mapping[str, Any]
     ) -> dict[str, Any]:
         inputs: dict[str, Any] = {}
         if isinstance(node.inputs, Mapping):
             for key, value in node.inputs.items():
                 if isinstance(value, str) and "${" in value:
-                    inputs[str(key)] = interpolate_value(value, resolve)
+                    inputs[str(key)] = scope.interpolate(value)
         if node.workflow_inputs:
-            inputs.update(interpolate_value(node.workflow_inputs, resolve))
+            inputs.update(scope.interpolate(node.workflow_inputs))
         for slot in self.topo.data_in[node.id]:
             source = self._edges[slot[0]].source
             src = self.state.nodes.get(source)
@@ -1042,7 +1103,7 @@ class Engine:
                     if isinstance(ref, str) and ref in src.outputs:
                         inputs[str(key)] = src.outputs[ref]
                     else:
-                        inputs[str(key)] = interpolate_value(ref, resolve)
+                        inputs[str(key)] = scope.interpolate(ref)
             else:
                 inputs.update(src.outputs)
         for slot in self.topo.control_in[node.id]:
@@ -1057,7 +1118,19 @@ class Engine:
 
     def _answer(self, node: Node) -> dict[str, Any] | None:
         answer = self.state.answers.get(node.id)
-        return dict(answer) if answer is not None else None
+        if answer is None:
+            return None
+        out = dict(answer)
+        spent = self.state.approved_subjects.get(node.id)
+        if spent is not None:
+            out[APPROVED_SUBJECT] = spent
+        return out
+
+    def _note_approval(self, node: Node, ctx: NodeContext) -> None:
+        """Journal what an answer approved, so it approves nothing else later."""
+        subject = ctx.approved_subject
+        if subject and self.state.approved_subjects.get(node.id) != subject:
+            self.log({"t": "approved", "node": node.id, "subject": subject})
 
     @staticmethod
     def _approves(answer: Mapping[str, Any]) -> bool:
@@ -1096,11 +1169,13 @@ class Engine:
         start_mono = self.clock.monotonic()
         started_at = self.now()
         try:
-            inputs = self._node_inputs(node, self._resolver(node, loop_vars), loop_vars)
-            runtime = interpolate_value(node.runtime, self._resolver(node, loop_vars, inputs))
+            inputs = self._node_inputs(node, self._node_scope(node, loop_vars), loop_vars)
+            scope = self._node_scope(node, loop_vars, inputs)
+            runtime = scope.interpolate(node.runtime)
             resolve_error = None
         except (MissingReferenceError, ExpressionError, ClassificationError) as exc:
             runtime, inputs, resolve_error = {}, {}, exc
+            scope = self._node_scope(node, loop_vars)
         start: dict[str, Any] = {
             "t": "start",
             "node": node.id,
@@ -1140,11 +1215,19 @@ class Engine:
             return self._wait(node, attempt, iteration, "approval", node.id, _gate_prompt(node))
         if gate == "rejected":
             return self._rejected(node, attempt, iteration, start_mono)
-        precondition = self._check_preconditions(node)
+        precondition = self._check_preconditions(node, inputs)
         if precondition is not None:
             return self._end(node, attempt, iteration, start_mono, "FAILED", error=precondition)
         answer = self._answer(node)
         delivered: Mapping[str, Any] | None = None
+        env = self.env
+        on_process = None
+        if self.mode == "live" and not isinstance(self.journal, NullJournal):
+            # Every child process is journaled before it runs, and carries a
+            # token that proves it is this attempt's after a crash.
+            token = f"{self.run_id}:{node.id}:{attempt}:{iteration or 0}"
+            env = {**self.env, "OSOP_ATTEMPT": token}
+            on_process = self._process_hook(node.id, attempt, iteration, token)
         ctx = NodeContext(
             run_id=self.run_id,
             workflow=self.wf,
@@ -1152,9 +1235,10 @@ class Engine:
             attempt=attempt,
             mode=self.mode,
             runtime=runtime,
+            resolve=scope.resolve if resolve_error is None else None,
             inputs=inputs,
             workdir=self.opt.workdir,
-            env=self.env,
+            env=env,
             secret_values=self.redact.values,
             answer=answer,
             delivered=delivered,
@@ -1168,12 +1252,24 @@ class Engine:
                 **self.opt.services,
             },
             run_child=None,
+            scope=scope,
+            on_process=on_process,
         )
         extra: dict[str, Any] = {}
         while True:
             try:
                 result = await self._invoke(node, ctx, extra)
             except NodeFailure as failure:
+                self._note_approval(node, ctx)
+                if failure.code == "NEEDS_APPROVAL" and _answer_is_spent(ctx.answer):
+                    # The answer approved another command (an earlier for_each item,
+                    # a different retry): this one waits for its own approval.
+                    if self.opt.auto_approve or self.mode in ("simulated", "dry_run"):
+                        ctx.answer = dict(_AUTO_APPROVAL)
+                        continue
+                    return self._wait(
+                        node, attempt, iteration, "approval", node.id, failure.message
+                    )
                 if failure.code == "NEEDS_APPROVAL" and not (ctx.answer or {}).get("approved"):
                     gate = self._approval_state(node, True)
                     if gate == "wait":
@@ -1255,6 +1351,7 @@ class Engine:
                         "_retryable": False,
                     },
                 )
+            self._note_approval(node, ctx)
             if result.wait is not None:
                 provided = self._provided(node, result.wait)
                 if provided is None:
@@ -1362,10 +1459,12 @@ class Engine:
                 return dict(data) if isinstance(data, Mapping) else {"data": data}
         return None
 
-    def _check_preconditions(self, node: Node) -> dict[str, Any] | None:
+    def _check_preconditions(self, node: Node, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        scope = self._condition_scope(node, inputs)
+        functions = self._functions(node.id)
         for condition in node.preconditions:
             try:
-                ok = self.evaluate(condition, node)
+                ok = scope.evaluate(condition, functions)
             except (ExpressionError, MissingReferenceError):
                 continue  # prose, not CEL: documentation only
             if not ok:
@@ -1388,10 +1487,14 @@ class Engine:
         return {"code": CONTRACT_VIOLATION, "message": message}
 
     def _criteria_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        if not node.success_criteria:
+            return None
+        # The outputs as they will be recorded, before they are: criteria see what edges see.
+        scope = self._condition_scope(node, self.redact(dict(outputs)), overlay=True)
+        functions = self._functions(node.id)
         for criterion in node.success_criteria:
-            outcome = Outcome("COMPLETED", outputs=dict(outputs))
             try:
-                ok = self.evaluate(criterion, node, outcome)
+                ok = scope.evaluate(criterion, functions)
             except (ExpressionError, MissingReferenceError):
                 continue  # prose ("all tests pass") is documentation, not a check
             if ok is False:  # a non-boolean result is not a check either
@@ -1495,6 +1598,8 @@ class Engine:
                 entry["tools_used"] = self.redact(result.tools_used)
             if result.cost_usd is not None:
                 entry["cost_usd"] = result.cost_usd
+            if result.children:
+                entry["children"] = self.redact(result.children)
         if human_metadata:
             entry["human_metadata"] = self.redact(human_metadata)
         since = self._waited.pop(node.id, None)
@@ -1555,21 +1660,39 @@ class Engine:
             return "PAUSED"
         for nid in waiting:  # the run ends: nobody will answer these any more
             self.log({"t": "done", "node": nid, "status": "CANCELLED", "at": self.now()})
-        now = self.now()
-        for node in self.wf.nodes:
-            st = state.node(node.id)
-            if st.status in ("PENDING", "READY"):
-                self.log({"t": "skip", "node": node.id, "node_type": node.type, "at": now})
         if self._abort_status is not None:
             status = self._abort_status
         elif state.failure is not None:
             status = "FAILED"
         else:
             status = "COMPLETED"
-        if status in ("FAILED", "TIMED_OUT") and self.mode != "dry_run":
+        compensating = status in ("FAILED", "TIMED_OUT") and self.mode != "dry_run"
+        # A node about to run as a compensation is not skipped first: one attempt,
+        # one record (skipping it would give attempt 1 a SKIPPED and a run record).
+        spared = self._compensation_targets() if compensating else set()
+        self._skip_unreached(spared)
+        if compensating:
             self._abort_status = None
             await self._compensate()
+            self._skip_unreached(set())
         return status
+
+    def _skip_unreached(self, spared: set[str]) -> None:
+        now = self.now()
+        for node in self.wf.nodes:
+            st = self.state.node(node.id)
+            if st.status in ("PENDING", "READY") and node.id not in spared:
+                self.log({"t": "skip", "node": node.id, "node_type": node.type, "at": now})
+
+    def _compensation_targets(self) -> set[str]:
+        """The nodes :meth:`_compensate` is going to run."""
+        done = self.state.compensations_done
+        return {
+            target
+            for source in self.state.completion_order
+            for target in self.topo.compensations.get(source, [])
+            if (source, target) not in done
+        }
 
     async def _compensate(self) -> None:
         """Saga: undo completed steps in reverse completion order."""

@@ -55,6 +55,9 @@ class RunState:
         self.loop_counts: dict[int, int] = {}
         self.items: dict[str, dict[str, Any]] = {}
         self.answers: dict[str, dict[str, Any]] = {}
+        #: node → what its current answer already approved (see ``approval.subject_of``):
+        #: one approval covers one command, not every ``for_each`` item or retry.
+        self.approved_subjects: dict[str, str] = {}
         self.events: list[dict[str, Any]] = []
         self.inbox_seen: set[str] = set()
         self.completion_order: list[str] = []
@@ -67,6 +70,8 @@ class RunState:
         self.children: dict[str, str] = {}
         #: node → child run started by its current attempt and not yet recorded as ended.
         self.open_children: dict[str, str] = {}
+        #: (node, attempt, iteration) → the child processes that attempt started.
+        self.processes: dict[tuple[str, int, int | None], list[dict[str, Any]]] = {}
         self.messages: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.seq = 0
@@ -159,6 +164,8 @@ class RunState:
             for key in ("human_metadata", "tools_used", "cost_usd", "child_run_id"):
                 if e.get(key):
                     record[key] = e[key]
+            for child in e.get("children") or ():  # a multi-agent node's agents
+                self.records.append({**child, "x-parent_node": nid})
         if e.get("iteration_done"):
             st.iterations_done = int(e["iteration_done"])
             st.failures = 0
@@ -228,11 +235,32 @@ class RunState:
         if index is not None:
             self.records[index]["status"] = "CANCELLED"
             self.records[index]["ended_at"] = e["at"]
-            self.records[index]["error"] = {
+            error: dict[str, Any] = {
                 "code": "INTERRUPTED",
                 "message": "the run stopped while this attempt was running; it was run again",
             }
+            stopped = e.get("processes") or []
+            if stopped:
+                said = "; ".join(str(p.get("message")) for p in stopped)
+                error["message"] = (
+                    "the run stopped while this attempt was running; " + said + "; it was run again"
+                )
+                error["details"] = {"processes": stopped}
+            self.records[index]["error"] = error
         st.status = "PENDING"
+
+    def _on_proc(self, e: dict[str, Any]) -> None:
+        """A child process of an attempt is about to run (journaled before it may)."""
+        key = (str(e["node"]), int(e["attempt"]), e.get("iteration"))
+        info = {k: e.get(k) for k in ("pgid", "started", "boot_id", "token")}
+        self.processes.setdefault(key, []).append(info)
+
+    def attempt_processes(self, node_id: str, attempt: int, iteration: int | None) -> list[Any]:
+        """The child processes journaled for one attempt (pgid, start time, boot, token)."""
+        return list(self.processes.get((node_id, attempt, iteration), ()))
+
+    def _on_recovered(self, e: dict[str, Any]) -> None:
+        self._on_warning({"message": e.get("message")})
 
     def _on_child(self, e: dict[str, Any]) -> None:
         self.open_children[str(e["node"])] = str(e["run_id"])
@@ -280,6 +308,7 @@ class RunState:
         for nid in e.get("body", ()):
             # A new round asks again: an answer covers one iteration of a loop body.
             self.answers.pop(nid, None)
+            self.approved_subjects.pop(nid, None)
             self.items.pop(nid, None)  # forward loops inside the body start over
             st = self.node(nid)
             st.status = "PENDING"
@@ -307,8 +336,12 @@ class RunState:
         if e.get("at") and not isinstance(answer.get("answered_at"), str):
             answer["answered_at"] = e["at"]  # taken in now: the latest it can have arrived
         self.answers[str(e["node"])] = answer
+        self.approved_subjects.pop(str(e["node"]), None)  # a fresh answer, for what waits now
         if e.get("inbox"):
             self.inbox_seen.add(str(e["inbox"]))
+
+    def _on_approved(self, e: dict[str, Any]) -> None:
+        self.approved_subjects[str(e["node"])] = str(e.get("subject") or "")
 
     def _on_event(self, e: dict[str, Any]) -> None:
         self.events.append(

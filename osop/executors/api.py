@@ -30,6 +30,7 @@ import jsonpath
 from osop.executors.base import NodeContext, NodeFailure, NodeResult
 from osop.format.durations import parse_duration
 from osop.security import Redactor
+from osop.telemetry.context import current_traceparent
 
 __all__ = ["ApiExecutor", "status_matches"]
 
@@ -131,6 +132,9 @@ class ApiExecutor:
         headers = {str(k): str(v) for k, v in (rt.get("headers") or {}).items()}
         auth_headers, auth = _auth(rt.get("auth"))
         headers.update(auth_headers)
+        traceparent = current_traceparent()
+        if traceparent and not any(k.lower() == "traceparent" for k in headers):
+            headers["traceparent"] = traceparent  # W3C trace context of this node's span
         params = rt.get("params", rt.get("query"))
         payload = rt.get("json", rt.get("body"))
         timeout = parse_duration(rt.get("timeout")) or DEFAULT_TIMEOUT

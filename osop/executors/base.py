@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from osop.errors import OsopError
+from osop.errors import ClassificationError, OsopError
+from osop.expr.scope import Scope, make_scope
 
 if TYPE_CHECKING:
     from osop.format.workflow import Node, Workflow
@@ -82,6 +83,9 @@ class NodeResult:
     human_metadata: dict[str, Any] | None = None
     tools_used: list[dict[str, Any]] = field(default_factory=list)
     cost_usd: float | None = None
+    #: Records of the parts this attempt ran itself (the agents of a multi-agent
+    #: node): node-record mappings kept in the run's record after this attempt's.
+    children: list[dict[str, Any]] = field(default_factory=list)
     #: Lines worth showing in a live view / log (already free of secrets).
     log: list[str] = field(default_factory=list)
 
@@ -100,7 +104,8 @@ class NodeContext:
     #: Data handed to this node (``workflow_inputs``, dataflow, loop item ...).
     inputs: dict[str, Any]
     workdir: Path
-    #: Environment for child processes (already includes the run's ``.env`` values).
+    #: Environment for child processes (the run's own; secrets from ``--secrets-file``
+    #: are not in it: a node passes one explicitly, ``env: {T: "${secrets.T}"}``).
     env: Mapping[str, str]
     #: Secret values that must never be written anywhere (the engine redacts them).
     secret_values: frozenset[str] = frozenset()
@@ -116,9 +121,45 @@ class NodeContext:
     services: Mapping[str, Any] = field(default_factory=dict)
     #: Run a whole sub-workflow (used by ``workflow_ref`` and ``spawn``).
     run_child: Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any]]] | None = None
-    #: Outputs of the nodes completed so far, by node id (``outputs.<node>`` in
-    #: expressions; the data and message executors read it).
-    outputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: What this node's expressions and ``${...}`` see (:mod:`osop.expr.scope`):
+    #: ``inputs`` (also as bare names), ``outputs.<node>`` as recorded,
+    #: ``variables``, ``loop``, ``metadata``, ``env``.  Set by the engine; a
+    #: context built by hand gets one over ``inputs`` and the workflow's variables.
+    scope: Scope | None = None
+    #: Awaited with the pid (= process group) of each child process an executor
+    #: starts, before the child may run: the engine journals it there, so that a
+    #: resumed run can find and stop what a crash left running.
+    on_process: Callable[[int], Awaitable[None]] | None = None
+    #: Resolves one ``${...}`` reference the way ``runtime`` was resolved (the cli
+    #: executor re-renders its command with each value quoted for the shell).
+    resolve: Callable[[str], Any] | None = None
+    #: Set by the approval gate when an answer approved a command (its fingerprint):
+    #: the engine records it so the same answer approves nothing else.
+    approved_subject: str | None = None
+
+    def expressions(self) -> Scope:
+        if self.scope is None:
+            self.scope = make_scope(
+                own=self.inputs, inputs=self.inputs, variables=self.workflow.variables
+            )
+        return self.scope
+
+    def evaluate(self, source: Any, **names: Any) -> Any:
+        """Evaluate CEL ``source`` in this node's scope (``names`` bound first, e.g. ``item``).
+
+        Values that are not strings are data and pass through.  Expression errors
+        are ``EXPRESSION_ERROR`` failures, never retried; reading a node of higher
+        classification is a ``CLASSIFICATION`` failure.
+        """
+        if not isinstance(source, str):
+            return source
+        scope = self.expressions()
+        try:
+            return (scope.bind(**names) if names else scope).evaluate(source)
+        except ClassificationError as exc:
+            raise NodeFailure("CLASSIFICATION", str(exc), retryable=False) from exc
+        except OsopError as exc:
+            raise NodeFailure("EXPRESSION_ERROR", str(exc), retryable=False) from exc
 
 
 class Executor(Protocol):

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from osop.executors.approval import enforce
+from osop.executors.approval import enforce, subject_of
 from osop.executors.base import NodeContext, NodeFailure, NodeResult
 from osop.executors.process import DEFAULT_OUTPUT_LIMIT, ProcessResult, run_process
 from osop.security import Redactor, classify_command
@@ -140,17 +140,22 @@ async def run_command(
 ) -> NodeResult:
     """Run one command the way a ``cli`` node does (shared by git/docker/system ...)."""
     argv = build_argv(command, shell)
+    environment = child_env(ctx, env)
     log: list[str] = []
     if check_risk:
-        log += enforce(ctx, classify_command(command), what)
+        # Classified with the environment it runs with: ``$CMD`` is what CMD holds
+        # (an input passed through ``runtime.env`` is seen, not waved through).
+        classification = classify_command(command, env=environment)
+        log += enforce(ctx, classification, what, subject_of(what, argv))
     limit = DEFAULT_OUTPUT_LIMIT
     if isinstance(max_output_kb, int | float) and max_output_kb > 0:
         limit = int(max_output_kb * 1024)
     result = await run_process(
         argv,
         cwd=resolve_workdir(ctx, working_dir),
-        env=child_env(ctx, env),
+        env=environment,
         output_limit=limit,
+        on_start=ctx.on_process,
     )
     redactor = Redactor(ctx.secret_values)
     log += log_lines(result, redactor)
@@ -195,6 +200,105 @@ def failure_line(text: str) -> str:
     return ""
 
 
+#: Marks where a ``${...}`` value goes while the command's quoting is read.
+_SLOT = re.compile("\x00osop-slot-(\\d+)\x00")
+
+
+def shell_quoted_command(ctx: NodeContext, resolved: str) -> str:
+    """The command with every ``${...}`` value quoted for where it stands in the shell text.
+
+    A value is data, never shell code: unquoted it becomes one ``shlex.quote``d word,
+    inside ``"..."`` its ``\\ " $ `` and backquotes are escaped, inside ``'...'`` its
+    ``'`` is closed and reopened.  ``runtime.quote_values: false`` keeps the old
+    text pasting (for a value that is meant to be shell code).  ``resolved`` (the
+    engine's plain rendering) is returned when the node has no template to re-read.
+    """
+    raw = ctx.node.runtime.get(
+        "command", ctx.node.runtime.get("script", ctx.node.runtime.get("cmd"))
+    )
+    if ctx.runtime.get("quote_values") is False or ctx.resolve is None:
+        return resolved
+    if not isinstance(raw, str) or "${" not in raw:
+        return resolved
+    from osop.expr import interpolate, render_value
+
+    values: list[str] = []
+    resolve = ctx.resolve
+
+    def slot(reference: str) -> str:
+        values.append(render_value(resolve(reference)))
+        return f"\x00osop-slot-{len(values) - 1}\x00"
+
+    template = interpolate(raw, slot)
+    if not isinstance(template, str):
+        return resolved
+    return _fill_slots(template, values)
+
+
+def _fill_slots(template: str, values: list[str]) -> str:
+    """Replace each slot with its value, escaped for the quoting in force at that point."""
+    out: list[str] = []
+    # Quoting contexts: "plain", "double", "single", "ansi" ($'...'); a $( ... ) or
+    # backquote opens a new plain context inside any of them.
+    stack: list[str] = ["plain"]
+    i = 0
+    while i < len(template):
+        match = _SLOT.match(template, i)
+        if match:
+            out.append(_quote_for(stack[-1], values[int(match.group(1))]))
+            i = match.end()
+            continue
+        char, context = template[i], stack[-1]
+        pair = template[i : i + 2]
+        out.append(char)
+        i += 1
+        if context == "single":
+            if char == "'":
+                stack.pop()
+        elif context == "ansi":
+            if char == "\\" and i < len(template):
+                out.append(template[i])
+                i += 1
+            elif char == "'":
+                stack.pop()
+        elif char == "\\" and i < len(template) and not _SLOT.match(template, i):
+            out.append(template[i])
+            i += 1
+        elif pair == "$(":
+            out.append("(")
+            i += 1
+            stack.append("sub")
+        elif char == ")" and context == "sub":
+            stack.pop()
+        elif char == "`":
+            if context == "tick":
+                stack.pop()
+            else:
+                stack.append("tick")
+        elif context == "double":
+            if char == '"':
+                stack.pop()
+        elif char == '"':
+            stack.append("double")
+        elif pair == "$'":
+            out.append("'")
+            i += 1
+            stack.append("ansi")
+        elif char == "'":
+            stack.append("single")
+    return "".join(out)
+
+
+def _quote_for(context: str, value: str) -> str:
+    if context == "double":
+        return re.sub(r'([\\"$`])', r"\\\1", value)
+    if context == "single":
+        return value.replace("'", "'\\''")
+    if context == "ansi":
+        return value.replace("\\", "\\\\").replace("'", "\\'")
+    return shlex.quote(value)
+
+
 class CliExecutor:
     node_type = "cli"
 
@@ -207,6 +311,8 @@ class CliExecutor:
                 f"cli node {ctx.node.id!r} has no runtime.command to run",
                 retryable=False,
             )
+        if isinstance(command, str) and rt.get("shell") is not False:
+            command = shell_quoted_command(ctx, command)
         return await run_command(
             ctx,
             command if isinstance(command, list) else str(command),

@@ -1,8 +1,9 @@
 """The ``data`` executor: small, declarative transforms in CEL.
 
-Expressions see ``inputs`` (this node's inputs, also as bare names),
-``outputs`` (every completed node's outputs: ``outputs.fetch.items``),
-``variables`` (the workflow's), and, inside list operations, ``item``.
+Expressions are CEL in the node's scope (:mod:`osop.expr.scope`): ``inputs``
+(this node's inputs, also as bare names), ``outputs`` (completed nodes' outputs
+as recorded: ``outputs.fetch.items[0]``), ``variables``, ``loop``, ``metadata``,
+``env``, and, inside list operations, ``item``.
 
 ``runtime.operation`` (optional) works on the list ``runtime.source`` (a CEL
 expression, or literal data):
@@ -28,7 +29,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from osop.executors.base import NodeContext, NodeFailure, NodeResult
-from osop.executors.scope import ExpressionScope as _Scope
 
 __all__ = ["OPERATIONS", "DataExecutor"]
 
@@ -36,8 +36,8 @@ OPERATIONS: Final = ("filter", "map", "aggregate", "pick", "merge")
 AGGREGATES: Final = ("count", "sum", "avg", "min", "max")
 
 
-def _items(scope: _Scope, rt: Mapping[str, Any], operation: str) -> list[Any]:
-    value = scope.eval(rt.get("source", rt.get("items")))
+def _items(ctx: NodeContext, rt: Mapping[str, Any], operation: str) -> list[Any]:
+    value = ctx.evaluate(rt.get("source", rt.get("items")))
     if not isinstance(value, list):
         raise NodeFailure(
             "BAD_RUNTIME",
@@ -54,7 +54,7 @@ def _numbers(values: list[Any], function: str) -> list[float]:
     return numbers
 
 
-def _aggregate(scope: _Scope, rt: Mapping[str, Any], items: list[Any]) -> Any:
+def _aggregate(ctx: NodeContext, rt: Mapping[str, Any], items: list[Any]) -> Any:
     function = str(rt.get("function", "count")).lower()
     if function not in AGGREGATES:
         raise NodeFailure(
@@ -69,7 +69,7 @@ def _aggregate(scope: _Scope, rt: Mapping[str, Any], items: list[Any]) -> Any:
     if isinstance(field, str):
         values = [i.get(field) if isinstance(i, Mapping) else None for i in items]
     elif isinstance(expression, str):
-        values = [scope.eval(expression, item=i) for i in items]
+        values = [ctx.evaluate(expression, item=i) for i in items]
     else:
         values = list(items)
     if function in ("min", "max"):
@@ -104,28 +104,28 @@ def _merge(parts: list[Any]) -> Any:
     raise NodeFailure("BAD_DATA", "merge needs all mappings or all lists", retryable=False)
 
 
-def _operation(scope: _Scope, rt: Mapping[str, Any], operation: str) -> Any:
+def _operation(ctx: NodeContext, rt: Mapping[str, Any], operation: str) -> Any:
     if operation == "filter":
         where = rt.get("where", rt.get("condition"))
         if not isinstance(where, str):
             raise NodeFailure("BAD_RUNTIME", "filter needs runtime.where", retryable=False)
-        return [i for i in _items(scope, rt, operation) if scope.eval(where, item=i) is True]
+        return [i for i in _items(ctx, rt, operation) if ctx.evaluate(where, item=i) is True]
     if operation == "map":
         expression = rt.get("expression", rt.get("select"))
         if not isinstance(expression, str):
             raise NodeFailure("BAD_RUNTIME", "map needs runtime.expression", retryable=False)
-        return [scope.eval(expression, item=i) for i in _items(scope, rt, operation)]
+        return [ctx.evaluate(expression, item=i) for i in _items(ctx, rt, operation)]
     if operation == "aggregate":
-        return _aggregate(scope, rt, _items(scope, rt, operation))
+        return _aggregate(ctx, rt, _items(ctx, rt, operation))
     if operation == "pick":
         fields = rt.get("fields")
         if not isinstance(fields, list):
             raise NodeFailure("BAD_RUNTIME", "pick needs runtime.fields", retryable=False)
-        return _pick(scope.eval(rt.get("source")), [str(f) for f in fields])
+        return _pick(ctx.evaluate(rt.get("source")), [str(f) for f in fields])
     sources = rt.get("sources")
     if not isinstance(sources, list) or not sources:
         raise NodeFailure("BAD_RUNTIME", "merge needs runtime.sources", retryable=False)
-    return _merge([scope.eval(s) for s in sources])
+    return _merge([ctx.evaluate(s) for s in sources])
 
 
 class DataExecutor:
@@ -143,8 +143,8 @@ class DataExecutor:
                 f"data node {ctx.node.id!r} has no runtime.mapping or runtime.operation{hint}",
                 retryable=False,
             )
-        scope = _Scope(ctx)
         outputs: dict[str, Any] = {}
+        bound: dict[str, Any] = {}
         if operation is not None:
             name = str(operation).lower()
             if name not in OPERATIONS:
@@ -153,10 +153,10 @@ class DataExecutor:
                     f"operation {operation!r} is not one of {', '.join(OPERATIONS)}",
                     retryable=False,
                 )
-            result = _operation(scope, rt, name)
+            result = _operation(ctx, rt, name)
             outputs[str(rt.get("output") or "result")] = result
-            scope.variables["result"] = result
+            bound["result"] = result
         if isinstance(mapping, Mapping):
             for out_name, expression in mapping.items():
-                outputs[str(out_name)] = scope.eval(expression)
+                outputs[str(out_name)] = ctx.evaluate(expression, **bound)
         return NodeResult(outputs=outputs)

@@ -1,14 +1,13 @@
 """The ``gateway`` executor: no action of its own; routing is done by its edges.
 
-When ``runtime.expression`` is set it is evaluated (CEL, see
-:mod:`osop.executors.scope`) and output as ``value``, so a ``switch`` edge can
+When ``runtime.expression`` is set it is evaluated (CEL, in the node's scope:
+:mod:`osop.expr.scope`) and output as ``value``, so a ``switch`` edge can
 route on ``value``; otherwise the gateway outputs nothing.
 """
 
 from __future__ import annotations
 
 from osop.executors.base import NodeContext, NodeResult
-from osop.executors.scope import ExpressionScope
 
 __all__ = ["GatewayExecutor"]
 
@@ -20,4 +19,4 @@ class GatewayExecutor:
         expression = ctx.runtime.get("expression")
         if expression is None:
             return NodeResult()
-        return NodeResult(outputs={"value": ExpressionScope(ctx).eval(expression)})
+        return NodeResult(outputs={"value": ctx.evaluate(expression)})

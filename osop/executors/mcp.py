@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final
 
 from osop.executors.approval import enforce
@@ -32,13 +32,13 @@ from osop.executors.cli import child_env, resolve_workdir
 from osop.executors.process import KILL_GRACE_SEC, terminate_group
 from osop.security import classify_command
 
-__all__ = ["PROTOCOL_VERSION", "McpExecutor"]
+__all__ = ["PROTOCOL_VERSION", "McpExecutor", "open_session", "server_command"]
 
 PROTOCOL_VERSION: Final = "2025-03-26"
 _MAX_LINE: Final = 16 * 1024 * 1024
 
 
-def _server(ctx: NodeContext) -> tuple[list[str], dict[str, str]]:
+def server_command(ctx: NodeContext) -> tuple[list[str], dict[str, str]]:
     rt = ctx.runtime
     command: Any = rt.get("server_command")
     extra_env: dict[str, str] = {}
@@ -69,6 +69,8 @@ def _server(ctx: NodeContext) -> tuple[list[str], dict[str, str]]:
 
 
 class _Session:
+    """One initialised connection to a server (see :func:`open_session`)."""
+
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.next_id = 0
@@ -112,35 +114,42 @@ class _Session:
                 )
             return message.get("result")
 
+    async def list_tools(self) -> list[dict[str, Any]]:
+        result = await self.request("tools/list", {})
+        tools = result.get("tools") if isinstance(result, Mapping) else None
+        return [dict(t) for t in tools or [] if isinstance(t, Mapping) and t.get("name")]
 
-class McpExecutor:
-    node_type = "mcp"
+    async def call_tool(self, tool: str, arguments: Any) -> Any:
+        return await self.request(
+            "tools/call",
+            {"name": tool, "arguments": dict(arguments) if isinstance(arguments, Mapping) else {}},
+        )
 
-    async def execute(self, ctx: NodeContext) -> NodeResult:
-        rt = ctx.runtime
-        tool = rt.get("tool")
-        if not isinstance(tool, str) or not tool:
-            raise NodeFailure("BAD_RUNTIME", "runtime.tool is required", retryable=False)
-        arguments = rt.get("arguments", rt.get("args", {}))
-        argv, extra_env = _server(ctx)
-        log = enforce(ctx, classify_command(argv), "MCP server command")
-        env = child_env(ctx, {**extra_env, **dict(rt.get("env") or {})})
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                cwd=str(resolve_workdir(ctx, rt.get("working_dir"))),
-                env=env,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL,
-                start_new_session=True,
-                limit=_MAX_LINE,
-            )
-        except FileNotFoundError as exc:
-            raise NodeFailure(
-                "NO_TOOL", f"MCP server program {argv[0]!r} was not found", retryable=False
-            ) from exc
-        session = _Session(proc)
+
+@contextlib.asynccontextmanager
+async def open_session(
+    ctx: NodeContext, argv: list[str], extra_env: Mapping[str, str]
+) -> AsyncIterator[_Session]:
+    """Start the server, do the ``initialize`` handshake, stop it on the way out."""
+    rt = ctx.runtime
+    env = child_env(ctx, {**extra_env, **dict(rt.get("env") or {})})
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=str(resolve_workdir(ctx, rt.get("working_dir"))),
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+            limit=_MAX_LINE,
+        )
+    except FileNotFoundError as exc:
+        raise NodeFailure(
+            "NO_TOOL", f"MCP server program {argv[0]!r} was not found", retryable=False
+        ) from exc
+    session = _Session(proc)
+    try:
         try:
             await session.request(
                 "initialize",
@@ -151,32 +160,42 @@ class McpExecutor:
                 },
             )
             await session.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-            result = await session.request(
-                "tools/call",
-                {
-                    "name": tool,
-                    "arguments": dict(arguments) if isinstance(arguments, Mapping) else {},
-                },
-            )
+            yield session
         except (ConnectionError, BrokenPipeError) as exc:
             raise NodeFailure("MCP_PROTOCOL", f"lost the MCP server: {exc}") from exc
-        finally:
-            await asyncio.shield(self._stop(proc))
+    finally:
+        await asyncio.shield(_stop(proc))
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.stdin is not None:
+        with contextlib.suppress(Exception):
+            proc.stdin.close()
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(proc.wait(), timeout=KILL_GRACE_SEC)
+    # Whatever is left of the server (or anything it started) goes too.
+    await terminate_group(proc, KILL_GRACE_SEC)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    await proc.wait()
+
+
+class McpExecutor:
+    node_type = "mcp"
+
+    async def execute(self, ctx: NodeContext) -> NodeResult:
+        rt = ctx.runtime
+        tool = rt.get("tool")
+        if not isinstance(tool, str) or not tool:
+            raise NodeFailure("BAD_RUNTIME", "runtime.tool is required", retryable=False)
+        arguments = rt.get("arguments", rt.get("args", {}))
+        argv, extra_env = server_command(ctx)
+        log = enforce(ctx, classify_command(argv), "MCP server command")
+        async with open_session(ctx, argv, extra_env) as session:
+            result = await session.call_tool(tool, arguments)
         return NodeResult(
             outputs=self._outputs(tool, result), log=[*log, f"called MCP tool {tool}"]
         )
-
-    async def _stop(self, proc: asyncio.subprocess.Process) -> None:
-        if proc.stdin is not None:
-            with contextlib.suppress(Exception):
-                proc.stdin.close()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(proc.wait(), timeout=KILL_GRACE_SEC)
-        # Whatever is left of the server (or anything it started) goes too.
-        await terminate_group(proc, KILL_GRACE_SEC)
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
 
     def _outputs(self, tool: str, result: Any) -> dict[str, Any]:
         if not isinstance(result, Mapping):

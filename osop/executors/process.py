@@ -6,6 +6,13 @@ SIGTERM, then SIGKILL after a short grace, and is reaped before the
 cancellation propagates.  When the child exits normally, anything it left
 running in its group (``cmd &``) is terminated the same way: a step's
 processes never outlive the step.
+
+With ``on_start``, the child is held at a gate (a ``sh`` that waits on a pipe
+before it ``exec``s the command) until ``on_start(pid)`` returned: the engine
+journals the process group there, so a crash at any instant leaves a journal
+naming every group that may still be running.  If the engine dies before it
+opens the gate, the pipe closes and the child exits without running anything.
+:func:`stop_stale_group` is what a resumed run does with such a group.
 """
 
 from __future__ import annotations
@@ -13,26 +20,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from osop.executors.base import NodeFailure
+from osop.procinfo import environ_has, group_members, same_process
 
 __all__ = [
     "DEFAULT_OUTPUT_LIMIT",
     "KILL_GRACE_SEC",
     "ProcessResult",
     "run_process",
+    "stop_attempt_processes",
+    "stop_stale_group",
     "terminate_group",
 ]
 
 #: Bytes kept per stream (the tail: the end of a log says why it failed).
 DEFAULT_OUTPUT_LIMIT: Final = 256 * 1024
 KILL_GRACE_SEC: Final = 0.5
+#: Grace a crashed run's leftover process group gets between SIGTERM and SIGKILL.
+STALE_GRACE_SEC: Final = 2.0
 _CHUNK: Final = 64 * 1024
+#: Waits on stdin (a pipe) for the go-ahead, then becomes the command with stdin
+#: from /dev/null as usual (same pid, same process group).
+_GATE = 'IFS= read -r _ || exit 125; exec </dev/null; exec "$@"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,20 +106,8 @@ def _group_alive(pgid: int) -> bool:
     """
     if not _signal_group(pgid, 0):
         return False
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return True
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-            return True
-    return False
+    members = group_members(pgid)
+    return members is None or bool(members)
 
 
 async def terminate_group(proc: asyncio.subprocess.Process, grace: float) -> None:
@@ -123,6 +128,20 @@ async def terminate_group(proc: asyncio.subprocess.Process, grace: float) -> Non
         await asyncio.sleep(0.01)
 
 
+def _check_startable(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> None:
+    """What ``exec`` would refuse, said before the gate shell would hide it."""
+    program = argv[0]
+    if "/" in program:
+        path = cwd / program
+        if not path.exists():
+            raise FileNotFoundError(program)
+        if not os.access(path, os.X_OK) or path.is_dir():
+            raise PermissionError(13, "Permission denied", program)
+        return
+    if shutil.which(program, path=env.get("PATH", os.defpath)) is None:
+        raise FileNotFoundError(program)
+
+
 async def run_process(
     argv: Sequence[str],
     *,
@@ -130,25 +149,50 @@ async def run_process(
     env: Mapping[str, str],
     output_limit: int = DEFAULT_OUTPUT_LIMIT,
     kill_grace: float = KILL_GRACE_SEC,
+    on_start: Callable[[int], Awaitable[None]] | None = None,
 ) -> ProcessResult:
-    """Run ``argv``; ``NodeFailure`` when it cannot start (``NO_TOOL``/``CANNOT_START``)."""
+    """Run ``argv``; ``NodeFailure`` when it cannot start (``NO_TOOL``/``CANNOT_START``).
+
+    ``on_start(pid)``: awaited after the child exists and before it may run the
+    command (its pid is its process group); see the module docstring.
+    """
+    gate: tuple[int, int] | None = None
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=str(cwd),
-            env=dict(env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
+        if on_start is not None:
+            _check_startable(argv, cwd, env)
+            gate = os.pipe()
+            proc = await asyncio.create_subprocess_exec(
+                "/bin/sh",
+                "-c",
+                _GATE,
+                "osop-gate",
+                *argv,
+                cwd=str(cwd),
+                env=dict(env),
+                stdin=gate[0],
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+        else:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=str(cwd),
+                env=dict(env),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
     except FileNotFoundError as exc:
+        _close_gate(gate)
         raise NodeFailure(
             "NO_TOOL",
             f"{argv[0]!r} was not found: install it or put it on PATH",
             retryable=False,
         ) from exc
     except OSError as exc:
+        _close_gate(gate)
         raise NodeFailure(
             "CANNOT_START", f"cannot start {argv[0]!r}: {exc.strerror or exc}", retryable=False
         ) from exc
@@ -156,6 +200,14 @@ async def run_process(
     readers = asyncio.gather(_drain(proc.stdout, out), _drain(proc.stderr, err))
     waiter = asyncio.ensure_future(proc.wait())
     try:
+        if gate is not None and on_start is not None:
+            os.close(gate[0])
+            try:
+                await on_start(proc.pid)
+                os.write(gate[1], b"go\n")
+            finally:
+                os.close(gate[1])  # without the go-ahead the child exits unstarted
+            gate = None
         # ``wait()`` also waits for the pipes to close, which a background child
         # (``cmd &``) keeps open: watch the exit status itself as well.
         delay = 0.001
@@ -166,11 +218,17 @@ async def run_process(
             await terminate_group(proc, kill_grace)
         exit_code = await waiter
         await readers
-    except asyncio.CancelledError:
+    except BaseException:
         await asyncio.shield(_cleanup(proc, readers, kill_grace))
         waiter.cancel()
         raise
     return ProcessResult(exit_code, out.text(), err.text(), out.truncated, err.truncated)
+
+
+def _close_gate(gate: tuple[int, int] | None) -> None:
+    for fd in gate or ():
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 async def _cleanup(
@@ -184,3 +242,82 @@ async def _cleanup(
     readers.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await readers
+
+
+def stop_stale_group(
+    pgid: int,
+    started: str | None,
+    boot: str | None,
+    token: str | None,
+    *,
+    grace: float = STALE_GRACE_SEC,
+) -> dict[str, object]:
+    """Make sure a crashed attempt's process group is gone; says what was done.
+
+    Only processes provably the attempt's are signalled: the whole group when its
+    leader is still the recorded process (pid + start time + boot), else each
+    member whose environment carries the attempt's ``token``.  Anything else in
+    a group with that number is left alone.  Returns ``{pgid, outcome, message}``
+    with outcome ``gone`` (nothing was running), ``terminated`` (SIGTERM, then
+    SIGKILL after ``grace``), ``not-ours`` or ``unknown`` (no /proc to check) —
+    or ``running`` when a provably-ours process survived even SIGKILL.  Blocks
+    for at most ``grace`` + max(``grace``, 1) seconds (run it in a thread from
+    async code).
+    """
+    members = group_members(pgid)
+    if members is None:
+        return _verdict(pgid, "unknown", "its process group could not be inspected (no /proc)")
+    leader = same_process(pgid, started, boot)
+    marker = f"OSOP_ATTEMPT={token}".encode() if token else None
+
+    def ours() -> list[int]:
+        now = group_members(pgid) or []
+        if leader and same_process(pgid, started, boot):
+            return now
+        return [pid for pid in now if marker is not None and environ_has(pid, marker)]
+
+    targets = ours()
+    if not targets:
+        if members:
+            return _verdict(
+                pgid,
+                "not-ours",
+                f"process group {pgid} exists but cannot be proven to be this attempt's; "
+                "it was left alone",
+            )
+        return _verdict(pgid, "gone", f"its process group {pgid} had already ended")
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, max(grace, 1.0))):
+        if leader and same_process(pgid, started, boot):
+            _signal_group(pgid, sig)
+        else:
+            for pid in targets:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            targets = ours()
+            if not targets:
+                how = "SIGTERM" if sig == signal.SIGTERM else "SIGTERM, then SIGKILL"
+                return _verdict(
+                    pgid,
+                    "terminated",
+                    f"its process group {pgid} was still running: stopped ({how})",
+                )
+            time.sleep(0.02)
+    return _verdict(
+        pgid, "running", f"its process group {pgid} is still running and could not be stopped"
+    )
+
+
+def stop_attempt_processes(processes: Sequence[Mapping[str, Any]]) -> list[dict[str, object]]:
+    """:func:`stop_stale_group` for each process an attempt journaled (``proc`` entries)."""
+    return [
+        stop_stale_group(
+            int(proc["pgid"]), proc.get("started"), proc.get("boot_id"), proc.get("token")
+        )
+        for proc in processes
+    ]
+
+
+def _verdict(pgid: int, outcome: str, message: str) -> dict[str, object]:
+    return {"pgid": pgid, "outcome": outcome, "message": message}

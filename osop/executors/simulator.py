@@ -7,7 +7,8 @@ What one simulated attempt does, in order:
    without editing the workflow).  Keys: ``outputs``, ``duration_ms``,
    ``fail_attempts``, ``error: {code, message}``, ``status``
    (``FAILED``/``TIMED_OUT``), ``wait``, ``cost_usd``, ``ai_metadata``,
-   ``human_metadata``.
+   ``human_metadata``.  An ``agent`` node without ``ai_metadata`` records
+   ``provider: offline`` (no model is called in a rehearsal).
 2. ``duration_ms`` (default 0: benchmarks measure the engine, not sleeps) is
    slept through ``ctx.services["sleep"]`` (default ``asyncio.sleep``).
 3. ``status: FAILED`` fails every attempt; ``fail_attempts: n`` fails attempts
@@ -37,6 +38,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from osop.executors.base import NodeContext, NodeFailure, NodeResult, WaitRequest
+from osop.format.limits import MAX_SIMULATED_MS
 
 __all__ = ["SimulatedExecutor", "example_outputs", "placeholder"]
 
@@ -147,7 +149,8 @@ class SimulatedExecutor:
         sleep: Sleep = ctx.services.get("sleep") or asyncio.sleep
         duration_ms = settings.get("duration_ms", 0)
         if isinstance(duration_ms, int | float) and duration_ms > 0:
-            await sleep(duration_ms / 1000)
+            # Bounded (osop.format.limits): the validator reports larger values.
+            await sleep(min(duration_ms, MAX_SIMULATED_MS) / 1000)
         self._maybe_fail(ctx, settings)
         if str(settings.get("status", "")).upper() in ("TIMED_OUT", "TIMEOUT"):
             await sleep((ctx.timeout_sec or 0) + 1)
@@ -173,6 +176,11 @@ class SimulatedExecutor:
             )
         if isinstance(settings.get("ai_metadata"), Mapping):
             result.ai_metadata = dict(settings["ai_metadata"])
+        elif node_type == "agent":
+            # No model is asked in a rehearsal: the record says who "answered".
+            model = ctx.runtime.get("model")
+            result.ai_metadata = {"provider": "offline", "model": str(model or "offline")}
+            result.log.append("agent answered offline (simulated run: no model was called)")
         cost = settings.get("cost_usd")
         if isinstance(cost, int | float):
             result.cost_usd = float(cost)

@@ -21,8 +21,10 @@ process    command (as a cli node)        as a cli node
 
 Relative paths are relative to the workdir; a path that resolves (symlinks
 included) outside it fails with ``OUTSIDE_WORKDIR`` unless the node sets
-``runtime.allow_outside_workdir: true``; even then, deleting outside the
-workdir is dangerous and needs an approval like a dangerous command.
+``runtime.allow_outside_workdir: true``; even then, changing anything outside
+the workdir (write, append, copy or move to, move away, mkdir, delete) is
+dangerous and needs an approval like a dangerous command, and writing a system
+account file (``/etc/passwd`` ...) is blocked.
 Failures: ``FILE_NOT_FOUND``, ``PERMISSION_DENIED``, ``FILE_ERROR``,
 ``FILE_TOO_LARGE`` (read_file over ``max_kb``, default 1024), ``NO_OPERATION``.
 """
@@ -37,7 +39,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from osop.executors.approval import enforce
+from osop.executors.approval import enforce, subject_of
 from osop.executors.base import NodeContext, NodeFailure, NodeResult
 from osop.executors.cli import CliExecutor
 from osop.security import Classification, Reason
@@ -67,6 +69,29 @@ def _inside(ctx: NodeContext, path: Path) -> bool:
     return path.is_relative_to(ctx.workdir.resolve())
 
 
+_PROTECTED: Final = frozenset(
+    {"/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/sudoers"}
+)
+
+
+def _guard_change(ctx: NodeContext, path: Path, what: str, log: list[str]) -> None:
+    """A change outside the workdir (allowed by the node) still needs an approval.
+
+    Writing, moving or deleting outside the run's folder can destroy anything the
+    process may touch; the system files a shell rule blocks stay blocked here too.
+    """
+    if _inside(ctx, path):
+        return
+    shown = str(path)
+    if shown in _PROTECTED or shown.startswith("/etc/sudoers.d/"):
+        reason = Reason("system-file-write", "blocked", shown)
+    elif what == "delete":
+        reason = Reason("delete-outside-workdir", "dangerous", shown)
+    else:
+        reason = Reason("write-outside-workdir", "dangerous", f"{what} {shown}")
+    log += enforce(ctx, Classification.of([reason]), f"{what} {shown!r}", subject_of(what, shown))
+
+
 def _shown(ctx: NodeContext, path: Path) -> str:
     return str(path.relative_to(ctx.workdir.resolve())) if _inside(ctx, path) else str(path)
 
@@ -94,8 +119,9 @@ def _read(ctx: NodeContext, rt: Mapping[str, Any]) -> dict[str, Any]:
     return {"content": content, "size": len(text), "path": _shown(ctx, path)}
 
 
-def _write(ctx: NodeContext, rt: Mapping[str, Any], mode: str) -> dict[str, Any]:
+def _write(ctx: NodeContext, rt: Mapping[str, Any], mode: str, log: list[str]) -> dict[str, Any]:
     path = _resolve(ctx, rt.get("path"), "path")
+    _guard_change(ctx, path, "writing" if mode == "w" else "appending to", log)
     content = rt.get("content", "")
     text = content if isinstance(content, str) else json.dumps(content, indent=2)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,9 +130,12 @@ def _write(ctx: NodeContext, rt: Mapping[str, Any], mode: str) -> dict[str, Any]
     return {"path": _shown(ctx, path), "bytes_written": written}
 
 
-def _copy(ctx: NodeContext, rt: Mapping[str, Any], move: bool) -> dict[str, Any]:
+def _copy(ctx: NodeContext, rt: Mapping[str, Any], move: bool, log: list[str]) -> dict[str, Any]:
     source = _resolve(ctx, rt.get("source", rt.get("src")), "source")
     destination = _resolve(ctx, rt.get("destination", rt.get("dest")), "destination")
+    if move:
+        _guard_change(ctx, source, "moving away", log)
+    _guard_change(ctx, destination, "moving to" if move else "copying to", log)
     if not source.exists():
         raise FileNotFoundError(2, "No such file or directory", str(source))
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -123,9 +152,7 @@ def _delete(ctx: NodeContext, rt: Mapping[str, Any], log: list[str]) -> dict[str
     path = _resolve(ctx, rt.get("path"), "path")
     if path == ctx.workdir.resolve():
         raise NodeFailure("BAD_RUNTIME", "refusing to delete the workdir itself", retryable=False)
-    if not _inside(ctx, path):
-        reason = Reason("delete-outside-workdir", "dangerous", str(path))
-        log += enforce(ctx, Classification.of([reason]), f"deleting {str(path)!r}")
+    _guard_change(ctx, path, "delete", log)
     if not path.exists() and not path.is_symlink():
         if rt.get("missing_ok", True) is False:
             raise FileNotFoundError(2, "No such file or directory", str(path))
@@ -137,8 +164,9 @@ def _delete(ctx: NodeContext, rt: Mapping[str, Any], log: list[str]) -> dict[str
     return {"path": _shown(ctx, path), "deleted": True}
 
 
-def _mkdir(ctx: NodeContext, rt: Mapping[str, Any]) -> dict[str, Any]:
+def _mkdir(ctx: NodeContext, rt: Mapping[str, Any], log: list[str]) -> dict[str, Any]:
     path = _resolve(ctx, rt.get("path"), "path")
+    _guard_change(ctx, path, "creating", log)
     created = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
     return {"path": _shown(ctx, path), "created": created}
@@ -178,12 +206,12 @@ def _checksum(ctx: NodeContext, rt: Mapping[str, Any]) -> dict[str, Any]:
 _FileOp = Callable[[NodeContext, Mapping[str, Any], list[str]], dict[str, Any]]
 OPERATIONS: Final[dict[str, _FileOp]] = {
     "read_file": lambda ctx, rt, log: _read(ctx, rt),
-    "write_file": lambda ctx, rt, log: _write(ctx, rt, "w"),
-    "append_file": lambda ctx, rt, log: _write(ctx, rt, "a"),
-    "copy": lambda ctx, rt, log: _copy(ctx, rt, move=False),
-    "move": lambda ctx, rt, log: _copy(ctx, rt, move=True),
+    "write_file": lambda ctx, rt, log: _write(ctx, rt, "w", log),
+    "append_file": lambda ctx, rt, log: _write(ctx, rt, "a", log),
+    "copy": lambda ctx, rt, log: _copy(ctx, rt, False, log),
+    "move": lambda ctx, rt, log: _copy(ctx, rt, True, log),
     "delete": _delete,
-    "mkdir": lambda ctx, rt, log: _mkdir(ctx, rt),
+    "mkdir": _mkdir,
     "exists": lambda ctx, rt, log: _exists(ctx, rt),
     "list_dir": lambda ctx, rt, log: _list_dir(ctx, rt),
     "checksum": lambda ctx, rt, log: _checksum(ctx, rt),

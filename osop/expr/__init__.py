@@ -1,15 +1,16 @@
 """Expressions: CEL conditions and ``${...}`` interpolation.
 
 - :func:`compile_expression` / :class:`CompiledExpression`: CEL, compiled once, cached.
-- :func:`build_edge_activation`: the names an edge's ``when`` sees (bare-name rule).
+- :class:`Scope` / :func:`make_scope`: what an expression or a ``${...}`` sees
+  (namespaces, the bare-name rule, secrets) — the one scope the engine, the
+  executors and the validator share.
 - :func:`osop_functions`: ``status()``, ``duration_of()``, ``error_of()``, ``attempt()``, ``now()``.
 - :func:`referenced_names` / :func:`lint_expression`: static checks for the validator.
-- :func:`interpolate` / :func:`make_resolver`: ``${inputs.x}`` in configuration values.
+- :func:`interpolate`, :func:`parse_reference`, :func:`find_references`: ``${...}`` syntax.
 """
 
 from __future__ import annotations
 
-from osop.expr.activation import NAMESPACES, EdgeActivation, build_edge_activation
 from osop.expr.cel import (
     MAX_EXPRESSION_LENGTH,
     CompiledExpression,
@@ -20,32 +21,41 @@ from osop.expr.cel import (
 from osop.expr.functions import OSOP_FUNCTION_NAMES, NodeFacts, osop_functions
 from osop.expr.interpolate import (
     INTERPOLATION_NAMESPACES,
-    Resolver,
     find_references,
     find_template_errors,
     interpolate,
-    make_resolver,
     parse_reference,
     render_value,
 )
 from osop.expr.lint import ExpressionProblem, lint_expression
 from osop.expr.references import Reference, referenced_names
+from osop.expr.scope import (
+    BARE_NAME_ORDER,
+    EXPRESSION_NAMESPACES,
+    RESERVED_NAMES,
+    Lazy,
+    NodeOutputs,
+    Scope,
+    make_scope,
+)
 from osop.expr.status import NODE_STATUSES, STATUS_SPELLINGS, canonical_status
 
 __all__ = [
+    "BARE_NAME_ORDER",
+    "EXPRESSION_NAMESPACES",
     "INTERPOLATION_NAMESPACES",
     "MAX_EXPRESSION_LENGTH",
-    "NAMESPACES",
     "NODE_STATUSES",
     "OSOP_FUNCTION_NAMES",
+    "RESERVED_NAMES",
     "STATUS_SPELLINGS",
     "CompiledExpression",
-    "EdgeActivation",
     "ExpressionProblem",
+    "Lazy",
     "NodeFacts",
+    "NodeOutputs",
     "Reference",
-    "Resolver",
-    "build_edge_activation",
+    "Scope",
     "canonical_status",
     "compile_expression",
     "evaluate_expression",
@@ -53,7 +63,7 @@ __all__ = [
     "find_template_errors",
     "interpolate",
     "lint_expression",
-    "make_resolver",
+    "make_scope",
     "osop_functions",
     "parse_reference",
     "referenced_names",

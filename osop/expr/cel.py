@@ -22,7 +22,6 @@ import cel
 from cel.stdlib import STDLIB_FUNCTIONS
 
 from osop.errors import ExpressionError, MissingReferenceError, OsopError
-from osop.expr.activation import NAMESPACES
 from osop.expr.functions import OSOP_FUNCTION_NAMES
 from osop.expr.legacy import modernise_operators
 from osop.expr.lexer import CEL_ALIASES, Token
@@ -567,8 +566,19 @@ def _activation(
             value = variables[root]
         except KeyError:
             continue
-        activation[cel_name] = value if plan is None else _prune(value, plan)
+        activation[cel_name] = _materialize(value) if plan is None else _prune(value, plan)
     return activation
+
+
+#: Types handed to CEL as they are (checked first: an ABC isinstance costs more).
+_PLAIN_TYPES = frozenset({dict, list, tuple, str, int, float, bool, bytes, type(None)})
+
+
+def _materialize(value: Any) -> Any:
+    """A lazy mapping (a scope's ``outputs`` view) as the plain dict CEL converts."""
+    if type(value) in _PLAIN_TYPES or not isinstance(value, Mapping):
+        return value
+    return {key: value[key] for key in value}
 
 
 def _lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -585,7 +595,9 @@ def _lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def _prune(value: Any, plan: Plan | None) -> Any:
-    if plan is None or not isinstance(value, Mapping):
+    if plan is None:
+        return _materialize(value)
+    if not isinstance(value, Mapping):
         return value
     pruned: dict[str, Any] = {}
     for key, sub in plan.items():
@@ -630,7 +642,7 @@ def _missing_name(
         available = sorted(k for k in variables if isinstance(k, str))
         if missing == "secrets":
             detail = "secrets cannot be read by expressions; use ${secrets.NAME} in a node's config"
-        elif missing in NAMESPACES:
+        elif missing in _namespaces():
             detail = f"the {missing!r} namespace is not available here"
         else:
             detail = f"unknown name {missing!r}" + _suggest(missing, available)
@@ -651,6 +663,12 @@ def _missing_name(
     return MissingReferenceError(
         reference, f"{detail} (reference {reference!r} in expression {source!r})"
     )
+
+
+def _namespaces() -> tuple[str, ...]:
+    from osop.expr.scope import EXPRESSION_NAMESPACES  # the scope module builds on this one
+
+    return EXPRESSION_NAMESPACES
 
 
 def _suggest(name: str, available: list[str]) -> str:

@@ -11,8 +11,8 @@ Rules:
   A near miss of a namespace (``${input.x}``) is not: it fails as a missing
   reference with a did-you-mean.
 - Strings inside lists and mapping values are interpolated; mapping keys are not.
-- A reference that resolves to nothing raises MissingReferenceError naming it;
-  it never becomes an empty string.
+- What a reference means (namespaces, missing references, secrets) is
+  :mod:`osop.expr.scope`'s business: ``interpolate`` only asks ``resolve``.
 
 A reference is a path: ``inputs.version``, ``outputs.build.artifacts[0].url``,
 ``outputs["unit-tests"].passed``, ``secrets.API_TOKEN``, ``env.HOME``,
@@ -34,11 +34,9 @@ from osop.errors import ExpressionError, MissingReferenceError
 
 __all__ = [
     "INTERPOLATION_NAMESPACES",
-    "Resolver",
     "find_references",
     "find_template_errors",
     "interpolate",
-    "make_resolver",
     "parse_reference",
     "render_value",
 ]
@@ -330,182 +328,6 @@ def _bad_reference(reference: str, offset: int) -> ExpressionError:
     return ExpressionError(
         f"${{{reference}}}", f"malformed reference at offset {offset}", hint=_REFERENCE_HINT
     )
-
-
-# -- resolving ---------------------------------------------------------------------------
-
-
-class Resolver:
-    """Resolves references against the run's namespaces; remembers secrets it hands out.
-
-    After interpolating, ``secret_values`` holds every secret string that went into
-    the result (``${secrets.X}``, and ``${env.X}`` for env names marked secret), so the
-    engine can redact them from records, reports and traces.
-    """
-
-    __slots__ = ("_namespaces", "_secret_env", "secret_values")
-
-    def __init__(
-        self,
-        namespaces: Mapping[str, Any],
-        *,
-        secret_env: Collection[str] = (),
-    ) -> None:
-        self._namespaces = namespaces
-        self._secret_env = frozenset(secret_env)
-        self.secret_values: set[str] = set()
-
-    def __call__(self, reference: str) -> Any:
-        path = parse_reference(reference)
-        root = path[0]
-        if not isinstance(root, str) or root not in self._namespaces:
-            available = sorted(self._namespaces)
-            known = root in INTERPOLATION_NAMESPACES
-            detail = (
-                f"the {root!r} namespace is not available here"
-                if known
-                else f"unknown namespace {root!r}" + _did_you_mean(str(root), available)
-            )
-            raise MissingReferenceError(
-                reference, f"${{{reference}}}: {detail} (namespaces here: {', '.join(available)})"
-            )
-        if root == "secrets" and len(path) == 1:
-            raise MissingReferenceError(
-                reference, "${secrets}: name one secret, e.g. ${secrets.API_TOKEN}"
-            )
-        value = _walk(reference, path, self._namespaces[root])
-        if root == "secrets" or (root == "env" and len(path) > 1 and path[1] in self._secret_env):
-            self.secret_values.update(_leaf_strings(value))
-        return value
-
-
-def make_resolver(
-    *,
-    inputs: Mapping[str, Any] | None = None,
-    outputs: Mapping[str, Any] | None = None,
-    secrets: Mapping[str, Any] | None = None,
-    env: Mapping[str, Any] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    loop: Mapping[str, Any] | None = None,
-    variables: Mapping[str, Any] | None = None,
-    secret_env: Collection[str] = (),
-) -> Resolver:
-    """A :class:`Resolver` over the namespaces given (None leaves a namespace out)."""
-    namespaces = {
-        name: value
-        for name, value in (
-            ("inputs", inputs),
-            ("outputs", outputs),
-            ("secrets", secrets),
-            ("env", env),
-            ("metadata", metadata),
-            ("loop", loop),
-            ("variables", variables),
-        )
-        if value is not None
-    }
-    return Resolver(namespaces, secret_env=secret_env)
-
-
-def _walk(reference: str, path: tuple[PathKey, ...], value: Any) -> Any:
-    for depth in range(1, len(path)):
-        key = path[depth]
-        where = _format_path(path[:depth])
-        if isinstance(key, int):
-            if not isinstance(value, list | tuple):
-                raise MissingReferenceError(
-                    reference,
-                    f"${{{reference}}}: {where} is {_kind(value)}, not a list, so it has no [{key}]",
-                )
-            if key >= len(value):
-                raise MissingReferenceError(
-                    reference,
-                    f"${{{reference}}}: {where} has {len(value)} items, so it has no [{key}]",
-                )
-            value = value[key]
-            continue
-        if not isinstance(value, Mapping):
-            raise MissingReferenceError(
-                reference,
-                f"${{{reference}}}: {where} is {_kind(value)}, so it has no field {key!r}",
-            )
-        if key not in value:
-            available = sorted(str(k) for k in value)
-            raise MissingReferenceError(
-                reference, _missing_key_message(reference, path, depth, available)
-            )
-        value = value[key]
-    return value
-
-
-def _missing_key_message(
-    reference: str, path: tuple[PathKey, ...], depth: int, available: list[str]
-) -> str:
-    key = str(path[depth])
-    where = _format_path(path[:depth])
-    if path[0] == "outputs" and depth == 1:
-        detail = f"no outputs recorded for node {key!r}"
-    elif path[0] == "secrets":
-        # Listing secret names is fine; their values are never part of a message.
-        detail = f"no secret named {key!r}"
-    elif path[0] == "env" and depth == 1:
-        detail = f"environment variable {key!r} is not set"
-        return f"${{{reference}}}: {detail}" + _did_you_mean(key, available)
-    else:
-        detail = f"{where} has no field {key!r}"
-    suffix = _did_you_mean(key, available)
-    if not suffix and available:
-        shown = ", ".join(available[:10]) + (", ..." if len(available) > 10 else "")
-        suffix = f" (available: {shown})"
-    elif not available:
-        suffix = f" ({where} is empty)"
-    return f"${{{reference}}}: {detail}{suffix}"
-
-
-def _did_you_mean(name: str, available: list[str]) -> str:
-    close = difflib.get_close_matches(name, available, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _format_path(path: tuple[PathKey, ...]) -> str:
-    text = ""
-    for key in path:
-        if isinstance(key, int):
-            text += f"[{key}]"
-        elif text:
-            text += f".{key}"
-        else:
-            text = key
-    return text
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return type(value).__name__
-
-
-def _leaf_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, Mapping):
-        for item in value.values():
-            yield from _leaf_strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _leaf_strings(item)
-    elif value is not None and not isinstance(value, bool):
-        text = str(value)
-        if text:
-            yield text
 
 
 # -- static analysis for the validator ---------------------------------------------------

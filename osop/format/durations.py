@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 __all__ = ["format_duration", "parse_duration"]
@@ -20,15 +21,20 @@ def parse_duration(value: object) -> float | None:
     """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value) if value >= 0 else None
-    if not isinstance(value, str):
+    try:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        elif not isinstance(value, str) or len(value) > 200:
+            return None
+        elif _NUMBER.match(value):
+            seconds = float(value)
+        elif _WHOLE.match(value):
+            seconds = sum(float(n) * _UNITS[u.lower()] for n, u in _PART.findall(value))
+        else:
+            return None
+    except OverflowError:  # an integer no float can hold: no duration at all
         return None
-    if _NUMBER.match(value):
-        return float(value)
-    if not _WHOLE.match(value):
-        return None
-    return sum(float(n) * _UNITS[u.lower()] for n, u in _PART.findall(value))
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def format_duration(seconds: float) -> str:

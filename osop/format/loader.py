@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +26,13 @@ from osop.errors import LoadError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "MAX_INT_DIGITS",
     "Document",
     "DocumentKind",
     "check_nesting",
+    "check_strings",
     "detect_kind",
+    "json_loads_checked",
     "load_document",
     "load_path",
     "parse_text",
@@ -41,6 +45,9 @@ DocumentKind = Literal["workflow", "log", "sop"]
 DEFAULT_MAX_BYTES = 1_000_000
 #: Deeper than this is not a process description but an attack or an accident.
 MAX_DEPTH = 128
+#: Longest integer literal accepted.  Python refuses to turn longer ones into text
+#: (and no float can hold them); no process description needs one.
+MAX_INT_DIGITS = 4000
 #: Values produced by expanding aliases, beyond the document's own nodes.
 MAX_ALIAS_EXPANSION = 100_000
 
@@ -154,6 +161,36 @@ _ALLOWED_TAGS = {
 }
 
 
+class BadNumber(ValueError):
+    """A number the formats cannot hold: not finite, or too many digits."""
+
+
+def _checked_int(text: str, base: int = 10) -> int:
+    if len(text.lstrip("+-")) > MAX_INT_DIGITS:
+        raise BadNumber(
+            f"an integer of {len(text.lstrip('+-')):,} digits (at most {MAX_INT_DIGITS:,} "
+            f"are accepted): {text[:20]}..."
+        )
+    value = int(text, base)
+    if abs(value) > sys.float_info.max:
+        raise BadNumber(
+            f"an integer of {len(text.lstrip('+-')):,} digits is larger than any JSON "
+            f"number (a 64-bit float) can hold: {text[:20]}..."
+        )
+    return value
+
+
+def _checked_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadNumber(f"{text[:40]} is not a finite number (JSON numbers are finite)")
+    return value
+
+
+def _reject_constant(token: str) -> Any:
+    raise BadNumber(f"{token} is not a number JSON allows (numbers are finite)")
+
+
 def _core_scalar(text: str) -> Any:
     """Resolve a *plain* scalar by the YAML 1.2 core schema."""
     if _NULL.match(text):
@@ -163,17 +200,17 @@ def _core_scalar(text: str) -> Any:
     if _BOOL_FALSE.match(text):
         return False
     if _INT_DEC.match(text):
-        return int(text)
+        return _checked_int(text)
     if _INT_OCT.match(text):
-        return int(text[2:], 8)
+        return _checked_int(text[2:], 8)
     if _INT_HEX.match(text):
-        return int(text[2:], 16)
+        return _checked_int(text[2:], 16)
     if _FLOAT.match(text):
-        return float(text)
-    if _INF.match(text):
-        return -math.inf if text.startswith("-") else math.inf
-    if _NAN.match(text):
-        return math.nan
+        return _checked_float(text)
+    if _INF.match(text) or _NAN.match(text):
+        # Core-schema YAML, but no JSON number: records and renderers could not
+        # write it back, and no duration, count or weight is infinite.
+        return _reject_constant(text)
     return text
 
 
@@ -190,11 +227,14 @@ class _ComposeOnlyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type
 def _tagged_scalar(node: yaml.ScalarNode, where: str) -> Any:
     tag = node.tag
     value: str = node.value
-    if tag == _PLAIN_TAG:
-        return _core_scalar(value)
-    if tag == _STR_TAG:
-        return value
-    return _explicit(tag, value, node, where)
+    try:
+        if tag == _PLAIN_TAG:
+            return _core_scalar(value)
+        if tag == _STR_TAG:
+            return value
+        return _explicit(tag, value, node, where)
+    except BadNumber as exc:
+        raise _load_error(str(exc), "document/bad-number", where, node) from None
 
 
 def _explicit(tag: str, value: str, node: yaml.Node, where: str) -> Any:
@@ -359,15 +399,92 @@ def _line_col_of_offset(raw: bytes, offset: int) -> dict[str, int]:
     return {"line": line, "column": column}
 
 
-def _reject_json_constant(token: str) -> Any:
-    raise ValueError(f"{token} is not valid JSON")
+def json_loads_checked(text: str | bytes, name: str) -> Any:
+    """``json.loads`` that refuses what the formats cannot hold, each with its own rule.
+
+    Duplicate keys (``document/duplicate-key``), ``NaN``/``Infinity``, numbers that
+    overflow a float and integers over :data:`MAX_INT_DIGITS` digits
+    (``document/bad-number``), lone UTF-16 surrogates (``document/bad-string``),
+    nesting over :data:`MAX_DEPTH` (``document/too-deep``).
+    """
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_json_pairs,
+            parse_constant=_reject_constant,
+            parse_float=_checked_float,
+            parse_int=_checked_int,
+        )
+    except json.JSONDecodeError as exc:
+        raise LoadError(
+            f"JSON syntax error: {exc.msg}",
+            rule="document/json-syntax",
+            file=name,
+            line=exc.lineno,
+            column=exc.colno,
+        ) from None
+    except BadNumber as exc:
+        raise LoadError(str(exc), rule="document/bad-number", file=name) from None
+    except _DuplicateKey as exc:
+        raise LoadError(str(exc), rule="document/duplicate-key", file=name) from None
+    except RecursionError:
+        raise LoadError(
+            f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
+        ) from None
+    except ValueError as exc:  # anything else json refuses (e.g. bytes that are not UTF-8)
+        raise LoadError(
+            f"JSON syntax error: {exc}", rule="document/json-syntax", file=name
+        ) from None
+    _check_json_depth(data, name)
+    check_strings(data, text, name)
+    return data
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|[\ud800-\udfff]")
+
+
+def check_strings(data: Any, text: str | bytes, name: str) -> None:
+    """Refuse lone UTF-16 surrogates (``"\\ud800"``): no UTF-8 output can carry them.
+
+    Only text that could hold one (an escape or the character itself) is walked.
+    """
+    raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    if not _SURROGATE_ESCAPE.search(raw):
+        return
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, pointer = stack.pop()
+        if isinstance(value, str):
+            bad = next((i for i, c in enumerate(value) if "\ud800" <= c <= "\udfff"), None)
+            if bad is not None:
+                raise LoadError(
+                    f"a lone UTF-16 surrogate (\\u{ord(value[bad]):04x}) in the string at "
+                    f"{_printable(pointer) or '/'}: not text any UTF-8 file can hold",
+                    rule="document/bad-string",
+                    file=name,
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                token = escape_pointer_token(key) if isinstance(key, str) else str(key)
+                stack.append((key, f"{pointer}/{token}"))
+                stack.append((item, f"{pointer}/{token}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{pointer}/{i}") for i, item in enumerate(value))
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class _DuplicateKey(ValueError):
+    pass
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {key!r}")
+            raise _DuplicateKey(f"duplicate key {key!r}")
         out[key] = value
     return out
 
@@ -478,25 +595,7 @@ def parse_text(
     if syntax is None:
         syntax = "json" if name.lower().endswith(".json") else "yaml"
     if syntax == "json":
-        try:
-            data = json.loads(
-                text, object_pairs_hook=_json_pairs, parse_constant=_reject_json_constant
-            )
-        except json.JSONDecodeError as exc:
-            raise LoadError(
-                f"JSON syntax error: {exc.msg}",
-                rule="document/json-syntax",
-                file=name,
-                line=exc.lineno,
-                column=exc.colno,
-            ) from None
-        except ValueError as exc:
-            raise LoadError(str(exc), rule="document/duplicate-key", file=name) from None
-        except RecursionError:
-            raise LoadError(
-                f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
-            ) from None
-        _check_json_depth(data, name)
+        data = json_loads_checked(text, name)
         # Positions come later, on demand (Document.positions_pending): JSON is
         # (almost always) YAML 1.2, so the YAML pass can locate issues when needed.
         return data, {}, {}, "json"
@@ -510,6 +609,7 @@ def parse_text(
         raise LoadError(
             f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
         ) from None
+    check_strings(data, text, name)
     return data, builder.positions, builder.key_positions, "yaml"
 
 
@@ -542,7 +642,7 @@ def load_document(
         # Content sniffing for stdin and extension-less files; JSON is valid YAML 1.2,
         # but the JSON parser gives better messages for JSON authors.
         try:
-            json.loads(text, object_pairs_hook=_json_pairs)
+            json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_reject_constant)
             syntax = "json"
         except (ValueError, RecursionError):
             syntax = None

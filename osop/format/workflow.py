@@ -10,6 +10,7 @@ warning in :attr:`Workflow.notes`; the validator reports them.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,15 @@ from typing import Any, Literal
 from osop.diagnostics import Issue, join_pointer
 from osop.format.durations import parse_duration
 from osop.format.error_codes import matches_any
+from osop.format.limits import (
+    MAX_ATTEMPTS,
+    MAX_ITERATIONS,
+    MAX_MULTIPLIER,
+    MAX_RETRY_DELAY_SEC,
+    MAX_TIMEOUT_SEC,
+    MAX_WEIGHT,
+    clamp,
+)
 from osop.format.vocabulary import SUPPORTED_OSOP_VERSIONS
 
 __all__ = [
@@ -86,14 +96,26 @@ class RetryPolicy:
         """Seconds to wait before ``attempt`` (2 = the first retry)."""
         if attempt <= 1:
             return 0.0
-        n = attempt - 1
-        if self.backoff == "exponential":
-            delay = self.initial_delay * self.multiplier ** (n - 1)
-        elif self.backoff == "linear":
-            delay = self.initial_delay * n
-        else:
-            delay = self.initial_delay
+        n = min(attempt, MAX_ATTEMPTS) - 1
+        try:
+            if self.backoff == "exponential":
+                delay = self.initial_delay * self.multiplier ** (n - 1)
+            elif self.backoff == "linear":
+                delay = self.initial_delay * n
+            else:
+                delay = self.initial_delay
+        except OverflowError:
+            delay = MAX_RETRY_DELAY_SEC
+        delay = clamp(delay, MAX_RETRY_DELAY_SEC)
         return min(delay, self.max_delay) if self.max_delay is not None else delay
+
+    def __post_init__(self) -> None:
+        # Bounded whatever the document said (osop.format.limits).
+        object.__setattr__(self, "max_attempts", int(clamp(self.max_attempts, MAX_ATTEMPTS, 1)))
+        object.__setattr__(self, "initial_delay", clamp(self.initial_delay, MAX_RETRY_DELAY_SEC))
+        if self.max_delay is not None:
+            object.__setattr__(self, "max_delay", clamp(self.max_delay, MAX_RETRY_DELAY_SEC))
+        object.__setattr__(self, "multiplier", clamp(self.multiplier, MAX_MULTIPLIER))
 
     def retries(self, error_code: str | None) -> bool:
         """Whether an error with this code may be retried (``5xx`` matches ``HTTP_503``).
@@ -130,15 +152,14 @@ def _retry_from(
             kind = _STRATEGIES.get(str(backoff.get("type", "fixed")).lower(), "fixed")
             initial = parse_duration(backoff.get("initial_delay", 1)) or 0.0
             max_delay = parse_duration(backoff.get("max_delay"))
-            mult = backoff.get("multiplier", 2.0)
-            multiplier = float(mult) if isinstance(mult, int | float) else 2.0
+            multiplier = _float(backoff.get("multiplier"), 2.0)
         elif isinstance(backoff, str):
             kind = _STRATEGIES.get(backoff.lower(), "fixed")
         attempts = retry.get("max_attempts")
         if not isinstance(attempts, int) and isinstance(retry.get("max_retries"), int):
             attempts = retry["max_retries"] + 1
         if isinstance(retry.get("backoff_sec"), int | float):
-            initial = float(retry["backoff_sec"])
+            initial = parse_duration(retry["backoff_sec"]) or 0.0
         errors = retry.get("retryable_errors") or ()
         return RetryPolicy(
             max_attempts=max(1, attempts if isinstance(attempts, int) else 1),
@@ -156,22 +177,32 @@ def _retry_from(
         return RetryPolicy(
             max_attempts=1 + (retries if isinstance(retries, int) and retries > 0 else 0),
             backoff=_STRATEGIES.get(strategy, "fixed"),
-            initial_delay=float(delay) if isinstance(delay, int | float) else 1.0,
+            initial_delay=parse_duration(delay) or 0.0 if isinstance(delay, int | float) else 1.0,
             max_delay=parse_duration(retry_policy.get("max_delay")),
-            multiplier=float(retry_policy.get("multiplier", 2.0))
-            if isinstance(retry_policy.get("multiplier"), int | float)
-            else 2.0,
+            multiplier=_float(retry_policy.get("multiplier"), 2.0),
             retryable_errors=tuple(str(e) for e in errors) if isinstance(errors, list) else (),
         )
     return None
 
 
+def _float(value: Any, default: float) -> float:
+    """A finite float from a number (huge integers included), else ``default``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    try:
+        number = float(value)
+    except OverflowError:
+        return default
+    return number if math.isfinite(number) else default
+
+
 def _timeout_from(data: Mapping[str, Any]) -> float | None:
+    seconds = None
     if "timeout_sec" in data:
-        return parse_duration(data["timeout_sec"])
-    if "timeout" in data:
-        return parse_duration(data["timeout"])
-    return None
+        seconds = parse_duration(data["timeout_sec"])
+    elif "timeout" in data:
+        seconds = parse_duration(data["timeout"])
+    return None if seconds is None else clamp(seconds, MAX_TIMEOUT_SEC)
 
 
 def _text(value: Any) -> str | None:
@@ -524,10 +555,12 @@ def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
         if isinstance(cases, list)
         else (),
         default_to=_text(data.get("default_to")),
-        weight=float(weight)
+        weight=min(_float(weight, 0.0), MAX_WEIGHT)
         if isinstance(weight, int | float) and not isinstance(weight, bool)
         else None,
-        max_iterations=max_iterations if isinstance(max_iterations, int) else None,
+        max_iterations=int(clamp(max_iterations, MAX_ITERATIONS))
+        if isinstance(max_iterations, int) and not isinstance(max_iterations, bool)
+        else None,
         metadata=_mapping(data.get("metadata")),
         extensions=extensions_of(data),
         raw=dict(data),

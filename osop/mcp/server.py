@@ -214,6 +214,49 @@ class OsopTools:
             "workflows": [s.to_dict() for s in compute_stats(selection.runs)],
         }
 
+    # -- sharing ----------------------------------------------------------------------
+
+    def hub_search(
+        self,
+        query: str,
+        node_type: str | None = None,
+        tag: str | None = None,
+        min_level: int | None = None,
+        hub_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Search a SOP Hub for validated processes before writing one (best evidence first)."""
+        from osop.hub.client import HubClient
+
+        with HubClient.from_config(hub_url) as client:
+            results = client.search(query, node_type=node_type, tag=tag, level=min_level)
+        return {"hub": client.url, "results": results}
+
+    def hub_pull(self, package: str, hub_url: str | None = None) -> dict[str, Any]:
+        """Download OWNER/NAME[@VERSION] from a SOP Hub into the work folder (hashes checked)."""
+        from osop.hub.client import HubClient, parse_spec
+
+        owner, name, _ = parse_spec(package)
+        dest = self.workdir / "hub" / owner / name
+        with HubClient.from_config(hub_url) as client:
+            result = client.pull(package, dest, force=True)
+        return {
+            "package": result.package,
+            "version": result.version,
+            "main": str(result.main),
+            "files": [str(p) for p in result.files],
+            "content_hash": result.content_hash,
+        }
+
+    def discover(self, url: str, fetch: str | None = None) -> dict[str, Any]:
+        """List the operations a site publishes at URL/.well-known/sop (or URL/.sop); with
+        `fetch` (an operation's id, title or number) download that workflow into the work folder."""
+        from osop.discovery import discover, fetch_operation
+
+        if fetch is None:
+            return discover(url).to_dict()
+        op, path = fetch_operation(url, fetch, self.workdir / "discovered", force=True)
+        return {"operation": op.to_dict(), "path": str(path)}
+
 
 def _as_tool(method: Callable[..., Any], tool_error: type[Exception]) -> Callable[..., Any]:
     """Library errors become tool errors that carry their message to the agent."""
@@ -269,6 +312,9 @@ def build_server(store_root: Path | None = None, workdir: Path | None = None) ->
         ("osop_report", tools.report),
         ("osop_diff", tools.diff),
         ("osop_stats", tools.stats),
+        ("osop_hub_search", tools.hub_search),
+        ("osop_hub_pull", tools.hub_pull),
+        ("osop_discover", tools.discover),
     ):
         server.add_tool(_as_tool(method, ToolError), name=name, description=method.__doc__)
     return server

@@ -8,6 +8,7 @@ in the spec's form by :meth:`RunRecord.to_dict`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,7 +45,9 @@ _STATUS_ALIASES = {
 
 def normalise_status(value: Any) -> str:
     """Upper-case status with the aliases other tools write mapped to the spec's names."""
-    text = str(value or "").strip().upper().replace("-", "_").replace(" ", "_")
+    if not isinstance(value, str):
+        return ""  # a number, a mapping ...: no status at all
+    text = value.strip().upper().replace("-", "_").replace(" ", "_")
     return _STATUS_ALIASES.get(text, text)
 
 
@@ -276,10 +279,16 @@ _RUN_FIELDS = {
 }
 
 
+#: Larger magnitudes are not durations or costs but damage: read as absent.
+_MAX_MAGNITUDE = 1e300
+
+
 def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) if isinstance(value, float) else value
-    return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int):
+        return value if abs(value) < _MAX_MAGNITUDE else None
+    return value if math.isfinite(value) and abs(value) < _MAX_MAGNITUDE else None
 
 
 def _node_record_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> NodeRecord:

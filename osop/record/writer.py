@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,7 +20,13 @@ import yaml
 from osop.errors import OsopError
 from osop.record.model import RunRecord
 
-__all__ = ["atomic_write_text", "record_format_for", "record_to_text", "write_record"]
+__all__ = [
+    "atomic_write_text",
+    "record_format_for",
+    "record_to_text",
+    "regular_file_target",
+    "write_record",
+]
 
 RecordFormat = Literal["json", "yaml"]
 
@@ -52,12 +59,55 @@ def record_to_text(
     return text
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers see the old or the new file, never a mix."""
+def regular_file_target(path: str | Path) -> Path:
+    """Where writing ``path`` lands: the path itself, or what its symlinks point to.
+
+    Only a regular file (or nothing yet) may be written: a FIFO, a device, a socket
+    or a folder is refused with :class:`OsopError` — replacing ``/dev/full`` or a
+    named pipe with a regular file is never what ``-o`` meant.
+    """
     target = Path(path)
+    try:
+        if target.is_symlink():
+            target = target.resolve()  # write what the link points to, keep the link
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except NotADirectoryError as exc:
+        culprit = next((p for p in target.parents if p.is_file()), None)
+        named = f" ({culprit})" if culprit is not None else ""
+        raise OsopError(f"cannot write {path}: {exc.strerror}{named}") from exc
+    except (OSError, RuntimeError) as exc:  # a symlink loop, an unreadable parent
+        raise OsopError(f"cannot write {path}: {exc}") from exc
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(mode)
+            else "a named pipe"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise OsopError(f"refusing to write {path}: it is {kind}, not a regular file")
+    return target
+
+
+def atomic_write_text(path: str | Path, text: str, *, create_parents: bool = False) -> None:
+    """Replace ``path`` with ``text`` so that readers see the old or the new file, never a mix.
+
+    Only regular files are written (see :func:`regular_file_target`); a missing
+    folder is an error unless ``create_parents`` (the caller owns that folder).
+    """
+    target = regular_file_target(path)
     folder = target.parent if str(target.parent) else Path(".")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if create_parents:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            raise OsopError(f"cannot write {path}: the folder {folder} does not exist")
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         try:
             # mkstemp creates 0600; give the file the mode a plain open() would.
@@ -104,9 +154,10 @@ def write_record(
     fmt: RecordFormat | None = None,
     *,
     compact: bool = False,
+    create_parents: bool = False,
 ) -> Path:
     """Write ``record`` to ``path`` atomically (format from the extension unless given)."""
     target = Path(path)
     text = record_to_text(record, fmt or record_format_for(target), compact=compact)
-    atomic_write_text(target, text)
+    atomic_write_text(target, text, create_parents=create_parents)
     return target

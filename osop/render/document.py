@@ -236,24 +236,48 @@ def _error_article(anchor: str, title: str, what: str, message: str) -> str:
 # ---------------------------------------------------------------- documents
 
 
-def _entry_source(entry: SopEntry, base_dir: Path) -> tuple[RenderSource, str]:
-    """The workflow of a ``.sop`` entry and a note on where it came from."""
+def _entry_source(
+    entry: SopEntry, base_dir: Path, allow_outside: bool = False
+) -> tuple[RenderSource, str]:
+    """The workflow of a ``.sop`` entry and a note on where it came from.
+
+    A ref stays inside the ``.sop`` file's folder (``..``, absolute paths and
+    symlinks that lead out are refused) unless ``allow_outside``: a shared
+    document must not embed whatever else the person rendering it can read.
+    """
     if entry.workflow is not None:
         return source_from_data(entry.workflow, f"inline workflow at {entry.pointer}"), "inline"
     ref = entry.ref or ""
     if _URL.match(ref):
         raise OsopError(f"remote workflow {ref} is not fetched (rendering never uses the network)")
     path = base_dir / ref
+    if not allow_outside and not _inside_folder(path, base_dir):
+        raise OsopError(
+            "outside the .sop file's folder: refs stay inside it "
+            "(render with --allow-outside-refs to include it)"
+        )
     if not path.is_file():
         # The page may be shared: name the ref, not this machine's folders.
         raise OsopError("file not found (refs are resolved from the .sop file's folder)")
     return load_for_render(path), ref
 
 
+def _inside_folder(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
 def render_sop_document(
-    sop: SopDocument, base_dir: Path, *, store_root: Path | None = None
+    sop: SopDocument,
+    base_dir: Path,
+    *,
+    allow_outside_refs: bool = False,
+    store_root: Path | None = None,
 ) -> RenderedPage:
-    """Render a ``.sop`` model; refs are resolved relative to ``base_dir``.
+    """Render a ``.sop`` model; refs are resolved relative to ``base_dir`` and stay in it
+    unless ``allow_outside_refs``.
 
     Runs tabs show the records beside each workflow file and, with ``store_root``,
     the runs of that workflow in the run store.
@@ -269,7 +293,7 @@ def render_sop_document(
             anchor = f"w{s_index}-{e_index}"
             what = entry.ref or f"inline workflow {e_index}"
             try:
-                src, origin = _entry_source(entry, base_dir)
+                src, origin = _entry_source(entry, base_dir, allow_outside_refs)
             except OsopError as exc:
                 title = entry.title or what
                 message = str(exc)
@@ -325,6 +349,7 @@ def render_sop_file(
     path: str | Path,
     *,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    allow_outside_refs: bool = False,
     store_root: Path | None = None,
 ) -> RenderedPage:
     """Read a ``.sop`` file and render it; a missing workflow becomes an error box."""
@@ -332,7 +357,10 @@ def render_sop_file(
     if not isinstance(doc.data.get("sections"), list):
         raise OsopError(f"{path}: not a .sop document (it has no `sections:` list)")
     return render_sop_document(
-        sop_from_dict(doc.data), Path(path).resolve().parent, store_root=store_root
+        sop_from_dict(doc.data),
+        Path(path).resolve().parent,
+        allow_outside_refs=allow_outside_refs,
+        store_root=store_root,
     )
 
 

@@ -1,40 +1,87 @@
 """Risk classification of shell commands (binding §9.2).
 
-A command is split into pipelines of simple commands; each simple command is
-unwrapped (``sudo``, ``env``, ``FOO=1`` prefixes, ``timeout``, ``nohup`` ...),
-matched against the rule table, and anything it runs in turn (``bash -c '...'``,
-``$(...)``, ``xargs``, ``find -exec``, ``ssh host cmd``) is classified
-recursively.  The riskiest rule found anywhere decides the level.  Nothing that
-matches no rule is ``safe``: the classifier is a deny-list that guards
-against accidents and obvious abuse, not a sandbox.
+Shell text is parsed by a real bash parser (:mod:`osop.security.shell`, tree-sitter's
+bash grammar).  Every simple command anywhere in the tree — in pipelines, lists,
+``if``/``for``/``case`` bodies, functions, subshells, ``$(...)`` and ``<(...)`` — is
+unwrapped (``sudo``, ``env``, ``FOO=1`` prefixes, ``timeout``, ``flock``, ``xargs``,
+``nice`` ...), matched against the rule table, and anything it runs in turn
+(``bash -c '...'``, ``env -S '...'``, ``eval``, ``find -exec``, ``ssh host cmd``, text
+piped or here-string'ed into a shell) is classified recursively.  What cannot be
+known before the command runs — a variable or a glob as the command, ``eval`` or
+``sh -c`` of a variable, text piped into a shell, text the parser cannot read — is
+``dangerous`` (rule ``shell-unresolved``).  Paths are normalised (``/etc//passwd``,
+``~/..``) before they are matched.  The riskiest rule found anywhere decides the
+level.  Nothing that matches no rule is ``safe``: the classifier is a deny-list
+that guards against accidents and obvious abuse, not a sandbox.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
+from tree_sitter import Node
+
 from osop.security.rules import Classification, Level, Reason
-from osop.security.shell import SimpleCommand, split_pipelines, substitutions
+from osop.security.shell import Command, Dynamic, Pattern, command_of, parse
 from osop.security.sql import sql_reasons
 
 __all__ = ["classify_command"]
 
 _MAX_DEPTH: Final = 8
+#: Longest text handed to the parser (a command line, not a program).
+_MAX_TEXT: Final = 1_000_000
 
+_OSOP_REFERENCE: Final = re.compile(
+    r"\$\{\s*(?:inputs|outputs|secrets|env|metadata|loop|variables)\b[^{}]*\}"
+)
 _FORK_BOMB: Final = re.compile(r"([\w:.]+)\s*\(\)\s*\{[^}]*\1\s*\|\s*\1\s*&")
-_DOWNLOAD_EXEC: Final = (
-    re.compile(r"(?:^|[\s;&|(])(?:\.|source|(?:ba|z|k|da|fi)?sh)\s+<\(\s*(?:curl|wget)\b"),
-    re.compile(r"(?:\beval|\b(?:ba|z|k|da)?sh\s+-c)\s+[\"']?(?:\$\(|`)\s*(?:curl|wget|fetch)\b"),
+_DOWNLOAD_WORD: Final = re.compile(r"\b(?:curl|wget|fetch|aria2c|lwp-request|lwp-download)\b")
+#: Unparsable text: a downloader word followed, after a pipe, by a shell word.
+_HIDDEN_DOWNLOAD_PIPE: Final = re.compile(
+    r"\b(?:curl|wget|fetch|aria2c)\b.*\|\s*(?:\S*/)?(?:sudo\s+)?(?:ba|z|k|da|fi|a|mk)?sh\b",
+    re.DOTALL,
 )
 
-_DOWNLOADERS: Final = frozenset({"curl", "wget", "fetch", "aria2c", "http", "https", "lwp-request"})
+_DOWNLOADERS: Final = frozenset(
+    {"curl", "wget", "fetch", "aria2c", "http", "https", "lwp-request", "lwp-download"}
+)
 _SHELLS: Final = frozenset({"sh", "bash", "zsh", "ksh", "dash", "fish", "ash", "mksh", "tcsh"})
 _INTERPRETERS: Final = _SHELLS | frozenset(
     {"python", "python2", "python3", "perl", "ruby", "node", "php", "pwsh", "powershell", "lua"}
 )
+#: Programs that turn encoded text back into text (obfuscation when piped to a shell).
+_DECODERS: Final = frozenset(
+    {
+        "base64",
+        "base32",
+        "basenc",
+        "xxd",
+        "openssl",
+        "uudecode",
+        "gunzip",
+        "zcat",
+        "gzip",
+        "bzcat",
+        "bunzip2",
+        "xzcat",
+        "unxz",
+        "zstdcat",
+        "rev",
+        "tr",
+        "od",
+        "perl",
+        "python",
+        "python3",
+        "awk",
+        "sed",
+    }
+)
+_ECHOES: Final = frozenset({"echo", "printf"})
 _SQL_CLIENTS: Final = frozenset(
     {
         "psql",
@@ -89,25 +136,57 @@ _BLOCK_DEVICE: Final = re.compile(r"^/dev/(?:sd|hd|vd|xvd|nvme|mmcblk|disk|mappe
 _ASSIGNMENT: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 #: Wrappers that run the rest of their arguments as a command: name → options taking a value.
 _WRAPPERS: Final[dict[str, frozenset[str]]] = {
-    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U"}),
+    "sudo": frozenset(
+        {"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group"}
+    ),
     "doas": frozenset({"-u", "-C"}),
-    "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir"}),
+    "env": frozenset({"-u", "-C", "--unset", "--chdir", "-P"}),
     "nohup": frozenset(),
-    "time": frozenset({"-f", "-o"}),
+    "time": frozenset({"-f", "-o", "--format", "--output"}),
     "nice": frozenset({"-n", "--adjustment"}),
-    "ionice": frozenset({"-c", "-n", "-p"}),
+    "ionice": frozenset({"-c", "-n", "-p", "--class", "--classdata"}),
     "exec": frozenset({"-a"}),
     "command": frozenset(),
     "builtin": frozenset(),
     "stdbuf": frozenset({"-i", "-o", "-e"}),
     "setsid": frozenset(),
-    "caffeinate": frozenset(),
+    "caffeinate": frozenset({"-t", "-w"}),
     "unbuffer": frozenset(),
     "chrt": frozenset(),
     "taskset": frozenset(),
-    "watch": frozenset({"-n", "-d", "--interval"}),
+    "unshare": frozenset({"--map-user", "--map-group", "-S", "-G", "--setuid", "--setgid"}),
+    "nsenter": frozenset({"-t", "--target", "-S", "-G"}),
+    "strace": frozenset({"-e", "-o", "-p", "-s", "-u", "-E", "-a", "-b", "-I", "-P", "-S", "-X"}),
+    "ltrace": frozenset({"-e", "-o", "-p", "-s", "-u", "-n", "-a"}),
+    "runuser": frozenset({"-u", "-g", "-G", "--user", "--group", "-s", "--shell"}),
+    "flock": frozenset({"-w", "--timeout", "-E", "--conflict-exit-code"}),
+    "xargs": frozenset(
+        {"-I", "-n", "-P", "-L", "-d", "-E", "-s", "-a", "-i", "--arg-file", "--delimiter"}
+    ),
+    "doas-like": frozenset(),
+    "busybox": frozenset(),
+    "chroot": frozenset({"--userspec", "--groups"}),
+    "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
+    "parallel": frozenset({"-j", "--jobs", "-S", "--sshlogin"}),
+    "sg": frozenset(),
+    "catchsegv": frozenset(),
+    "proxychains": frozenset({"-f"}),
+    "torsocks": frozenset(),
 }
-_PRIVILEGED: Final = frozenset({"sudo", "doas"})
+_PRIVILEGED: Final = frozenset({"sudo", "doas", "runuser", "su", "chroot", "nsenter", "sg"})
+#: Wrappers whose first operand is not the command (a file, a directory, a duration ...).
+_SKIP_OPERAND: Final = frozenset({"flock", "chroot", "timeout", "sg"})
+#: Wrappers that take a command line as one string (run by ``sh -c``): option → how.
+_SCRIPT_OPTIONS: Final[dict[str, frozenset[str]]] = {
+    "env": frozenset({"-S", "--split-string"}),
+    "flock": frozenset({"-c", "--command"}),
+    "runuser": frozenset({"-c", "--command"}),
+    "su": frozenset({"-c", "--command"}),
+    "script": frozenset({"-c", "--command"}),
+    "sudo": frozenset(),
+}
+_STDIN_FILES: Final = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-"})
+_UNRESOLVED = "shell-unresolved"
 
 
 def _name(word: str) -> str:
@@ -120,115 +199,323 @@ def _short(text: str) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _dynamic(word: str) -> bool:
+    return isinstance(word, Dynamic)
+
+
+def _downloads(word: str) -> bool:
+    """A dynamic word fed by a command substitution that downloads something."""
+    return isinstance(word, Dynamic) and any(_DOWNLOAD_WORD.search(s) for s in word.substitutions)
+
+
+@dataclass(slots=True)
+class _Target:
+    """What a simple command finally runs, after its wrappers."""
+
+    argv: list[str]
+    privileged: bool = False
+    #: Its arguments come from standard input (``xargs CMD``).
+    via_xargs: bool = False
+    #: Command lines that wrappers run through a shell (``env -S``, ``flock -c`` ...).
+    scripts: list[str] = field(default_factory=list)
+    #: The wrapper runs nothing (``command -v x``).
+    lookup: bool = False
+
+
+def _unwrap(words: Sequence[str]) -> _Target:
+    """Drop ``VAR=x`` prefixes and wrappers: what runs in the end, and how."""
+    argv = list(words)
+    target = _Target(argv)
+    while argv:
+        if _ASSIGNMENT.match(argv[0]) and not _dynamic(argv[0]):
+            argv.pop(0)
+            continue
+        head = _name(argv[0])
+        if head == "command" and len(argv) > 1 and argv[1] in ("-v", "-V"):
+            target.lookup = True
+            argv = []
+            break
+        if head == "busybox" and len(argv) > 1:
+            argv = argv[1:]
+            continue
+        if head not in _WRAPPERS or head in ("doas-like",):
+            break
+        target.privileged = target.privileged or head in _PRIVILEGED
+        target.via_xargs = target.via_xargs or head in ("xargs", "parallel")
+        takes_value = _WRAPPERS[head]
+        scripts = _SCRIPT_OPTIONS.get(head, frozenset())
+        argv.pop(0)
+        while argv and (
+            argv[0].startswith(("-", "+"))
+            or (head == "env" and _ASSIGNMENT.match(argv[0]))
+            or (head == "nice" and argv[0].lstrip("-+").isdigit())
+        ):
+            option = argv.pop(0)
+            if option == "--":
+                break
+            name, _, attached = option.partition("=")
+            if name in scripts or (head == "env" and name.startswith("-S") and len(name) > 2):
+                value = attached or (name[2:] if name.startswith("-S") and len(name) > 2 else "")
+                if not value and argv:
+                    value = argv.pop(0)
+                target.scripts.append(value)
+                continue
+            if name in takes_value and not attached and argv:
+                argv.pop(0)
+        if head in _SKIP_OPERAND and argv:
+            argv.pop(0)
+            if head == "flock" and argv and argv[0] in ("-c", "--command"):
+                argv.pop(0)
+                if argv:
+                    target.scripts.append(argv.pop(0))
+                argv = []
+        if head == "taskset" and argv and not _name(argv[0]).isidentifier():
+            argv.pop(0)  # the CPU mask
+        if head == "chrt" and argv and argv[0].isdigit():
+            argv.pop(0)  # the priority
+        if head == "parallel" and ":::" in argv:
+            argv = argv[: argv.index(":::")]
+        if head == "time" and argv and argv[0] == "-p":
+            argv.pop(0)
+    target.argv = argv
+    return target
+
+
+def _shell_script(args: Sequence[str]) -> tuple[str | None, bool, bool]:
+    """``(script, reads_stdin, runs_file)`` of ``sh ARGS``: the ``-c`` text, stdin, or a file."""
+    command_flag = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--" or arg == "-":
+            i += 1
+            break
+        if arg.startswith("--"):
+            if arg in ("--rcfile", "--init-file") and i + 1 < len(args):
+                i += 1
+            i += 1
+            continue
+        if arg.startswith(("-", "+")) and len(arg) > 1:
+            letters = arg[1:]
+            if "c" in letters:
+                command_flag = True
+            if "s" in letters:
+                return None, True, False
+            if ("o" in letters or "O" in letters) and i + 1 < len(args):
+                i += 1
+            i += 1
+            continue
+        break
+    rest = list(args[i:])
+    if command_flag:
+        return (rest[0] if rest else None), not rest, False
+    if not rest:
+        return None, True, False
+    return None, rest[0] in _STDIN_FILES, True
+
+
+def _reads_stdin(target: _Target) -> bool:
+    """Whether the command executes what arrives on its standard input."""
+    if not target.argv:
+        return False
+    head = _name(target.argv[0])
+    args = target.argv[1:]
+    if head in _SHELLS or head in (".", "source"):
+        if head in (".", "source"):
+            return bool(args) and args[0] in _STDIN_FILES
+        script, reads, _ = _shell_script(args)
+        if target.via_xargs and script is not None:
+            return "{}" in script or "$@" in script or "$1" in script
+        return reads or target.via_xargs
+    if head in _INTERPRETERS:
+        if target.via_xargs:
+            return True
+        for arg in args:
+            if arg in ("-s", "-", "--") or arg in _STDIN_FILES:
+                return True
+            if arg in ("-c", "-m", "-e", "-r", "-E"):
+                return False
+            if not arg.startswith("-"):
+                return False
+        return True
+    return False
+
+
+def _decodes(target: _Target) -> bool:
+    if not target.argv:
+        return False
+    head = _name(target.argv[0])
+    args = target.argv[1:]
+    if head in ("base64", "base32", "basenc"):
+        return any(a in ("-d", "--decode", "-D") or (a.startswith("-") and "d" in a) for a in args)
+    if head == "xxd":
+        return any(a.startswith("-") and "r" in a for a in args)
+    if head == "openssl":
+        return any(a in ("-d", "-base64", "-a", "base64", "-A") for a in args)
+    if head in ("gzip", "basenc"):
+        return any(a in ("-d", "--decompress", "-dc", "-cd") for a in args)
+    if head in ("perl", "python", "python3", "awk", "sed", "od", "tr"):
+        return False  # transforms, judged as the producer of unknown text below
+    return head in _DECODERS
+
+
 class _Classifier:
-    def __init__(self) -> None:
+    def __init__(self, env: Mapping[str, str] | None) -> None:
         self.reasons: list[Reason] = []
+        self.env = env
 
     def add(self, rule: str, level: Level, matched: str) -> None:
         self.reasons.append(Reason(rule, level, _short(matched)))
 
-    # -- text and pipelines -------------------------------------------------
+    # -- text -------------------------------------------------------------
 
-    def text(self, text: str, depth: int, exact: bool = True) -> None:
-        """Classify shell text; ``exact=False`` once any enclosing text was not well formed."""
+    def text(self, text: str, depth: int) -> None:
+        """Classify shell text (a ``sh -c`` script, a command line)."""
         if depth > _MAX_DEPTH:
             self.add("nesting-too-deep", "blocked", text)
             return
+        if len(text) > _MAX_TEXT:
+            self.add(_UNRESOLVED, "dangerous", text[:120])
+            return
+        # An OSOP reference not yet interpolated (a workflow read before it runs) is
+        # a value known only at run time: read it as a shell variable.
+        text = _OSOP_REFERENCE.sub("${OSOP_VALUE}", text)
         bomb = _FORK_BOMB.search(text)
         if bomb:
             self.add("fork-bomb", "blocked", bomb.group(0))
-        for pattern in _DOWNLOAD_EXEC:
-            match = pattern.search(text)
-            if match:
-                self.add("download-exec", "blocked", match.group(0).strip())
-        for inner in substitutions(text):
-            self.text(inner, depth + 1, exact)
-        pipelines, well_formed = split_pipelines(text)
-        for pipeline in pipelines:
-            self.pipeline(pipeline, depth, exact and well_formed)
+        root = parse(text)
+        if root.has_error:
+            self.add(_UNRESOLVED, "dangerous", f"text the shell parser cannot read: {text}")
+            hidden = _HIDDEN_DOWNLOAD_PIPE.search(text)
+            if hidden:
+                self.add("download-pipe-shell", "blocked", hidden.group(0))
+        # Iterative walk; a command/process substitution counts toward the nesting
+        # limit like ``sh -c`` does.
+        stack: list[tuple[Node, int]] = [(root, depth)]
+        merged: set[int] = set()
+        while stack:
+            node, level = stack.pop()
+            if node.type in ("command_substitution", "process_substitution"):
+                level += 1
+                if level > _MAX_DEPTH:
+                    self.add("nesting-too-deep", "blocked", text)
+                    continue
+            if node.type == "pipeline" and node.id not in merged:
+                self.pipeline(_pipeline_elements(node, merged), level)
+            elif (
+                node.type in ("command", "redirected_statement")
+                and not _in_pipeline(node)
+                and not (node.type == "command" and _parent_is_redirect(node))
+            ):
+                self.pipeline([node], level)
+            stack.extend((child, level) for child in reversed(node.children))
 
-    def pipeline(self, commands: Sequence[SimpleCommand], depth: int, exact: bool = True) -> None:
-        # Unwrapped argv of each command (``sudo bash`` is ``bash``) and its name.
-        names = [self.unwrap(c.words)[0] for c in commands]
-        heads = [_name(w[0]) if w else "" for w in names]
-        for i, head in enumerate(heads):
-            # Text that was not well formed may hide the download inside a
-            # quoted script: then any word naming a downloader counts.
-            hidden = not exact and any(_name(w) in _DOWNLOADERS for w in names[i])
-            if head not in _DOWNLOADERS and not hidden:
+    def pipeline(self, nodes: Sequence[Node], depth: int) -> None:
+        commands = [
+            command_of(n, self.env) if n.type in ("command", "redirected_statement") else None
+            for n in nodes
+        ]
+        argvs = [[] if command is None else self.argv_of(command) for command in commands]
+        targets: list[_Target | None] = [
+            None if command is None else _unwrap(argv)
+            for command, argv in zip(commands, argvs, strict=True)
+        ]
+        for j, consumer in enumerate(targets):
+            if consumer is None or not _reads_stdin(consumer) or j == 0:
                 continue
-            for j in range(i + 1, len(heads)):
-                if heads[j] in _INTERPRETERS and _reads_stdin(heads[j], names[j][1:]):
-                    shown = " | ".join(c.text for c in commands[i : j + 1])
-                    self.add("download-pipe-shell", "blocked", shown)
-        if any(h in _SQL_CLIENTS for h in heads):
-            sql = " ".join(" ".join(c.words) for c in commands)
+            producers = [t for t in targets[:j]]
+            shown = " | ".join(c.text for c in commands[: j + 1] if c is not None)
+            heads = [_name(t.argv[0]) if t and t.argv else "" for t in producers]
+            if any(h in _DOWNLOADERS for h in heads):
+                self.add("download-pipe-shell", "blocked", shown)
+            elif any(t is not None and _decodes(t) for t in producers):
+                self.add("decode-exec", "dangerous", shown)
+            else:
+                text = _static_echo(producers[-1]) if j == 1 else None
+                if text is not None:
+                    self.text(text, depth + 1)
+                else:
+                    self.add(_UNRESOLVED, "dangerous", f"a shell runs text piped into it: {shown}")
+        names = [_name(t.argv[0]) if t and t.argv else "" for t in targets]
+        if any(h in _SQL_CLIENTS for h in names):
+            sql = " ".join(" ".join(argv) for argv in argvs)
             self.reasons.extend(sql_reasons(sql))
-        for command in commands:
-            self.simple(command, depth, exact)
+        for command, target in zip(commands, targets, strict=True):
+            if command is not None and target is not None:
+                self.simple(command, target, depth)
+
+    def argv_of(self, command: Command) -> list[str]:
+        """The command's words; an unquoted variable splits into several words."""
+        out: list[str] = []
+        for word in command.words:
+            if word.static and word.splits:
+                out.extend(word.value.split())
+            else:
+                out.append(word.as_arg())
+        return out
 
     # -- one simple command ---------------------------------------------------
 
-    def unwrap(self, words: Sequence[str]) -> tuple[list[str], bool]:
-        """Drop ``VAR=x`` prefixes and wrappers; return the real argv and whether it is privileged."""
-        argv = list(words)
-        privileged = False
-        while argv:
-            if _ASSIGNMENT.match(argv[0]):
-                argv.pop(0)
-                continue
-            head = _name(argv[0])
-            if head == "timeout":
-                rest = argv[1:]
-                while rest and rest[0].startswith("-"):
-                    option = rest.pop(0)
-                    if option in ("-s", "-k", "--signal", "--kill-after") and rest:
-                        rest.pop(0)
-                argv = rest[1:] if rest else []
-                continue
-            if head not in _WRAPPERS:
-                break
-            privileged = privileged or head in _PRIVILEGED
-            takes_value = _WRAPPERS[head]
-            argv.pop(0)
-            while argv and (argv[0].startswith("-") or (head == "env" and "=" in argv[0])):
-                option = argv.pop(0)
-                if option == "--":
-                    break
-                if option in takes_value and argv:
-                    argv.pop(0)
-        return argv, privileged
+    def simple(self, command: Command, target: _Target, depth: int) -> None:
+        shown = command.text
+        for _op, word in command.writes:
+            if word.static or word.splits:
+                self.write_target(word.value, shown)
+        for text in command.stdin_text:
+            if target.argv and _reads_stdin(_Target(target.argv)):
+                if text is None:
+                    self.add(
+                        _UNRESOLVED, "dangerous", f"a shell runs text known at run time: {shown}"
+                    )
+                else:
+                    self.text(text, depth + 1)
+        self.target(target, depth, shown)
 
-    def simple(self, command: SimpleCommand, depth: int, exact: bool = True) -> None:
-        for op, target in command.redirects:
-            if ">" in op:
-                self.write_target(target, command.text)
-        argv, privileged = self.unwrap(command.words)
-        if privileged:
-            self.add("privileged", "moderate", command.text)
-        if not argv:
+    def target(self, target: _Target, depth: int, shown: str) -> None:
+        if target.privileged:
+            self.add("privileged", "moderate", shown)
+        for script in target.scripts:
+            self.script(script, depth, shown)
+        if target.argv and not target.lookup:
+            head = target.argv[0]
+            if _dynamic(head):
+                if _downloads(head):
+                    self.add("download-exec", "blocked", shown)
+                self.add(
+                    _UNRESOLVED, "dangerous", f"the command is only known at run time: {shown}"
+                )
+            elif isinstance(head, Pattern):
+                self.add(_UNRESOLVED, "dangerous", f"the command is a file-name pattern: {shown}")
+            self.argv(target.argv, depth, shown)
+
+    def script(self, script: str, depth: int, shown: str) -> None:
+        """Shell text that a command runs (``sh -c SCRIPT``, ``env -S``, ``eval``)."""
+        if _downloads(script):
+            self.add("download-exec", "blocked", shown)
+        if _dynamic(script):
+            self.add(_UNRESOLVED, "dangerous", f"a shell runs text known at run time: {shown}")
             return
-        self.argv(argv, depth, command.text, exact)
+        self.text(script, depth + 1)
 
     def write_target(self, target: str, shown: str) -> None:
-        if target in _PROTECTED_FILES or target.startswith("/etc/sudoers.d/"):
+        path = _normalise(target, self.env)
+        if path in _PROTECTED_FILES or path.startswith("/etc/sudoers.d/"):
             self.add("system-file-write", "blocked", shown)
-        elif _BLOCK_DEVICE.match(target) and not _SAFE_DEVICES.match(target):
+        elif _BLOCK_DEVICE.match(path) and not _SAFE_DEVICES.match(path):
             self.add("device-write", "dangerous", shown)
 
-    def argv(self, argv: Sequence[str], depth: int, shown: str, exact: bool = True) -> None:
+    def argv(self, argv: Sequence[str], depth: int, shown: str) -> None:
         if depth > _MAX_DEPTH:
             self.add("nesting-too-deep", "blocked", shown)
             return
         head = _name(argv[0])
         args = list(argv[1:])
         in_place = head not in ("sed", "perl") or any(a.startswith("-i") for a in args)
-        if (
-            head in _FILE_WRITERS
-            and in_place
-            and any(a in _PROTECTED_FILES or a.startswith("/etc/sudoers.d/") for a in args)
-        ):
-            self.add("system-file-write", "blocked", shown)
+        if head in _FILE_WRITERS and in_place:
+            for arg in args:
+                path = _normalise(arg.split("=", 1)[1] if arg.startswith("of=") else arg, self.env)
+                if path in _PROTECTED_FILES or path.startswith("/etc/sudoers.d/"):
+                    self.add("system-file-write", "blocked", shown)
         handler = _HANDLERS.get(head)
         if handler is not None:
             handler(self, args, depth, shown)
@@ -241,31 +528,50 @@ class _Classifier:
                 self.add("package-install", "moderate", shown)
         elif head in _POWER:
             self.add("power", "dangerous", shown)
-        self.nested(head, args, depth, exact)
+        self.nested(head, args, depth, shown)
 
-    def nested(self, head: str, args: list[str], depth: int, exact: bool = True) -> None:
+    def nested(self, head: str, args: list[str], depth: int, shown: str) -> None:
         """Classify commands that ``head`` itself runs."""
-        if head in _SHELLS or head == "su":
-            for i, arg in enumerate(args):
-                if arg == "-c" or (
-                    arg.startswith("-") and not arg.startswith("--") and arg.endswith("c")
-                ):
-                    if i + 1 < len(args):
-                        # Text that was not well formed lost its quotes: the
-                        # script may span the remaining words.
-                        script = args[i + 1] if exact else " ".join(args[i + 1 :])
-                        self.text(script, depth + 1, exact)
-                    break
+        if head in _SHELLS:
+            script, _, runs_file = _shell_script(args)
+            if script is not None:
+                self.script(script, depth, shown)
+            elif runs_file:
+                operand = next((a for a in args if not a.startswith("-")), "")
+                if _downloads(operand):
+                    self.add("download-exec", "blocked", shown)
+                elif _dynamic(operand):
+                    self.add(
+                        _UNRESOLVED, "dangerous", f"a shell runs a file known at run time: {shown}"
+                    )
+        elif head in (".", "source"):
+            if args and _downloads(args[0]):
+                self.add("download-exec", "blocked", shown)
+            elif args and _dynamic(args[0]):
+                self.add(
+                    _UNRESOLVED, "dangerous", f"a shell runs a file known at run time: {shown}"
+                )
         elif head == "eval":
-            self.text(" ".join(args), depth + 1, exact)
-        elif head == "xargs":
+            if any(_downloads(a) for a in args):
+                self.add("download-exec", "blocked", shown)
+            if any(_dynamic(a) for a in args):
+                self.add(_UNRESOLVED, "dangerous", f"eval of text known at run time: {shown}")
+            else:
+                self.text(" ".join(args), depth + 1)
+        elif head in ("watch",):
             rest = list(args)
             while rest and rest[0].startswith("-"):
                 option = rest.pop(0)
-                if option in ("-I", "-n", "-P", "-L", "-d", "-E", "-s", "-a") and rest:
+                if option in ("-n", "-d", "--interval", "-c") and rest and option != "-c":
                     rest.pop(0)
             if rest:
-                self.argv(rest, depth + 1, " ".join(rest), exact)
+                self.script(" ".join(rest), depth, shown)
+        elif head in ("su", "script"):
+            for i, arg in enumerate(args):
+                if arg in ("-c", "--command") or (arg.startswith("-") and arg.endswith("c")):
+                    if i + 1 < len(args):
+                        self.script(args[i + 1], depth, shown)
+                    break
         elif head == "find":
             for i, arg in enumerate(args):
                 if arg in ("-exec", "-execdir", "-ok", "-okdir"):
@@ -275,56 +581,104 @@ class _Classifier:
                             break
                         inner.append(word)
                     if inner:
-                        self.argv(inner, depth + 1, " ".join(inner), exact)
+                        self.target(_unwrap(inner), depth + 1, " ".join(inner))
         elif head == "ssh":
             rest = list(args)
             while rest and rest[0].startswith("-"):
                 option = rest.pop(0)
-                if (
-                    option
-                    in (
-                        "-p",
-                        "-i",
-                        "-l",
-                        "-o",
-                        "-F",
-                        "-J",
-                        "-L",
-                        "-R",
-                        "-D",
-                        "-E",
-                        "-b",
-                        "-c",
-                        "-m",
-                        "-S",
-                        "-W",
-                        "-w",
-                        "-e",
-                        "-O",
-                        "-Q",
-                        "-B",
-                    )
-                    and rest
-                ):
+                if option in _SSH_VALUE_OPTIONS and rest:
                     rest.pop(0)
             if len(rest) > 1:
-                self.text(" ".join(rest[1:]), depth + 1, exact)
-        elif head == "kubectl" and "exec" in args and "--" in args:
+                self.script(" ".join(rest[1:]), depth, shown)
+        elif head in ("kubectl", "oc", "docker", "podman") and "exec" in args and "--" in args:
             inner = args[args.index("--") + 1 :]
             if inner:
-                self.argv(inner, depth + 1, " ".join(inner), exact)
+                self.target(_unwrap(inner), depth + 1, " ".join(inner))
 
 
-def _reads_stdin(interpreter: str, args: Sequence[str]) -> bool:
-    """Whether ``interpreter args`` executes its standard input (``bash``, ``sh -s``, ``python -``)."""
-    for arg in args:
-        if arg in ("-s", "-", "--"):
-            return True
-        if arg == "-c" or arg in ("-m", "-e", "-r"):
-            return False
-        if not arg.startswith("-"):
-            return False
-    return True
+_SSH_VALUE_OPTIONS: Final = frozenset(
+    [
+        "-p",
+        "-i",
+        "-l",
+        "-o",
+        "-F",
+        "-J",
+        "-L",
+        "-R",
+        "-D",
+        "-E",
+        "-b",
+        "-c",
+        "-m",
+        "-S",
+        "-W",
+        "-w",
+        "-e",
+        "-O",
+        "-Q",
+        "-B",
+    ]
+)
+
+
+def _pipeline_elements(node: Node, merged: set[int]) -> list[Node]:
+    """The commands of a pipeline.
+
+    The grammar reads ``a | b | c && d`` as ``a | (b | c && d)``: a trailing list's
+    first part still belongs to the pipeline, so it is merged back in.
+    """
+    children = [c for c in node.named_children if c.type != "comment"]
+    if children and children[-1].type == "list" and children[-1].named_children:
+        first = children[-1].named_children[0]
+        if first.type == "pipeline":
+            merged.add(first.id)
+            return children[:-1] + _pipeline_elements(first, merged)
+        return [*children[:-1], first]
+    return children
+
+
+def _in_pipeline(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None and parent.type == "redirected_statement":
+        parent = parent.parent
+    return parent is not None and parent.type == "pipeline"
+
+
+def _parent_is_redirect(node: Node) -> bool:
+    return node.parent is not None and node.parent.type == "redirected_statement"
+
+
+def _static_echo(target: _Target | None) -> str | None:
+    """The text ``echo``/``printf`` with static words prints (``None`` otherwise)."""
+    if target is None or not target.argv or _name(target.argv[0]) not in _ECHOES:
+        return None
+    words = [w for w in target.argv[1:] if w not in ("-n", "-e", "-E")]
+    if any(_dynamic(w) for w in words):
+        return None
+    return " ".join(words)
+
+
+def _home(env: Mapping[str, str] | None) -> str:
+    home = (env or {}).get("HOME") or os.environ.get("HOME") or "/root"
+    return posixpath.normpath(home) if home.startswith("/") else "/root"
+
+
+def _normalise(path: str, env: Mapping[str, str] | None = None) -> str:
+    """An absolute form of ``path`` for matching: ``~``/``$HOME`` expanded, ``..`` and ``//`` folded."""
+    home = _home(env)
+    for prefix in ("${HOME}", "$HOME", "~"):
+        if path == prefix or path.startswith(prefix + "/"):
+            path = home + path[len(prefix) :]
+            break
+    else:
+        if path.startswith("~"):
+            user, _, rest = path[1:].partition("/")
+            path = posixpath.join("/home", user, rest)
+    if not path.startswith("/"):
+        return path
+    normal = posixpath.normpath(path)
+    return "/" + normal.lstrip("/")
 
 
 def _options(args: Sequence[str]) -> tuple[set[str], set[str], list[str]]:
@@ -345,30 +699,47 @@ def _options(args: Sequence[str]) -> tuple[set[str], set[str], list[str]]:
     return letters, long_options, operands
 
 
-def _is_root(target: str) -> bool:
+def _is_root(target: str, env: Mapping[str, str] | None = None) -> bool:
+    """``/``, a home folder, or a folder that holds the home folder (``~/..``), maybe with ``/*``."""
     if target in _ROOT_TARGETS:
         return True
-    return target.startswith("/") and posixpath.normpath(target) in ("/", "//")
+    if target.startswith(("~", "$HOME", "${HOME}")) and ".." in target.split("/"):
+        return True  # climbing out of a home folder: whose folder it lands in is a guess
+    path = _normalise(target, env)
+    if not path.startswith("/"):
+        return False
+    if path.endswith("/*") or path == "/*":
+        path = posixpath.dirname(path) or "/"
+        path = "/" + path.lstrip("/")
+    home = _home(env)
+    if path == "/" or path == home or (home + "/").startswith(path.rstrip("/") + "/"):
+        return True
+    parts = [p for p in path.split("/") if p]
+    # /home/<someone> and /Users/<someone>: another person's home folder.
+    return len(parts) == 2 and parts[0] in ("home", "Users") and "*" not in parts[1]
 
 
-def _is_broad(target: str) -> bool:
+def _is_broad(target: str, env: Mapping[str, str] | None = None) -> bool:
     if target in (".", "..", "./", "../", "*", "./*", "../*") or "*" in target:
         return True
-    if target.startswith("$") or "${" in target:
+    if target.startswith("$") or "${" in target or _dynamic(target):
         return True
-    if target.startswith("/"):
-        depth = len([p for p in posixpath.normpath(target).split("/") if p])
+    path = _normalise(target, env)
+    if path.startswith("/"):
+        depth = len([p for p in path.split("/") if p])
         return depth <= 1
-    return target.startswith("~")
+    return target.startswith("~") or ".." in target.split("/")
 
 
 def _rm(c: _Classifier, args: list[str], depth: int, shown: str) -> None:
     letters, long_options, targets = _options(args)
     recursive = bool(letters & {"r", "R"}) or "--recursive" in long_options
     force = "f" in letters or "--force" in long_options
-    if "--no-preserve-root" in long_options or (recursive and any(_is_root(t) for t in targets)):
+    if "--no-preserve-root" in long_options or (
+        recursive and any(_is_root(t, c.env) for t in targets)
+    ):
         c.add("rm-root", "blocked", shown)
-    elif recursive and (force or any(_is_broad(t) for t in targets)):
+    elif recursive and (force or any(_is_broad(t, c.env) for t in targets)):
         c.add("rm-recursive", "dangerous", shown)
     else:
         c.add("file-delete", "moderate", shown)
@@ -394,19 +765,34 @@ def _disk(c: _Classifier, args: list[str], depth: int, shown: str) -> None:
 def _dd(c: _Classifier, args: list[str], depth: int, shown: str) -> None:
     for arg in args:
         if arg.startswith("of="):
-            target = arg[3:]
+            target = _normalise(arg[3:], c.env)
             if target in _PROTECTED_FILES:
                 c.add("system-file-write", "blocked", shown)
             elif target.startswith("/dev/") and not _SAFE_DEVICES.match(target):
                 c.add("dd-device", "dangerous", shown)
 
 
+def _world_writable(mode: str) -> bool:
+    """Whether a chmod mode lets everybody write: ``777``, ``0757``, ``a=rwx``, ``o+w``, ``+w``."""
+    if re.fullmatch(r"[0-7]{1,4}", mode):
+        return bool(int(mode[-1]) & 2)
+    for clause in mode.split(","):
+        match = re.fullmatch(r"([ugoa]*)([-+=])([rwxXst]*)", clause)
+        if not match:
+            continue
+        who, op, perms = match.groups()
+        if op in "+=" and "w" in perms and (not who or "a" in who or "o" in who):
+            return True
+    return False
+
+
 def _chmod(c: _Classifier, args: list[str], depth: int, shown: str) -> None:
-    letters, long_options, operands = _options(args)
+    letters, long_options, operands = _options(
+        [a for a in args if not re.fullmatch(r"-[rwxXst]+", a)]
+    )
     recursive = "R" in letters or "--recursive" in long_options
     mode = operands[0] if operands else ""
-    world_writable = mode in ("777", "0777", "a+rwx", "ugo+rwx", "o+w", "a+w", "666", "0666")
-    if world_writable and (recursive or any(_is_root(t) for t in operands[1:])):
+    if _world_writable(mode) and (recursive or any(_is_root(t, c.env) for t in operands[1:])):
         c.add("chmod-777-recursive", "dangerous", shown)
     else:
         c.add("permission-change", "moderate", shown)
@@ -672,17 +1058,25 @@ _HANDLERS: Final[dict[str, _Handler]] = {
 }
 
 
-def classify_command(command: str | Sequence[str]) -> Classification:
+def classify_command(
+    command: str | Sequence[str], *, env: Mapping[str, str] | None = None
+) -> Classification:
     """Classify a shell command (a string run by ``sh -c``, or an argv list).
 
     Returns the highest :data:`~osop.security.rules.LEVELS` level of every rule
-    that matched, with the reasons (rule id + matched text).
+    that matched, with the reasons (rule id + matched text).  ``env`` is the
+    environment the command will run with: variables found in it are classified
+    by their values (``$CMD`` with ``CMD="rm -rf /"`` is ``rm -rf /``); other
+    variables stay unknown.
     """
-    classifier = _Classifier()
-    if isinstance(command, str):
-        classifier.text(command, 0)
-    else:
-        argv = [str(w) for w in command]
-        if argv:
-            classifier.simple(SimpleCommand(words=argv), 0)
+    classifier = _Classifier(env)
+    try:
+        if isinstance(command, str):
+            classifier.text(command, 0)
+        else:
+            argv = [str(w) for w in command]
+            if argv:
+                classifier.target(_unwrap(argv), 0, " ".join(argv))
+    except RecursionError:
+        classifier.add("nesting-too-deep", "blocked", str(command)[:120])
     return Classification.of(classifier.reasons)

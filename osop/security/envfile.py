@@ -43,7 +43,13 @@ def parse_env(text: str, name: str = "<env>") -> dict[str, str]:
         match = _KEY.match(body)
         rest = body[match.end() :].lstrip() if match else ""
         if not match or not rest.startswith("="):
-            raise _error(f"expected KEY=VALUE, got {stripped[:60]!r}", name, line)
+            # The line's text is not shown: a malformed line is often a secret
+            # pasted without its key, and errors end up in terminals and CI logs.
+            raise _error(
+                "expected KEY=VALUE (the line's text is not shown: it may hold a secret)",
+                name,
+                line,
+            )
         key = match.group(0)
         value_start = pos + raw.index(rest) + 1
         while value_start < end and text[value_start] in " \t":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from osop.diagnostics import join_pointer
@@ -22,6 +23,7 @@ from osop.errors import ExpressionError
 from osop.expr import interpolate
 from osop.format.workflow import Node, Workflow
 from osop.security.commands import classify_command
+from osop.security.rules import Classification
 
 __all__ = ["BlockedCommand", "blocked_commands"]
 
@@ -66,6 +68,12 @@ def _static(command: Any) -> str | list[str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _classify(command: str) -> Classification:
+    # Generated and real workflows repeat the same commands (`make test`) many times.
+    return classify_command(command)
+
+
 def blocked_commands(workflow: Workflow) -> Iterator[BlockedCommand]:
     """Every node whose static command classifies as ``blocked``, in document order."""
     for node in workflow.nodes:
@@ -76,7 +84,7 @@ def blocked_commands(workflow: Workflow) -> Iterator[BlockedCommand]:
         static = _static(command)
         if not static:
             continue
-        verdict = classify_command(static)
+        verdict = _classify(static) if isinstance(static, str) else classify_command(static)
         if verdict.is_blocked:
             pointer = join_pointer(node.pointer, "runtime", key)
             yield BlockedCommand(node.id, pointer, verdict.summary())

@@ -21,7 +21,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-__all__ = ["MASK", "MIN_SECRET_LENGTH", "Redactor", "is_secret_key", "redact"]
+__all__ = [
+    "MASK",
+    "MIN_SECRET_LENGTH",
+    "Redactor",
+    "is_secret_key",
+    "mask_secret_like",
+    "redact",
+    "secret_like_values",
+]
 
 MASK: Final = "***"
 #: Shorter values are not redacted: masking every ``a`` or ``1`` would destroy records.
@@ -135,3 +143,61 @@ def _mask_all(value: Any) -> Any:
 def redact(value: Any, secret_values: Iterable[str], *, redact_keys: bool = True) -> Any:
     """A copy of ``value`` with every secret masked as ``***`` (see the module doc)."""
     return Redactor(secret_values, redact_keys=redact_keys)(value)
+
+
+# Shapes of credentials that are recognisable without knowing the value: provider
+# key formats, `Authorization: Bearer …`, and `NAME=value` / `--name value` where the
+# name says secret.  Used where no list of secret values exists (imported agent
+# sessions): each match becomes a value for :class:`Redactor`.
+_TOKEN_SHAPES: Final = re.compile(
+    r"(?<![A-Za-z0-9_\-])(?:"
+    r"sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{16,}"  # Anthropic / OpenAI keys
+    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"  # GitHub
+    r"|xox[abposr]-[A-Za-z0-9\-]{10,}"  # Slack
+    r"|AKIA[0-9A-Z]{16}"  # AWS access key id
+    r"|AIza[0-9A-Za-z_\-]{30,}"  # Google API key
+    r"|glpat-[A-Za-z0-9_\-]{20,}"  # GitLab
+    r"|npm_[A-Za-z0-9]{30,}"
+    r"|eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"  # JWT
+    r")"
+)
+_BEARER: Final = re.compile(r"(?i)\b(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=\-]{8,})")
+_ASSIGNED: Final = re.compile(
+    r"(?i)(?:^|[\s'\"{,;(])-{0,2}([A-Za-z_][A-Za-z0-9_\-]*)\s*[=:]\s*['\"]?([^\s'\"&;|,)}]{4,})"
+)
+_FLAG: Final = re.compile(
+    r"(?i)--?((?:[a-z]+[_\-])*(?:password|passwd|token|secret|api[_\-]?key|access[_\-]?key))"
+    r"[\s=]+['\"]?([^\s'\"]{4,})"
+)
+_SCHEMES: Final = frozenset({"bearer", "basic", "token", "digest"})
+_URL_PASSWORD: Final = re.compile(r"[a-z][a-z0-9+.\-]*://[^/\s:@]+:([^/\s@]{4,})@")
+
+
+def secret_like_values(text: str) -> set[str]:
+    """Substrings of ``text`` that look like credentials (to be masked).
+
+    Finds provider key formats, bearer tokens, passwords in URLs and the values of
+    ``NAME=value``, ``"name": "value"`` and ``--name value`` where the name names a
+    secret (:func:`is_secret_key`, or ending in ``KEY``).  Errs on the side of
+    masking: a record with one ``***`` too many is better than a leaked key.
+    """
+    found: set[str] = set(_TOKEN_SHAPES.findall(text))
+    found.update(_BEARER.findall(text))
+    found.update(_URL_PASSWORD.findall(text))
+    for name, value in _ASSIGNED.findall(text):
+        if value.lower() in _SCHEMES:
+            continue
+        if is_secret_key(name) or name.lower().replace("-", "_").endswith(("_key", "_pass")):
+            found.add(value)
+    for _name, value in _FLAG.findall(text):
+        found.add(value)
+    return {v for v in found if len(v) >= MIN_SECRET_LENGTH}
+
+
+def mask_secret_like(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with known secret values and anything :func:`secret_like_values` finds masked."""
+    values = secret_like_values(text)
+    values.update(known)
+    if not values:
+        return text
+    return Redactor(values).text(text)

@@ -49,9 +49,21 @@ RULES: Final[dict[str, Rule]] = _table(
     Rule("sql-shell-escape", "blocked", "SQL that runs programs or writes server files"),
     Rule("nesting-too-deep", "blocked", "commands nested more than 8 levels deep"),
     # dangerous: need a human approval
+    Rule(
+        "shell-unresolved",
+        "dangerous",
+        "what runs is only known at run time (a variable or glob as the command, eval or "
+        "sh -c of a variable, text piped into a shell) or the text does not parse",
+    ),
+    Rule("decode-exec", "dangerous", "decoded text (base64 -d, xxd -r ...) piped into a shell"),
     Rule("rm-recursive", "dangerous", "rm -rf / rm -fr, or rm -r on a broad target"),
     Rule("find-delete", "dangerous", "find ... -delete"),
     Rule("delete-outside-workdir", "dangerous", "a system node deleting outside the workdir"),
+    Rule(
+        "write-outside-workdir",
+        "dangerous",
+        "a system node writing, copying, moving or creating outside the workdir",
+    ),
     Rule("shred", "dangerous", "shred destroys file contents"),
     Rule("disk-format", "dangerous", "mkfs*, fdisk, parted, wipefs"),
     Rule("dd-device", "dangerous", "dd writing to a device (of=/dev/...)"),
@@ -73,8 +85,12 @@ RULES: Final[dict[str, Rule]] = _table(
     Rule("cloud-delete", "dangerous", "aws/gcloud/az delete, terminate, s3 rb, rm --recursive"),
     Rule("sql-drop", "dangerous", "DROP TABLE / DATABASE / SCHEMA"),
     Rule("sql-truncate", "dangerous", "TRUNCATE"),
-    Rule("sql-delete-all", "dangerous", "DELETE FROM without WHERE (or WHERE 1=1)"),
-    Rule("sql-update-all", "dangerous", "UPDATE ... SET without WHERE"),
+    Rule(
+        "sql-delete-all",
+        "dangerous",
+        "DELETE without WHERE, or with a WHERE true of every row (1=1, 2>1, x OR TRUE)",
+    ),
+    Rule("sql-update-all", "dangerous", "UPDATE ... SET without WHERE, or with such a WHERE"),
     Rule("sql-drop-column", "dangerous", "ALTER TABLE ... DROP"),
     # moderate: logged, then run
     Rule("package-install", "moderate", "package manager installs/removes packages"),

@@ -3,6 +3,13 @@
 Comments and string literals are removed first so a keyword inside a string
 (``'please DROP TABLE x'``) does not count; statements are split on ``;`` and
 each is matched against the ``sql-*`` rules of :data:`osop.security.rules.RULES`.
+
+A ``WHERE`` that holds for every row is no ``WHERE``: ``DELETE``/``UPDATE``
+statements are parsed with sqlglot (the SQL parser and optimiser the Python data
+tools use), their condition is simplified (``2>1`` → ``TRUE``), and a condition
+that is true, or has an ``OR`` branch that reads no column (``id = 5 OR 1=1``), or
+compares a column with itself (``id = id``) counts as deleting everything.  Text
+sqlglot cannot parse falls back to the regular expressions below.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ _BLOCKED: Final = (
 )
 _DROP: Final = re.compile(r"\bDROP\s+(?:TABLE|DATABASE|SCHEMA|USER|ROLE)\b")
 _TRUNCATE: Final = re.compile(r"\bTRUNCATE\b")
-_DELETE: Final = re.compile(r"\bDELETE\s+FROM\b")
+_DELETE: Final = re.compile(r"\bDELETE\s+(?:FROM\b|(?!FROM)\w+\s+WHERE\b|(?!FROM)\w+\s*$)")
 _UPDATE: Final = re.compile(r"\bUPDATE\s+\S+\s+SET\b")
 _WHERE: Final = re.compile(r"\bWHERE\b")
 _TAUTOLOGY: Final = re.compile(r"\bWHERE\s+(?:1\s*=\s*1|TRUE|1|'1'\s*=\s*'1')\s*$")
@@ -48,6 +55,37 @@ def _shorten(text: str) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _matches_every_row(statement: str) -> bool:
+    """Whether the statement's ``WHERE`` is true of every row (sqlglot; False when unparsable)."""
+    if not _WHERE.search(statement.upper()):
+        return False
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.optimizer.simplify import simplify
+
+    try:
+        parsed = sqlglot.parse_one(statement, error_level=sqlglot.ErrorLevel.RAISE)
+    except (sqlglot.errors.SqlglotError, RecursionError, ValueError):
+        return False
+    where = parsed.args.get("where") if isinstance(parsed, exp.Delete | exp.Update) else None
+    if not isinstance(where, exp.Where):
+        return False
+    try:
+        condition = simplify(where.this.copy())
+    except (sqlglot.errors.SqlglotError, RecursionError, ValueError):
+        condition = where.this
+    if isinstance(condition, exp.Boolean):
+        return bool(condition.this)
+    for branch in condition.flatten() if isinstance(condition, exp.Or) else [condition]:
+        if next(branch.find_all(exp.Column), None) is None:
+            return True
+        if isinstance(branch, exp.EQ | exp.GTE | exp.LTE | exp.Like | exp.Is) and (
+            branch.left == branch.right
+        ):
+            return True
+    return False
+
+
 def _statement_reasons(statement: str, shown: str) -> list[Reason]:
     upper = statement.upper()
     found: list[Reason] = []
@@ -61,9 +99,14 @@ def _statement_reasons(statement: str, shown: str) -> list[Reason]:
         add("sql-drop", "dangerous")
     if _TRUNCATE.search(upper):
         add("sql-truncate", "dangerous")
-    if _DELETE.search(upper) and (not _WHERE.search(upper) or _TAUTOLOGY.search(upper.strip())):
+    every_row = _matches_every_row(statement)
+    if _DELETE.search(upper) and (
+        not _WHERE.search(upper) or _TAUTOLOGY.search(upper.strip()) or every_row
+    ):
         add("sql-delete-all", "dangerous")
-    if _UPDATE.search(upper) and (not _WHERE.search(upper) or _TAUTOLOGY.search(upper.strip())):
+    if _UPDATE.search(upper) and (
+        not _WHERE.search(upper) or _TAUTOLOGY.search(upper.strip()) or every_row
+    ):
         add("sql-update-all", "dangerous")
     if _ALTER_DROP.search(upper):
         add("sql-drop-column", "dangerous")

@@ -13,10 +13,9 @@ from click.testing import CliRunner
 from osop.analysis.llm_proposals import MARK, propose_with_llm
 from osop.analysis.synthesize import dump_workflow, improve
 from osop.cli.main import cli
-from osop.executors.llm import OfflineProvider
-from osop.executors.llm.base import Completion
 from osop.format.validate import validate_text
 from osop.format.workflow import workflow_from_dict
+from osop.llm import ChatRequest, ChatResponse, OfflineProvider, Usage
 from osop.record.model import record_from_dict
 
 from .generator import generate
@@ -32,10 +31,11 @@ class ScriptedProvider:
         self.answer = answer if isinstance(answer, str) else json.dumps(answer)
         self.prompts: list[str] = []
 
-    async def complete(self, prompt: str, model: str, **opts: Any) -> Completion:
-        self.prompts.append(prompt)
-        assert opts["fields"] == {"changes": "array", "rationale": "string"}
-        return Completion(self.answer, 100, 20, 0.001, model)
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        self.prompts.append(request.messages[-1].text)
+        assert request.output_schema is not None
+        assert set(request.output_schema["properties"]) == {"changes", "rationale"}
+        return ChatResponse(self.answer, usage=Usage(100, 20), model=request.model)
 
 
 def _result() -> Any:

@@ -88,6 +88,8 @@ def test_duration_text_shrinks_the_unit_below_a_second() -> None:
     assert duration_text(1.31) == "1.31s"
     assert duration_text(185) == "3m 5s"
     assert duration_text(None) == duration_text(-1) == duration_text(float("nan")) == "-"
+    # a record claiming a near-float-max duration is shown, not an OverflowError
+    assert duration_text(1.797693134862316e302).endswith("d 23h")
 
 
 def _fast_records() -> list[dict[str, Any]]:

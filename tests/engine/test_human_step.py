@@ -303,3 +303,75 @@ def test_deferring_at_the_terminal_pauses_the_run(
     assert [w["node"] for w in result.waiting] == ["review"]
     approve(result.run_id, "review", "approved", store=runner.store)
     assert asyncio.run(resume_run(result.run_id, store=runner.store)).status == "COMPLETED"
+
+
+def test_answers_given_up_front_are_checked_before_the_run_starts(
+    runner: Runner, tmp_path: Path
+) -> None:
+    with pytest.raises(ExecutionError, match=r"'deploy': decision 'aproved' is not allowed"):
+        runner.run(GATED, mode="live", answers={"deploy": {"decision": "aproved"}})
+    assert not runner.store.runs.exists()  # nothing was started
+    wf = runner.write(GATED)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("deploy: aproved\n")
+    store = tmp_path / "cli-store"
+    out = CliRunner().invoke(
+        osop_cli, ["run", str(wf), "--answers", str(answers), "--store", str(store)]
+    )
+    assert out.exit_code == 2, out.output
+    assert "approved, rejected" in out.output
+    assert not (store / "runs").exists()
+
+
+def test_resume_answers_are_checked_before_they_are_delivered(
+    runner: Runner, tmp_path: Path
+) -> None:
+    result = paused(runner, GATED)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("deploy: aproved\n")
+    store = str(tmp_path / ".osop")
+    args = ["resume", result.run_id, "--answers", str(answers), "--store", store, "--quiet"]
+    out = CliRunner().invoke(osop_cli, args)
+    assert out.exit_code == 2, out.output
+    assert "approved, rejected" in out.output
+    assert inbox(runner, result.run_id) == ""
+    answers.write_text("deploy: approved\n")
+    assert CliRunner().invoke(osop_cli, args).exit_code == 0
+
+
+def test_each_command_of_a_for_each_gets_its_own_answer(runner: Runner) -> None:
+    """The approval of the first item is spent: the second item's question is new."""
+    from test_commands_the_classifier_sees import _for_each_workflow
+
+    (runner.tmp / "victim" / "build").mkdir(parents=True)
+    (runner.tmp / "other").mkdir()
+    first = paused(runner, _for_each_workflow())
+    approve(first.run_id, "clean", "approved", store=runner.store)
+    options = osop.engine.RunOptions(mode="live", workdir=runner.tmp)
+    second = asyncio.run(resume_run(first.run_id, store=runner.store, options=options))
+    assert second.paused and "other" in str(second.waiting)
+    approve(second.run_id, "clean", "rejected", notes="keep it", store=runner.store)
+    done = asyncio.run(resume_run(first.run_id, store=runner.store, options=options))
+    assert done.status == "FAILED"
+    assert (runner.tmp / "other").is_dir()
+
+
+def test_an_answer_is_taken_in_once(runner: Runner) -> None:
+    """A delivered answer is journaled once, not again at every resume."""
+    from osop.engine.journal import read_journal
+
+    two = {
+        "id": "two-reviews",
+        "nodes": [
+            {"id": "first", "type": "human", "subtype": "review", "name": "First"},
+            {"id": "second", "type": "human", "subtype": "review", "name": "Second"},
+        ],
+        "edges": [{"from": "first", "to": "second"}],
+    }
+    result = paused(runner, two)
+    approve(result.run_id, "first", store=runner.store)
+    for _ in range(2):  # the second review is still unanswered: it stays paused
+        assert asyncio.run(resume_run(result.run_id, store=runner.store)).status == "PAUSED"
+    handle = runner.store.get(result.run_id)
+    answers = [e for e in read_journal(handle.journal_path) if e.get("t") == "answer"]
+    assert len(answers) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -39,10 +40,17 @@ edges:
 """
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `osop run` runs commands in the current folder: never the repository's
+    monkeypatch.chdir(tmp_path)
+
+
 def _run(tmp_path: Path, text: str, *args: str) -> tuple[int, str]:
     """Run ``text`` in a fresh folder; a refusal (exit 2) must leave no run and no file."""
     here = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
     here.mkdir()
+    os.chdir(here)
     (here / "wf.osop.yaml").write_text(text)
     store = here / "store"
     result = CliRunner().invoke(
@@ -90,10 +98,7 @@ def test_rehearsals_of_a_blocked_command_may_proceed(tmp_path: Path) -> None:
     assert code == 0, output
 
 
-def test_ai_agent_review_template_asks_for_its_task(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_ai_agent_review_template_asks_for_its_task() -> None:
     runner = CliRunner()
     made = runner.invoke(cli, ["init", "review", "--template", "ai-agent-review"])
     assert made.exit_code == 0, made.output

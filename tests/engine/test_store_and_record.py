@@ -67,20 +67,53 @@ def test_store_prefix_lookup_and_errors(tmp_path: Path) -> None:
         store.create("abc-1")
 
 
+_HOLD = """
+import sys, time
+from pathlib import Path
+from osop.engine.store import RunStore
+RunStore(Path(sys.argv[1])).get(sys.argv[2]).acquire()
+print("held", flush=True)
+time.sleep(30)
+"""
+
+
 def test_a_run_owned_by_a_live_process_is_refused(tmp_path: Path) -> None:
     handle = RunStore(tmp_path).create("r1")
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    handle.write_meta({"run_id": "r1"})
+    other = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(tmp_path), "r1"], stdout=subprocess.PIPE, text=True
+    )
     try:
-        handle.owner_path.write_text(str(other.pid))
+        assert other.stdout is not None and other.stdout.readline().strip() == "held"
         with pytest.raises(RunStoreError, match=f"process {other.pid}"):
             handle.acquire()
+        owner = handle.owner()
+        assert owner is not None and owner.pid == other.pid and owner.verified
     finally:
         other.kill()
         other.wait()
-    handle.acquire()  # the owner died: the run can be taken over
+    handle.acquire()  # the owner died (the kernel dropped its lock): the run can be taken over
     assert handle.owner_pid() == os.getpid()
     handle.release()
     assert not handle.owner_path.exists()
+
+
+def test_a_reused_pid_in_the_owner_file_neither_blocks_nor_is_signalled(tmp_path: Path) -> None:
+    """The owner died; its pid now belongs to an unrelated live process."""
+    handle = RunStore(tmp_path).create("r1")
+    unrelated = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        handle.owner_path.write_text(str(unrelated.pid))  # what a dead owner left behind
+        assert handle.owner() is None  # nobody holds the lock: idle
+        handle.acquire()  # not refused
+        handle.release()
+        # A stale owner file in the new format (pid + start time) with that pid.
+        handle.owner_path.write_text(json.dumps({"pid": unrelated.pid, "started": "1"}))
+        assert handle.owner() is None
+        assert unrelated.poll() is None
+    finally:
+        unrelated.kill()
+        unrelated.wait()
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path: Path) -> None:

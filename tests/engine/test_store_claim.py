@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import time
 from pathlib import Path
+from typing import Any
 
 from osop.engine.store import RunStore
 from osop.errors import RunStoreError
 
 
-def _claim(root: str, run_id: str, results: mp.Queue[str]) -> None:
+def _claim(root: str, run_id: str, results: mp.Queue[str], done: Any) -> None:
     handle = RunStore(Path(root)).get(run_id)
     try:
         handle.acquire()
@@ -18,7 +18,7 @@ def _claim(root: str, run_id: str, results: mp.Queue[str]) -> None:
         results.put("lost")
         return
     results.put("won")
-    time.sleep(0.3)  # hold it while the others try
+    done.wait(60)  # hold it until every other claimant has tried
 
 
 def test_one_winner_when_a_dead_owner_is_taken_over(tmp_path: Path) -> None:
@@ -28,15 +28,17 @@ def test_one_winner_when_a_dead_owner_is_taken_over(tmp_path: Path) -> None:
         handle.write_meta({"run_id": handle.run_id})
         handle.owner_path.write_text("999999999")  # a process that does not exist
         results: mp.Queue[str] = mp.Queue()
+        done = mp.Event()
         procs = [
-            mp.Process(target=_claim, args=(str(store.root), handle.run_id, results))
+            mp.Process(target=_claim, args=(str(store.root), handle.run_id, results, done))
             for _ in range(4)
         ]
         for proc in procs:
             proc.start()
+        outcome = sorted(results.get(timeout=60) for _ in procs)
+        done.set()
         for proc in procs:
             proc.join(timeout=30)
-        outcome = sorted(results.get(timeout=5) for _ in procs)
         assert outcome == ["lost", "lost", "lost", "won"]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from osop.executors.base import NodeContext, RunMode
+from osop.expr.scope import NodeOutputs, make_scope
 from osop.format.workflow import workflow_from_dict
 
 T = TypeVar("T")
@@ -39,5 +40,14 @@ def make_ctx(
         "workdir": workdir,
         "env": {},
     }
+    # ``outputs={node: {...}}``: upstream outputs, seen through a scope as the engine builds it.
+    upstream = overrides.pop("outputs", None)
     fields.update(overrides)
+    if upstream is not None:
+        fields["scope"] = make_scope(
+            own=fields["inputs"],
+            inputs=fields["inputs"],
+            outputs=NodeOutputs.of(upstream),
+            variables=workflow.variables,
+        )
     return NodeContext(**fields)

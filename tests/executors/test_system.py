@@ -124,3 +124,70 @@ def test_unknown_operation(workdir: Path) -> None:
     with pytest.raises(NodeFailure) as info:
         op({"tool": "pagerduty"}, workdir)
     assert info.value.code == "NO_OPERATION"
+
+
+@pytest.mark.parametrize(
+    ("runtime_of", "rule"),
+    [
+        (
+            lambda out, inside: {"operation": "write_file", "path": str(out), "content": "x"},
+            "write",
+        ),
+        (
+            lambda out, inside: {"operation": "append_file", "path": str(out), "content": "x"},
+            "write",
+        ),
+        (lambda out, inside: {"operation": "mkdir", "path": str(out.parent / "d")}, "write"),
+        (
+            lambda out, inside: {
+                "operation": "copy",
+                "source": str(inside),
+                "destination": str(out),
+            },
+            "write",
+        ),
+        (
+            lambda out, inside: {
+                "operation": "move",
+                "source": str(inside),
+                "destination": str(out),
+            },
+            "write",
+        ),
+        (
+            lambda out, inside: {
+                "operation": "move",
+                "source": str(out),
+                "destination": "here.txt",
+            },
+            "write",
+        ),
+    ],
+)
+def test_changes_outside_the_workdir_need_approval(
+    workdir: Path, tmp_path: Path, runtime_of: Any, rule: str
+) -> None:
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("precious")
+    inside = workdir / "mine.txt"
+    inside.write_text("mine")
+    runtime = {**runtime_of(outside, inside), "allow_outside_workdir": True}
+    with pytest.raises(NodeFailure) as info:
+        op(runtime, workdir)
+    assert info.value.code == "NEEDS_APPROVAL"
+    assert "write-outside-workdir" in info.value.message
+    assert outside.read_text() == "precious"
+    assert inside.read_text() == "mine"
+    op(runtime, workdir, answer={"approved": True})
+
+
+def test_system_account_files_stay_blocked(workdir: Path) -> None:
+    runtime = {
+        "operation": "write_file",
+        "path": "/etc/passwd",
+        "content": "x",
+        "allow_outside_workdir": True,
+    }
+    with pytest.raises(NodeFailure) as info:
+        op(runtime, workdir, answer={"approved": True})
+    assert info.value.code == "BLOCKED"

@@ -83,6 +83,9 @@ def test_lists_every_tool(server: Any) -> None:
         "osop_report",
         "osop_diff",
         "osop_stats",
+        "osop_hub_search",
+        "osop_hub_pull",
+        "osop_discover",
     }
 
 

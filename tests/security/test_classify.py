@@ -31,7 +31,9 @@ COMMANDS: list[tuple[str, str, str | None]] = [
     ("pytest -q", "safe", None),
     ("echo 'rm -rf /'", "safe", None),
     ("ls > /dev/null 2>&1", "safe", None),
-    ("echo 'unclosed", "safe", None),
+    ("echo 'unclosed", "dangerous", "shell-unresolved"),
+    ("x=rm; $x -rf build", "dangerous", "shell-unresolved"),
+    ("echo cm0gLXJmIH4= | base64 -d | sh", "dangerous", "decode-exec"),
     ("ls # ; rm -rf /", "safe", None),
     ("git branch", "safe", None),
     # moderate: logged, then run
@@ -250,7 +252,8 @@ def test_every_reported_rule_is_in_the_table() -> None:
 
 
 #: Rules reported by executors rather than by the classifiers (tested there).
-EXECUTOR_RULES = {"delete-outside-workdir"}  # tests/executors/test_system.py
+#: Reported by the system executor (tests/executors/test_system.py).
+EXECUTOR_RULES = {"delete-outside-workdir", "write-outside-workdir"}
 
 
 def test_every_rule_in_the_table_is_exercised() -> None:

@@ -12,8 +12,11 @@ from osop.security import LEVELS, classify_command, classify_sql
 from .test_classify import COMMANDS
 
 _RANK = {level: i for i, level in enumerate(LEVELS)}
-#: Table commands, minus those ending in a comment (which swallows what follows).
-_known = st.sampled_from([c for c, _, _ in COMMANDS if "#" not in c])
+#: Table commands, minus those ending in a comment (which swallows what follows)
+#: and those with an unclosed quote (two of them close each other).
+_known = st.sampled_from(
+    [c for c, _, _ in COMMANDS if "#" not in c and c.count("'") % 2 == 0 and c.count('"') % 2 == 0]
+)
 _shellish = st.text(st.sampled_from("abrmf -|;&()$`'\"\\<>/~*\n=cd"), max_size=60)
 
 

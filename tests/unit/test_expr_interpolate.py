@@ -11,10 +11,11 @@ from osop.expr import (
     find_references,
     find_template_errors,
     interpolate,
-    make_resolver,
+    make_scope,
     parse_reference,
     render_value,
 )
+from osop.expr.scope import NodeOutputs, Scope
 
 
 def resolver(**overrides: Any) -> Any:
@@ -30,7 +31,19 @@ def resolver(**overrides: Any) -> Any:
         "loop": {"user": {"name": "ada"}, "index": 0},
     }
     namespaces.update(overrides)
-    return make_resolver(**namespaces, secret_env={"DB_PASSWORD"})
+    return scope_of(namespaces).resolve
+
+
+def scope_of(namespaces: dict[str, Any], handed_out: list[str] | None = None) -> Scope:
+    return make_scope(
+        inputs=namespaces.get("inputs"),
+        outputs=NodeOutputs.of(namespaces["outputs"]) if "outputs" in namespaces else None,
+        secrets=namespaces.get("secrets"),
+        env=namespaces.get("env"),
+        metadata=namespaces.get("metadata"),
+        loop=namespaces.get("loop"),
+        on_secret=handed_out.append if handed_out is not None else None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,7 +152,7 @@ def test_missing_reference_names_it(template: str, reference: str, message_part:
 
 def test_namespace_not_provided_is_named() -> None:
     with pytest.raises(MissingReferenceError, match="'loop' namespace is not available"):
-        interpolate("${loop.item}", make_resolver(inputs={}))
+        interpolate("${loop.item}", make_scope(inputs={}).resolve)
 
 
 def test_missing_reference_message_says_where_when_given_a_pointer() -> None:
@@ -221,33 +234,43 @@ def test_parse_reference(reference: str, path: tuple[Any, ...]) -> None:
 
 
 def test_closing_brace_inside_quoted_key() -> None:
-    r = make_resolver(inputs={"a}b": "odd"})
+    r = make_scope(inputs={"a}b": "odd"}).resolve
     assert interpolate("${inputs['a}b']}", r) == "odd"
 
 
 # -- secrets and redaction ----------------------------------------------------------------
 
 
-def test_resolver_collects_the_secrets_it_hands_out() -> None:
-    r = resolver()
-    result = interpolate(
-        {"auth": "Bearer ${secrets.API_TOKEN}", "db": "${env.DB_PASSWORD}", "home": "${env.HOME}"},
-        r,
+def _secret_scope(handed_out: list[str]) -> Scope:
+    return scope_of(
+        {
+            "inputs": {"version": "1.2.3"},
+            "secrets": {"API_TOKEN": "tok-123", "NESTED": {"user": "u", "pass": "p"}},
+            "env": {"HOME": "/home/op", "DB_PASSWORD": "hunter2"},
+        },
+        handed_out,
+    )
+
+
+def test_scope_hands_every_secret_it_resolves_to_on_secret() -> None:
+    handed_out: list[str] = []
+    result = _secret_scope(handed_out).interpolate(
+        {"auth": "Bearer ${secrets.API_TOKEN}", "home": "${env.HOME}"}
     )
     assert result["auth"] == "Bearer tok-123"
-    assert r.secret_values == {"tok-123", "hunter2"}
+    assert handed_out == ["tok-123"]
 
 
-def test_whole_secret_mappings_collect_every_leaf() -> None:
-    r = resolver()
-    assert interpolate("${secrets.NESTED}", r) == {"user": "u", "pass": "p"}
-    assert r.secret_values == {"u", "p"}
+def test_whole_secret_mappings_hand_out_every_leaf() -> None:
+    handed_out: list[str] = []
+    assert _secret_scope(handed_out).resolve("secrets.NESTED") == {"user": "u", "pass": "p"}
+    assert sorted(handed_out) == ["p", "u"]
 
 
-def test_no_secret_collected_when_none_used() -> None:
-    r = resolver()
-    interpolate("${inputs.version} ${env.HOME}", r)
-    assert r.secret_values == set()
+def test_no_secret_handed_out_when_none_used() -> None:
+    handed_out: list[str] = []
+    _secret_scope(handed_out).interpolate("${inputs.version} ${env.HOME}")
+    assert handed_out == []
 
 
 # -- static analysis ----------------------------------------------------------------------

@@ -16,9 +16,10 @@ from osop.expr import (
     find_template_errors,
     interpolate,
     lint_expression,
-    make_resolver,
+    make_scope,
     referenced_names,
 )
+from osop.expr.scope import NodeOutputs
 
 # Fragments that steer generated text towards the lexer's and parser's corners.
 FRAGMENTS = [
@@ -75,7 +76,10 @@ def test_interpolation_raises_only_osop_errors(template: str) -> None:
     find_references({"k": [template]})
     find_template_errors(template)
     with contextlib.suppress(OsopError):
-        interpolate({"k": template}, make_resolver(inputs={"a": 1}, outputs={"n": {"x": [1]}}))
+        interpolate(
+            {"k": template},
+            make_scope(inputs={"a": 1}, outputs=NodeOutputs.of({"n": {"x": [1]}})).resolve,
+        )
 
 
 PATHS = [

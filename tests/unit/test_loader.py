@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osop.errors import LoadError, OsopError
-from osop.format.loader import detect_kind, load_document, load_path
+from osop.format.loader import detect_kind, load_document, load_path, parse_text
 
 
 def _load(text: str | bytes, name: str = "t.osop.yaml") -> dict[str, object]:
@@ -22,14 +21,57 @@ def _load(text: str | bytes, name: str = "t.osop.yaml") -> dict[str, object]:
 def test_yaml_12_core_schema() -> None:
     data = _load(
         "a: yes\nb: no\nc: on\nd: off\ne: 0o17\nf: 0x1F\ng: 2026-03-31\nh: ~\ni: 1.5\n"
-        "j: .inf\nk: true\nl: '1'\nm: !!str 12\nn: 017\n"
+        "j: '.inf'\nk: true\nl: '1'\nm: !!str 12\nn: 017\n"
     )
     assert data["a"] == "yes" and data["b"] == "no" and data["c"] == "on" and data["d"] == "off"
     assert data["e"] == 15 and data["f"] == 31
     assert data["g"] == "2026-03-31"
-    assert data["h"] is None and data["i"] == 1.5 and data["j"] == math.inf
+    assert data["h"] is None and data["i"] == 1.5 and data["j"] == ".inf"
     assert data["k"] is True and data["l"] == "1" and data["m"] == "12"
     assert data["n"] == 17  # YAML 1.2: a leading zero is not octal
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("x: .inf\n", "a.osop.yaml"),
+        ("x: -.Inf\n", "a.osop.yaml"),
+        ("x: .nan\n", "a.osop.yaml"),
+        ("x: 1e999\n", "a.osop.yaml"),
+        ("x: !!float 1e400\n", "a.osop.yaml"),
+        ("x: " + "9" * 5000 + "\n", "a.osop.yaml"),
+        ("x: " + "9" * 400 + "\n", "a.osop.yaml"),
+        ('{"x": NaN}', "a.json"),
+        ('{"x": -Infinity}', "a.json"),
+        ('{"x": 1e999}', "a.json"),
+        ('{"x": ' + "9" * 5000 + "}", "a.json"),
+        ('{"x": ' + "9" * 400 + "}", "a.json"),
+    ],
+)
+def test_numbers_no_json_number_can_hold_are_bad_number(text: str, name: str) -> None:
+    with pytest.raises(LoadError) as info:
+        parse_text(text, name)
+    assert info.value.rule == "document/bad-number"
+
+
+def test_duplicate_json_keys_keep_their_own_rule() -> None:
+    with pytest.raises(LoadError) as info:
+        parse_text('{"a": 1, "a": 2}', "a.json")
+    assert info.value.rule == "document/duplicate-key"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ('{"x": "a\\ud800"}', "a.json"),
+        ('{"a\\udfff": 1}', "a.json"),
+    ],
+)
+def test_lone_surrogates_are_bad_string(text: str, name: str) -> None:
+    with pytest.raises(LoadError) as info:
+        parse_text(text, name)
+    assert info.value.rule == "document/bad-string"
+    assert str(info.value).encode("utf-8")  # the message itself is printable
 
 
 def test_positions_per_pointer() -> None:

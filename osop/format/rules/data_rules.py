@@ -60,8 +60,8 @@ def _port_schemas(wf: Workflow) -> Iterator[Issue]:
 def _isolated_nodes(wf: Workflow) -> Iterator[Issue]:
     """In a multi-node workflow, a node no edge touches runs on its own, in parallel
     with everything: almost always a forgotten edge."""
-    if len(wf.nodes) < 2:
-        return
+    if len(wf.nodes) < 2 or "edges" not in wf.raw:
+        return  # no `edges` at all is workflow/missing-edges, reported once
     touched: set[str] = set()
     for edge in wf.edges:
         touched.add(edge.source)

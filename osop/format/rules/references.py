@@ -1,21 +1,25 @@
-"""Checks of ``${...}`` interpolations in nodes: namespaces, nodes, inputs, loop variables."""
+"""Checks of ``${...}`` interpolations in nodes: syntax, namespaces, nodes, inputs, loop variables.
+
+References are parsed and judged by the rules the engine resolves them with
+(:mod:`osop.expr.scope`), so a reference accepted here resolves at run time.
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from osop.diagnostics import Issue, join_pointer
-from osop.expr import find_references
+from osop.errors import ExpressionError
+from osop.expr import find_references, find_template_errors, parse_reference
+from osop.expr.scope import INTERPOLATION_NAMESPACES, METADATA_FIELDS
 from osop.format.workflow import Workflow
 
-__all__ = ["INTERPOLATION_NAMESPACES", "check_interpolations"]
+__all__ = ["check_interpolations"]
 
-INTERPOLATION_NAMESPACES = ("inputs", "outputs", "secrets", "env", "metadata", "loop", "variables")
-
-#: Node fields whose strings are interpolated at run time.
-_INTERPOLATED_FIELDS = ("runtime", "workflow_inputs", "inputs", "handoff", "approval_gate")
+#: Node fields whose strings the engine interpolates (edges: a dataflow ``transform``).
+_INTERPOLATED_FIELDS = ("runtime", "workflow_inputs", "inputs")
 
 
 def _suggest(name: str, choices: list[str]) -> str | None:
@@ -24,13 +28,12 @@ def _suggest(name: str, choices: list[str]) -> str | None:
 
 
 def _split(ref: str) -> list[str]:
-    # `outputs.fetch.rows[0].id` → ["outputs", "fetch", "rows", "id"]
-    parts: list[str] = []
-    for piece in ref.replace("]", "").replace("[", ".").split("."):
-        piece = piece.strip().strip("'\"")
-        if piece:
-            parts.append(piece)
-    return parts
+    """``outputs.fetch.rows[0].id`` → ``["outputs", "fetch", "rows", "0", "id"]`` (the engine's parser)."""
+    try:
+        return [str(part) for part in parse_reference(ref)]
+    except ExpressionError:
+        # Malformed: reported by find_template_errors; judge what can be read.
+        return [p.strip() for p in ref.replace("[", ".").replace("]", "").split(".") if p.strip()]
 
 
 def _not_a_reference(ref: str, root: str, pointer: str, node_ids: list[str]) -> Issue:
@@ -64,17 +67,63 @@ def _not_a_reference(ref: str, root: str, pointer: str, node_ids: list[str]) -> 
 
 def check_interpolations(wf: Workflow) -> Iterator[Issue]:
     node_ids = [n.id for n in wf.nodes]
-    inputs = list(wf.declared_inputs) + list(wf.variables)
+    # ``${inputs.X}`` reads the run's inputs and the node's own: variables are ``variables.X``.
+    inputs = list(wf.declared_inputs)
     loop_vars = list(wf.loop_variables)
     for node in wf.nodes:
         node_inputs = list(node.declared_inputs)
         for field in _INTERPOLATED_FIELDS:
             value: Any = node.raw.get(field)
-            if value is None:
-                continue
-            for location, ref in find_references(value):
-                pointer = join_pointer(node.pointer, field) + location
-                yield from _check_one(wf, ref, pointer, node_ids, inputs + node_inputs, loop_vars)
+            if value is not None:
+                yield from _check_value(
+                    wf,
+                    value,
+                    join_pointer(node.pointer, field),
+                    node_ids,
+                    inputs + node_inputs,
+                    loop_vars,
+                )
+    for edge in wf.edges:
+        # A dataflow transform: a source output's name, or ${...} in the target's scope.
+        if (
+            edge.mode == "dataflow"
+            and isinstance(edge.transform, Mapping)
+            and wf.has_node(edge.target)
+        ):
+            target_inputs = list(wf.node(edge.target).declared_inputs)
+            yield from _check_value(
+                wf,
+                dict(edge.transform),
+                join_pointer(edge.pointer, "transform"),
+                node_ids,
+                inputs + target_inputs,
+                loop_vars,
+            )
+
+
+def _check_value(
+    wf: Workflow,
+    value: Any,
+    base: str,
+    node_ids: list[str],
+    inputs: list[str],
+    loop_vars: list[str],
+) -> Iterator[Issue]:
+    malformed: set[str] = set()
+    for location, error in find_template_errors(value):
+        if error.message.startswith("empty reference"):
+            continue  # ref/empty, below
+        malformed.add(location)
+        yield Issue(
+            "error",
+            "ref/malformed",
+            f"{error.expression}: {error.message}",
+            pointer=base + location,
+            hint=error.hint,
+        )
+    for location, ref in find_references(value):
+        if location not in malformed:
+            yield from _check_one(wf, ref, base + location, node_ids, inputs, loop_vars)
 
 
 def _check_one(
@@ -129,6 +178,22 @@ def _check_one(
             f"`${{{ref}}}`: {name!r} is not a declared input",
             pointer=pointer,
             hint=_suggest(name, inputs),
+        )
+    elif root == "variables" and name not in wf.variables:
+        yield Issue(
+            "warning",
+            "ref/unknown-variable",
+            f"`${{{ref}}}`: {name!r} is not a workflow variable",
+            pointer=pointer,
+            hint=_suggest(name, list(wf.variables)),
+        )
+    elif root == "metadata" and name not in METADATA_FIELDS:
+        yield Issue(
+            "warning",
+            "ref/unknown-metadata",
+            f"`${{{ref}}}`: {name!r} is not run metadata ({', '.join(METADATA_FIELDS)})",
+            pointer=pointer,
+            hint=_suggest(name, list(METADATA_FIELDS)),
         )
     elif root == "loop" and name not in [*loop_vars, "index", "iteration"]:
         yield Issue(

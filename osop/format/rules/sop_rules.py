@@ -12,6 +12,13 @@ from osop.format.sop import SopDocument
 __all__ = ["check"]
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
 def check(sop: SopDocument, *, base_dir: Path) -> Iterator[Issue]:
     from osop.format.rules import workflow_rules
     from osop.format.schemas import validator_for
@@ -27,6 +34,14 @@ def check(sop: SopDocument, *, base_dir: Path) -> Iterator[Issue]:
                         "warning",
                         "sop/missing-ref",
                         f"workflow {entry.ref!r} does not exist (looked in {base_dir})",
+                        pointer=join_pointer(entry.pointer, "ref"),
+                    )
+                elif not _inside(base_dir / entry.ref, base_dir):
+                    yield Issue(
+                        "warning",
+                        "sop/ref-outside-folder",
+                        f"workflow {entry.ref!r} is outside the .sop file's folder: "
+                        "`osop render` leaves it out unless --allow-outside-refs",
                         pointer=join_pointer(entry.pointer, "ref"),
                     )
                 if entry.ref in seen:

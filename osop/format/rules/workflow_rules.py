@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from osop.diagnostics import Issue, join_pointer
+from osop.expr.scope import for_each_expression
 from osop.format.rules import data_rules
-from osop.format.rules.expressions import check_expression
+from osop.format.rules.expressions import check_expression, check_node_expressions
+from osop.format.rules.import_cycles import check_import_cycles
+from osop.format.rules.limits_rules import check_limits
 from osop.format.rules.references import check_interpolations
 from osop.format.vocabulary import EDGE_MODES, IMPLICIT_LOOP_MODES
 from osop.format.workflow import Edge, Workflow, derived_id
@@ -49,11 +52,22 @@ def check(
     yield from _contracts(wf)
     yield from data_rules.check(wf)
     yield from _imports(wf, base_dir)
+    yield from check_import_cycles(wf, base_dir)
+    yield from check_limits(wf)
     yield from check_interpolations(wf)
+    for node in wf.nodes:
+        yield from check_node_expressions(wf, node)
     for edge in wf.edges:
         if edge.when is not None:
             yield from check_expression(
                 wf, edge, edge.when, join_pointer(edge.pointer, edge.when_key)
+            )
+        if edge.for_each is not None:
+            yield from check_expression(
+                wf,
+                edge,
+                for_each_expression(edge.for_each),
+                join_pointer(edge.pointer, "for_each"),
             )
 
 
@@ -496,7 +510,10 @@ def conformance_level(wf: Workflow) -> tuple[int, list[str]]:
     0 Descriptive: a valid document.  1 Validatable: declares data (inputs/outputs
     on the workflow or a node, or contracts).  2 Executable: every node that a
     machine runs has a ``runtime``, and retry, timeout or security is set.
-    3 Observable: ``observability``, ``ledger`` or ``evolution`` as well.
+    3 Observable: a run of it can be observed — ``observability.tracing`` is on
+    with an exporter the engine has (OTLP or console), so every run emits
+    OpenTelemetry traces, and every agent node's cost can be tracked (its model
+    has a price in the price table, or it runs offline).  See docs/conformance.md.
     """
     declares_data = bool(
         wf.inputs or wf.outputs or wf.contracts or any(n.inputs or n.outputs for n in wf.nodes)
@@ -518,6 +535,42 @@ def conformance_level(wf: Workflow) -> tuple[int, list[str]]:
         if not has_policy:
             needs.append("a retry, timeout or security setting")
         return 1, needs
-    if not (wf.observability or wf.ledger or wf.evolution):
-        return 2, ["an `observability`, `ledger` or `evolution` block"]
-    return 3, []
+    needs = _observability_needs(wf)
+    return (2, needs) if needs else (3, [])
+
+
+#: Tracing exporters the engine has (``observability.tracing.exporter``).
+_TRACE_EXPORTERS = frozenset({"otlp", "otlp_http", "otlp-http", "console"})
+
+
+def _observability_needs(wf: Workflow) -> list[str]:
+    """What keeps a run of ``wf`` from being observable (level 3); empty when nothing."""
+    needs: list[str] = []
+    tracing = wf.observability.get("tracing") if isinstance(wf.observability, dict) else None
+    if not isinstance(tracing, dict) or tracing.get("enabled", True) is False:
+        needs.append("`observability.tracing` enabled (every run then emits OpenTelemetry traces)")
+    elif str(tracing.get("exporter") or "otlp").lower() not in _TRACE_EXPORTERS:
+        needs.append(
+            f"a tracing exporter the engine has (otlp or console), not {tracing['exporter']!r}"
+        )
+    unpriced = [n.id for n in wf.nodes if n.type == "agent" and not _cost_trackable(n.runtime)]
+    if unpriced:
+        shown = ", ".join(unpriced[:5]) + ("…" if len(unpriced) > 5 else "")
+        needs.append(
+            f"agent nodes whose cost can be tracked: {shown} (a runtime.model with a price "
+            "in the price table, or OSOP_PRICES_FILE)"
+        )
+    return needs
+
+
+def _cost_trackable(runtime: Mapping[str, Any]) -> bool:
+    if str(runtime.get("provider") or "").lower() == "offline":
+        return True
+    model = runtime.get("model")
+    if not isinstance(model, str) or not model:
+        return False
+    if "${" in model:
+        return True  # chosen at run time; priced then
+    from osop.llm.prices import price_for
+
+    return price_for(model) is not None

@@ -170,6 +170,33 @@ def _values(record: NodeRecord) -> list[tuple[str, str]]:
     for key in ("actor", "decision", "notes"):
         if human.get(key) is not None:
             out.append((f"human.{key}", truncate(human[key])))
+    if isinstance(human.get("response_time_ms"), int | float):
+        out.append(("human.waited", _seconds(human["response_time_ms"] / 1000.0)))
+    out.extend(_tool_calls(record))
+    return out
+
+
+def _tool_calls(record: NodeRecord) -> list[tuple[str, str]]:
+    """One line per tool call of an imported agent session (``x-tool-calls``)."""
+    calls = record.extra.get("x-tool-calls")
+    if not isinstance(calls, list):
+        return []
+    out: list[tuple[str, str]] = []
+    for call in calls:
+        if not isinstance(call, dict):
+            continue
+        duration = call.get("duration_ms")
+        parts = [str(call.get("target") or "")]
+        if isinstance(duration, int | float):
+            parts.append(f"({_seconds(duration / 1000.0)})")
+        for flag, word in (("error", "ERROR"), ("retry", "retry"), ("interrupted", "interrupted")):
+            if call.get(flag):
+                parts.append(word)
+        if call.get("child_run_id"):
+            parts.append(f"-> run {str(call['child_run_id'])[:8]}")
+        out.append(
+            (f"tool {truncate(call.get('tool'), 40)}", truncate(" ".join(p for p in parts if p)))
+        )
     return out
 
 
