@@ -50,7 +50,7 @@ from typing import Any
 
 import yaml
 
-from osop.analysis.changes import apply_proposal, change_id
+from osop.analysis.changes import DETERMINISTIC_TYPES, apply_proposal, change_id
 from osop.analysis.error_classes import is_transient
 from osop.analysis.estimates import Estimate, EstimateInputs, estimate
 from osop.analysis.evidence import Evidence, gather
@@ -82,14 +82,7 @@ __all__ = [
     "synthesize",
 ]
 
-RULES = (
-    "add_retry",
-    "add_timeout",
-    "add_approval_gate",
-    "parallelize",
-    "add_conditional_bypass",
-    "add_precheck",
-)
+RULES = DETERMINISTIC_TYPES  # every deterministic change type has its rule
 #: Which rules serve which goal (any other goal text, or none: every rule).
 GOALS: dict[str, tuple[str, ...]] = {
     "speed": ("parallelize", "add_conditional_bypass", "add_timeout", "add_approval_gate"),

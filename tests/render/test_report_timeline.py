@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import product
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import CHROMIUM, launch
+from browser import CHROMIUM
 
 from osop.format.workflow import workflow_from_dict
 from osop.record.model import record_from_dict
@@ -105,15 +104,6 @@ def test_report_has_the_chart_and_the_graph_in_outcome_colours() -> None:
     # a node is coloured by its last outcome: the flaky step recovered
     assert 'data-node-id="flaky" data-status="COMPLETED"' in html
     assert html.count('fill="#22c55e" fill-opacity="0.12"') == 5
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        instance = launch(pw)
-        yield instance
-        instance.close()
 
 
 def _boxes(page: Any, selector: str) -> list[dict[str, float]]:
