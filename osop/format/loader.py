@@ -486,7 +486,8 @@ def json_loads_checked(text: str | bytes, name: str) -> Any:
         raise LoadError(
             f"JSON syntax error: {exc}", rule="document/json-syntax", file=name
         ) from None
-    _check_json_depth(data, name)
+    if isinstance(data, dict | list):
+        _check_json_depth(data, name, text)
     check_strings(data, text, name)
     return data
 
@@ -499,6 +500,8 @@ def check_strings(data: Any, text: str | bytes, name: str) -> None:
 
     Only text that could hold one (an escape or the character itself) is walked.
     """
+    if isinstance(text, bytes) and b"\\" not in text:
+        return  # bytes that decoded hold no lone surrogate unless escaped (in any encoding)
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     if not _SURROGATE_ESCAPE.search(raw):
         return
@@ -532,11 +535,13 @@ class _DuplicateKey(ValueError):
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(f"duplicate key {key!r}")
-        out[key] = value
+    out = dict(pairs)  # built in C; a duplicate key shows as a shorter dict
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"duplicate key {key!r}")
+            seen.add(key)
     return out
 
 
@@ -624,19 +629,31 @@ def _compose(text: str, name: str) -> yaml.Node | None:
         ) from None
 
 
-def _check_json_depth(data: Any, name: str) -> None:
-    """The same nesting limit as YAML documents (iteratively: no recursion to exhaust)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
+def _check_json_depth(data: Any, name: str, text: str | bytes | None = None) -> None:
+    """The same nesting limit as YAML documents (level by level: no recursion to exhaust).
+
+    Text with no more brackets than the limit cannot nest deeper: it is not walked.
+    """
+    if (
+        text is not None
+        and text.count("[" if isinstance(text, str) else b"[")
+        + text.count("{" if isinstance(text, str) else b"{")
+        <= MAX_DEPTH
+    ):
+        return
+    level: list[Any] = [data]
+    depth = 1
+    while level:
         if depth > MAX_DEPTH:
             raise LoadError(
                 f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
             )
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if type(value) is dict else value
+            below += [c for c in children if type(c) is dict or type(c) is list]
+        depth += 1
+        level = below
 
 
 def parse_text(
