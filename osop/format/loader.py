@@ -634,13 +634,14 @@ def _check_json_depth(data: Any, name: str, text: str | bytes | None = None) -> 
 
     Text with no more brackets than the limit cannot nest deeper: it is not walked.
     """
-    if (
-        text is not None
-        and text.count("[" if isinstance(text, str) else b"[")
-        + text.count("{" if isinstance(text, str) else b"{")
-        <= MAX_DEPTH
-    ):
-        return
+    if text is not None:
+        brackets = (
+            text.count("[") + text.count("{")
+            if isinstance(text, str)
+            else text.count(b"[") + text.count(b"{")
+        )
+        if brackets <= MAX_DEPTH:
+            return
     level: list[Any] = [data]
     depth = 1
     while level:
