@@ -72,7 +72,6 @@ _REPORT_KEYS: Final = frozenset(
         "attempt",
         "execute",
         "reported_at",
-        "notes",
     }
 )
 
@@ -306,8 +305,9 @@ def describe_step(
         step["explain"] = node.explain
     if node.role:
         step["role"] = node.role
-    if details.get("inputs"):
-        step["inputs"] = details["inputs"]
+    inputs = {**_declared_inputs(workflow, state, node), **(details.get("inputs") or {})}
+    if inputs:
+        step["inputs"] = inputs
     if details.get("runtime"):
         step["runtime"] = details["runtime"]
     outputs = _declared_outputs(node)
@@ -336,6 +336,33 @@ def describe_step(
             step["time_left_sec"] = round(max(0.0, left), 3)
     step["report"] = _how_to_report(node, outputs)
     return step
+
+
+def _declared_inputs(workflow: Workflow, state: RunState, node: Node) -> dict[str, Any]:
+    """Binding §8.1: a declared input takes the output of the same name of the latest
+    completed step (not of a step classified above this one), else the run's input."""
+    from osop.engine.values import classification_level
+
+    found: dict[str, Any] = {}
+    names = [p.name for p in ports_of(node.inputs, node.pointer, required_by_default=False)]
+    if not names:
+        return found
+    level = classification_level(node.classification)
+    run_inputs = state.meta.get("inputs") or {}
+    for name in names:
+        for source in reversed(state.completion_order):
+            if not workflow.has_node(source):
+                continue
+            if classification_level(workflow.node(source).classification) > level:
+                continue
+            outputs = state.node(source).outputs
+            if name in outputs:
+                found[name] = outputs[name]
+                break
+        else:
+            if name in run_inputs:
+                found[name] = run_inputs[name]
+    return found
 
 
 def _declared_outputs(node: Node) -> list[dict[str, Any]]:
@@ -571,8 +598,6 @@ def check_report(
             raise ExecutionError(
                 f"report for {node_id!r}: ai_metadata.{key} must be a whole number >= 0"
             )
-    if report.get("notes"):
-        out["notes"] = str(report["notes"])
     return out
 
 

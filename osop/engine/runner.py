@@ -764,6 +764,8 @@ def deliver_answer(
     if node_id not in nodes:
         # A node of a sub-workflow the run waits on: the answer goes to that child run.
         for wait in state.waits.values():
+            if wait.get("kind") != "child":
+                continue  # only a child run's wait lists what it waits for
             for detail in wait.get("details") or ():
                 if detail.get("node") == node_id and detail.get("run_id"):
                     return deliver_answer(
@@ -806,6 +808,8 @@ def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> 
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
     for wait in state.waits.values():  # a sub-workflow the run waits on expects it
+        if wait.get("kind") != "child":
+            continue
         for detail in wait.get("details") or ():
             if detail.get("name") == name and detail.get("kind") in ("event", "signal"):
                 return deliver_event(store, str(detail["run_id"]), name, data)

@@ -1374,7 +1374,10 @@ class Engine:
                         result.wait.kind,
                         result.wait.name,
                         result.wait.prompt,
-                        details=dict(result.wait.details) or None,
+                        # A caller's step journals what it was handed (guided runs).
+                        details=dict(result.wait.details)
+                        if result.wait.kind == CALLER_WAIT
+                        else None,
                     )
                 if result.wait.kind in ("human", "approval"):
                     ctx.answer = provided

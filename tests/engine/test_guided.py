@@ -303,3 +303,11 @@ def test_a_guided_run_survives_a_new_process(guided: Guided) -> None:
         )
     )
     assert [s["node_id"] for s in view.ready] == ["drop"]
+
+
+def test_deliveries_to_a_guided_run_do_not_mistake_a_step_for_a_child_run(guided: Guided) -> None:
+    from osop.engine import deliver_event
+
+    assert deliver_event(guided.store, guided.run_id, "ping", {"x": 1})
+    view = guided.steps()  # the event is taken in; the step is still handed out
+    assert [s["node_id"] for s in view.ready] == ["build"]
