@@ -83,6 +83,7 @@ def test_a_shell_script_drives_a_corpus_workflow_to_completed(tmp_path: Path) ->
     assert '"total_runs": 1' in stats.stdout
 
 
+@pytest.mark.slow
 def test_step_and_log_refuse_bad_input_with_a_clear_error(tmp_path: Path) -> None:
     home = tmp_path / "home"
     wf = tmp_path / "wf.osop.yaml"
