@@ -20,7 +20,7 @@ from osop.render.svg import auto_layout, render_svg, workflow_layout
 
 __all__ = ["render", "write_atomic"]
 
-Format = Literal["svg", "html", "mermaid", "story"]
+Format = Literal["svg", "html", "mermaid", "story", "agent"]
 
 _BY_SUFFIX: dict[str, Format] = {
     ".svg": "svg",
@@ -73,7 +73,7 @@ def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> 
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["svg", "html", "mermaid", "story"]),
+    type=click.Choice(["svg", "html", "mermaid", "story", "agent"]),
     help="Output format (default: from the -o suffix; else html for .sop, mermaid for .osop).",
 )
 @click.option(
@@ -108,6 +108,8 @@ def render(
                the records beside the workflow and its runs in the run store
       mermaid  a Mermaid flowchart for Markdown (GitHub renders it)
       story    the process told step by step in plain text
+      agent    the SOP written for an AI agent: the plan step by step (read, do,
+               verify, report) and how to drive it as a guided run (Markdown)
 
     \b
     Examples:
@@ -142,6 +144,10 @@ def render(
                 text = f"```mermaid\n{text}```\n"
         elif chosen == "story":
             text = render_story(src.graph)
+        elif chosen == "agent":
+            from osop.render.agent import render_agent
+
+            text = render_agent(src.graph)
         else:
             page = render_workflow_page(src, store_root=open_store(store_dir).root)
             text, warnings = page.html, page.warnings

@@ -17,7 +17,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from osop.engine.clock import iso, within
 from osop.engine.contracts import CONTRACT_VIOLATION, DataChecks
@@ -60,6 +60,7 @@ _DURABLE = frozenset(
         "end",
         "wait",
         "answer",
+        "report",
         "event",
         "child",
         "proc",
@@ -70,8 +71,11 @@ _DURABLE = frozenset(
 #: Of those, the ones an attempt commits as a group (see :meth:`Journal.commit`).
 _GROUP_COMMITTED = frozenset({"start", "end"})
 _AUTO_APPROVAL = {"decision": "approved", "actor": "--yes"}
-#: Waits a person ends: the attempt's record spans the wait (see ``_waited``).
-_PERSON_WAITS = frozenset({"human", "approval"})
+#: Waits a person (or the caller of a guided run) ends: the attempt's record spans
+#: the wait (see ``_waited``).
+_PERSON_WAITS = frozenset({"human", "approval", "caller"})
+#: A guided run's step handed to its caller (see :mod:`osop.engine.guided`).
+CALLER_WAIT: Final = "caller"
 
 
 def _answer_is_spent(answer: Mapping[str, Any] | None) -> bool:
@@ -164,6 +168,8 @@ class Engine:
             for n in workflow.nodes
         }
         self._executors: dict[str, Executor] = {}
+        #: Compensations run after the run failed: nothing waits for a caller then.
+        self._compensating = False
         self.data_checks = DataChecks(workflow)
         #: node → the paused child run its next attempt resumes (instead of a new one).
         self._child_to_resume: dict[str, str] = {}
@@ -415,6 +421,8 @@ class Engine:
                 continue  # the child run takes its own deliveries when resumed
             if kind in ("human", "approval"):
                 ready = self._answer(node) is not None
+            elif kind == CALLER_WAIT:
+                ready = nid in self.state.reports
             else:
                 names = {wait.get("name"), nid}
                 ready = any(not e["used"] and e.get("name") in names for e in self.state.events)
@@ -1249,6 +1257,10 @@ class Engine:
             services={
                 "sleep": self.clock.sleep,
                 "simulation": self.opt.simulation,
+                # A guided run's caller step reads the clock and the wait it resumes.
+                "clock": self.clock,
+                "waiting": pending,
+                "compensating": self._compensating,
                 **self.opt.services,
             },
             run_child=None,
@@ -1362,6 +1374,10 @@ class Engine:
                         result.wait.kind,
                         result.wait.name,
                         result.wait.prompt,
+                        # A caller's step journals what it was handed (guided runs).
+                        details=dict(result.wait.details)
+                        if result.wait.kind == CALLER_WAIT
+                        else None,
                     )
                 if result.wait.kind in ("human", "approval"):
                     ctx.answer = provided
@@ -1451,6 +1467,10 @@ class Engine:
     def _provided(self, node: Node, wait: WaitRequest) -> dict[str, Any] | None:
         if wait.kind in ("human", "approval"):
             return self._answer(node)
+        if wait.kind == CALLER_WAIT:
+            # The caller's report of this attempt (checked and journaled when given).
+            report = self.state.reports.get(node.id)
+            return dict(report) if report is not None else None
         names = {wait.name, node.id}
         for event in self.state.events:
             if not event["used"] and event.get("name") in names:
@@ -1513,7 +1533,7 @@ class Engine:
         name: str,
         prompt: str | None,
         *,
-        details: list[dict[str, Any]] | None = None,
+        details: list[dict[str, Any]] | dict[str, Any] | None = None,
     ) -> Outcome:
         entry: dict[str, Any] = {
             "t": "wait",
@@ -1673,6 +1693,7 @@ class Engine:
         self._skip_unreached(spared)
         if compensating:
             self._abort_status = None
+            self._compensating = True
             await self._compensate()
             self._skip_unreached(set())
         return status
