@@ -240,6 +240,7 @@ def scale(sizes: list[int], durable: bool, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the bench runs")
     parser.add_argument("--scale", help="comma-separated chain sizes, e.g. 1000,10000,100000")
     parser.add_argument("--durable", action="store_true", help="with --scale: fsync per node")
     parser.add_argument("--repeat", type=int, default=3, help="with --scale: runs per size")
@@ -253,6 +254,8 @@ def main() -> None:
         return
     n, width, repeat = (2_000, 200, 3) if args.quick else (10_000, 1_000, 5)
     procs = 50 if args.quick else 200
+    if args.smoke:
+        n, width, repeat, procs = 40, 8, 1, 3
 
     print(f"medians of {repeat} runs (CPU time); no-op executor, journal + record written\n")
     run_engine(chain(200))  # warm up: imports, caches

@@ -84,8 +84,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="three rounds")
+    parser.add_argument("--smoke", action="store_true", help="one round: checks the bench runs")
     args = parser.parse_args()
-    repeat = 3 if args.quick else args.repeat
+    repeat = 1 if args.smoke else 3 if args.quick else args.repeat
     python = sys.executable
     script = Path(python).with_name("osop")  # what a user types; ``python -m osop`` adds runpy
     osop = [str(script)] if script.exists() else [python, "-m", "osop"]
