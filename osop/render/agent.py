@@ -21,6 +21,7 @@ from osop.render.story import story_steps
 
 __all__ = ["render_agent"]
 
+
 def _line(text: Any) -> str:
     return " ".join(str(text).split())
 
