@@ -67,6 +67,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "export",
         "Export records to XES or OCEL 2.0 (process mining).",
     ),
+    "iteration": (
+        "osop.cli.iteration_cmd",
+        "iteration",
+        "Approve, reject and apply synthesized changes.",
+    ),
     # share
     "hub": ("osop.cli.hub_cmd", "hub", "Publish, search and pull processes on a SOP Hub."),
     "discover": (
