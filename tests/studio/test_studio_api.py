@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TOKEN
+from studio_server import TOKEN
 
 from osop.templates import scaffold
 

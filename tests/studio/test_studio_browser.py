@@ -6,12 +6,11 @@ are shown as text."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Studio, screenshot
 from playwright.sync_api import expect
+from studio_server import ARTIFACTS, Studio, screenshot
 
 from osop.format.validate import validate_path
 
@@ -191,7 +190,6 @@ def test_two_people_edit_different_steps_at_once(chromium: Any, studio: Studio) 
         for text in ("Alice takes the request", "Bob checks the result"):
             page.locator(".step-name", has_text=text).wait_for(timeout=5000)
     seen_after = time.monotonic() - started
-    ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "coedit-latency.txt").write_text(
         f"both edits seen by both pages after {seen_after:.3f} s\n"

@@ -36,13 +36,17 @@ def test_edits_keep_every_untouched_line() -> None:
 
 
 def test_removing_a_node_removes_its_edges() -> None:
-    edited = apply_edits(scaffold("basic"), "b.osop.yaml", [{"op": "remove_node", "id": "do_the_work"}])
+    edited = apply_edits(
+        scaffold("basic"), "b.osop.yaml", [{"op": "remove_node", "id": "do_the_work"}]
+    )
     assert "do_the_work" not in edited
     assert "edges: []" in edited or "edges:\n" in edited
 
 
 def test_edits_on_json_keep_key_order() -> None:
-    text = json.dumps({"osop_version": "1.1", "id": "j", "nodes": [{"id": "a", "type": "cli"}], "edges": []})
+    text = json.dumps(
+        {"osop_version": "1.1", "id": "j", "nodes": [{"id": "a", "type": "cli"}], "edges": []}
+    )
     edited = apply_edits(
         text,
         "j.osop.json",
