@@ -2,8 +2,10 @@
 
 ``osop --version`` is answered here, before the command framework (click, ~40 ms
 of CPU) is imported: start-up is the whole cost of that command. Everything else
-goes to the click group in :mod:`osop.cli.app`; ``cli`` and ``COMMANDS`` are
-re-exported from it on first access.
+goes to the click group in :mod:`osop.cli.app`, which builds its commands from
+:data:`COMMANDS` (kept here, as plain data, so listing commands costs nothing).
+Library errors (:class:`~osop.errors.OsopError`) become ``Error: ...`` on stderr
+with exit code 1 (2 for usage errors) — never a traceback.
 """
 
 from __future__ import annotations
@@ -16,9 +18,76 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-
 if TYPE_CHECKING:
     from typing import Any
 
-    from osop.cli.app import COMMANDS, cli
+    from osop.cli.app import cli
 
 __all__ = ["COMMANDS", "cli", "main"]
+
+#: command name → (module, attribute, one-line help shown by ``osop --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    # define
+    "init": ("osop.cli.init_cmd", "init", "Start a workflow from a template."),
+    "validate": ("osop.cli.validate_cmd", "validate", "Check documents against the spec."),
+    "migrate": ("osop.cli.migrate_cmd", "migrate", "Rewrite legacy forms to the current spec."),
+    "schema": ("osop.cli.schema_cmd", "schema", "Print a JSON Schema (osop, osoplog, sop)."),
+    "render": (
+        "osop.cli.render_cmd",
+        "render",
+        "Draw a workflow or a .sop (svg/html/mermaid/story).",
+    ),
+    "sop": ("osop.cli.sop_cmd", "sop", "Build .sop collections from folders of workflows."),
+    "studio": (
+        "osop.cli.studio_cmd",
+        "studio",
+        "Plan a process in the browser: graph, YAML, live checks, co-editing.",
+    ),
+    # execute and record
+    "run": ("osop.cli.run_cmd", "run", "Run a workflow (live, dry_run, simulated)."),
+    "runs": ("osop.cli.runs_cmd", "runs", "List runs in the run store."),
+    "status": ("osop.cli.status_cmd", "status", "Show where a run stands."),
+    "resume": ("osop.cli.resume_cmd", "resume", "Continue a paused or interrupted run."),
+    "approve": ("osop.cli.approve_cmd", "approve", "Answer a node waiting for a human."),
+    "signal": ("osop.cli.signal_cmd", "signal", "Deliver an event or signal to a run."),
+    "cancel": ("osop.cli.cancel_cmd", "cancel", "Cancel a run, leaving a complete record."),
+    "step": ("osop.cli.guided_cmd", "step", "Show (or execute) the steps a guided run hands out."),
+    "log": ("osop.cli.guided_cmd", "log", "Report a guided run's step: what the caller did."),
+    "import": (
+        "osop.cli.import_cmd",
+        "import_cmd",
+        "Import agent sessions (Claude Code, Codex) as records.",
+    ),
+    # compare and improve
+    "report": ("osop.cli.report_cmd", "report", "Render an execution report (html, ansi, text)."),
+    "diff": ("osop.cli.diff_cmd", "diff", "Compare workflows, runs, or a workflow with runs."),
+    "stats": (
+        "osop.cli.stats_cmd",
+        "stats",
+        "Aggregate execution records (runs, durations, cost).",
+    ),
+    "synthesize": (
+        "osop.cli.synthesize_cmd",
+        "synthesize_cmd",
+        "Propose a better workflow from records.",
+    ),
+    "export": (
+        "osop.cli.export_cmd",
+        "export",
+        "Export records to XES or OCEL 2.0 (process mining).",
+    ),
+    "iteration": (
+        "osop.cli.iteration_cmd",
+        "iteration",
+        "Approve, reject and apply synthesized changes.",
+    ),
+    # share
+    "hub": ("osop.cli.hub_cmd", "hub", "Publish, search and pull processes on a SOP Hub."),
+    "discover": (
+        "osop.cli.discover_cmd",
+        "discover",
+        "List and fetch the processes a site publishes (/.well-known/sop).",
+    ),
+    # agents
+    "mcp": ("osop.cli.mcp_cmd", "mcp", "Serve OSOP to AI agents over MCP (stdio)."),
+}
 
 _VERSION_FLAGS = (["--version"], ["-V"])
 
@@ -35,10 +104,10 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("cli", "COMMANDS"):
-        from osop.cli import app
+    if name == "cli":
+        from osop.cli.app import cli
 
-        return getattr(app, name)
+        return cli
     raise AttributeError(f"module 'osop.cli.main' has no attribute {name!r}")
 
 
