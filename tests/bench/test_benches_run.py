@@ -21,6 +21,7 @@ SMOKE_ARGS: dict[str, list[str]] = {
     "bench_import.py": ["--sessions", "2", "--lines", "40", "--repeat", "1"],
     "bench_render.py": ["--smoke"],
     "bench_startup.py": ["--smoke"],
+    "bench_studio.py": ["--smoke"],
     "bench_tracing.py": ["--smoke"],
     "bench_validate.py": ["--smoke"],
 }
@@ -30,8 +31,19 @@ def test_every_bench_has_a_smoke_run() -> None:
     assert sorted(p.name for p in BENCH.glob("bench_*.py")) == sorted(SMOKE_ARGS)
 
 
+#: benches that drive a browser (the studio's web app and Chromium)
+BROWSER = {"bench_studio.py"}
+
+
+def _params() -> list[object]:
+    return [
+        pytest.param(name, marks=[pytest.mark.browser] if name in BROWSER else [])
+        for name in sorted(SMOKE_ARGS)
+    ]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("script", sorted(SMOKE_ARGS))
+@pytest.mark.parametrize("script", _params())
 def test_bench_runs(script: str, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(BENCH / script), *SMOKE_ARGS[script]],
