@@ -143,6 +143,14 @@ def test_plan_a_process_by_mouse(chromium: Any, studio: Studio) -> None:
     assert "New agent step 4" in page.inner_text("[data-testid=roles-agent]")
     screenshot(page, "roles")
 
+    # The agent view: the plan an agent would be handed, with the new steps.
+    page.get_by_role("tab", name="Agent").click()
+    agent = page.locator("[data-testid=agent]")
+    agent.wait_for()
+    assert "SOP for an agent" in agent.inner_text()
+    assert "agent_step_4" in agent.inner_text() and "human_step_5" in agent.inner_text()
+    screenshot(page, "agent")
+
     page.get_by_role("tab", name="YAML").click()
     page.locator(".cm-content").wait_for()
     screenshot(page, "yaml")
@@ -221,7 +229,7 @@ def test_hostile_names_are_shown_as_text(chromium: Any, studio: Studio) -> None:
     page.wait_for_selector("[data-testid=node-bad]")
     assert hostile in page.inner_text("[data-testid=node-bad]")
     assert page.locator("[data-testid=node-bad] img").count() == 0
-    for tab in ("Story", "Roles", "YAML"):
+    for tab in ("Story", "Roles", "Agent", "YAML"):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(200)
         assert page.locator("main img, main script").count() == 0
@@ -229,6 +237,8 @@ def test_hostile_names_are_shown_as_text(chromium: Any, studio: Studio) -> None:
             assert hostile in page.inner_text("[data-testid=roles-human]")
         if tab == "Story":
             assert hostile in page.inner_text("[data-testid=story-bad]")
+        if tab == "Agent":
+            assert hostile in page.inner_text("[data-testid=agent]")
     screenshot(page, "hostile-names")
     assert not problems, problems
     context.close()
