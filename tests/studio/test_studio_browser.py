@@ -103,7 +103,9 @@ def test_plan_a_process_by_mouse(chromium: Any, studio: Studio) -> None:
     assert "cel/syntax" in page.inner_text("[data-testid=panel-issues]")
     screenshot(page, "graph-edge-error")
     page.get_by_role("tab", name="YAML").click()
-    page.locator(".cm-lint-marker-error").first.wait_for()
+    marker = page.locator(".cm-lint-marker-error").first
+    marker.wait_for()
+    marker.scroll_into_view_if_needed()
     screenshot(page, "yaml-gutter-error")
     page.get_by_role("tab", name="Graph").click()
 
@@ -247,4 +249,29 @@ def test_hostile_names_are_shown_as_text(chromium: Any, studio: Studio) -> None:
 def test_wrong_token_opens_nothing(chromium: Any, studio: Studio) -> None:
     context, page, _problems = _page(chromium, f"{studio.base}/?token=wrong")
     assert "wrong or missing token" in page.inner_text("body")
+    context.close()
+
+
+def test_yaml_view_completes_and_explains_from_the_schema(chromium: Any, studio: Studio) -> None:
+    from osop.templates import scaffold
+
+    (studio.folder / "typed.osop.yaml").write_text(scaffold("basic", "typed"))
+    context, page, problems = _page(chromium, studio.open_url("typed.osop.yaml"))
+    page.wait_for_selector("[data-testid=node-do_the_work]")
+    page.get_by_role("tab", name="YAML").click()
+    line = page.locator(".cm-line", has_text="type: cli")
+    line.click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("retry_pol")
+    page.keyboard.press("Control+Space")
+    completion = page.locator(".cm-tooltip-autocomplete")
+    expect(completion).to_contain_text("retry_policy")
+    page.keyboard.press("Escape")
+    page.locator(".cm-line", has_text="timeout:").first.locator(
+        "span", has_text="timeout"
+    ).first.hover()
+    expect(page.locator(".cm-tooltip-hover")).to_contain_text("duration")
+    screenshot(page, "yaml-schema-help")
+    assert not problems, problems
     context.close()
