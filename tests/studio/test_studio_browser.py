@@ -206,6 +206,15 @@ def test_two_people_edit_different_steps_at_once(chromium: Any, studio: Studio) 
     )
     screenshot(alice, "coedit-alice")
     screenshot(bob, "coedit-bob")
+    # In the YAML view each sees where the other's cursor is, with a name.
+    for page in (alice, bob):
+        page.get_by_role("tab", name="YAML").click()
+        page.locator(".cm-content").wait_for()
+    alice.locator(".cm-line", has_text="Alice takes the request").click()
+    caret = bob.locator(".cm-ySelectionCaret")
+    caret.wait_for()
+    assert "Guest" in bob.locator(".cm-ySelectionInfo").first.text_content()
+    screenshot(bob, "coedit-cursor")
     # The server persists the merged document (shortly after the last change; Save forces it).
     alice.click("[data-testid=save]")
     alice.wait_for_selector("[data-testid=message]:has-text('Saved')")
