@@ -168,9 +168,7 @@ def create_app(config: StudioConfig) -> FastAPI:
             "folder": workspace.root.name,
             "files": workspace.list_files(),
             "templates": [{"name": t.name, "summary": t.summary} for t in list_templates()],
-            # The agent view (`osop render --format agent`) is not part of this
-            # release; the page leaves the view out.
-            "views": ["graph", "yaml", "story", "roles", "ledger"],
+            "views": ["graph", "yaml", "story", "roles", "agent", "ledger"],
         }
 
     @app.get("/api/schema", dependencies=api)

@@ -40,7 +40,7 @@ def test_session_lists_only_workflows_inside_the_folder(client: Any) -> None:
     data = client.get("/api/session").json()
     assert data["files"] == ["flow.osop.yaml", "sub/other.osop.yaml"]
     assert "basic" in [t["name"] for t in data["templates"]]
-    assert "agent" not in data["views"]  # the agent view is not part of this release
+    assert data["views"] == ["graph", "yaml", "story", "roles", "agent", "ledger"]
 
 
 @pytest.mark.parametrize(
