@@ -142,6 +142,8 @@ class Engine:
         self.poll_inbox = poll_inbox
         self._journaled = not isinstance(journal, NullJournal)
         self._attempts: dict[str, asyncio.Task[None]] = {}
+        #: Every attempt task not yet returned (one may still be committing its end).
+        self._live: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._deadline: asyncio.Task[None] | None = None
         self._deadline_passed = False
@@ -211,7 +213,10 @@ class Engine:
 
     def _carry(self, command: Any) -> None:
         if isinstance(command, StartAttempt):
-            self._attempts[command.node] = asyncio.ensure_future(self._attempt_task(command))
+            task = asyncio.ensure_future(self._attempt_task(command))
+            self._attempts[command.node] = task
+            self._live.add(task)
+            task.add_done_callback(self._live.discard)
         elif isinstance(command, StartTimer):
             if command.timer_id == DEADLINE:
                 self._deadline = asyncio.ensure_future(self._deadline_timer(command.seconds))
@@ -262,13 +267,22 @@ class Engine:
         try:
             self.decide(Begin(at=self.now(), stale=stale))
             await self._loop()
+            await self._settle()
         except asyncio.CancelledError:
             await self._abort("CANCELLED")
             await self._loop()
+            await self._settle()
         finally:
             if self._deadline is not None:
                 self._deadline.cancel()
         return self._result or "CANCELLED"
+
+    async def _settle(self) -> None:
+        """Let the attempts that decided the end finish committing it (the session closes
+        the journal next)."""
+        tasks = [t for t in self._live if t is not asyncio.current_task()]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _loop(self) -> None:
         assert self._wakeup is not None
