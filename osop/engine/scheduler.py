@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from osop.engine.clock import iso, within
-from osop.engine.core import DEADLINE, Core, CoreSettings, Decision, Outcome
-from osop.engine.entries import Entry, Run
+from osop.engine.core import CALLER_WAIT, DEADLINE, Core, CoreSettings, Decision, Outcome
+from osop.engine.entries import Entry, Run, entry_from_dict
 from osop.engine.options import RunOptions
 from osop.engine.protocol import (
     Abort,
@@ -30,6 +30,7 @@ from osop.engine.protocol import (
     Finish,
     Pause,
     ProcessStarted,
+    ReportArrived,
     StartAttempt,
     StartTimer,
     TimerFired,
@@ -44,7 +45,7 @@ from osop.executors.approval import APPROVED_SUBJECT
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult
 from osop.format.workflow import Node, Workflow
 
-__all__ = ["Engine", "NullJournal", "Outcome"]
+__all__ = ["CALLER_WAIT", "Engine", "NullJournal", "Outcome"]
 
 #: How often a run with a waiting node and running branches looks for deliveries.
 INBOX_POLL_SEC = 1.0
@@ -178,6 +179,19 @@ class Engine:
         self.core.note(entry)
         self._append(data, entry)
 
+    def deliver(self, data: dict[str, Any]) -> None:
+        """Take in an entry a delivery checked under the run's lock (a guided report)."""
+        if data.get("t") == "report":
+            self.decide(
+                ReportArrived(
+                    node=str(data["node"]), report=dict(data.get("report") or {}), at=data.get("at")
+                )
+            )
+            return
+        entry = entry_from_dict(data)
+        if entry is not None:
+            self.note(entry)
+
     def _journal(self, data: dict[str, Any], entry: Entry) -> None:
         for observe in self._observers:
             observe(data)
@@ -225,10 +239,10 @@ class Engine:
                     self._timer(command.timer_id, command.seconds)
                 )
         elif isinstance(command, CancelTimer):
-            task = self._deadline if command.timer_id == DEADLINE else None
-            task = task or self._timers.pop(command.timer_id, None)
-            if task is not None and task is not asyncio.current_task():
-                task.cancel()
+            timer = self._deadline if command.timer_id == DEADLINE else None
+            timer = timer or self._timers.pop(command.timer_id, None)
+            if timer is not None and timer is not asyncio.current_task():
+                timer.cancel()
         elif isinstance(command, Finish):
             self._end(command.status)
         elif isinstance(command, Pause):
@@ -393,7 +407,7 @@ class Engine:
         prompt: str | None,
         *,
         settle: bool,
-        details: list[dict[str, Any]] | None = None,
+        details: list[dict[str, Any]] | dict[str, Any] | None = None,
     ) -> Decision:
         return self.decide(
             WaitRequested(
@@ -451,6 +465,10 @@ class Engine:
             services={
                 "sleep": self.clock.sleep,
                 "simulation": self.opt.simulation,
+                # A guided run's caller step reads the clock and the wait it resumes.
+                "clock": self.clock,
+                "waiting": cmd.waiting,
+                "compensating": cmd.compensating,
                 **self.opt.services,
             },
             run_child=None,
@@ -539,7 +557,13 @@ class Engine:
             self._note_approval(node, ctx)
             if result.wait is not None:
                 decision = self._wait(
-                    cmd, result.wait.kind, result.wait.name, result.wait.prompt, settle=True
+                    cmd,
+                    result.wait.kind,
+                    result.wait.name,
+                    result.wait.prompt,
+                    settle=True,
+                    # A caller's step journals what it was handed (guided runs).
+                    details=dict(result.wait.details) if result.wait.kind == CALLER_WAIT else None,
                 )
                 going_on = next(
                     (c for c in decision.commands if isinstance(c, ContinueAttempt)), None

@@ -412,6 +412,7 @@ def test_every_entry_kind_round_trips_through_its_journal_line() -> None:
         "items": {"node": "a", "edge": 0, "items": [1, 2], "var": "x"},
         "answer": {"node": "a", "answer": {"decision": "approved"}, "inbox": "i1"},
         "approved": {"node": "a", "subject": "rm -rf /tmp/x"},
+        "report": {"node": "a", "report": {"status": "COMPLETED"}, "at": T0},
         "event": {"id": "e", "name": "go", "data": {"n": 1}},
         "consumed": {"id": "e", "slot": [0, "b"]},
         "cancel_request": {"inbox": "i2"},
