@@ -77,6 +77,7 @@ from osop.engine.state import RunState
 from osop.engine.values import Redactor, classification_level
 from osop.errors import ClassificationError, ExpressionError, MissingReferenceError, OsopError
 from osop.executors.approval import APPROVED_SUBJECT
+from osop.expr.functions import NodeFacts, osop_functions
 from osop.expr.scope import Lazy, NodeOutputs, Scope, for_each_expression, make_scope
 from osop.format.limits import MAX_ITERATIONS
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
@@ -1285,28 +1286,27 @@ class Core:
             meta["node_id"] = node.id
         return meta
 
-    def _functions(self, current: str | None) -> dict[str, Callable[..., Any]]:
+    def _facts(self, node_id: str) -> NodeFacts | None:
+        """What ``status()``, ``duration_of()``, ``error_of()`` and ``attempt()`` read."""
+        st = self.state.nodes.get(node_id)
+        if st is None:
+            return None
+        status = st.status
+        override = self._status_of
+        if override is not None and override[0] == node_id:
+            status = override[1]
+        duration = st.duration_ms / 1000.0 if st.duration_ms is not None else None
+        return NodeFacts(
+            status=status if status != "READY" else "PENDING",
+            duration_seconds=duration,
+            error=st.error,
+            attempt=max(1, st.attempt),
+        )
+
+    def _functions(self, current: str | None) -> Mapping[str, Callable[..., Any]]:
         """The OSOP functions for expressions of ``current`` (they read the run's state)."""
-        from osop.expr.functions import NodeFacts, osop_functions
-
-        def facts(node_id: str) -> NodeFacts | None:
-            st = self.state.nodes.get(node_id)
-            if st is None:
-                return None
-            status = st.status
-            override = self._status_of
-            if override is not None and override[0] == node_id:
-                status = override[1]
-            duration = st.duration_ms / 1000.0 if st.duration_ms is not None else None
-            return NodeFacts(
-                status=status if status != "READY" else "PENDING",
-                duration_seconds=duration,
-                error=st.error,
-                attempt=max(1, st.attempt),
-            )
-
         return osop_functions(
-            facts,
+            self._facts,
             current=current,
             known_ids=self.topo.control_in.keys(),
             clock=self._now_dt,
