@@ -179,10 +179,13 @@ def create_app(config: StudioConfig) -> FastAPI:
         }
 
     @app.get("/api/schema", dependencies=api)
-    async def schema() -> Response:
+    async def schema(kind: str = "osop") -> Response:
+        """The published JSON Schema of a workflow (``osop``) or a collection (``sop``)."""
         from importlib import resources
 
-        text = resources.files("osop.format.schemas").joinpath("osop.schema.json").read_text()
+        if kind not in ("osop", "sop"):
+            raise _ApiError(400, "kind must be osop or sop")
+        text = resources.files("osop.format.schemas").joinpath(f"{kind}.schema.json").read_text()
         return Response(text, media_type="application/json")
 
     @app.get("/api/file", dependencies=api)

@@ -240,3 +240,9 @@ def test_listening_on_every_address_takes_any_host_but_still_the_token(tmp_path:
     with TestClient(app, base_url="http://192.0.2.7:8000") as anywhere:
         assert anywhere.get("/api/session").status_code == 401
         assert anywhere.get("/api/session", headers={"X-Studio-Token": TOKEN}).status_code == 200
+
+
+def test_schema_of_each_kind(client: Any) -> None:
+    assert client.get("/api/schema").json()["$defs"]["node"]
+    assert "sections" in client.get("/api/schema", params={"kind": "sop"}).json()["properties"]
+    assert client.get("/api/schema", params={"kind": "../x"}).status_code == 400
