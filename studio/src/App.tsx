@@ -100,8 +100,13 @@ export function App() {
   }, []);
   useEffect(() => {
     loadSession();
-    api<JsonSchema>("GET", "/api/schema").then(setSchema).catch(() => setSchema(null));
   }, [loadSession]);
+
+  // The YAML view completes and explains from the schema of the file's kind.
+  const schemaKind = path?.endsWith(".sop") ? "sop" : "osop";
+  useEffect(() => {
+    api<JsonSchema>("GET", `/api/schema?kind=${schemaKind}`).then(setSchema).catch(() => setSchema(null));
+  }, [schemaKind]);
 
   useEffect(() => {
     setReport(null);
