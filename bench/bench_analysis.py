@@ -5,6 +5,10 @@ same files with the plain parser (``json.loads``, or libyaml ``CSafeLoader``)
 and nothing else — the floor any analysis of these files pays.
 
     python bench/bench_analysis.py [--records 10000] [--repeat 3]
+
+Times are CPU time (``time.process_time``): the machine is shared. The memory
+rows run `osop stats`'s streaming path and, for comparison, the selection that
+holds every record, each in a fresh process (peak RSS over its imports).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,8 +33,8 @@ from generator import Par, Seq, Step, Task, Xor, generate  # noqa: E402
 
 from osop.analysis.conformance import replay  # noqa: E402
 from osop.analysis.diff_records import diff_records  # noqa: E402
-from osop.analysis.records import read_records  # noqa: E402
-from osop.analysis.stats import compute_stats  # noqa: E402
+from osop.analysis.records import read_plain_records, read_records  # noqa: E402
+from osop.analysis.stats import StatsAccumulator, compute_stats  # noqa: E402
 from osop.analysis.synthesize import improve  # noqa: E402
 from osop.format.workflow import workflow_from_dict  # noqa: E402
 
@@ -74,12 +79,43 @@ TREE = Seq(
 )
 
 
+_STREAMED = """
+from osop.analysis.selection import stream_records, ALL_MODES
+from osop.analysis.stats import StatsAccumulator
+selection, stream = stream_records([FOLDER], modes=frozenset(ALL_MODES))
+acc = StatsAccumulator()
+for _, plain in stream:
+    acc.add_plain(plain)
+acc.finish()
+"""
+_HELD = """
+from osop.analysis.selection import select_records, ALL_MODES
+selection = select_records([FOLDER], modes=frozenset(ALL_MODES))
+"""
+
+
+def _peak_rss(code: str, folder: Path) -> int:
+    """Peak RSS (KB) a fresh process adds over its imports while running ``code``."""
+    probe = (
+        "import resource, sys\n"
+        "import osop.analysis.selection, osop.analysis.stats\n"
+        f"FOLDER = {str(folder)!r}\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        + code
+        + "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout
+    return int(out.strip().splitlines()[-1])
+
+
 def median_time(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return statistics.median(times)
 
 
@@ -131,6 +167,14 @@ def main() -> None:
         )
 
         def stats_of(paths: list[Path]) -> None:
+            # what `osop stats` does: stream plain records into the accumulator
+            figures = StatsAccumulator()
+            for _, plain in read_plain_records(paths, []):
+                figures.add_plain(plain)
+            figures.finish()
+
+        def stats_objects(paths: list[Path]) -> None:
+            # the object path: a RunRecord / NodeRecord / NodeExecution per run and attempt
             compute_stats(rec for _, rec in read_records(paths))
 
         row(
@@ -140,11 +184,23 @@ def main() -> None:
             "json.loads only",
         )
         row(
+            f"stats, {n} JSON records, object path",
+            median_time(lambda: stats_objects(jpaths), r),
+            base_json,
+            "json.loads only",
+        )
+        row(
             f"stats, {n} YAML records",
             median_time(lambda: stats_of(ypaths), r),
             base_yaml,
             "CSafeLoader only",
         )
+        for label, code in (
+            ("stats, streamed", _STREAMED),
+            ("all records held (select_records)", _HELD),
+        ):
+            rss = _peak_rss(code, jdir)
+            print(f"{'peak memory, ' + label:<44} {rss / 1e3:8.1f} MB   {rss / n:7.2f} KB/record")
         wf = workflow_from_dict(gen.workflow)
 
         def conformance() -> None:

@@ -10,6 +10,7 @@ so the figures also show that an expression pays only for what it reads.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -26,8 +27,10 @@ STATUS_CONDITION = "status('test') == 'success' && attempt() < 3"
 
 _compile_uncached = _compile_cached.__wrapped__
 
-ROUNDS = 7
-LOOPS = 5_000
+# ``--smoke``: one short round, so CI can check the bench still runs (no figures)
+SMOKE = "--smoke" in sys.argv[1:]
+ROUNDS = 1 if SMOKE else 7
+LOOPS = 20 if SMOKE else 5_000
 
 
 def _run_state() -> tuple[dict[str, Any], dict[str, Any]]:

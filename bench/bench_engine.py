@@ -1,6 +1,7 @@
 """Engine overhead, measured against baselines run in the same process.
 
     python bench/bench_engine.py [--quick]
+    python bench/bench_engine.py --scale 1000,10000,100000 [--durable]
 
 1. A 10,000-node chain and a 1,000-wide fan-out/fan-in of no-op nodes (simulated
    mode, journal and record written, group commit) vs. a bare asyncio loop doing
@@ -9,6 +10,13 @@
    spawning the same 200 processes directly with asyncio.
 3. CEL cost per edge: a chain with `when:` on every edge vs. the same chain without.
 
+4. ``--scale``: the same no-op chain at each size, each in a fresh process, with
+   its CPU time per node, its peak memory (max RSS over the interpreter's own
+   baseline) per node, and the ratio of each size's CPU per node to the
+   smallest size's (linear = 1.0).
+
+Times are CPU time of this process (``time.process_time``): the machine is
+shared, and a busy neighbour stretches wall time but not the work done.
 Prints medians and ratios.
 """
 
@@ -16,8 +24,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,9 +99,9 @@ def run_engine(
             workdir=folder,
             env={"PATH": "/usr/bin:/bin"},
         )
-        start = time.perf_counter()
+        start = time.process_time()
         result = asyncio.run(start_run(workflow, store=RunStore(folder), options=options))
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         assert result.status == "COMPLETED", result.record.result_summary
         return elapsed
     finally:
@@ -106,9 +117,9 @@ def bare_chain(n: int) -> float:
         for _ in range(n):
             await asyncio.ensure_future(_noop())
 
-    start = time.perf_counter()
+    start = time.process_time()
     asyncio.run(main())
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def bare_fan(width: int) -> float:
@@ -117,9 +128,9 @@ def bare_fan(width: int) -> float:
         await asyncio.gather(*(asyncio.ensure_future(_noop()) for _ in range(width)))
         await _noop()
 
-    start = time.perf_counter()
+    start = time.process_time()
     asyncio.run(main())
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def bare_processes(width: int) -> float:
@@ -134,9 +145,35 @@ def bare_processes(width: int) -> float:
         await asyncio.gather(*(one() for _ in range(width)))
         await one()
 
-    start = time.perf_counter()
+    start = time.process_time()
     asyncio.run(main())
-    return time.perf_counter() - start
+    return time.process_time() - start
+
+
+EDGE_WHEN = "n > 0 && status('n0') == 'COMPLETED'"
+
+
+def cel_per_evaluation(workflow: Workflow) -> float:
+    """Mean CPU seconds inside ``Scope.evaluate`` per call while the engine runs ``workflow``."""
+    from osop.expr.scope import Scope
+
+    original = Scope.evaluate
+    spent = [0.0, 0]
+
+    def timed(self: Scope, *args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - start
+            spent[1] += 1
+
+    Scope.evaluate = timed  # type: ignore[method-assign]
+    try:
+        run_engine(workflow)
+    finally:
+        Scope.evaluate = original  # type: ignore[method-assign]
+    return spent[0] / max(1, int(spent[1]))
 
 
 def median(fn: Callable[[], float], repeat: int) -> float:
@@ -151,14 +188,76 @@ def report(name: str, seconds: float, per: int, baseline_name: str, baseline: fl
     )
 
 
+def one_chain(n: int, durable: bool) -> None:
+    """Child process of ``--scale``: one chain of ``n``, its figures as JSON."""
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    wf = chain(n)
+    built_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seconds = run_engine(wf, durable=durable)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "n": n,
+                "cpu": seconds,
+                "peak_kb": peak - base_rss,
+                "engine_kb": peak - built_rss,
+            }
+        )
+    )
+
+
+def scale(sizes: list[int], durable: bool, repeat: int) -> None:
+    print(
+        f"chain, no-op executor, {'fsync per transition' if durable else 'group commit'}; "
+        f"each size in a fresh process; medians of {repeat}\n"
+    )
+    print(
+        f"{'nodes':>8} {'CPU s':>9} {'µs/node':>9} {'× smallest':>11} "
+        f"{'peak KB/node':>13} {'engine KB/node':>15}"
+    )
+    first: float | None = None
+    for n in sizes:
+        runs = []
+        for _ in range(repeat):
+            command = [sys.executable, __file__, "--one-chain", str(n)]
+            if durable:
+                command.append("--durable")
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+        cpu = statistics.median(r["cpu"] for r in runs)
+        peak = statistics.median(r["peak_kb"] for r in runs)
+        engine = statistics.median(r["engine_kb"] for r in runs)
+        per = cpu / n * 1e6
+        first = first if first is not None else per
+        print(
+            f"{n:>8} {cpu:>9.2f} {per:>9.1f} {per / first:>10.2f}x "
+            f"{peak / n:>13.2f} {engine / n:>15.2f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the bench runs")
+    parser.add_argument("--scale", help="comma-separated chain sizes, e.g. 1000,10000,100000")
+    parser.add_argument("--durable", action="store_true", help="with --scale: fsync per node")
+    parser.add_argument("--repeat", type=int, default=3, help="with --scale: runs per size")
+    parser.add_argument("--one-chain", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_chain:
+        one_chain(args.one_chain, args.durable)
+        return
+    if args.scale:
+        scale([int(x) for x in args.scale.split(",")], args.durable, args.repeat)
+        return
     n, width, repeat = (2_000, 200, 3) if args.quick else (10_000, 1_000, 5)
     procs = 50 if args.quick else 200
+    if args.smoke:
+        n, width, repeat, procs = 40, 8, 1, 3
 
-    print(f"medians of {repeat} runs; no-op executor, journal + record written\n")
+    print(f"medians of {repeat} runs (CPU time); no-op executor, journal + record written\n")
     run_engine(chain(200))  # warm up: imports, caches
     bare_chain(200)
     wf = chain(n)
@@ -205,13 +304,18 @@ def main() -> None:
 
     print()
     plain = chain(n)
-    guarded = chain(n, when="n > 0 && status('n0') == 'COMPLETED'")
+    guarded = chain(n, when=EDGE_WHEN)
     t_plain = median(lambda: run_engine(plain), repeat)
     t_cel = median(lambda: run_engine(guarded), repeat)
+    per_eval = median(lambda: cel_per_evaluation(guarded), repeat)
     print(
-        f"CEL per edge: {(t_cel - t_plain) / (n - 1) * 1e6:6.1f} µs "
-        f"(chain with `when` on every edge {t_cel * 1000:.1f} ms vs without {t_plain * 1000:.1f} ms,"
-        f" ratio {t_cel / t_plain:.2f}x)"
+        f"CEL at engine level: {per_eval * 1e6:6.1f} µs per evaluation of `{EDGE_WHEN}` "
+        f"(Scope.evaluate as the engine calls it: activation, OSOP functions, CEL)"
+    )
+    print(
+        f"conditional edge, whole cost: {(t_cel - t_plain) / (n - 1) * 1e6:6.1f} µs "
+        f"(chain with `when` on every edge {t_cel * 1000:.1f} ms vs without "
+        f"{t_plain * 1000:.1f} ms, ratio {t_cel / t_plain:.2f}x)"
     )
 
     if shutil.which("sh"):

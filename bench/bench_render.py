@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,7 +29,8 @@ from osop.render.layout import layered_layout
 from osop.render.mermaid import render_mermaid
 from osop.render.svg import render_svg, workflow_layout
 
-ROUNDS = 7
+# ``--smoke``: one round, so CI can check the bench still runs (no figures)
+ROUNDS = 1 if "--smoke" in sys.argv[1:] else 7
 
 
 def process(n: int, seed: int, name: str) -> dict[str, Any]:

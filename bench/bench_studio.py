@@ -32,8 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from bench_render import process
 from browser import CHROMIUM, launch
 
-ROUNDS = 5
-NODES = 500
+# ``--smoke``: one round on a small file, so CI can check the bench still runs
+SMOKE = "--smoke" in sys.argv[1:]
+ROUNDS = 1 if SMOKE else 5
+NODES = 30 if SMOKE else 500
 
 
 def _serve(folder: Path, store: Path) -> tuple[str, str, object]:

@@ -88,8 +88,11 @@ def run(workflow: Workflow, make_telemetry: Callable[[], Any] | None) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="2,000 nodes, 3 repeats")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the bench runs")
     args = parser.parse_args()
     n, repeat = (2_000, 3) if args.quick else (10_000, 5)
+    if args.smoke:
+        n, repeat = 30, 1
     server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{server.server_address[1]}"

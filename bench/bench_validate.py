@@ -72,7 +72,12 @@ def big_workflow(nodes: int = 10_000, edges: int = 15_000, seed: int = 7) -> str
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the bench runs")
     args = parser.parse_args()
+    big_repeat = 1 if args.smoke else max(3, args.repeat // 2)
+    startup_repeat = 1 if args.smoke else 9
+    if args.smoke:
+        args.repeat = 1
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     files = sorted(p for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
@@ -96,7 +101,7 @@ def main() -> None:
         f"yaml.load {base * 1000:.0f} ms, ratio {ours / base:.1f}x"
     )
 
-    text = big_workflow()
+    text = big_workflow(300, 400) if args.smoke else big_workflow()
     size = len(text.encode())
     doc_holder: list[object] = []
 
@@ -109,14 +114,14 @@ def main() -> None:
     def big_baseline() -> None:
         yaml.load(text, Loader=loader)
 
-    ours = median_time(big_validate, max(3, args.repeat // 2))
-    base = median_time(big_baseline, max(3, args.repeat // 2))
+    ours = median_time(big_validate, big_repeat)
+    base = median_time(big_baseline, big_repeat)
     tracemalloc.start()
     big_validate()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(
-        f"10,000 nodes / 15,000 edges ({size / 1e6:.1f} MB): validate {ours:.2f} s, "
+        f"{text.count('  - id: '):,} nodes ({size / 1e6:.1f} MB): validate {ours:.2f} s, "
         f"yaml.load {base:.2f} s, ratio {ours / base:.1f}x, "
         f"peak traced memory {peak / 1e6:.0f} MB, max RSS "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB"
@@ -128,8 +133,8 @@ def main() -> None:
         report = validate_document(load_document(as_json, "big.osop.json", max_bytes=None))
         assert report.valid and not report.issues, report.issues[:3]
 
-    ours = median_time(big_json_validate, max(3, args.repeat // 2))
-    base = median_time(lambda: json.loads(as_json), max(3, args.repeat // 2))
+    ours = median_time(big_json_validate, big_repeat)
+    base = median_time(lambda: json.loads(as_json), big_repeat)
     print(
         f"the same as JSON ({len(as_json) / 1e6:.1f} MB): validate {ours:.2f} s, "
         f"json.loads {base * 1000:.0f} ms, ratio {ours / base:.0f}x"
@@ -137,8 +142,12 @@ def main() -> None:
 
     osop = [sys.executable, "-m", "osop", "--version"]
     bare = [sys.executable, "-c", "pass"]
-    ours = median_time(lambda: subprocess.run(osop, check=True, capture_output=True), 9)
-    base = median_time(lambda: subprocess.run(bare, check=True, capture_output=True), 9)
+    ours = median_time(
+        lambda: subprocess.run(osop, check=True, capture_output=True), startup_repeat
+    )
+    base = median_time(
+        lambda: subprocess.run(bare, check=True, capture_output=True), startup_repeat
+    )
     print(
         f"start-up: osop --version {ours * 1000:.0f} ms, python -c pass {base * 1000:.0f} ms, "
         f"ratio {ours / base:.1f}x"

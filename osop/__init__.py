@@ -6,9 +6,6 @@ Names are imported on first use so that ``osop --version`` stays fast.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
 #: public name → module that defines it (``module:attribute`` when the names differ)
@@ -48,7 +45,10 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = ["__version__", *_EXPORTS]
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from osop.diagnostics import Issue
     from osop.engine.answers import approve
     from osop.engine.runner import resume_run as resume
@@ -74,6 +74,8 @@ def __getattr__(name: str) -> Any:
     target = _EXPORTS.get(name)
     if target is None:
         raise AttributeError(f"module 'osop' has no attribute {name!r}")
+    import importlib
+
     module, _, attribute = target.partition(":")
     value = getattr(importlib.import_module(module), attribute or name)
     globals()[name] = value

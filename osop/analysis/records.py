@@ -48,10 +48,14 @@ from osop.record.model import (
 __all__ = [
     "MAX_RECORD_BYTES",
     "NodeExecution",
+    "PlainRecord",
     "ReadFailure",
     "duration_text",
     "executions_of",
+    "is_plain_node",
     "no_records_message",
+    "plain_record",
+    "read_plain_records",
     "read_record",
     "read_record_data",
     "read_records",
@@ -145,45 +149,61 @@ def _finite(value: float) -> bool:
     return abs(value) < 1e300
 
 
+def is_plain_node(r: Any) -> bool:
+    """A node record already in the exact written form (what the engine writes).
+
+    Readers may use such a record's fields as they are; anything unusual goes
+    through the lenient :func:`~osop.record.model.record_from_dict` instead.
+    """
+    if type(r) is not dict:
+        return False
+    status, attempt = r.get("status"), r.get("attempt")
+    if type(status) is not str or status not in _CANONICAL_STATUSES or type(attempt) is not int:
+        return False
+    node_id, node_type = r.get("node_id"), r.get("node_type")
+    started, ended = r.get("started_at"), r.get("ended_at")
+    if type(node_id) is not str or type(node_type) is not str or type(started) is not str:
+        return False
+    if ended is not None and type(ended) is not str:
+        return False
+    duration = r.get("duration_ms")
+    if duration is not None and (type(duration) not in (int, float) or not _finite(duration)):
+        return False
+    iteration = r.get("iteration")
+    if iteration is not None and type(iteration) is not int:
+        return False
+    error = r.get("error")
+    if error is not None and type(error) is not dict:
+        return False
+    ai, human, tools = r.get("ai_metadata"), r.get("human_metadata"), r.get("tools_used")
+    if (ai is not None and type(ai) is not dict) or (human is not None and type(human) is not dict):
+        return False
+    return tools is None or type(tools) is list
+
+
 def _fast_node(r: Any) -> NodeRecord | None:
     """A node record already in the exact written form, built without the lenient checks.
 
     Anything unusual returns ``None`` and the whole record goes through
     :func:`record_from_dict` instead, so the result is always the same.
     """
-    if type(r) is not dict:
+    if not is_plain_node(r):
         return None
-    status, attempt = r.get("status"), r.get("attempt")
-    if type(status) is not str or status not in _CANONICAL_STATUSES or type(attempt) is not int:
-        return None
-    node_id, node_type = r.get("node_id"), r.get("node_type")
-    started, ended = r.get("started_at"), r.get("ended_at")
-    if type(node_id) is not str or type(node_type) is not str or type(started) is not str:
-        return None
-    if ended is not None and type(ended) is not str:
-        return None
+    status, attempt = r["status"], r["attempt"]
+    node_id, node_type = r["node_id"], r["node_type"]
+    started, ended = r["started_at"], r.get("ended_at")
     duration = r.get("duration_ms")
-    if duration is not None and (type(duration) not in (int, float) or not _finite(duration)):
-        return None
     iteration = r.get("iteration")
-    if iteration is not None and type(iteration) is not int:
-        return None
+    ai, human, tools = r.get("ai_metadata"), r.get("human_metadata"), r.get("tools_used")
     error = r.get("error")
     info = None
     if error is not None:
-        if type(error) is not dict:
-            return None
         code, message = error.get("code"), error.get("message")
         info = ErrorInfo(
             code=str(code) if code is not None else None,
             message=str(message) if message is not None else str(code or "error"),
             details=error.get("details"),
         )
-    ai, human, tools = r.get("ai_metadata"), r.get("human_metadata"), r.get("tools_used")
-    if (ai is not None and type(ai) is not dict) or (human is not None and type(human) is not dict):
-        return None
-    if tools is not None and type(tools) is not list:
-        return None
     return NodeRecord(
         node_id=node_id,
         node_type=node_type,
@@ -231,6 +251,62 @@ class ReadFailure:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class PlainRecord:
+    """One record as read: run-level fields modelled, node records as plain data.
+
+    ``nodes`` holds the node records exactly as written when every one is in the
+    written form (:func:`is_plain_node`) — then ``head`` is the run without its
+    node records, and an analysis can read the node fields directly instead of
+    building an object per attempt. Otherwise ``nodes`` is None and ``head`` is
+    the whole, leniently read record. :meth:`record` is the full
+    :class:`~osop.record.model.RunRecord` either way.
+    """
+
+    head: RunRecord
+    nodes: list[dict[str, Any]] | None
+    data: dict[str, Any]
+
+    def record(self) -> RunRecord:
+        return self.head if self.nodes is None else record_from_data(self.data)
+
+
+def plain_record(data: dict[str, Any]) -> PlainRecord:
+    """:class:`PlainRecord` of a record's data (see :func:`read_record_data`)."""
+    raw = data.get("node_records")
+    if type(raw) is list and raw and all(is_plain_node(r) for r in raw):
+        head = record_from_dict({k: v for k, v in data.items() if k != "node_records"})
+        return PlainRecord(head, raw, data)
+    return PlainRecord(record_from_dict(data), None, data)
+
+
+def read_plain_records(
+    paths: Iterable[str | Path], failures: list[ReadFailure] | None = None
+) -> Iterator[tuple[str, PlainRecord]]:
+    """:func:`read_records`, yielding :class:`PlainRecord` (one at a time: streaming)."""
+    seen: dict[str, tuple[int, str]] = {}  # run id → (fingerprint, first path)
+    for path in paths:
+        try:
+            plain = plain_record(read_record_data(path))
+        except LoadError as exc:
+            if failures is None:
+                raise
+            failures.append(ReadFailure(str(path), str(exc)))
+            continue
+        if failures is not None:
+            mark = _plain_fingerprint(plain)
+            first = seen.setdefault(plain.head.run_id, (mark, str(path)))
+            if first[1] != str(path) and first[0] == mark:
+                failures.append(
+                    ReadFailure(
+                        str(path),
+                        f"{path}: a copy of {first[1]} (run {plain.head.run_id}), counted once",
+                    )
+                )
+                continue
+        yield str(path), plain
+
+
 def read_records(
     paths: Iterable[str | Path], failures: list[ReadFailure] | None = None
 ) -> Iterator[tuple[str, RunRecord]]:
@@ -241,27 +317,8 @@ def read_records(
     records: ``run.osoplog.json`` next to ``run.osoplog.yaml``, a folder copied
     into another) is left out and listed there too, so no run counts twice.
     """
-    seen: dict[str, tuple[int, str]] = {}  # run id → (fingerprint, first path)
-    for path in paths:
-        try:
-            record = read_record(path)
-        except LoadError as exc:
-            if failures is None:
-                raise
-            failures.append(ReadFailure(str(path), str(exc)))
-            continue
-        if failures is not None:
-            mark = _fingerprint(record)
-            first = seen.setdefault(record.run_id, (mark, str(path)))
-            if first[1] != str(path) and first[0] == mark:
-                failures.append(
-                    ReadFailure(
-                        str(path),
-                        f"{path}: a copy of {first[1]} (run {record.run_id}), counted once",
-                    )
-                )
-                continue
-        yield str(path), record
+    for path, plain in read_plain_records(paths, failures):
+        yield path, plain.record()
 
 
 def no_records_message(given: Iterable[str], files: int) -> str:
@@ -284,6 +341,31 @@ def _fingerprint(record: RunRecord) -> int:
             tuple(
                 (n.node_id, n.node_type, n.attempt, n.status, n.started_at, n.ended_at)
                 for n in record.node_records
+            ),
+        )
+    )
+
+
+def _plain_fingerprint(plain: PlainRecord) -> int:
+    """:func:`_fingerprint` of ``plain.record()``, from the plain data."""
+    if plain.nodes is None:
+        return _fingerprint(plain.head)
+    head = plain.head
+    return hash(
+        (
+            head.status,
+            head.started_at,
+            head.ended_at,
+            tuple(
+                (
+                    n["node_id"],
+                    n["node_type"],
+                    n["attempt"],
+                    n["status"],
+                    n["started_at"],
+                    n.get("ended_at"),
+                )
+                for n in plain.nodes
             ),
         )
     )

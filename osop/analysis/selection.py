@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import glob
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from osop.analysis.records import ReadFailure, no_records_message, read_records
+from osop.analysis.records import (
+    PlainRecord,
+    ReadFailure,
+    no_records_message,
+    read_plain_records,
+)
 from osop.errors import OsopError, UsageError
 from osop.record.model import RunRecord
 
@@ -30,7 +35,9 @@ __all__ = [
     "RecordSelection",
     "parse_modes",
     "record_paths",
+    "require_some",
     "select_records",
+    "stream_records",
 ]
 
 LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
@@ -127,10 +134,15 @@ class RecordSelection:
     def runs(self) -> list[RunRecord]:
         return [record for _, record in self.records]
 
+    @property
+    def used(self) -> int:
+        """How many records were used (also when streamed: see :func:`stream_records`)."""
+        return sum(self.used_by_mode.values())
+
     def describe(self) -> str:
         """One line: what was used and what was left out (for every analysis's output)."""
         used = ", ".join(f"{n} {mode}" for mode, n in sorted(self.used_by_mode.items()))
-        text = f"based on {len(self.records)} record(s)" + (f" ({used})" if used else "")
+        text = f"based on {self.used} record(s)" + (f" ({used})" if used else "")
         notes = []
         if self.left_out_by_mode:
             skipped = ", ".join(f"{n} {m}" for m, n in sorted(self.left_out_by_mode.items()))
@@ -144,7 +156,7 @@ class RecordSelection:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "records": len(self.records),
+            "records": self.used,
             "modes": sorted(self.modes),
             "used_by_mode": dict(sorted(self.used_by_mode.items())),
             "left_out_by_mode": dict(sorted(self.left_out_by_mode.items())),
@@ -166,25 +178,56 @@ def select_records(
     warn about them).  With ``require``, an empty selection is an error that says
     why: nothing found, nothing readable, or everything filtered out.
     """
+    selection, stream = stream_records(
+        items, modes=modes, store_root=store_root, workflow_id=workflow_id
+    )
+    for path, plain in stream:
+        selection.records.append((path, plain.record()))
+    if require:
+        require_some(selection, items)
+    return selection
+
+
+def stream_records(
+    items: Sequence[str],
+    *,
+    modes: frozenset[str] = DEFAULT_MODES,
+    store_root: Path | None = None,
+    workflow_id: str | None = None,
+) -> tuple[RecordSelection, Iterator[tuple[str, PlainRecord]]]:
+    """:func:`select_records` one record at a time, for analyses that keep no record
+    (``osop stats`` over 100,000 files): the selection's counts and failures fill in
+    as the iterator is consumed, ``selection.records`` stays empty. Call
+    :func:`require_some` once it is exhausted."""
     paths = record_paths(items, store_root)
     selection = RecordSelection(modes=modes, files=len(paths))
-    for path, record in read_records(paths, selection.failures):
-        mode = mode_of(record)
-        if mode not in modes:
-            selection.left_out_by_mode[mode] += 1
-            continue
-        if workflow_id is not None and record.workflow_id != workflow_id:
-            selection.left_out_other_workflows[record.workflow_id] += 1
-            continue
-        selection.used_by_mode[mode] += 1
-        selection.records.append((path, record))
-    if require and not selection.records:
-        if selection.left_out_by_mode or selection.left_out_other_workflows:
-            raise OsopError(f"no record to use: {selection.describe()}")
-        message = no_records_message(items, len(paths))
-        if selection.failures:
-            shown = "; ".join(f.message for f in selection.failures[:3])
-            more = len(selection.failures) - 3
-            message += f": {shown}" + (f" (and {more} more)" if more > 0 else "")
-        raise OsopError(message)
-    return selection
+
+    def stream() -> Iterator[tuple[str, PlainRecord]]:
+        for path, plain in read_plain_records(paths, selection.failures):
+            head = plain.head
+            mode = mode_of(head)
+            if mode not in modes:
+                selection.left_out_by_mode[mode] += 1
+                continue
+            if workflow_id is not None and head.workflow_id != workflow_id:
+                selection.left_out_other_workflows[head.workflow_id] += 1
+                continue
+            selection.used_by_mode[mode] += 1
+            yield path, plain
+
+    return selection, stream()
+
+
+def require_some(selection: RecordSelection, items: Sequence[str]) -> None:
+    """An empty selection is an error that says why: nothing found, nothing readable,
+    or everything filtered out."""
+    if selection.used:
+        return
+    if selection.left_out_by_mode or selection.left_out_other_workflows:
+        raise OsopError(f"no record to use: {selection.describe()}")
+    message = no_records_message(items, selection.files)
+    if selection.failures:
+        shown = "; ".join(f.message for f in selection.failures[:3])
+        more = len(selection.failures) - 3
+        message += f": {shown}" + (f" (and {more} more)" if more > 0 else "")
+    raise OsopError(message)

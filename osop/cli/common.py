@@ -39,6 +39,33 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+def max_bytes_option(func: Callable[P, R]) -> Callable[P, R]:
+    """``--max-bytes``: the size limit of every workflow and ``.sop`` the command reads.
+
+    The limit is put in force for the whole command (see
+    :func:`osop.format.loader.size_limit`), so documents read deep inside a
+    library verb — a workflow a run resumes, the files a ``.sop`` refers to —
+    are held to it too. Records have their own, larger limit.
+    """
+
+    def apply(ctx: click.Context, _param: click.Parameter, value: int) -> int:
+        from osop.format.loader import size_limit
+
+        ctx.with_resource(size_limit(value))
+        return value
+
+    option = click.option(
+        "--max-bytes",
+        type=click.IntRange(min=1),
+        default=1_000_000,  # DEFAULT_MAX_BYTES, kept literal: importing the loader costs start-up
+        show_default=True,
+        expose_value=False,
+        callback=apply,
+        help="Refuse workflow and .sop documents larger than this many bytes.",
+    )
+    return option(func)
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn library errors into ``Error: ...`` + exit 1, and Ctrl-C into exit 130."""
 

@@ -11,7 +11,7 @@ from osop.analysis.compare import compare_paths
 from osop.analysis.conformance import ConformanceSummary
 from osop.analysis.diff_format import format_diff
 from osop.analysis.selection import parse_modes
-from osop.cli.common import modes_option, print_json
+from osop.cli.common import max_bytes_option, modes_option, print_json
 from osop.cli.run_support import store_option
 from osop.errors import OsopError
 
@@ -32,6 +32,7 @@ __all__ = ["diff"]
 )
 @modes_option
 @store_option
+@max_bytes_option
 def diff(
     first: str,
     second: str,

@@ -1,20 +1,24 @@
-"""The ``osop`` command: a thin layer over the library.
+"""The ``osop`` command's entry point (the ``osop`` script and ``python -m osop``).
 
-Commands live one per module under :mod:`osop.cli` and are imported lazily, so
-``osop --version`` stays fast however heavy a command's dependencies are.
+``osop --version`` is answered here, before the command framework (click, ~40 ms
+of CPU) is imported: start-up is the whole cost of that command. Everything else
+goes to the click group in :mod:`osop.cli.app`, which builds its commands from
+:data:`COMMANDS` (kept here, as plain data, so listing commands costs nothing).
 Library errors (:class:`~osop.errors.OsopError`) become ``Error: ...`` on stderr
 with exit code 1 (2 for usage errors) — never a traceback.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Any
-
-import click
 
 from osop import __version__
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+    from osop.cli.app import cli
 
 __all__ = ["COMMANDS", "cli", "main"]
 
@@ -85,42 +89,26 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "mcp": ("osop.cli.mcp_cmd", "mcp", "Serve OSOP to AI agents over MCP (stdio)."),
 }
 
-
-class LazyGroup(click.Group):
-    """A group whose commands are imported only when used."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        entry = COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
-        module = importlib.import_module(entry[0])
-        command = getattr(module, entry[1])
-        assert isinstance(command, click.Command)
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="osop")
-def cli() -> None:
-    """OSOP: define, run, record, compare and improve processes.
-
-    \b
-    Formats: .osop (a process), .osoplog (one run's record), .sop (a collection).
-    Run `osop COMMAND --help` for the options of a command.
-    """
+_VERSION_FLAGS = (["--version"], ["-V"])
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point of the ``osop`` script and ``python -m osop``."""
-    return cli.main(args=argv, prog_name="osop")
+    """Run the command line (``argv`` defaults to ``sys.argv[1:]``)."""
+    if (sys.argv[1:] if argv is None else argv) in _VERSION_FLAGS:
+        # The same text and exit status as click's version option.
+        sys.stdout.write(f"osop, version {__version__}\n")
+        sys.exit(0)
+    from osop.cli.app import run
+
+    return run(argv)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":
+        from osop.cli.app import cli
+
+        return cli
+    raise AttributeError(f"module 'osop.cli.main' has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

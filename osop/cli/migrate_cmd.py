@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from osop.cli.common import expand_paths, handle_errors
+from osop.cli.common import expand_paths, handle_errors, max_bytes_option
 from osop.errors import LoadError
 from osop.format.migrate import migrate_path
 
@@ -16,6 +16,7 @@ __all__ = ["migrate"]
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--check", is_flag=True, help="Only report what would change; write nothing.")
+@max_bytes_option
 @handle_errors
 def migrate(paths: tuple[str, ...], check: bool) -> None:
     """Rewrite legacy forms in PATHS (files, folders, globs) to the current spec.

@@ -8,7 +8,7 @@ from typing import Literal, cast
 
 import click
 
-from osop.cli.common import handle_errors
+from osop.cli.common import handle_errors, max_bytes_option
 from osop.cli.run_support import open_store, store_option
 from osop.format.loader import detect_kind
 from osop.render.document import render_sop_file, render_workflow_page
@@ -89,6 +89,7 @@ def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> 
     help="A .sop may include workflows outside its own folder (refused by default).",
 )
 @store_option
+@max_bytes_option
 @handle_errors
 def render(
     file: Path,

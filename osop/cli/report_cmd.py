@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from osop.analysis.documents import document_kind, read_run, read_workflow
-from osop.cli.common import handle_errors
+from osop.cli.common import handle_errors, max_bytes_option
 from osop.cli.run_support import open_store, store_option
 from osop.engine import load_run
 from osop.format.workflow import Workflow
@@ -41,6 +41,7 @@ __all__ = ["report"]
     "whenever --format ansi is asked for.",
 )
 @store_option
+@max_bytes_option
 @handle_errors
 def report(
     documents: tuple[str, ...],

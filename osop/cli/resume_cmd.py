@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from osop.cli.common import handle_errors
+from osop.cli.common import handle_errors, max_bytes_option
 from osop.cli.otel_support import close_telemetry, telemetry_for
 from osop.cli.run_cmd import collect_answers, secret_store
 from osop.cli.run_support import (
@@ -31,6 +31,7 @@ __all__ = ["resume"]
 @click.command()
 @click.argument("run_id")
 @session_options
+@max_bytes_option
 @handle_errors
 def resume(
     run_id: str,

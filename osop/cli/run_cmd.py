@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from osop.cli.common import handle_errors
+from osop.cli.common import handle_errors, max_bytes_option
 from osop.cli.otel_support import close_telemetry, telemetry_for
 from osop.cli.run_support import (
     finish,
@@ -119,6 +119,7 @@ def secret_store(secrets_file: Path | None) -> SecretStore:
     help="Who carries out a guided run's steps (the record's runtime.agent).",
 )
 @session_options
+@max_bytes_option
 @handle_errors
 def run(
     workflow: Path,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from osop.cli.common import handle_errors
+from osop.cli.common import handle_errors, max_bytes_option
 from osop.record.writer import atomic_write_text
 from osop.render.sop_build import build_sop, sop_yaml
 
@@ -30,6 +30,7 @@ def sop() -> None:
 @click.option("--name", help="Title of the collection (default: from the folder name).")
 @click.option("--description", help="Description of the collection.")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@max_bytes_option
 @handle_errors
 def build(
     folder: Path, output: Path, name: str | None, description: str | None, force: bool
@@ -70,6 +71,7 @@ def build(
     required=True,
     help="The site's root folder (the files are written into it).",
 )
+@max_bytes_option
 @handle_errors
 def publish_site(source: Path, output: Path) -> None:
     """Write what a web site serves so agents find its processes (`osop discover`).

@@ -8,9 +8,9 @@ from typing import Any
 import click
 import yaml
 
-from osop.analysis.selection import parse_modes, select_records
+from osop.analysis.selection import parse_modes, require_some, stream_records
 from osop.analysis.sessions import format_session_stats, is_session, session_stats
-from osop.analysis.stats import compute_stats
+from osop.analysis.stats import StatsAccumulator
 from osop.analysis.stats_text import format_stats_text
 from osop.cli.common import handle_errors, modes_option, print_json
 from osop.cli.run_support import store_option
@@ -43,14 +43,19 @@ def stats(logs: tuple[str, ...], fmt: str, modes: tuple[str, ...], store_dir: Pa
     time to first edit, failures, retries and time spent waiting for the person.
     Unreadable files are reported on stderr and left out.
     """
-    selection = select_records(logs, modes=parse_modes(modes), store_root=store_dir)
+    # Streamed: each record is added to the figures and let go (100,000 files fit).
+    selection, stream = stream_records(logs, modes=parse_modes(modes), store_root=store_dir)
+    figures = StatsAccumulator()
+    agent_sessions: list[RunRecord] = []
+    for _, plain in stream:
+        if is_session(plain.head):
+            agent_sessions.append(plain.record())
+        else:
+            figures.add_plain(plain)
     for failure in selection.failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
-    runs: list[RunRecord] = []
-    agent_sessions: list[RunRecord] = []
-    for record in selection.runs:
-        (agent_sessions if is_session(record) else runs).append(record)
-    result = compute_stats(runs)
+    require_some(selection, logs)
+    result = figures.finish()
     sessions = session_stats(agent_sessions) if agent_sessions else None
     data: dict[str, Any] = {
         "selection": selection.to_dict(),

@@ -19,7 +19,7 @@ from osop.analysis.selection import parse_modes, select_records
 from osop.analysis.sessions import is_session
 from osop.analysis.stats import compute_stats
 from osop.analysis.synthesize import SynthesisResult, check_valid, dump_workflow, synthesize
-from osop.cli.common import handle_errors, modes_option, print_json
+from osop.cli.common import handle_errors, max_bytes_option, modes_option, print_json
 from osop.cli.run_support import store_option
 from osop.errors import OsopError
 from osop.format.api import load_workflow
@@ -157,6 +157,7 @@ def _agent_workflow(
 @click.option("--json", "as_json", is_flag=True, help="Print the iteration record as JSON.")
 @modes_option
 @store_option
+@max_bytes_option
 @handle_errors
 def synthesize_cmd(
     logs: tuple[str, ...],

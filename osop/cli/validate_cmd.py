@@ -114,7 +114,9 @@ def validate(
     """
     if paths.count("-") > 1:
         raise click.UsageError("`-` (stdin) can be given only once")
-    workflow: Workflow | None = load_workflow(workflow_path) if workflow_path else None
+    workflow: Workflow | None = (
+        load_workflow(workflow_path, max_bytes=max_bytes) if workflow_path else None
+    )
     reports: list[ValidationReport] = []
     for item in expand_paths(paths):
         if item == "-":

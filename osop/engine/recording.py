@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from osop.engine.state import RunState
@@ -12,8 +13,9 @@ from osop.engine.values import (
     truncate_value,
 )
 from osop.record.model import NODE_RECORD_FIELDS, ErrorInfo, NodeRecord, RunRecord, parse_timestamp
+from osop.record.writer import record_to_text
 
-__all__ = ["build_record", "node_outputs", "result_summary"]
+__all__ = ["RecordText", "build_record", "node_outputs", "result_summary"]
 
 #: A run not yet ended is RUNNING, or PAUSED while it waits for a person or an
 #: event with no process running it (docs/running.md, the record schema).
@@ -91,32 +93,53 @@ def _node_record(raw: dict[str, Any]) -> NodeRecord:
     )
 
 
-def build_record(state: RunState, *, status: str | None = None) -> RunRecord:
-    """The record in the spec's form: one node record per attempt, values truncated."""
+def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
+    """One attempt as the record holds it (values truncated or summarised), and its cost."""
+    record = dict(raw)
+    label = record.get("x-classification")
+    classified = classification_level(label) > RECORDED_UP_TO
+    for key in ("inputs", "outputs"):
+        if key in record:
+            value = record[key]
+            record[key] = (
+                classified_summary(value, str(label)) if classified else truncate_value(value)
+            )
+    cost = record.pop("cost_usd", None)
+    ai = record.get("ai_metadata")
+    if cost is None and isinstance(ai, dict):
+        cost = ai.get("cost_usd")
+    if isinstance(cost, int | float) and not isinstance(cost, bool):
+        if not isinstance(ai, dict) or "cost_usd" not in ai:
+            record["x-cost_usd"] = cost
+        return _node_record(record), cost
+    return _node_record(record), None
+
+
+def build_record(
+    state: RunState,
+    *,
+    status: str | None = None,
+    costs: dict[str, float] | None = None,
+) -> RunRecord:
+    """The record in the spec's form: one node record per attempt, values truncated.
+
+    With ``costs`` (node → USD, already summed by :class:`RecordText`) the node
+    records are left out: the caller has them.
+    """
     meta = state.meta
     run_status = status or (state.status if state.finished else open_status(state))
     records: list[NodeRecord] = []
     cost_breakdown: dict[str, float] = {}
-    for raw in state.records:
-        record = dict(raw)
-        label = record.get("x-classification")
-        classified = classification_level(label) > RECORDED_UP_TO
-        for key in ("inputs", "outputs"):
-            if key in record:
-                value = record[key]
-                record[key] = (
-                    classified_summary(value, str(label)) if classified else truncate_value(value)
-                )
-        cost = record.pop("cost_usd", None)
-        ai = record.get("ai_metadata")
-        if cost is None and isinstance(ai, dict):
-            cost = ai.get("cost_usd")
-        if isinstance(cost, int | float) and not isinstance(cost, bool):
-            cost_breakdown[record["node_id"]] = cost_breakdown.get(record["node_id"], 0.0) + cost
-            if not isinstance(ai, dict) or "cost_usd" not in ai:
-                record["x-cost_usd"] = cost
-        records.append(_node_record(record))
-    if not records:
+    if costs is not None:
+        cost_breakdown = costs
+    else:
+        for raw in state.records:
+            node_record, cost = _converted(raw)
+            if cost is not None:
+                node_id = node_record.node_id
+                cost_breakdown[node_id] = cost_breakdown.get(node_id, 0.0) + cost
+            records.append(node_record)
+    if not records and costs is None:
         # The spec wants at least one record: before any node has started, the
         # run's entry nodes are listed as PENDING (ready, not started).
         records.extend(
@@ -179,3 +202,85 @@ def build_record(state: RunState, *, status: str | None = None) -> RunRecord:
         },
         extra=extra,
     )
+
+
+#: Attempt statuses after which the engine no longer changes a node record.
+_FINAL = frozenset({"COMPLETED", "FAILED", "SKIPPED", "TIMED_OUT", "CANCELLED"})
+_SLOT = "\x00osop-node-records\x00"
+_Done = tuple[dict[str, Any], tuple[Any, ...], str, str, float | None]
+
+
+class RecordText:
+    """The record's compact JSON, kept up to date one attempt at a time.
+
+    A run of 100,000 nodes rewrites its record every few seconds while it runs.
+    Converting and encoding every attempt again each time made long runs
+    quadratic; here a finished attempt is converted and encoded once, and each
+    write only joins the encoded attempts with the run-level fields, which are
+    built afresh. The text is exactly ``record_to_text(build_record(state),
+    "json", compact=True)``.
+    """
+
+    def __init__(self) -> None:
+        # per attempt: (its raw record, what tells a change, its JSON, node id, cost);
+        # None where the attempt was still open at the last write
+        self._done: list[_Done | None] = []
+        # per node: (its outputs object, its label, their JSON) for ``outputs.json``
+        self._outputs: dict[str, tuple[Any, str | None, str]] = {}
+
+    def outputs_text(self, state: RunState) -> str:
+        """``json.dumps(node_outputs(state), ensure_ascii=False, default=str)``, each
+        node's outputs encoded again only when they changed."""
+        labels: dict[str, str] = {}
+        for record in state.records:
+            if record.get("x-classification"):
+                labels[record["node_id"]] = str(record["x-classification"])
+        cache = self._outputs
+        items: list[str] = []
+        for nid, st in state.nodes.items():
+            outputs = st.outputs
+            if not outputs:
+                continue
+            label = labels.get(nid)
+            entry = cache.get(nid)
+            if entry is None or entry[0] is not outputs or entry[1] != label:
+                if label is not None and classification_level(label) > RECORDED_UP_TO:
+                    value: Any = classified_summary(outputs, label)
+                else:
+                    value = outputs
+                entry = cache[nid] = (
+                    outputs,
+                    label,
+                    json.dumps(value, ensure_ascii=False, default=str),
+                )
+            items.append(json.dumps(nid, ensure_ascii=False) + ": " + entry[2])
+        return "{" + ", ".join(items) + "}"
+
+    def text(self, state: RunState, *, status: str | None = None) -> str:
+        if not state.records:  # the PENDING placeholders: nothing to keep
+            return record_to_text(build_record(state, status=status), "json", compact=True)
+        done = self._done
+        if len(done) > len(state.records):
+            del done[len(state.records) :]
+        else:
+            done.extend([None] * (len(state.records) - len(done)))
+        parts: list[str] = []
+        costs: dict[str, float] = {}
+        for index, raw in enumerate(state.records):
+            mark = (raw.get("status"), raw.get("ended_at"), len(raw))
+            entry = done[index]
+            if entry is None or entry[0] is not raw or entry[1] != mark:
+                node_record, cost = _converted(raw)
+                entry = (raw, mark, _encode(node_record.to_dict()), node_record.node_id, cost)
+                done[index] = entry if raw.get("status") in _FINAL else None
+            parts.append(entry[2])
+            if entry[4] is not None:
+                costs[entry[3]] = costs.get(entry[3], 0.0) + entry[4]
+        head = build_record(state, status=status, costs=costs).to_dict()
+        head["node_records"] = _SLOT
+        text = _encode(head)
+        return text.replace(_encode(_SLOT), "[" + ",".join(parts) + "]", 1) + "\n"
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))

@@ -31,7 +31,7 @@ from osop.engine.inputs import check_inputs
 from osop.engine.journal import Journal, read_journal, recover_tail
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.protocol import Abort, AnswerArrived, ChildStarted, SignalDelivered
-from osop.engine.recording import build_record, node_outputs
+from osop.engine.recording import RecordText, build_record, node_outputs
 from osop.engine.scheduler import Engine, NullJournal
 from osop.engine.state import RunState
 from osop.engine.store import Owner, RunHandle, RunStore
@@ -157,9 +157,20 @@ def read_imported_record(handle: RunHandle) -> RunRecord:
     return record_from_dict(data)
 
 
-def _write_files(handle: RunHandle, state: RunState, record: RunRecord | None = None) -> None:
-    write_record(record or build_record(state), handle.record_path, compact=True)
-    text = json.dumps(node_outputs(state), ensure_ascii=False, default=str)
+def _write_files(
+    handle: RunHandle,
+    state: RunState,
+    record: RunRecord | None = None,
+    *,
+    writer: RecordText | None = None,
+) -> None:
+    if record is None and writer is not None:
+        # while the run goes on: only the attempts that changed are encoded again
+        atomic_write_text(handle.record_path, writer.text(state))
+        text = writer.outputs_text(state)
+    else:
+        write_record(record or build_record(state), handle.record_path, compact=True)
+        text = json.dumps(node_outputs(state), ensure_ascii=False, default=str)
     atomic_write_text(handle.outputs_path, text + "\n")
 
 
@@ -209,17 +220,19 @@ class _Session:
             on_checkpoint=self._maybe_write_record,
             poll_inbox=self._ingest_inbox if handle is not None else None,
         )
+        self.record_writer = RecordText()
         self._last_write = options.clock.monotonic()
         self._start_mono = options.clock.monotonic()
 
     def _maybe_write_record(self) -> None:
         if self.handle is None:
             return
-        now = self.opt.clock.monotonic()
-        if now - self._last_write >= self.opt.record_interval:
+        if self.opt.clock.monotonic() - self._last_write >= self.opt.record_interval:
             self.journal.sync()
-            _write_files(self.handle, self.state)
-            self._last_write = now
+            _write_files(self.handle, self.state, writer=self.record_writer)
+            # Timed from the end of the write: a write that takes longer than the
+            # interval must not make the next node write again (quadratic runs).
+            self._last_write = self.opt.clock.monotonic()
 
     async def run(self) -> RunResult:
         """Schedule until the run ends or pauses (the caller holds and releases the lock)."""
@@ -227,7 +240,7 @@ class _Session:
             self._ingest_inbox()
             if self.handle is not None:
                 self.journal.sync()
-                _write_files(self.handle, self.state)
+                _write_files(self.handle, self.state, writer=self.record_writer)
             try:
                 outcome = await self.engine.run()
             except asyncio.CancelledError:  # cancelled while concluding: still leave a record

@@ -15,16 +15,16 @@ import functools
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import cel
-from cel.stdlib import STDLIB_FUNCTIONS
-
 from osop.errors import ExpressionError, MissingReferenceError, OsopError
+from osop.expr._celengine import engine as cel
+from osop.expr._celengine import stdlib_functions
 from osop.expr.functions import OSOP_FUNCTION_NAMES
 from osop.expr.legacy import modernise_operators
-from osop.expr.lexer import CEL_ALIASES, Token
+from osop.expr.lexer import CEL_ALIASES, Token, decode_string
 from osop.expr.lint import lint_expression, lint_tokens
 from osop.expr.references import Analysis, Reference, analyze
 from osop.expr.status import apply_replacements, status_replacements
@@ -40,7 +40,7 @@ __all__ = [
 # Longer than any sensible condition; bounds the work hostile input can cause.
 MAX_EXPRESSION_LENGTH = 20_000
 
-_STDLIB: dict[str, Callable[..., Any]] = dict(STDLIB_FUNCTIONS)
+_STDLIB: dict[str, Callable[..., Any]] = dict(stdlib_functions)
 _BUILTIN_FUNCTIONS = frozenset(
     {
         "size",
@@ -103,7 +103,11 @@ class CompiledExpression:
 
     Two programs are kept. The fast one has every plain dotted path
     (``outputs.test.passed``) replaced by a flat variable, so CEL converts one
-    value instead of nested maps. The exact one is the expression as written
+    value instead of nested maps, and every OSOP function called with constant
+    arguments (``status('build')``, ``attempt()``) replaced by a variable holding
+    its result, computed before CEL runs: a call from CEL back into Python, and
+    registering functions in a fresh context, cost more than the rest of the
+    evaluation. The exact one is the expression as written
     (status spellings and the ``loop`` alias aside); it runs when a path does
     not resolve or the fast program fails, so errors and short-circuits follow
     CEL to the letter.
@@ -113,6 +117,8 @@ class CompiledExpression:
         "_engine_functions",
         "_exact_program",
         "_exact_roots",
+        "_fast_calls",
+        "_fast_functions",
         "_fast_paths",
         "_fast_program",
         "_fast_roots",
@@ -128,7 +134,7 @@ class CompiledExpression:
         source: str,
         cel_source: str,
         exact_program: Any,
-        fast: tuple[Any, tuple[tuple[str, tuple[str, ...]], ...], tuple[Reference, ...]] | None,
+        fast: _Fast | None,
         analysis: Analysis,
     ) -> None:
         self.source = source
@@ -138,18 +144,25 @@ class CompiledExpression:
         self.calls: frozenset[str] = analysis.calls
         self._exact_program = exact_program
         self._exact_roots = _roots(analysis.references)
-        if fast is None:
-            self._fast_program = exact_program
-            self._fast_paths: tuple[tuple[str, tuple[str, ...]], ...] = ()
-            self._fast_roots = self._exact_roots
-        else:
-            self._fast_program, self._fast_paths, kept = fast
-            self._fast_roots = _roots(kept)
         self._stdlib = {name: _STDLIB[name] for name in analysis.calls if name in _STDLIB}
         # Any other called name may be an engine-supplied function.
         self._engine_functions = tuple(
             sorted(name for name in analysis.calls if name not in _BUILTIN_FUNCTIONS)
         )
+        if fast is None:
+            self._fast_program = exact_program
+            self._fast_paths: tuple[tuple[str, tuple[str, ...]], ...] = ()
+            self._fast_calls: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+            self._fast_roots = self._exact_roots
+            self._fast_functions = self._engine_functions
+        else:
+            self._fast_program = fast.program
+            self._fast_paths = fast.paths
+            self._fast_calls = fast.calls
+            self._fast_roots = _roots(fast.kept)
+            self._fast_functions = tuple(
+                name for name in self._engine_functions if name in fast.still_called
+            )
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.source!r})"
@@ -171,8 +184,16 @@ class CompiledExpression:
             if value is _UNRESOLVED:
                 return self._evaluate_exact(variables, functions)
             activation[flat_name] = value
+        for flat_name, name, args in self._fast_calls:
+            function = functions.get(name) if functions else None
+            if function is None:
+                return self._evaluate_exact(variables, functions)
+            try:
+                activation[flat_name] = function(*args)
+            except Exception:  # the exact program says why (or short-circuits past it)
+                return self._evaluate_exact(variables, functions)
         failures: list[Exception] = []
-        bound_functions = self._bind_functions(functions, failures)
+        bound_functions = self._bind_functions(functions, failures, self._fast_functions)
         try:
             if bound_functions:
                 result = self._fast_program.execute(cel.Context(activation, bound_functions))
@@ -193,7 +214,7 @@ class CompiledExpression:
     ) -> Any:
         activation = _activation(variables, self._exact_roots)
         failures: list[Exception] = []
-        bound_functions = self._bind_functions(functions, failures)
+        bound_functions = self._bind_functions(functions, failures, self._engine_functions)
         try:
             result = self._exact_program.execute(cel.Context(activation, bound_functions))
         except Exception as exc:
@@ -227,10 +248,13 @@ class CompiledExpression:
         self,
         functions: Mapping[str, Callable[..., Any]] | None,
         failures: list[Exception],
+        names: tuple[str, ...],
     ) -> dict[str, Callable[..., Any]]:
+        if not functions or not names:
+            return self._stdlib  # handed to CEL as is, never changed
         bound: dict[str, Callable[..., Any]] = dict(self._stdlib)
         if functions:
-            for name in self._engine_functions:
+            for name in names:
                 function = functions.get(name)
                 if function is not None:
                     bound[name] = _guard(function, failures)
@@ -419,10 +443,25 @@ def _compile_cached(source: str) -> CompiledExpression:
     )
 
 
+@dataclass(frozen=True)
+class _Fast:
+    """The fast program and what to bind for it (see :class:`CompiledExpression`)."""
+
+    program: Any
+    #: flat variable → the dotted path it stands for
+    paths: tuple[tuple[str, tuple[str, ...]], ...]
+    #: flat variable → (OSOP function, constant arguments) whose result it holds
+    calls: tuple[tuple[str, str, tuple[str, ...]], ...]
+    #: references the fast program still reads as written
+    kept: tuple[Reference, ...]
+    #: functions the fast program still calls
+    still_called: frozenset[str]
+
+
 def _fast_variant(
     source: str, analysis: Analysis, rewrites: list[tuple[int, int, str]]
-) -> tuple[Any, tuple[tuple[str, tuple[str, ...]], ...], tuple[Reference, ...]] | None:
-    """Compile ``source`` with each plain dotted path replaced by one flat variable."""
+) -> _Fast | None:
+    """Compile ``source`` with plain dotted paths and constant OSOP calls as flat variables."""
     tokens = analysis.tokens
     starts = {token.start: index for index, token in enumerate(tokens)}
     flat_names: dict[tuple[str, ...], str] = {}
@@ -436,6 +475,23 @@ def _fast_variant(
             continue
         name = flat_names.setdefault(reference.path, f"__osop_path{len(flat_names)}__")
         spans.append((reference.offset, reference.end, name))
+    call_names: dict[tuple[str, tuple[str, ...]], str] = {}
+    still_called: set[str] = set()
+    for index, token in enumerate(tokens):
+        if token.kind != "ident" or index + 1 >= len(tokens) or not tokens[index + 1].is_op("("):
+            continue
+        if index > 0 and tokens[index - 1].is_op("."):
+            continue  # a member call (``x.size()``): not an OSOP function
+        call = _constant_call(tokens, index) if token.text in OSOP_FUNCTION_NAMES else None
+        overlaps = call is not None and any(
+            start < call[1] and call[0] < end for start, end, _ in rewrites
+        )
+        if call is None or overlaps:
+            still_called.add(token.text)
+            continue
+        end, args = call[1], call[2]
+        name = call_names.setdefault((token.text, args), f"__osop_call{len(call_names)}__")
+        spans.append((token.start, end, name))
     if not spans:
         return None
     replacements = rewrites + spans + _alias_replacements(tokens, spans)
@@ -443,8 +499,27 @@ def _fast_variant(
         program = cel.compile(apply_replacements(source, replacements))
     except Exception:  # pragma: no cover - the exact program compiled, so this should too
         return None
-    paths = tuple((name, path) for path, name in flat_names.items())
-    return program, paths, tuple(kept)
+    return _Fast(
+        program=program,
+        paths=tuple((name, path) for path, name in flat_names.items()),
+        calls=tuple((name, function, args) for (function, args), name in call_names.items()),
+        kept=tuple(kept),
+        still_called=frozenset(still_called),
+    )
+
+
+def _constant_call(
+    tokens: tuple[Token, ...], index: int
+) -> tuple[int, int, tuple[str, ...]] | None:
+    """``f()`` or ``f('literal')`` at ``tokens[index]``: (start, end, arguments), else None."""
+    following = tokens[index + 2 : index + 4]
+    if following and following[0].is_op(")"):
+        return tokens[index].start, following[0].end, ()
+    if len(following) == 2 and following[0].kind == "string" and following[1].is_op(")"):
+        value = decode_string(following[0])
+        if value is not None:
+            return tokens[index].start, following[1].end, (value,)
+    return None
 
 
 def _alias_replacements(

@@ -9,21 +9,23 @@ takes, so every engine component gives the functions the same meaning.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from osop.errors import MissingReferenceError
 
-__all__ = ["OSOP_FUNCTION_NAMES", "NodeFacts", "osop_functions"]
+__all__ = ["OSOP_FUNCTION_NAMES", "NodeFacts", "OsopFunctions", "osop_functions"]
 
 OSOP_FUNCTION_NAMES = ("status", "duration_of", "error_of", "attempt", "now")
 
 
-@dataclass(frozen=True, slots=True)
-class NodeFacts:
-    """What an expression may learn about one node's latest attempt."""
+class NodeFacts(NamedTuple):
+    """What an expression may learn about one node's latest attempt.
+
+    A named tuple, not a frozen dataclass: the engine builds one per ``status()``
+    call, and a tuple is built several times faster.
+    """
 
     status: str
     duration_seconds: float | None = None
@@ -42,8 +44,8 @@ def osop_functions(
     current: str | None = None,
     known_ids: Collection[str] | None = None,
     clock: Callable[[], datetime] = _utc_now,
-) -> dict[str, Callable[..., Any]]:
-    """Build the five OSOP functions over ``facts(node_id)``.
+) -> Mapping[str, Callable[..., Any]]:
+    """The five OSOP functions over ``facts(node_id)``, by name.
 
     ``current`` is the node the expression belongs to (an edge's source): it is
     what ``status()``, ``duration_of()``, ``error_of()`` without an argument and
@@ -56,24 +58,62 @@ def osop_functions(
     - ``error_of(id)`` → ``{"code", "message", "details"}`` (empty strings when it did not fail)
     - ``attempt()`` → the current node's attempt number, 1-based
     - ``now()`` → the engine clock as a CEL timestamp (UTC)
-    """
 
-    def lookup(node_id: object, function: str) -> NodeFacts | None:
+    The engine asks for these once per edge decision, so building them is cheap:
+    one small object whose functions are its bound methods.
+    """
+    return OsopFunctions(facts, current, known_ids, clock)
+
+
+class OsopFunctions(Mapping[str, Callable[..., Any]]):
+    """The OSOP functions as a read-only mapping (see :func:`osop_functions`)."""
+
+    __slots__ = ("_clock", "_current", "_facts", "_known_ids")
+
+    def __init__(
+        self,
+        facts: Callable[[str], NodeFacts | None],
+        current: str | None,
+        known_ids: Collection[str] | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._facts = facts
+        self._current = current
+        self._known_ids = known_ids
+        self._clock = clock
+
+    def __getitem__(self, name: str) -> Callable[..., Any]:
+        if name not in OSOP_FUNCTION_NAMES:
+            raise KeyError(name)
+        function: Callable[..., Any] = getattr(self, name)
+        return function
+
+    def get(self, name: str, default: Any = None) -> Any:  # per edge decision: no KeyError
+        return getattr(self, name) if name in OSOP_FUNCTION_NAMES else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(OSOP_FUNCTION_NAMES)
+
+    def __len__(self) -> int:
+        return len(OSOP_FUNCTION_NAMES)
+
+    def _lookup(self, node_id: object, function: str) -> NodeFacts | None:
         if node_id is None:
-            if current is None:
+            if self._current is None:
                 raise MissingReferenceError(
                     f"{function}()",
                     f"{function}() needs a node id here, e.g. {function}('build')",
                 )
-            node_id = current
+            node_id = self._current
         if not isinstance(node_id, str):
             raise MissingReferenceError(
                 f"{function}({node_id!r})",
                 f"{function}() takes a node id string, e.g. {function}('build'), not {node_id!r}",
             )
-        found = facts(node_id)
-        if found is None and known_ids is not None and node_id not in known_ids:
-            close = difflib.get_close_matches(node_id, list(known_ids), n=1)
+        found = self._facts(node_id)
+        known = self._known_ids
+        if found is None and known is not None and node_id not in known:
+            close = difflib.get_close_matches(node_id, list(known), n=1)
             suggestion = f"; did you mean {close[0]!r}?" if close else ""
             raise MissingReferenceError(
                 f"{function}({node_id!r})",
@@ -81,18 +121,18 @@ def osop_functions(
             )
         return found
 
-    def status(node_id: object = None) -> str:
-        found = lookup(node_id, "status")
+    def status(self, node_id: object = None) -> str:
+        found = self._lookup(node_id, "status")
         return "PENDING" if found is None else found.status.upper()
 
-    def duration_of(node_id: object = None) -> float | None:
-        found = lookup(node_id, "duration_of")
+    def duration_of(self, node_id: object = None) -> float | None:
+        found = self._lookup(node_id, "duration_of")
         if found is None or found.duration_seconds is None:
             return None
         return float(found.duration_seconds)
 
-    def error_of(node_id: object = None) -> dict[str, Any]:
-        found = lookup(node_id, "error_of")
+    def error_of(self, node_id: object = None) -> dict[str, Any]:
+        found = self._lookup(node_id, "error_of")
         error = dict(found.error) if found is not None and found.error else {}
         return {
             "code": str(error.get("code") or ""),
@@ -100,21 +140,13 @@ def osop_functions(
             "details": str(error.get("details") or ""),
         }
 
-    def attempt() -> int:
-        if current is None:
+    def attempt(self) -> int:
+        if self._current is None:
             raise MissingReferenceError(
                 "attempt()", "attempt() is only available in an expression that belongs to a node"
             )
-        found = facts(current)
+        found = self._facts(self._current)
         return 1 if found is None else found.attempt
 
-    def now() -> datetime:
-        return clock()
-
-    return {
-        "status": status,
-        "duration_of": duration_of,
-        "error_of": error_of,
-        "attempt": attempt,
-        "now": now,
-    }
+    def now(self) -> datetime:
+        return self._clock()

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cel.stdlib import STDLIB_FUNCTIONS
-
 from osop.errors import ExpressionError
+from osop.expr._celengine import stdlib_functions
 from osop.expr.lexer import CEL_ALIASES, KEYWORDS, RESERVED_WORDS, Token, decode_string, tokenize
 
 __all__ = [
@@ -25,7 +24,7 @@ __all__ = [
 ]
 
 # Namespaced functions (``math.greatest``): their first segment is not a variable.
-QUALIFIED_FUNCTIONS = frozenset(name for name in STDLIB_FUNCTIONS if "." in name)
+QUALIFIED_FUNCTIONS = frozenset(name for name in stdlib_functions if "." in name)
 
 # Member macros whose first argument binds a fresh variable: ``list.all(x, x > 0)``.
 BINDING_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})

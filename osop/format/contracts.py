@@ -18,14 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any
 
 from osop.diagnostics import escape_pointer_token, join_pointer
 from osop.format.ports import schema_problem
 from osop.format.workflow import Edge, Workflow
+
+if TYPE_CHECKING:  # imported when a value breaks a schema: valid data never needs it
+    from jsonschema import Draft202012Validator
 
 __all__ = ["Contract", "SchemaCheck", "Violation", "contracts_of", "edge_contracts"]
 
@@ -193,6 +193,8 @@ class SchemaCheck:
 
     @cached_property
     def _precise(self) -> Draft202012Validator:
+        from jsonschema import Draft202012Validator
+
         return Draft202012Validator(self.schema)
 
     def violation(self, instance: Any) -> Violation | None:
@@ -203,6 +205,8 @@ class SchemaCheck:
                     return None
             except Exception:  # a value the Rust engine cannot take (not JSON): be thorough
                 pass
+        from jsonschema.exceptions import best_match
+
         error = best_match(self._precise.iter_errors(instance))
         if error is None:
             return None

@@ -14,7 +14,9 @@ import json
 import math
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,13 +38,62 @@ __all__ = [
     "load_document",
     "load_path",
     "parse_text",
+    "set_size_limit",
+    "size_limit",
     "yaml_load_error",
 ]
 
 DocumentKind = Literal["workflow", "log", "sop"]
 
-#: The spec's recommended maximum file size; larger needs ``max_bytes=``.
+#: The spec's recommended maximum file size; larger needs ``max_bytes=`` (or, for
+#: every load that uses this default, :func:`size_limit`: the CLI's ``--max-bytes``).
 DEFAULT_MAX_BYTES = 1_000_000
+
+# The limit a load with the default ``max_bytes`` applies (None: no limit).
+_SIZE_LIMIT: ContextVar[int | None] = ContextVar("osop_size_limit", default=DEFAULT_MAX_BYTES)
+
+
+def set_size_limit(max_bytes: int | None) -> None:
+    """Make ``max_bytes`` the limit of every load that uses the default (this context).
+
+    A command's ``--max-bytes`` calls this once, so every document the command
+    reads (a workflow it runs, the ``.sop`` it renders, a workflow a run resumes)
+    is held to the limit the user chose. Loads that pass their own ``max_bytes``
+    are unaffected.
+    """
+    _SIZE_LIMIT.set(max_bytes)
+
+
+@contextmanager
+def size_limit(max_bytes: int | None) -> Iterator[None]:
+    """:func:`set_size_limit` for the duration of a ``with`` block."""
+    token = _SIZE_LIMIT.set(max_bytes)
+    try:
+        yield
+    finally:
+        _SIZE_LIMIT.reset(token)
+
+
+def _limit(max_bytes: int | None) -> int | None:
+    return _SIZE_LIMIT.get() if max_bytes == DEFAULT_MAX_BYTES else max_bytes
+
+
+def _too_large(size: int, max_bytes: int, name: str) -> LoadError:
+    return LoadError(
+        f"document is {size:,} bytes, over the {max_bytes:,}-byte limit "
+        f"(raise it with --max-bytes {_raised(size)} on the command line, "
+        "or max_bytes= in Python)",
+        rule="document/too-large",
+        file=name,
+    )
+
+
+def _raised(size: int) -> int:
+    """A round limit above ``size`` to suggest."""
+    step = 1_000_000 if size >= 1_000_000 else 100_000
+    return (size // step + 1) * step
+
+
 #: Deeper than this is not a process description but an attack or an accident.
 MAX_DEPTH = 128
 #: Longest integer literal accepted.  Python refuses to turn longer ones into text
@@ -435,7 +486,8 @@ def json_loads_checked(text: str | bytes, name: str) -> Any:
         raise LoadError(
             f"JSON syntax error: {exc}", rule="document/json-syntax", file=name
         ) from None
-    _check_json_depth(data, name)
+    if isinstance(data, dict | list):
+        _check_json_depth(data, name, text)
     check_strings(data, text, name)
     return data
 
@@ -448,6 +500,8 @@ def check_strings(data: Any, text: str | bytes, name: str) -> None:
 
     Only text that could hold one (an escape or the character itself) is walked.
     """
+    if isinstance(text, bytes) and b"\\" not in text:
+        return  # bytes that decoded hold no lone surrogate unless escaped (in any encoding)
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     if not _SURROGATE_ESCAPE.search(raw):
         return
@@ -481,11 +535,13 @@ class _DuplicateKey(ValueError):
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(f"duplicate key {key!r}")
-        out[key] = value
+    out = dict(pairs)  # built in C; a duplicate key shows as a shorter dict
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"duplicate key {key!r}")
+            seen.add(key)
     return out
 
 
@@ -573,19 +629,32 @@ def _compose(text: str, name: str) -> yaml.Node | None:
         ) from None
 
 
-def _check_json_depth(data: Any, name: str) -> None:
-    """The same nesting limit as YAML documents (iteratively: no recursion to exhaust)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
+def _check_json_depth(data: Any, name: str, text: str | bytes | None = None) -> None:
+    """The same nesting limit as YAML documents (level by level: no recursion to exhaust).
+
+    Text with no more brackets than the limit cannot nest deeper: it is not walked.
+    """
+    if text is not None:
+        brackets = (
+            text.count("[") + text.count("{")
+            if isinstance(text, str)
+            else text.count(b"[") + text.count(b"{")
+        )
+        if brackets <= MAX_DEPTH:
+            return
+    level: list[Any] = [data]
+    depth = 1
+    while level:
         if depth > MAX_DEPTH:
             raise LoadError(
                 f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
             )
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if type(value) is dict else value
+            below += [c for c in children if type(c) is dict or type(c) is list]
+        depth += 1
+        level = below
 
 
 def parse_text(
@@ -627,13 +696,9 @@ def load_document(
     Raises :class:`LoadError` for anything that is not a readable mapping.
     """
     raw = source.encode("utf-8") if isinstance(source, str) else source
+    max_bytes = _limit(max_bytes)
     if max_bytes is not None and len(raw) > max_bytes:
-        raise LoadError(
-            f"document is {len(raw):,} bytes, over the {max_bytes:,}-byte limit "
-            "(raise it with --max-bytes / max_bytes=)",
-            rule="document/too-large",
-            file=name,
-        )
+        raise _too_large(len(raw), max_bytes, name)
     text = _decode(raw, name)
     syntax: Literal["yaml", "json"] | None = None
     if name.lower().endswith(".json"):
@@ -687,14 +752,10 @@ def load_path(
 ) -> Document:
     """Read and parse a file; I/O problems become :class:`LoadError`."""
     file = Path(path)
+    max_bytes = _limit(max_bytes)
     try:
         if max_bytes is not None and file.is_file() and file.stat().st_size > max_bytes:
-            raise LoadError(
-                f"document is {file.stat().st_size:,} bytes, over the {max_bytes:,}-byte limit "
-                "(raise it with --max-bytes / max_bytes=)",
-                rule="document/too-large",
-                file=str(path),
-            )
+            raise _too_large(file.stat().st_size, max_bytes, str(path))
         raw = file.read_bytes()
     except LoadError:
         raise

@@ -22,12 +22,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any, Final
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any, Final
 
 from osop.diagnostics import escape_pointer_token, join_pointer
+
+if TYPE_CHECKING:  # imported for a schema that breaks the meta-schema: valid ones never need it
+    from jsonschema import Draft202012Validator
 
 __all__ = ["JSON_TYPES", "Port", "ports_of", "schema_problem", "string_typed"]
 
@@ -94,6 +94,8 @@ def _normalised(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 @cache
 def _meta_validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(Draft202012Validator.META_SCHEMA)
 
 
@@ -108,12 +110,29 @@ def schema_problem(schema: Any) -> tuple[str, str] | None:
     return _cached_problem(key)
 
 
+def _meta_says_valid(schema: Any) -> bool:
+    """The Rust validator's yes against the draft 2020-12 meta-schema (a no, or a
+    schema naming another draft, goes to the Python validator, which says why)."""
+    if isinstance(schema, Mapping) and "$schema" in schema:
+        return False
+    try:
+        import jsonschema_rs
+
+        return bool(jsonschema_rs.meta.is_valid(schema))
+    except Exception:  # a value the Rust engine cannot take: let the precise check decide
+        return False
+
+
 @lru_cache(maxsize=4096)
 def _cached_problem(key: str) -> tuple[str, str] | None:
     return _problem(json.loads(key))
 
 
 def _problem(schema: Any) -> tuple[str, str] | None:
+    if _meta_says_valid(schema):
+        return None
+    from jsonschema.exceptions import best_match
+
     error = best_match(_meta_validator().iter_errors(schema))
     if error is None:
         return None

@@ -12,10 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-from jsonschema import ValidationError as SchemaError
-from jsonschema.exceptions import best_match
+from typing import TYPE_CHECKING, Any
 
 from osop.diagnostics import Issue, escape_pointer_token
 from osop.errors import LoadError
@@ -26,6 +23,9 @@ from osop.format.sop import SopDocument, sop_from_dict
 from osop.format.vocabulary import EDGE_MODES, NODE_TYPES
 from osop.format.workflow import Workflow, workflow_from_dict
 from osop.record.model import RunRecord, record_from_dict
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError as SchemaError
 
 __all__ = [
     "ValidationReport",
@@ -93,6 +93,8 @@ def _did_you_mean(value: Any, choices: Sequence[str]) -> str | None:
 
 
 def _schema_issue(error: SchemaError) -> Issue:
+    from jsonschema.exceptions import best_match  # only invalid documents get here
+
     if error.validator in ("anyOf", "oneOf") and error.context:
         # Report the branch that came closest, not "is not valid under any of ...".
         deepest = best_match(error.context)

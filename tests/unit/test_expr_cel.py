@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -201,7 +202,7 @@ def test_condition_must_be_boolean() -> None:
 # -- functions ----------------------------------------------------------------------------
 
 
-def engine_functions(**kwargs: Any) -> dict[str, Any]:
+def engine_functions(**kwargs: Any) -> Mapping[str, Any]:
     facts = {
         "build": NodeFacts("FAILED", 12.5, {"code": "E42", "message": "boom"}, 2),
         "test": NodeFacts("COMPLETED", 3.0),
@@ -312,3 +313,41 @@ def test_compiled_expression_exposes_names_and_calls() -> None:
         repr(expression)
         == "CompiledExpression(\"outputs.a.b == 1 && status('x') == 'ok' && flag\")"
     )
+
+
+# -- constant OSOP calls are computed before CEL runs; the results must not change ---------
+
+
+def test_constant_calls_short_circuit_as_cel_does() -> None:
+    # status('nope') would fail; CEL never gets to it, so neither may the engine.
+    assert not compile_expression("false && status('nope') == 'X'").evaluate({}, engine_functions())
+    assert compile_expression("true || status('nope') == 'X'").evaluate({}, engine_functions())
+
+
+def test_a_failing_constant_call_still_names_the_node() -> None:
+    with pytest.raises(MissingReferenceError, match="did you mean 'build'"):
+        compile_expression("true && status('biuld') == 'X'").evaluate({}, engine_functions())
+
+
+def test_calls_with_variable_arguments_still_call_into_the_engine() -> None:
+    expression = compile_expression("status(which) == 'COMPLETED' && status('build') == 'FAILED'")
+    assert expression.evaluate({"which": "test"}, engine_functions())
+
+
+def test_a_repeated_call_is_made_once() -> None:
+    calls: list[str] = []
+    facts = {"test": NodeFacts("COMPLETED", 3.0)}
+
+    def lookup(node_id: str) -> NodeFacts | None:
+        calls.append(node_id)
+        return facts.get(node_id)
+
+    functions = osop_functions(lookup, current="test", known_ids={"test"})
+    source = "status('test') == 'COMPLETED' && status('test') != 'FAILED'"
+    assert compile_expression(source).evaluate({}, functions) is True
+    assert calls == ["test"]
+
+
+def test_constant_calls_without_engine_functions_are_not_available() -> None:
+    with pytest.raises(ExpressionError, match="not available here"):
+        compile_expression("status('build') == 'FAILED'").evaluate({})

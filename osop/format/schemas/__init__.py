@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+if TYPE_CHECKING:  # imported when first needed: a valid document never needs them
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 __all__ = [
     "SCHEMA_NAMES",
@@ -37,6 +38,8 @@ def load_schema(name: SchemaName) -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry:
+    from referencing import Registry, Resource
+
     # Every shipped schema is registered under its $id so cross-references (a .sop
     # holding an inline workflow) resolve offline.
     registry: Registry = Registry()
@@ -49,6 +52,8 @@ def _registry() -> Registry:
 @cache
 def validator_for(name: SchemaName) -> Draft202012Validator:
     """A ready validator (compiled once per process)."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(name), registry=_registry())
 
 

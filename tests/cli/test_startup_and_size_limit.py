@@ -1,0 +1,157 @@
+"""Start-up stays lean (optional stacks imported only by the commands that need them),
+and every command that reads workflows or .sop files takes --max-bytes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from osop import __version__
+from osop.cli.main import cli, main
+from osop.errors import LoadError
+from osop.format.loader import DEFAULT_MAX_BYTES, load_document, size_limit
+
+SMALL = """\
+osop_version: "1.1"
+id: small
+name: Small
+nodes:
+  - id: build
+    type: cli
+    name: Build
+    runtime: {command: "make build"}
+    outputs: {ok: {type: boolean}}
+  - id: test
+    type: cli
+    name: Test
+    runtime: {command: "make test"}
+edges:
+  - {from: build, to: test, mode: conditional, when: "ok == true"}
+"""
+
+HEAVY = ("click", "cel.cli", "typer", "prompt_toolkit", "rich", "jsonschema", "httpx", "mcp")
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    probe = (
+        "import sys, json\n"
+        "from osop.cli.main import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def test_version_is_answered_without_the_command_framework() -> None:
+    assert _heavy(_modules_after(["--version"])) == []
+
+
+def test_version_text_matches_the_click_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    fast = capsys.readouterr().out
+    assert fast == f"osop, version {__version__}\n"
+    assert CliRunner().invoke(cli, ["--version"]).output == fast
+    assert CliRunner().invoke(cli, ["-V"]).output == fast
+
+
+def test_validating_a_small_file_loads_no_optional_stack(tmp_path: Path) -> None:
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    loaded = _modules_after(["validate", str(small)])
+    assert "osop.format.validate" in loaded  # the probe did validate
+    assert [m for m in _heavy(loaded) if m != "click" and not m.startswith("click.")] == []
+
+
+def test_an_invalid_file_still_gets_schema_diagnostics(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.osop.yaml"
+    bad.write_text(SMALL.replace("type: cli\n    name: Test", "type: clii\n    name: Test"))
+    result = CliRunner().invoke(cli, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert "node/unknown-type" in result.output
+
+
+def test_cel_package_imported_later_is_whole() -> None:
+    code = (
+        "import osop.expr, cel, cel.stdlib\n"
+        "assert cel.compile('1 + 1').execute({}) == 2\n"
+        "assert cel.Context is sys.modules['cel.cel'].Context\n"
+        "assert cel.stdlib.STDLIB_FUNCTIONS is sys.modules['cel.stdlib'].STDLIB_FUNCTIONS\n"
+        "assert cel.cli.app is not None\n"
+    )
+    subprocess.run([sys.executable, "-c", "import sys\n" + code], check=True)
+
+
+def test_the_size_error_says_how_to_raise_the_limit() -> None:
+    with pytest.raises(LoadError) as caught:
+        load_document(SMALL, "small.osop.yaml", max_bytes=100)
+    message = str(caught.value)
+    assert "over the 100-byte limit" in message
+    assert "--max-bytes 100000" in message and "max_bytes=" in message
+
+
+def test_size_limit_applies_to_loads_that_use_the_default() -> None:
+    text = "x: " + "a" * DEFAULT_MAX_BYTES + "\nosop_version: '1.1'\n"
+    with pytest.raises(LoadError, match="byte limit"):
+        load_document(text, "big.osop.yaml")
+    with size_limit(2 * DEFAULT_MAX_BYTES):
+        assert load_document(text, "big.osop.yaml").data["x"].startswith("a")
+    with size_limit(10), pytest.raises(LoadError):
+        load_document(SMALL, "small.osop.yaml")
+    # an explicit limit is the caller's own
+    with size_limit(10):
+        assert load_document(SMALL, "small.osop.yaml", max_bytes=None).data["id"] == "small"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--mode", "dry_run"],
+        ["render"],
+        ["report"],
+        ["migrate", "--check"],
+        ["validate"],
+    ],
+    ids=lambda c: c[0],
+)
+def test_document_commands_take_max_bytes(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    refused = CliRunner().invoke(cli, [*command, str(small), "--max-bytes", "100"])
+    assert refused.exit_code in (1, 2), refused.output
+    assert "over the 100-byte limit" in refused.output
+    assert "--max-bytes" in refused.output
+    assert "Traceback" not in refused.output
+    allowed = CliRunner().invoke(cli, [*command, str(small), "--max-bytes", "100000"])
+    assert "over the" not in allowed.output, allowed.output
+
+
+def test_the_limit_does_not_outlive_the_command(tmp_path: Path) -> None:
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    CliRunner().invoke(cli, ["render", str(small), "--max-bytes", "100"])
+    assert load_document(SMALL, "small.osop.yaml").data["id"] == "small"

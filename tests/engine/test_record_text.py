@@ -1,0 +1,68 @@
+"""The record kept up to date attempt by attempt (RecordText) is, after every journal
+entry, exactly the record built from scratch — over every engine conformance case."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from osop.engine import RunOptions, RunStore, VirtualClock, start_run
+from osop.engine.journal import read_journal
+from osop.engine.recording import RecordText, build_record, node_outputs
+from osop.engine.state import RunState
+from osop.errors import OsopError
+from osop.format.api import load_workflow
+from osop.record.writer import record_to_text
+from osop.security import SecretStore
+
+CASES = sorted(
+    p.parent for p in (Path(__file__).parents[1] / "conformance" / "engine").glob("*/case.yaml")
+)
+
+
+@pytest.mark.parametrize("case_dir", CASES, ids=lambda p: p.name)
+def test_incremental_record_equals_the_full_rebuild(case_dir: Path, tmp_path: Path) -> None:
+    case = yaml.safe_load((case_dir / "case.yaml").read_text())
+    if "simulated" not in case.get("modes", ("simulated",)):
+        pytest.skip("a case that does not run simulated")
+    path = case_dir / "workflow.osop.yaml"
+    store = RunStore(tmp_path / ".osop")
+    options = RunOptions(
+        mode="simulated",
+        inputs=dict(case.get("inputs") or {}),
+        answers={k: dict(v) for k, v in (case.get("answers") or {}).items()},
+        events=list(case.get("events") or []),
+        secrets=SecretStore(case.get("secrets") or {}, environ={}),
+        env={"PATH": "/usr/bin:/bin"},
+        workdir=tmp_path,
+        seed=case.get("seed", 7),
+        clock=VirtualClock(),
+        simulation=dict(case.get("simulation") or {}),
+    )
+    try:
+        workflow = load_workflow(path)
+        result = asyncio.run(
+            start_run(
+                workflow, source=path.read_bytes(), workflow_path=path, store=store, options=options
+            )
+        )
+    except OsopError:
+        pytest.skip("the case is refused before it runs")
+    handle = store.get(result.run_id)
+    state = RunState()
+    writer = RecordText()
+    compared = 0
+    for entry in read_journal(handle.journal_path):
+        state.apply(entry)
+        if not state.meta:
+            continue
+        expected = record_to_text(build_record(state), "json", compact=True)
+        assert writer.text(state) == expected, entry
+        outputs = json.dumps(node_outputs(state), ensure_ascii=False, default=str)
+        assert writer.outputs_text(state) == outputs, entry
+        compared += 1
+    assert compared > 0
