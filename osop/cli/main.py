@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "approve": ("osop.cli.approve_cmd", "approve", "Answer a node waiting for a human."),
     "signal": ("osop.cli.signal_cmd", "signal", "Deliver an event or signal to a run."),
     "cancel": ("osop.cli.cancel_cmd", "cancel", "Cancel a run, leaving a complete record."),
+    "worker": (
+        "osop.cli.worker_cmd",
+        "worker",
+        "Host OSOP runs on a Temporal cluster (extra `temporal`).",
+    ),
     "import": (
         "osop.cli.import_cmd",
         "import_cmd",

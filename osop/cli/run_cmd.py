@@ -18,6 +18,7 @@ from osop.cli.run_support import (
     session_options,
     usage_exit,
 )
+from osop.cli.temporal_support import run_async, temporal_options
 from osop.engine import RunOptions, start_run
 from osop.errors import LoadError, RunRefusedError, ValidationError
 from osop.format.ports import string_typed
@@ -108,6 +109,7 @@ def secret_store(secrets_file: Path | None) -> SecretStore:
 )
 @click.option("--seed", type=int, default=None, help="Seed for weighted edges (recorded).")
 @session_options
+@temporal_options
 @handle_errors
 def run(
     workflow: Path,
@@ -124,6 +126,7 @@ def run(
     report_path: Path | None,
     store_dir: Path | None,
     otel: bool = False,
+    temporal: Any = None,
 ) -> None:
     """Run WORKFLOW and record it in the run store.
 
@@ -146,6 +149,24 @@ def run(
         usage_exit(str(exc))
         return
     inputs = collect_inputs(input_pairs, inputs_file, string_typed(model.inputs))
+    if temporal is not None:
+        _run_on_temporal(
+            temporal,
+            model,
+            workflow,
+            RunOptions(
+                mode=mode,  # type: ignore[arg-type]
+                inputs=inputs,
+                answers=collect_answers(answers_file),
+                secrets=secret_store(secrets_file),
+                seed=seed,
+                auto_approve=auto_approve,
+            ),
+            log_path=log_path,
+            json_lines=json_lines,
+            report_path=report_path,
+        )
+        return
     telemetry = telemetry_for(otel, model)
     options = RunOptions(
         observers=[tracing_observer(telemetry)] if telemetry is not None else [],
@@ -175,4 +196,36 @@ def run(
         usage_exit(str(exc))
         return
     close_telemetry(telemetry)
+    finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)
+
+
+def _run_on_temporal(
+    target: Any,
+    model: Any,
+    workflow: Path,
+    options: RunOptions,
+    *,
+    log_path: Path | None,
+    json_lines: bool,
+    report_path: Path | None,
+) -> None:
+    """Start the run on Temporal, wait until it ends or pauses; same output and exit codes."""
+    from osop.temporal._sdk import require_sdk
+
+    require_sdk()
+    from osop.temporal.connection import connect
+    from osop.temporal.runs import start_temporal_run, wait_for_run
+
+    async def go() -> Any:
+        client = await connect(target)
+        run_id = await start_temporal_run(
+            target, model, source=workflow.read_bytes(), options=options, client=client
+        )
+        return await wait_for_run(target, run_id, client=client)
+
+    try:
+        result = run_async(go())
+    except RunRefusedError as exc:
+        usage_exit(str(exc))
+        return
     finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)
