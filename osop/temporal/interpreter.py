@@ -3,8 +3,8 @@
 The deterministic core (:mod:`osop.engine.core`) decides; this workflow carries
 its commands out the Temporal way — an attempt is an activity
 (:mod:`osop.temporal.attempts`), a retry backoff or the workflow deadline is a
-durable timer, a wait for a person or an event is a signal (or an update, which
-is checked before it is accepted).  The journal entries the core produces are
+durable timer, a wait for a person or an event is a signal (a Temporal update,
+checked before it is accepted).  The journal entries the core produces are
 kept in the workflow's memory: Temporal rebuilds them by replaying the run's
 history, so the ``.osoplog`` materialised from them (query ``record``) is the
 document a local run would have written.
@@ -28,7 +28,7 @@ from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from osop.engine.core import Core, CoreSettings
-    from osop.engine.entries import entry_from_dict
+    from osop.engine.entries import Entry, Finished, Paused, Resumed, Run
 
     from osop.engine import protocol as p
     from osop.engine.answers import check_answer
@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from osop.expr.interpolate import find_references
     from osop.format.loader import load_document
     from osop.format.workflow import Workflow, workflow_from_dict
+    from osop.security import SecretStore
     from osop.temporal.attempts import (
         ACTIVITY_NAME,
         HEARTBEAT_SEC,
@@ -64,20 +65,6 @@ _ABORT_ERRORS = {
     "CANCELLED": {"code": "CANCELLED", "message": "the run was cancelled"},
     "TIMED_OUT": {"code": "TIMEOUT", "message": "the workflow deadline passed"},
 }
-
-
-class _Secrets:
-    """A run on Temporal resolves no ``${secrets.X}`` in the workflow (its history
-    would keep the value); such a reference fails the node, saying so."""
-
-    def __contains__(self, name: object) -> bool:
-        return False
-
-    def get(self, name: str) -> str:
-        raise OsopError(f"secret {name!r}: secrets are not available to runs on Temporal")
-
-    def all_values(self) -> list[str]:
-        return []
 
 
 class _NoInbox:
@@ -114,12 +101,14 @@ class RunWorkflow:
         self._paused = False
         self._abort: str | None = None
         self._deliveries = 0
+        self._session_began = 0.0
 
     # -- the run --------------------------------------------------------------------
 
     @workflow.run
     async def run(self, request: dict[str, Any]) -> dict[str, Any]:
         self._request = request
+        self._session_began = workflow.time()
         self._run_id = str(request["run_id"])
         source = str(request["source"]).encode("utf-8")
         wf = workflow_from_dict(load_document(source, "workflow.osop").data)
@@ -132,12 +121,12 @@ class RunWorkflow:
             seed=int(request["seed"]),
             auto_approve=bool(request.get("auto_approve")),
             env={},
-            secrets=_Secrets(),
+            # No secrets in the workflow: its history would keep them (docs/temporal.md).
+            secrets=SecretStore({}, environ={}),
             simulation=request.get("simulation") or {},
-            inputs=dict(request.get("inputs") or {}),
         )
         self._core = Core(wf, self._state, settings, redactor=Redactor(()))
-        self._note({"t": "run", **request["meta"]})
+        self._note(Run(meta=dict(request["meta"]), plain_inputs=dict(request.get("inputs") or {})))
         for node_id, answer in (request.get("answers") or {}).items():
             self._decide(p.AnswerArrived(node=node_id, answer=dict(answer), plain=dict(answer)))
         for index, event in enumerate(request.get("events") or ()):
@@ -173,13 +162,14 @@ class RunWorkflow:
                 self._entries.append(entry.to_dict())
         return list(decision.commands)
 
-    def _note(self, data: dict[str, Any]) -> None:
+    def _note(self, entry: Entry) -> None:
         assert self._core is not None
-        entry = entry_from_dict(data)
-        if entry is None:
-            raise ExecutionError(f"unknown journal entry kind {data.get('t')!r}")
         self._core.note(entry)
         self._entries.append(entry.to_dict())
+
+    def _active_ms(self) -> float:
+        """Time the run was active (not paused), as the local host records it."""
+        return round(self._state.active_ms + (workflow.time() - self._session_began) * 1000, 3)
 
     async def _carry_out(self, command: p.Command) -> str | None:
         """One command; the run's final status when it was :class:`Finish`."""
@@ -203,7 +193,7 @@ class RunWorkflow:
         elif isinstance(command, p.Pause):
             await self._pause()
         elif isinstance(command, p.Finish):
-            self._note({"t": "finished", "status": command.status, "at": _now()})
+            self._note(Finished(status=command.status, at=_now(), active_ms=self._active_ms()))
             for timer in self._timers.values():
                 timer.cancel()
             return command.status
@@ -360,20 +350,24 @@ class RunWorkflow:
     async def _pause(self) -> None:
         """Nothing moves until a delivery: journal the pause, wait (for days if need be)."""
         waiting = self._waiting()
-        self._note({"t": "paused", "at": _now(), "waiting": waiting, "active_ms": 0.0})
+        self._note(Paused(at=_now(), waiting=waiting, active_ms=self._active_ms()))
         self._paused = True
         delivered = self._deliveries
         try:
             await workflow.wait_condition(lambda: self._deliveries > delivered)
         except asyncio.CancelledError:
             self._paused = False
-            self._note({"t": "resumed", "at": _now()})
-            self._inbox.append(p.Begin(at=_now()))
+            self._resumed()
             self._inbox.append(p.Abort(status="CANCELLED", at=_now()))
             return
+        # The same core goes on: what was delivered moves the waiting nodes on
+        # (a new process would re-seed its frontier with Begin; this one has it).
         self._paused = False
-        self._note({"t": "resumed", "at": _now()})
-        self._inbox.append(p.Begin(at=_now()))
+        self._resumed()
+
+    def _resumed(self) -> None:
+        self._session_began = workflow.time()
+        self._note(Resumed(at=_now()))
 
     def _waiting(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -422,8 +416,8 @@ class RunWorkflow:
             replace=bool(delivery.get("replace")),
         )
 
-    @workflow.signal(name="event")
-    def event(self, delivery: dict[str, Any]) -> None:
+    @workflow.update(name="event")
+    def event(self, delivery: dict[str, Any]) -> str:
         """An event or signal (``osop signal``), buffered until something waits for it."""
         self._deliver(
             p.SignalDelivered(
@@ -433,6 +427,14 @@ class RunWorkflow:
                 at=_now(),
             )
         )
+        return str(delivery["id"])
+
+    @event.validator
+    def _check_event(self, delivery: dict[str, Any]) -> None:
+        if self._state.finished is not None:
+            raise ExecutionError(f"run {self._run_id} already ended {self._state.status}")
+        if not delivery.get("name"):
+            raise ExecutionError("an event needs a name")
 
     # -- what clients read ------------------------------------------------------------
 

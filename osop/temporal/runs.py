@@ -291,9 +291,7 @@ async def answer_run(
     try:
         await _handle(client, run_id).execute_update("answer", delivery)
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        message = getattr(cause, "message", None) or str(cause or exc)
-        raise ExecutionError(message) from exc
+        raise ExecutionError(_update_refusal(exc)) from exc
     except RPCError as exc:
         raise ExecutionError(f"run {run_id}: {exc}") from exc
 
@@ -329,17 +327,24 @@ async def signal_run(
     client: Client | None = None,
 ) -> str:
     """Deliver an event or signal named ``name``; returns the delivery's id."""
+    from temporalio.client import WorkflowUpdateFailedError
     from temporalio.service import RPCError
 
     client = client or await connect(target)
     delivery_id = str(uuid.uuid4())
+    delivery = {"id": delivery_id, "name": name, "data": Redactor()(data)}
     try:
-        await _handle(client, run_id).signal(
-            "event", {"id": delivery_id, "name": name, "data": Redactor()(data)}
-        )
+        await _handle(client, run_id).execute_update("event", delivery)
+    except WorkflowUpdateFailedError as exc:
+        raise ExecutionError(_update_refusal(exc)) from exc
     except RPCError as exc:
         raise ExecutionError(f"run {run_id}: {exc}") from exc
     return delivery_id
+
+
+def _update_refusal(exc: Exception) -> str:
+    cause = getattr(exc, "cause", None)
+    return str(getattr(cause, "message", None) or cause or exc)
 
 
 async def cancel_temporal_run(

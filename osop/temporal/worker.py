@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +38,8 @@ class WorkerSettings:
     #: Seconds running attempts get to finish on shutdown before they are cancelled.
     grace: float = 30.0
     workdir: Path = field(default_factory=Path.cwd)
+    #: Environment of the attempts' child processes (default: the worker's own).
+    env: Mapping[str, str] | None = None
     services: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,7 +65,7 @@ def build_worker(client: Any, target: TemporalTarget, settings: WorkerSettings) 
     from osop.temporal.attempts import AttemptHost, activity_for
     from osop.temporal.interpreter import RunWorkflow
 
-    host = AttemptHost(workdir=settings.workdir, services=dict(settings.services))
+    host = AttemptHost(workdir=settings.workdir, env=settings.env, services=dict(settings.services))
     return Worker(
         client,
         task_queue=target.task_queue,
