@@ -25,9 +25,12 @@ from typing import Any
 
 from osop import __version__
 from osop.engine.clock import iso
+from osop.engine.core import Core, CoreSettings
+from osop.engine.entries import Finished, Paused, Recovered, Resumed, Run
 from osop.engine.inputs import check_inputs
 from osop.engine.journal import Journal, read_journal, recover_tail
 from osop.engine.options import RunOptions, RunResult
+from osop.engine.protocol import Abort, AnswerArrived, ChildStarted, SignalDelivered
 from osop.engine.recording import build_record, node_outputs
 from osop.engine.scheduler import Engine, NullJournal
 from osop.engine.state import RunState
@@ -223,23 +226,14 @@ class _Session:
                 outcome = "CANCELLED"
             active = self.state.active_ms + (self.opt.clock.monotonic() - self._start_mono) * 1000
             if outcome == "PAUSED":
-                waiting = self._waiting()
-                self.engine.log(
-                    {
-                        "t": "paused",
-                        "at": self.engine.now(),
-                        "waiting": waiting,
-                        "active_ms": round(active, 3),
-                    }
+                self.engine.note(
+                    Paused(
+                        at=self.engine.now(), waiting=self._waiting(), active_ms=round(active, 3)
+                    )
                 )
             else:
-                self.engine.log(
-                    {
-                        "t": "finished",
-                        "status": outcome,
-                        "at": self.engine.now(),
-                        "active_ms": round(active, 3),
-                    }
+                self.engine.note(
+                    Finished(status=outcome, at=self.engine.now(), active_ms=round(active, 3))
                 )
             self.journal.close()
             record = build_record(self.state)
@@ -290,24 +284,23 @@ class _Session:
             found = True
             kind = item.get("kind")
             if kind == "answer":
-                self.engine.log(
-                    {
-                        "t": "answer",
-                        "node": item.get("node"),
-                        "answer": self.redactor(item.get("answer") or {}),
-                        "inbox": item["id"],
-                        "at": self.engine.now(),
-                    }
+                self.engine.decide(
+                    AnswerArrived(
+                        node=str(item.get("node")),
+                        answer=self.redactor(item.get("answer") or {}),
+                        inbox=item["id"],
+                        at=self.engine.now(),
+                    )
                 )
             elif kind == "event":
-                self.engine.log(
-                    {
-                        "t": "event",
-                        "id": item["id"],
-                        "name": item.get("name"),
-                        "data": self.redactor(item.get("data")),
-                        "inbox": item["id"],
-                    }
+                self.engine.decide(
+                    SignalDelivered(
+                        id=item["id"],
+                        name=item.get("name"),
+                        data=self.redactor(item.get("data")),
+                        inbox=item["id"],
+                        at=self.engine.now(),
+                    )
                 )
         return found
 
@@ -359,7 +352,7 @@ class _Session:
         if result is None:
             child_id = str(uuid.uuid4())
             # Journaled (durably) before the child exists, so a crash can find it again.
-            self.engine.log({"t": "child", "node": node.id, "run_id": child_id})
+            self.engine.decide(ChildStarted(node=node.id, run_id=child_id))
             result = await start_run(
                 child_wf,
                 source=source,
@@ -590,19 +583,16 @@ async def _start(
         workflow, state, options, handle, workflow_path=workflow_path, store=store, run_id=rid
     )
     # Inputs are kept unredacted in memory (nodes need them); the journal gets the redacted copy.
-    session.engine.log({"t": "run", **meta})
-    state.meta["inputs"] = _plain(options.inputs)
+    session.engine.note(Run(meta=meta, plain_inputs=_plain(options.inputs)))
     for node_id, answer in options.answers.items():
-        session.engine.log({"t": "answer", "node": node_id, "answer": redactor(dict(answer))})
-        state.answers[node_id] = dict(answer)
+        session.engine.decide(
+            AnswerArrived(node=node_id, answer=redactor(dict(answer)), plain=dict(answer))
+        )
     for event in options.events:
-        session.engine.log(
-            {
-                "t": "event",
-                "id": str(uuid.uuid4()),
-                "name": event.get("name"),
-                "data": redactor(event.get("data")),
-            }
+        session.engine.decide(
+            SignalDelivered(
+                id=str(uuid.uuid4()), name=event.get("name"), data=redactor(event.get("data"))
+            )
         )
     return await session.run()
 
@@ -674,16 +664,8 @@ async def _resume(handle: RunHandle, store: RunStore, options: RunOptions | None
         run_id=handle.run_id,
     )
     if recovered is not None:
-        session.engine.log(
-            {
-                "t": "recovered",
-                "at": session.engine.now(),
-                "offset": recovered.offset,
-                "dropped_bytes": recovered.dropped_bytes,
-                "message": recovered.describe(),
-            }
-        )
-    session.engine.log({"t": "resumed", "at": session.engine.now(), "pid": os.getpid()})
+        session.engine.note(_recovered_entry(recovered, session.engine.now()))
+    session.engine.note(Resumed(at=session.engine.now(), pid=os.getpid()))
     result = await session.run()
     if recovered is not None:
         result.notes.append(recovered.describe())
@@ -773,11 +755,6 @@ def _workflow_nodes(handle: RunHandle) -> dict[str, Node]:
     return {n.id: n for n in workflow_from_dict(data).nodes}
 
 
-def _workflow_node_types(handle: RunHandle) -> dict[str, str]:
-    """Node id → node type of the workflow the run executes (empty if unreadable)."""
-    return {nid: node.type for nid, node in _workflow_nodes(handle).items()}
-
-
 def cancel_run(store: RunStore, run_id: str) -> str:
     """Cancel a run: interrupt the process running it, or close a paused/crashed run.
 
@@ -814,66 +791,75 @@ def _signal_owner(handle: RunHandle, owner: Owner) -> str:
     return "signalled"
 
 
+def _recovered_entry(recovered: Any, now: str) -> Recovered:
+    return Recovered(
+        at=now,
+        offset=recovered.offset,
+        dropped_bytes=recovered.dropped_bytes,
+        message=recovered.describe(),
+    )
+
+
 def _close_cancelled(handle: RunHandle) -> str:
-    """Close a run nobody runs as CANCELLED (the caller holds its lock)."""
+    """Close a run nobody runs as CANCELLED (the caller holds its lock).
+
+    The conclusion is the engine core's (what an aborted session concludes): the
+    attempts a crash left RUNNING end CANCELLED (their processes stopped first),
+    running and waiting nodes end CANCELLED, the rest is skipped.
+    """
     recovered = recover_tail(handle.journal_path)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
+    workflow = _run_workflow(handle, state)
     journal = Journal(handle.journal_path, durable=True)
     journal.set_seq(state.seq)
     from osop.engine.clock import SystemClock
 
     now = iso(SystemClock().now())
-
-    def log(entry: dict[str, Any]) -> None:
-        journal.append(entry)
-        state.apply(entry)
-
+    core = Core(
+        workflow,
+        state,
+        CoreSettings(run_id=handle.run_id, mode=str(state.meta.get("mode") or "live")),
+    )
     try:
         if recovered is not None:
-            log(
-                {
-                    "t": "recovered",
-                    "at": now,
-                    "offset": recovered.offset,
-                    "dropped_bytes": recovered.dropped_bytes,
-                    "message": recovered.describe(),
-                }
-            )
-        for nid, st in list(state.nodes.items()):
-            crashed = state.running_attempt(nid) if st.status == "RUNNING" else None
-            if crashed is not None:
-                error: dict[str, Any] = {"code": "CANCELLED", "message": "the run was cancelled"}
-                # What a crashed attempt left running is stopped with the run.
-                procs = state.attempt_processes(nid, *crashed)
-                if procs:
-                    from osop.executors.process import stop_attempt_processes
+            journal.append(core.note(_recovered_entry(recovered, now)).to_dict())
+        stopped: dict[str, list[dict[str, Any]]] = {}
+        for nid, attempt, iteration in core.crashed_attempts():
+            # What a crashed attempt left running is stopped with the run.
+            procs = state.attempt_processes(nid, attempt, iteration)
+            if procs:
+                from osop.executors.process import stop_attempt_processes
 
-                    verdicts = stop_attempt_processes(procs)
-                    said = "; ".join(str(v["message"]) for v in verdicts)
-                    error = {**error, "message": f"the run was cancelled; {said}"}
-                    error["details"] = {"processes": verdicts}
-                log(
-                    {
-                        "t": "end",
-                        "node": nid,
-                        "attempt": crashed[0],
-                        "iteration": crashed[1],
-                        "status": "CANCELLED",
-                        "at": now,
-                        "ended_at": now,
-                        "error": error,
-                    }
-                )
-            if st.status in ("RUNNING", "WAITING", "READY"):
-                log({"t": "done", "node": nid, "status": "CANCELLED", "at": now})
-        # A record's node_type is required: skipped nodes carry theirs.
-        for nid, node_type in sorted(_workflow_node_types(handle).items()):
-            if state.node(nid).status == "PENDING":
-                log({"t": "skip", "node": nid, "node_type": node_type, "at": now})
-        log({"t": "finished", "status": "CANCELLED", "at": now, "by": _user()})
+                stopped[nid] = stop_attempt_processes(procs)
+        decision = core.decide(Abort(status="CANCELLED", at=now, processes=stopped))
+        for entry in decision.entries:
+            if entry.JOURNALED:
+                journal.append(entry.to_dict())
+        closing = Finished(status="CANCELLED", at=now, by=_user())
+        journal.append(core.note(closing).to_dict())
     finally:
         journal.close()
     _write_files(handle, state)
     return "cancelled"
+
+
+def _run_workflow(handle: RunHandle, state: RunState) -> Workflow:
+    """The workflow a run executes; unreadable, the nodes its journal names (no edges)."""
+    from osop.format.loader import load_document
+
+    try:
+        data = load_document(handle.workflow_path.read_bytes(), "workflow.osop").data
+        return with_workflow_id(workflow_from_dict(data))
+    except (OSError, OsopError):
+        pass
+    types: dict[str, str] = {}
+    for record in state.records:
+        types.setdefault(str(record["node_id"]), str(record.get("node_type") or "system"))
+    for entry in state.meta.get("entry") or ():
+        types.setdefault(str(entry[0]), str(entry[1]))
+    nodes = [{"id": nid, "type": node_type} for nid, node_type in types.items()]
+    return workflow_from_dict(
+        {"id": str(state.meta.get("workflow_id") or "run"), "name": "run", "nodes": nodes}
+    )

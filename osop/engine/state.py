@@ -6,9 +6,39 @@ the state after a crash is exactly what replaying the journal produces.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from osop.engine.entries import (
+    Answer,
+    Approved,
+    CancelRequest,
+    Child,
+    Compensate,
+    Consumed,
+    Decide,
+    Done,
+    End,
+    Entry,
+    Event,
+    Failing,
+    Finished,
+    Interrupted,
+    Items,
+    Paused,
+    Proc,
+    Ready,
+    Recovered,
+    Resumed,
+    Run,
+    RunWarning,
+    Skip,
+    Start,
+    Wait,
+    _Decisions,
+    entry_from_dict,
+)
 from osop.engine.graph import Slot
 
 __all__ = ["FINAL_STATUSES", "NodeState", "RunState"]
@@ -85,43 +115,55 @@ class RunState:
 
     # -- replay -----------------------------------------------------------------
 
-    def apply(self, entry: dict[str, Any]) -> None:
-        kind = entry.get("t")
-        self.seq = int(entry.get("seq", self.seq))
-        handler = getattr(self, f"_on_{kind}", None)
-        if handler is not None:
-            handler(entry)
+    def apply(self, entry: Entry | dict[str, Any]) -> None:
+        """Take one transition in: a typed entry, or a journal line (read back on resume)."""
+        if isinstance(entry, dict):
+            typed = entry_from_dict(entry)
+            if typed is None:  # a kind this version does not know: nothing to change
+                self.seq = int(entry.get("seq", self.seq))
+                return
+            entry = typed
+        if entry.JOURNALED:
+            if entry.seq is None:
+                self.seq += 1
+                entry.seq = self.seq
+            else:
+                self.seq = entry.seq
+        _HANDLERS[type(entry)](self, entry)
 
-    def _on_run(self, e: dict[str, Any]) -> None:
-        self.meta = {k: v for k, v in e.items() if k not in ("t", "seq")}
+    def _on_run(self, e: Run) -> None:
+        self.meta = dict(e.meta)
+        if e.plain_inputs is not None:
+            # Kept unredacted in memory (nodes need them); the journal has the masked copy.
+            self.meta["inputs"] = e.plain_inputs
         self.status = "RUNNING"
 
-    def _on_resumed(self, e: dict[str, Any]) -> None:
+    def _on_resumed(self, e: Resumed) -> None:
         self.status = "RUNNING"
         self.paused = None
         self.resumes += 1
 
-    def _on_start(self, e: dict[str, Any]) -> None:
-        nid = e["node"]
+    def _on_start(self, e: Start) -> None:
+        nid = e.node
         st = self.node(nid)
         st.status = "RUNNING"
-        st.attempt = int(e["attempt"])
-        st.iteration = e.get("iteration")
+        st.attempt = int(e.attempt)
+        st.iteration = e.iteration
         self.waits.pop(nid, None)
         key = (nid, st.attempt, st.iteration)
         record: dict[str, Any] = {
             "node_id": nid,
-            "node_type": e.get("node_type", ""),
+            "node_type": e.node_type or "",
             "attempt": st.attempt,
             "status": "RUNNING",
-            "started_at": e["at"],
+            "started_at": e.at,
         }
         if st.iteration is not None:
             record["iteration"] = st.iteration
-        if e.get("inputs"):
-            record["inputs"] = e["inputs"]
-        if e.get("classification"):
-            record["x-classification"] = e["classification"]
+        if e.inputs:
+            record["inputs"] = e.inputs
+        if e.classification:
+            record["x-classification"] = e.classification
         if key in self._record_index:  # a wait being retried: same attempt, same record
             existing = self.records[self._record_index[key]]
             if existing.get("status") == "WAITING":
@@ -132,86 +174,94 @@ class RunState:
             self._record_index[key] = len(self.records)
             self.records.append(record)
 
-    def _on_wait(self, e: dict[str, Any]) -> None:
-        nid = e["node"]
+    def _on_wait(self, e: Wait) -> None:
+        nid = e.node
         st = self.node(nid)
         st.status = "WAITING"
         self.waits[nid] = {
-            k: e.get(k) for k in ("kind", "name", "prompt", "attempt", "iteration", "at", "details")
+            "kind": e.kind,
+            "name": e.name,
+            "prompt": e.prompt,
+            "attempt": e.attempt,
+            "iteration": e.iteration,
+            "at": e.at,
+            "details": e.details,
         }
-        index = self._record_index.get((nid, int(e["attempt"]), e.get("iteration")))
+        index = self._record_index.get((nid, int(e.attempt), e.iteration))
         if index is not None:
             self.records[index]["status"] = "WAITING"
             self.records[index]["x-waiting-for"] = {
-                "kind": e.get("kind"),
-                "name": e.get("name"),
-                **({"prompt": e["prompt"]} if e.get("prompt") else {}),
+                "kind": e.kind,
+                "name": e.name,
+                **({"prompt": e.prompt} if e.prompt else {}),
             }
 
-    def _on_end(self, e: dict[str, Any]) -> None:
+    def _on_end(self, e: End) -> None:
         """One attempt ended (the node itself may retry or loop: see ``done``)."""
-        nid = e["node"]
+        nid = e.node
         st = self.node(nid)
-        status = str(e["status"])
-        index = self._record_index.get((nid, int(e["attempt"]), e.get("iteration")))
+        status = str(e.status)
+        index = self._record_index.get((nid, int(e.attempt), e.iteration))
         if index is not None:
             record = self.records[index]
             record.pop("x-waiting-for", None)
             record["status"] = status
             for key in ("ended_at", "duration_ms", "outputs", "error", "ai_metadata"):
-                if e.get(key) is not None:
-                    record[key] = e[key]
+                value = getattr(e, key)
+                if value is not None:
+                    record[key] = value
             for key in ("human_metadata", "tools_used", "cost_usd", "child_run_id"):
-                if e.get(key):
-                    record[key] = e[key]
-            for child in e.get("children") or ():  # a multi-agent node's agents
+                value = getattr(e, key)
+                if value:
+                    record[key] = value
+            for child in e.children or ():  # a multi-agent node's agents
                 self.records.append({**child, "x-parent_node": nid})
-        if e.get("iteration_done"):
-            st.iterations_done = int(e["iteration_done"])
+        if e.iteration_done:
+            st.iterations_done = int(e.iteration_done)
             st.failures = 0
             st.attempt = 0
             return
         if status in ("FAILED", "TIMED_OUT"):
             st.failures += 1
-            st.error = e.get("error")
-            st.retryable = e.get("retryable", True) is not False
-        if e.get("outputs") is not None and status == "COMPLETED":
-            st.outputs = dict(e["outputs"])
-        if e.get("child_run_id"):
-            self.children[nid] = str(e["child_run_id"])
-            if self.open_children.get(nid) == e["child_run_id"]:
+            st.error = e.error
+            st.retryable = e.retryable is not False
+        if e.outputs is not None and status == "COMPLETED":
+            st.outputs = dict(e.outputs)
+        if e.child_run_id:
+            self.children[nid] = str(e.child_run_id)
+            if self.open_children.get(nid) == e.child_run_id:
                 del self.open_children[nid]
-        st.duration_ms = e.get("duration_ms")
+        st.duration_ms = e.duration_ms
         st.status = "RUNNING"
 
-    def _on_done(self, e: dict[str, Any]) -> None:
+    def _on_done(self, e: Done) -> None:
         """A node reached its final status; its outgoing decisions come with it."""
-        nid = e["node"]
+        nid = e.node
         st = self.node(nid)
-        st.status = str(e["status"])
+        st.status = str(e.status)
         st.completed_seq = self.seq
-        if e.get("error") is not None:
-            st.error = e["error"]
+        if e.error is not None:
+            st.error = e.error
         self.waits.pop(nid, None)
         index = self._record_index.get((nid, st.attempt, st.iteration))
         if index is not None and self.records[index]["status"] in ("WAITING", "RUNNING"):
             record = self.records[index]  # closed while waiting (cancel, failure elsewhere)
             record.pop("x-waiting-for", None)
             record["status"] = st.status
-            record["ended_at"] = e.get("at")
-            if e.get("error") is not None:
-                record["error"] = e["error"]
-        if e.get("compensation"):
-            self.compensations_done.add((str(e.get("for")), nid))
+            record["ended_at"] = e.at
+            if e.error is not None:
+                record["error"] = e.error
+        if e.compensation:
+            self.compensations_done.add((str(e.for_), nid))
         elif st.status == "COMPLETED":
             self.completion_order.append(nid)
-        if e.get("unhandled") and self.failure is None:
-            self.failure = {k: e.get(k) for k in ("node", "status", "error", "at")}
-        for message in e.get("messages", ()):
+        if e.unhandled and self.failure is None:
+            self.failure = {"node": e.node, "status": e.status, "error": e.error, "at": e.at}
+        for message in e.messages or ():
             self.messages.append(dict(message))
-        self._on_decide(e)
-        if e.get("loop"):
-            self._on_loop(e["loop"])
+        self._decide(e)
+        if e.loop:
+            self._go_round(e.loop)
 
     def last_record(self, node_id: str) -> dict[str, Any] | None:
         """The record of the node's latest attempt (in its current iteration)."""
@@ -227,19 +277,19 @@ class RunState:
             return st.attempt, st.iteration
         return None
 
-    def _on_interrupted(self, e: dict[str, Any]) -> None:
+    def _on_interrupted(self, e: Interrupted) -> None:
         """A RUNNING attempt found at resume: recorded as cancelled, to be re-run."""
-        nid = e["node"]
+        nid = e.node
         st = self.node(nid)
-        index = self._record_index.get((nid, int(e["attempt"]), e.get("iteration")))
+        index = self._record_index.get((nid, int(e.attempt), e.iteration))
         if index is not None:
             self.records[index]["status"] = "CANCELLED"
-            self.records[index]["ended_at"] = e["at"]
+            self.records[index]["ended_at"] = e.at
             error: dict[str, Any] = {
                 "code": "INTERRUPTED",
                 "message": "the run stopped while this attempt was running; it was run again",
             }
-            stopped = e.get("processes") or []
+            stopped = e.processes or []
             if stopped:
                 said = "; ".join(str(p.get("message")) for p in stopped)
                 error["message"] = (
@@ -249,60 +299,63 @@ class RunState:
             self.records[index]["error"] = error
         st.status = "PENDING"
 
-    def _on_proc(self, e: dict[str, Any]) -> None:
+    def _on_proc(self, e: Proc) -> None:
         """A child process of an attempt is about to run (journaled before it may)."""
-        key = (str(e["node"]), int(e["attempt"]), e.get("iteration"))
-        info = {k: e.get(k) for k in ("pgid", "started", "boot_id", "token")}
+        key = (str(e.node), int(e.attempt), e.iteration)
+        info = {"pgid": e.pgid, "started": e.started, "boot_id": e.boot_id, "token": e.token}
         self.processes.setdefault(key, []).append(info)
 
     def attempt_processes(self, node_id: str, attempt: int, iteration: int | None) -> list[Any]:
         """The child processes journaled for one attempt (pgid, start time, boot, token)."""
         return list(self.processes.get((node_id, attempt, iteration), ()))
 
-    def _on_recovered(self, e: dict[str, Any]) -> None:
-        self._on_warning({"message": e.get("message")})
+    def _on_recovered(self, e: Recovered) -> None:
+        self._warn(e.message)
 
-    def _on_child(self, e: dict[str, Any]) -> None:
-        self.open_children[str(e["node"])] = str(e["run_id"])
+    def _on_child(self, e: Child) -> None:
+        self.open_children[str(e.node)] = str(e.run_id)
 
-    def _on_skip(self, e: dict[str, Any]) -> None:
-        nid = e["node"]
+    def _on_skip(self, e: Skip) -> None:
+        nid = e.node
         st = self.node(nid)
         st.status = "SKIPPED"
-        key = (nid, 0, e.get("iteration"))
+        key = (nid, 0, e.iteration)
         record: dict[str, Any] = {
             "node_id": nid,
-            "node_type": e.get("node_type", ""),
+            "node_type": e.node_type or "",
             "attempt": 1,
             "status": "SKIPPED",
-            "started_at": e["at"],
+            "started_at": e.at,
         }
-        if e.get("iteration") is not None:
-            record["iteration"] = e["iteration"]
+        if e.iteration is not None:
+            record["iteration"] = e.iteration
         if key in self._record_index:
             self.records[self._record_index[key]] = record
         else:
             self._record_index[key] = len(self.records)
             self.records.append(record)
-        self._on_decide(e)
+        self._decide(e)
 
-    def _on_decide(self, e: dict[str, Any]) -> None:
-        for raw in e.get("taken", ()):
+    def _on_decide(self, e: Decide) -> None:
+        self._decide(e)
+
+    def _decide(self, e: _Decisions) -> None:
+        for raw in e.taken or ():
             self.decisions[_slot(raw)] = True
-        for raw in e.get("not", ()):
+        for raw in e.not_ or ():
             self.decisions[_slot(raw)] = False
-        for raw in e.get("held", ()):
+        for raw in e.held or ():
             loop, slot, taken = int(raw[0]), _slot(raw[1]), bool(raw[2])
             self.deferred.setdefault(loop, {})[slot] = taken
-        for raw in e.get("released", ()):
-            self.deferred.pop(int(raw), None)
-        for raw in e.get("waiting", ()):
-            slot = _slot(raw[0])
-            self.edge_waits[slot] = dict(raw[1])
-        for raw in [*e.get("taken", ()), *e.get("not", ())]:
-            self.edge_waits.pop(_slot(raw), None)
+        for pos in e.released or ():
+            self.deferred.pop(int(pos), None)
+        for raw in e.waiting or ():
+            self.edge_waits[_slot(raw[0])] = dict(raw[1])
+        if self.edge_waits:
+            for raw in [*(e.taken or ()), *(e.not_ or ())]:
+                self.edge_waits.pop(_slot(raw), None)
 
-    def _on_loop(self, e: dict[str, Any]) -> None:
+    def _go_round(self, e: dict[str, Any]) -> None:
         edge = int(e["edge"])
         self.loop_counts[edge] = int(e["iteration"])
         for nid in e.get("body", ()):
@@ -326,68 +379,119 @@ class RunState:
         if target:
             self.node(target).status = "READY"
 
-    def _on_items(self, e: dict[str, Any]) -> None:
-        self.items[e["node"]] = {
-            k: e.get(k) for k in ("edge", "items", "var", "when", "max", "base")
+    def _on_items(self, e: Items) -> None:
+        self.items[e.node] = {
+            "edge": e.edge,
+            "items": e.items,
+            "var": e.var,
+            "when": e.when,
+            "max": e.max,
+            "base": e.base,
         }
 
-    def _on_answer(self, e: dict[str, Any]) -> None:
-        answer = dict(e.get("answer") or {})
-        if e.get("at") and not isinstance(answer.get("answered_at"), str):
-            answer["answered_at"] = e["at"]  # taken in now: the latest it can have arrived
-        self.answers[str(e["node"])] = answer
-        self.approved_subjects.pop(str(e["node"]), None)  # a fresh answer, for what waits now
-        if e.get("inbox"):
-            self.inbox_seen.add(str(e["inbox"]))
+    def _on_answer(self, e: Answer) -> None:
+        answer = dict(e.plain if e.plain is not None else e.answer or {})
+        if e.at and not isinstance(answer.get("answered_at"), str):
+            answer["answered_at"] = e.at  # taken in now: the latest it can have arrived
+        self.answers[str(e.node)] = answer
+        self.approved_subjects.pop(str(e.node), None)  # a fresh answer, for what waits now
+        if e.inbox:
+            self.inbox_seen.add(str(e.inbox))
 
-    def _on_approved(self, e: dict[str, Any]) -> None:
-        self.approved_subjects[str(e["node"])] = str(e.get("subject") or "")
+    def _on_approved(self, e: Approved) -> None:
+        self.approved_subjects[str(e.node)] = str(e.subject or "")
 
-    def _on_event(self, e: dict[str, Any]) -> None:
-        self.events.append(
-            {"id": e.get("id"), "name": e.get("name"), "data": e.get("data"), "used": False}
-        )
-        if e.get("inbox"):
-            self.inbox_seen.add(str(e["inbox"]))
+    def _on_event(self, e: Event) -> None:
+        self.events.append({"id": e.id, "name": e.name, "data": e.data, "used": False})
+        if e.inbox:
+            self.inbox_seen.add(str(e.inbox))
 
-    def _on_consumed(self, e: dict[str, Any]) -> None:
+    def _on_consumed(self, e: Consumed) -> None:
         for event in self.events:
-            if event["id"] == e.get("id"):
+            if event["id"] == e.id:
                 event["used"] = True
 
-    def _on_cancel_request(self, e: dict[str, Any]) -> None:
-        if e.get("inbox"):
-            self.inbox_seen.add(str(e["inbox"]))
+    def _on_cancel_request(self, e: CancelRequest) -> None:
+        if e.inbox:
+            self.inbox_seen.add(str(e.inbox))
 
-    def _on_warning(self, e: dict[str, Any]) -> None:
+    def _on_warning(self, e: RunWarning) -> None:
+        self._warn(e.message)
+
+    def _warn(self, message: str | None) -> None:
         if len(self.warnings) < 100:  # a rehearsal of a huge graph must not bloat the record
-            self.warnings.append(str(e.get("message")))
+            self.warnings.append(str(message))
 
-    def _on_failing(self, e: dict[str, Any]) -> None:
+    def _on_failing(self, e: Failing) -> None:
         if self.failure is None:
-            self.failure = {k: v for k, v in e.items() if k not in ("t", "seq")}
+            self.failure = {"node": e.node, "status": e.status, "error": e.error, "at": e.at}
 
-    def _on_compensate(self, e: dict[str, Any]) -> None:
-        st = self.node(str(e["node"]))
-        st.attempt = max(st.attempt, self._last_attempt(str(e["node"])))
+    def _on_compensate(self, e: Compensate) -> None:
+        nid = str(e.node)
+        st = self.node(nid)
+        st.attempt = max(st.attempt, self._last_attempt(nid))
         st.failures = 0
         st.status = "READY"
+        # A compensation runs once, outside any loop it may sit in.
+        st.iteration = None
+        self.items.pop(nid, None)
 
     def _last_attempt(self, node_id: str) -> int:
         return max(
             (k[1] for k in self._record_index if k[0] == node_id and k[2] is None), default=0
         )
 
-    def _on_paused(self, e: dict[str, Any]) -> None:
-        self.paused = {k: v for k, v in e.items() if k not in ("t", "seq")}
-        self.active_ms = float(e.get("active_ms", self.active_ms))
+    def _on_paused(self, e: Paused) -> None:
+        self.paused = {"at": e.at, "waiting": e.waiting, "active_ms": e.active_ms}
+        if e.active_ms is not None:
+            self.active_ms = float(e.active_ms)
 
-    def _on_finished(self, e: dict[str, Any]) -> None:
-        self.status = str(e["status"])
-        self.finished = {k: v for k, v in e.items() if k not in ("t", "seq")}
+    def _on_finished(self, e: Finished) -> None:
+        self.status = str(e.status)
+        self.finished = {
+            k: v
+            for k, v in (
+                ("status", e.status),
+                ("at", e.at),
+                ("active_ms", e.active_ms),
+                ("by", e.by),
+            )
+            if v is not None
+        }
         self.paused = None
+
+    def _on_ready(self, e: Ready) -> None:
+        self.node(e.node).status = "READY"
 
     # -- queries ----------------------------------------------------------------
 
     def is_final(self, node_id: str) -> bool:
         return self.node(node_id).status in FINAL_STATUSES
+
+
+_HANDLERS: dict[type[Entry], Callable[[RunState, Any], None]] = {
+    Run: RunState._on_run,
+    Resumed: RunState._on_resumed,
+    Recovered: RunState._on_recovered,
+    Start: RunState._on_start,
+    Wait: RunState._on_wait,
+    End: RunState._on_end,
+    Done: RunState._on_done,
+    Interrupted: RunState._on_interrupted,
+    Proc: RunState._on_proc,
+    Child: RunState._on_child,
+    Skip: RunState._on_skip,
+    Decide: RunState._on_decide,
+    Items: RunState._on_items,
+    Answer: RunState._on_answer,
+    Approved: RunState._on_approved,
+    Event: RunState._on_event,
+    Consumed: RunState._on_consumed,
+    CancelRequest: RunState._on_cancel_request,
+    RunWarning: RunState._on_warning,
+    Failing: RunState._on_failing,
+    Compensate: RunState._on_compensate,
+    Paused: RunState._on_paused,
+    Finished: RunState._on_finished,
+    Ready: RunState._on_ready,
+}
