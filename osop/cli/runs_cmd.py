@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from osop.cli.common import handle_errors
+from osop.cli.common import handle_errors, print_json
 from osop.cli.run_support import open_store, store_option
-from osop.cli.temporal_support import print_json, run_async, temporal_options
+from osop.cli.temporal_support import run_async, temporal_options
 from osop.engine import describe_run
 
 __all__ = ["runs"]

@@ -135,13 +135,6 @@ async def connect(target: TemporalTarget) -> Client:
             namespace=target.namespace,
             tls=tls,
             api_key=target.api_key,
-            data_converter=_data_converter(),
         )
     except (RPCError, RuntimeError, OSError) as exc:
         raise OsopError(f"cannot reach Temporal at {target.describe()}: {exc}") from exc
-
-
-def _data_converter():  # type: ignore[no-untyped-def]
-    from temporalio.converter import default
-
-    return default()

@@ -27,12 +27,11 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from osop.engine.core import Core, CoreSettings
-    from osop.engine.entries import Entry, Finished, Paused, Resumed, Run
-
     from osop.engine import protocol as p
     from osop.engine.answers import check_answer
     from osop.engine.clock import iso
+    from osop.engine.core import Core, CoreSettings
+    from osop.engine.entries import Entry, Finished, Paused, Resumed, Run
     from osop.engine.recording import build_record, open_status
     from osop.engine.state import RunState
     from osop.engine.values import Redactor
@@ -298,8 +297,9 @@ class RunWorkflow:
         except (ActivityError, asyncio.CancelledError, CancelledError) as exc:
             self._attempts.pop(key, None)
             status = self._abort or "FAILED"
+            error: dict[str, Any]
             if self._abort is not None:
-                error = dict(_ABORT_ERRORS[self._abort])
+                error = dict[str, Any](_ABORT_ERRORS[self._abort])
             else:
                 error = {
                     "code": "WORKER_ERROR",
@@ -468,7 +468,7 @@ class RunWorkflow:
 
 
 def _cause(exc: BaseException) -> str:
-    parts = []
+    parts: list[str] = []
     seen: BaseException | None = exc
     while seen is not None and len(parts) < 4:
         parts.append(str(seen) or type(seen).__name__)
