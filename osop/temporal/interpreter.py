@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from osop.engine import protocol as p
     from osop.engine.answers import check_answer
     from osop.engine.clock import iso
-    from osop.engine.core import Core, CoreSettings
+    from osop.engine.core import DEADLINE, Core, CoreSettings
     from osop.engine.entries import Entry, Finished, Paused, Resumed, Run
     from osop.engine.recording import build_record, open_status
     from osop.engine.state import RunState
@@ -101,6 +101,8 @@ class RunWorkflow:
         self._abort: str | None = None
         self._deliveries = 0
         self._session_began = 0.0
+        #: When each running timer fires (workflow time), to stop the deadline while paused.
+        self._due: dict[str, float] = {}
 
     # -- the run --------------------------------------------------------------------
 
@@ -152,6 +154,11 @@ class RunWorkflow:
                 outcome = await self._carry_out(command)
                 if outcome is not None:
                     return outcome
+            assert self._core is not None
+            if self._core.phase == "paused" and not self._inbox and not self._attempts:
+                # Still waiting (e.g. an event whose data its edge's `when` refused):
+                # paused again, as a resumed local run that cannot move would be.
+                await self._pause()
 
     def _decide(self, event: p.EngineEvent) -> list[p.Command]:
         assert self._core is not None
@@ -182,15 +189,13 @@ class RunWorkflow:
                 start, answer=command.answer, delivered=command.delivered, start=start
             )
         elif isinstance(command, p.StartTimer):
-            self._timers[command.timer_id] = asyncio.ensure_future(
-                self._timer(command.timer_id, command.seconds)
-            )
+            self._start_timer(command.timer_id, command.seconds)
         elif isinstance(command, p.CancelTimer):
             timer = self._timers.pop(command.timer_id, None)
             if timer is not None:
                 timer.cancel()
         elif isinstance(command, p.Pause):
-            await self._pause()
+            pass  # the drive loop pauses once this decision's commands are carried out
         elif isinstance(command, p.Finish):
             self._note(Finished(status=command.status, at=_now(), active_ms=self._active_ms()))
             for timer in self._timers.values():
@@ -337,10 +342,15 @@ class RunWorkflow:
         self._abort = None  # what runs from now on (compensations) is not aborted
         self._inbox.append(p.Abort(status=status, at=_now()))
 
+    def _start_timer(self, timer_id: str, seconds: float) -> None:
+        self._timers[timer_id] = asyncio.ensure_future(self._timer(timer_id, seconds))
+        self._due[timer_id] = workflow.time() + max(0.0, seconds)
+
     async def _timer(self, timer_id: str, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
         self._timers.pop(timer_id, None)
-        if timer_id == "deadline":
+        self._due.pop(timer_id, None)
+        if timer_id == DEADLINE:
             await self._abort_running("TIMED_OUT")
         else:
             self._inbox.append(p.TimerFired(timer_id=timer_id, at=_now()))
@@ -348,10 +358,19 @@ class RunWorkflow:
     # -- waiting for people and events ------------------------------------------------
 
     async def _pause(self) -> None:
-        """Nothing moves until a delivery: journal the pause, wait (for days if need be)."""
+        """Nothing moves until a delivery: journal the pause, wait (for days if need be).
+
+        The workflow deadline counts active time only, as locally: its timer stops
+        while the run waits for someone and starts again with what was left.
+        """
         waiting = self._waiting()
         self._note(Paused(at=_now(), waiting=waiting, active_ms=self._active_ms()))
         self._paused = True
+        left: float | None = None
+        deadline = self._timers.pop(DEADLINE, None)
+        if deadline is not None:
+            deadline.cancel()
+            left = max(0.0, self._due.pop(DEADLINE, 0.0) - workflow.time())
         delivered = self._deliveries
         try:
             await workflow.wait_condition(lambda: self._deliveries > delivered)
@@ -364,6 +383,8 @@ class RunWorkflow:
         # (a new process would re-seed its frontier with Begin; this one has it).
         self._paused = False
         self._resumed()
+        if left is not None:
+            self._start_timer(DEADLINE, left)
 
     def _resumed(self) -> None:
         self._session_began = workflow.time()
