@@ -36,6 +36,9 @@ ENV_API_KEY = "OSOP_TEMPORAL_API_KEY"
 ENV_TLS_CERT = "OSOP_TEMPORAL_TLS_CERT"
 ENV_TLS_KEY = "OSOP_TEMPORAL_TLS_KEY"
 ENV_TLS_CA = "OSOP_TEMPORAL_TLS_CA"
+#: Set once this process has made a Temporal client (the CLI then exits without
+#: interpreter teardown: see osop.cli.main._leave_after_temporal).
+CLIENT_CREATED = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,8 @@ async def connect(target: TemporalTarget) -> Client:
             client_private_key=target.tls_key.read_bytes() if target.tls_key else None,
             domain=target.tls_server_name,
         )
+    global CLIENT_CREATED
+    CLIENT_CREATED = True
     try:
         return await Client.connect(
             target.address,

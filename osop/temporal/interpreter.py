@@ -216,8 +216,31 @@ class RunWorkflow:
     ) -> None:
         key = (command.node, command.attempt, command.iteration)
         self._started[key] = start
+        if self._runs_a_child(command.node):
+            self._inbox.append(
+                p.AttemptFinished(
+                    node=command.node,
+                    attempt=command.attempt,
+                    iteration=command.iteration,
+                    at=_now(),
+                    status="FAILED",
+                    duration_ms=0.0,
+                    error={
+                        "code": "NO_CHILD_RUNS",
+                        "message": "sub-workflows and spawned runs do not run on Temporal yet",
+                        "_retryable": False,
+                    },
+                )
+            )
+            return
         request = self._attempt_request(command, answer, delivered)
         self._attempts[key] = asyncio.ensure_future(self._attempt(key, request, command))
+
+    def _runs_a_child(self, node_id: str) -> bool:
+        assert self._workflow is not None
+        if self._workflow.node(node_id).workflow_ref:
+            return True
+        return any(edge.mode == "spawn" and edge.target == node_id for edge in self._workflow.edges)
 
     def _attempt_request(
         self,

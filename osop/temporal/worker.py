@@ -24,7 +24,7 @@ from osop import __version__
 from osop.temporal._sdk import require_sdk
 from osop.temporal.connection import TemporalTarget, connect
 
-__all__ = ["WorkerSettings", "build_worker", "health_line", "run_worker"]
+__all__ = ["WorkerSettings", "build_worker", "health_line", "run_worker", "sandbox_runner"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class WorkerSettings:
     services: dict[str, Any] = field(default_factory=dict)
 
 
-def _sandbox_runner() -> Any:
+def sandbox_runner() -> Any:
     """Temporal's sandbox, with OSOP's own modules passed through: they are
     deterministic where the interpreter uses them and importing them once per
     worker (not once per run) keeps replays fast."""
@@ -74,7 +74,7 @@ def build_worker(client: Any, target: TemporalTarget, settings: WorkerSettings) 
         max_concurrent_activities=settings.max_attempts,
         max_concurrent_workflow_tasks=settings.max_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=settings.grace),
-        workflow_runner=_sandbox_runner(),
+        workflow_runner=sandbox_runner(),
         identity=f"osop-{__version__}@{os.uname().nodename}:{os.getpid()}",
     )
 

@@ -92,7 +92,28 @@ async def _on_temporal(case_dir: Path, mode: str, tmp_path: Path, target: Tempor
                 await signal_run(target, run_id, spec["name"], spec.get("data"), client=client)
             elif "resume" in step:
                 result = await wait_for_run(target, run_id, client=client)
-    return result
+        journal = await client.get_workflow_handle(run_id).query("journal")
+    return result, journal
+
+
+#: Output keys that hold the moment something happened (two runs never share it).
+MOMENTS = frozenset({"answered_at"})
+
+
+def _outputs(outputs: Any) -> str:
+    if isinstance(outputs, dict):
+        outputs = {k: v for k, v in outputs.items() if k not in MOMENTS}
+    return json.dumps(outputs, sort_keys=True, default=str)
+
+
+def _decisions(entries: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Every edge slot decided taken, and not taken, over the whole run."""
+    taken: list[str] = []
+    not_taken: list[str] = []
+    for entry in entries:
+        taken += [json.dumps(slot) for slot in entry.get("taken") or ()]
+        not_taken += [json.dumps(slot) for slot in entry.get("not") or ()]
+    return sorted(taken), sorted(not_taken)
 
 
 def _trace(record: Any) -> dict[str, list[tuple[Any, ...]]]:
@@ -103,7 +124,7 @@ def _trace(record: Any) -> dict[str, list[tuple[Any, ...]]]:
                 r.attempt,
                 r.iteration,
                 r.status,
-                json.dumps(r.outputs, sort_keys=True, default=str),
+                _outputs(r.outputs),
                 r.error.code if r.error is not None else None,
             )
         )
@@ -121,7 +142,7 @@ def test_case_on_temporal_equals_local(
             asyncio.run(_on_temporal(case_dir, mode, tmp_path, target))
         assert str(again.value) == str(refusal)
         return
-    remote = asyncio.run(_on_temporal(case_dir, mode, tmp_path, target))
+    remote, journal = asyncio.run(_on_temporal(case_dir, mode, tmp_path, target))
     record = remote.record
     report = validate_text(
         json.dumps(record.to_dict()), "record.osoplog.json", kind="log", max_bytes=None
@@ -132,3 +153,9 @@ def test_case_on_temporal_equals_local(
     assert sorted(w["node"] for w in remote.waiting) == sorted(w["node"] for w in local.waiting)
     assert _trace(record) == _trace(local.record)
     assert record.workflow_hash == local.record.workflow_hash
+    # The edges taken: which nodes ran at all, and which were skipped, are in the
+    # traces above; the decisions themselves must match too.
+    local_entries = [
+        json.loads(line) for line in local.handle.journal_path.read_text().splitlines()
+    ]
+    assert _decisions(journal) == _decisions(local_entries)

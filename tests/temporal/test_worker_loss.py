@@ -84,7 +84,9 @@ def test_two_workers_one_killed_every_run_completes_once(
             options = RunOptions(mode="simulated", seed=1)
             run_ids = await asyncio.gather(
                 *(
-                    start_temporal_run(target, workflow, source=source, options=options, client=client)
+                    start_temporal_run(
+                        target, workflow, source=source, options=options, client=client
+                    )
                     for _ in range(RUNS)
                 )
             )
