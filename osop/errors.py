@@ -22,12 +22,17 @@ __all__ = [
     "OsopError",
     "RunRefusedError",
     "RunStoreError",
+    "UsageError",
     "ValidationError",
 ]
 
 
 class OsopError(Exception):
     """Root of every error OSOP raises on purpose."""
+
+
+class UsageError(OsopError):
+    """The arguments name nothing usable (no such file, folder or run): exit code 2."""
 
 
 class LoadError(OsopError):

@@ -7,7 +7,6 @@ server's ``osop_diff`` both come through here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from osop.analysis.conformance import ConformanceResult, ConformanceSummary, replay, summarise
@@ -15,79 +14,101 @@ from osop.analysis.diff_format import AnyDiff
 from osop.analysis.diff_records import diff_records
 from osop.analysis.diff_workflows import diff_workflows
 from osop.analysis.documents import document_kind, read_run, read_workflow
+from osop.analysis.selection import DEFAULT_MODES, LOG_SUFFIXES, record_paths, select_records
 from osop.analysis.sessions import diff_sessions, is_session
 from osop.errors import OsopError
+from osop.format.loader import detect_kind
 
 __all__ = ["LOG_SUFFIXES", "ComparisonError", "compare_paths"]
-
-LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 
 
 class ComparisonError(OsopError):
     """The documents given cannot be compared with each other (a usage problem)."""
 
 
-def _records_in(items: Sequence[str]) -> list[tuple[str, bool]]:
-    """``(path, found in a folder)``; hidden folders (a run store) are not searched."""
-    out: list[tuple[str, bool]] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            out += sorted(
-                (str(p), True)
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.name.endswith(LOG_SUFFIXES)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
-            out.append((item, False))
-    return out
+def _kind(item: str, store_root: Path | None) -> tuple[str, str]:
+    """``(kind, path)``: a path's document kind, or a run id resolved to its record."""
+    if Path(item).exists() or any(ch in item for ch in "*?["):
+        return document_kind(item), item
+    path = str(record_paths([item], store_root)[0])
+    return "log", path
 
 
-def _replay_all(first: str, others: list[tuple[str, bool]]) -> ConformanceSummary:
-    """Replay every record; one found in a folder that cannot be read is skipped, as
-    ``osop stats`` does, while a file named on its own must be readable."""
+def _replay_all(
+    first: str, others: list[str], modes: frozenset[str], store_root: Path | None
+) -> ConformanceSummary:
+    """Replay the records of ``first``'s workflow among ``others`` (modes as selected).
+
+    Records of other workflows are left out and said so, as are unreadable files
+    found in folders (``osop stats`` does the same); a file named on its own must be
+    readable.
+    """
     workflow = read_workflow(first)
+    for item in others:
+        if Path(item).is_file():
+            read_run(item)  # a file named on its own must be readable: raise now
+    selection = select_records(
+        others, modes=modes, store_root=store_root, workflow_id=workflow.id, require=True
+    )
     results: list[ConformanceResult] = []
-    skipped: list[str] = []
-    for path, in_folder in others:
-        try:
-            record = read_run(path)
-        except OsopError as exc:
-            if not in_folder:
-                raise
-            skipped.append(str(exc))
-            continue
+    versions = {r.workflow_version for r in selection.runs if r.workflow_version}
+    notes = [selection.describe()]
+    if workflow.version and versions - {workflow.version}:
+        notes.append(
+            f"the records are of version(s) {', '.join(sorted(versions))}; "
+            f"the workflow is version {workflow.version}"
+        )
+    for path, record in selection.records:
         results.append(replay(workflow, record, path))
-    if not results:
-        raise ComparisonError(f"no readable record among {len(others)} file(s)")
-    return summarise(first, results, skipped)
+    summary = summarise(first, results, [f.message for f in selection.failures])
+    summary.notes = notes
+    summary.selection = selection.to_dict()
+    return summary
 
 
-def compare_paths(first: str, second: str, *rest: str) -> AnyDiff:
-    """Compare documents by path; folders given after a workflow are searched for records."""
-    kind_a = document_kind(first)
+def compare_paths(
+    first: str,
+    second: str,
+    *rest: str,
+    modes: frozenset[str] = DEFAULT_MODES,
+    store_root: Path | None = None,
+) -> AnyDiff:
+    """Compare documents by path or run id; folders after a workflow are searched.
+
+    A workflow compared with records uses the records of that workflow only, of the
+    selected ``modes`` (live by default); two records named one by one are compared
+    whatever their modes.
+    """
+    kind_a, first = _kind(first, store_root)
     if kind_a == "workflow":
-        others = _records_in((second, *rest))
-        if not others:
-            raise ComparisonError(f"no records found in {second}")
-        kinds = {document_kind(p) for p, _ in others}
-        if kinds == {"workflow"} and len(others) == 1:
-            second = others[0][0]
+        items = [second, *rest]
+        if not rest and Path(second).is_file() and document_kind(second) == "workflow":
             return diff_workflows(read_workflow(first), read_workflow(second), first, second)
-        if kinds != {"log"}:
-            raise ComparisonError(
-                "compare a workflow with one workflow, or with one or more records"
-            )
-        return _replay_all(first, others)
+        if not rest and Path(second).is_dir() and not record_paths([second], store_root):
+            workflows = [
+                p
+                for p in sorted(Path(second).rglob("*"))
+                if p.is_file() and detect_kind(p.name) == "workflow"
+            ]
+            if len(workflows) == 1:
+                return diff_workflows(
+                    read_workflow(first), read_workflow(str(workflows[0])), first, second
+                )
+            raise ComparisonError(f"no records found in {second}")
+        for item in items:
+            if Path(item).is_file() and document_kind(item) != "log":
+                raise ComparisonError(
+                    "compare a workflow with one workflow, or with one or more records"
+                )
+        return _replay_all(first, items, modes, store_root)
     if kind_a == "log":
-        if not rest and document_kind(second) == "workflow":
+        kind_b, second = _kind(second, store_root)
+        if not rest and kind_b == "workflow":
             raise ComparisonError(
                 f"to compare a workflow with what a run did, give the workflow first: "
                 f"osop diff {second} {first}"
             )
-        if rest or document_kind(second) != "log":
+        if rest or kind_b != "log":
             raise ComparisonError("a record is compared with exactly one other record")
         run_a, run_b = read_run(first), read_run(second)
         if is_session(run_a) and is_session(run_b):

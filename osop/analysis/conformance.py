@@ -145,6 +145,9 @@ class ConformanceSummary:
     results: list[ConformanceResult]
     #: files found in a folder that could not be read as records, and why
     skipped: list[str] = field(default_factory=list)
+    #: which records were used and what was left out (modes, other workflows, versions)
+    notes: list[str] = field(default_factory=list)
+    selection: dict[str, Any] = field(default_factory=dict)
 
     @property
     def conformant(self) -> bool:
@@ -181,6 +184,8 @@ class ConformanceSummary:
             },
             "records": [r.to_dict() for r in self.results],
             "skipped": list(self.skipped),
+            "notes": list(self.notes),
+            **({"selection": self.selection} if self.selection else {}),
         }
 
 

@@ -153,6 +153,7 @@ def _conformance(summary: ConformanceSummary, md: bool) -> list[str]:
     lines: list[str] = []
     title = f"conformance: records against {summary.workflow}"
     lines.append(f"## {title}" if md else title)
+    lines.extend(f"  {note}" if not md else f"_{note}_" for note in summary.notes)
     if md:
         lines.append("")
         lines.append("| record | run | status | fitness | missing | remaining | deviations |")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from osop.analysis.error_classes import is_transient
 from osop.analysis.records import NodeExecution, executions_of, record_start
 from osop.record.model import RunRecord, parse_timestamp
 
@@ -42,6 +43,20 @@ class Evidence:
     humans: dict[str, list[HumanDecision]] = field(default_factory=dict)
     #: node → error text → failed attempts (final or not)
     errors: dict[str, Counter[str]] = field(default_factory=dict)
+    #: node → failed attempts whose error looks transient (timeouts, 5xx, resets…)
+    transient_attempts: Counter[str] = field(default_factory=Counter)
+    #: node → error code (or status when there is none) → failed attempts
+    error_codes: dict[str, Counter[str]] = field(default_factory=dict)
+    #: per run: the steps that ran, and those whose last execution failed
+    outcomes: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+
+    def both_orders(self, a: str, b: str) -> bool:
+        """Whether some run started ``a`` first and another started ``b`` first."""
+        return self.a_first[(a, b)] > 0 and self.a_first[(b, a)] > 0
+
+    def gates(self, a: str, b: str) -> int:
+        """Runs in which ``a`` failed for good and ``b`` never ran: ``a`` gates ``b``."""
+        return sum(1 for ran, failed in self.outcomes if a in failed and b not in ran)
 
     def branch_share(self, source: str, target: str) -> float:
         n = self.executions[source]
@@ -84,6 +99,12 @@ def gather(records: Sequence[RunRecord], pairs: set[tuple[str, str]]) -> Evidenc
         for s, e in starts:
             if s != float("inf"):
                 last_start[e.node_id] = max(s, last_start.get(e.node_id, s))
+        ev.outcomes.append(
+            (
+                frozenset(e.node_id for e in executions),
+                frozenset(e.node_id for e in executions if e.status in ("FAILED", "TIMED_OUT")),
+            )
+        )
         for e in executions:
             ev.executions[e.node_id] += 1
             end = _moment(e.ended_at)
@@ -94,9 +115,13 @@ def gather(records: Sequence[RunRecord], pairs: set[tuple[str, str]]) -> Evidenc
                 if attempt.status in ("FAILED", "TIMED_OUT"):
                     error = attempt.error
                     key = attempt.status
+                    code = error.code if error is not None and error.code else attempt.status
                     if error is not None:
                         key = f"{error.code}: {error.message}" if error.code else error.message
                     ev.errors.setdefault(e.node_id, Counter())[key] += 1
+                    ev.error_codes.setdefault(e.node_id, Counter())[code] += 1
+                    if is_transient(code, error.message if error is not None else None):
+                        ev.transient_attempts[e.node_id] += 1
             if e.node_type == "human" and e.status == "COMPLETED":
                 final = e.final
                 human = final.human_metadata or {}

@@ -15,6 +15,7 @@ __all__ = [
     "WorkflowData",
     "add_bypass",
     "add_precheck",
+    "cel_literal",
     "edges_from",
     "edges_to",
     "mentions",
@@ -110,7 +111,7 @@ def add_bypass(
     data: WorkflowData, before: str, human: str, targets: list[str], key: str, value: Any
 ) -> str:
     """Route around ``human`` when ``key == value`` on ``before``'s outputs; returns the CEL."""
-    literal = _cel_literal(value)
+    literal = cel_literal(value)
     when = f"{key} == {literal}"
     for edge in edges_from(data, before):
         if edge.get("to") == human:
@@ -129,16 +130,25 @@ def add_bypass(
     return when
 
 
-def add_precheck(data: WorkflowData, target: str, node: dict[str, Any]) -> None:
-    """Insert ``node`` right before ``target`` (every non-loop edge into it moves)."""
+def add_precheck(
+    data: WorkflowData, target: str, node: dict[str, Any], when: str | None = None
+) -> None:
+    """Insert ``node`` right before ``target`` (every non-loop edge into it moves).
+
+    With ``when``, ``target`` runs only if the check's outputs satisfy it (a person's
+    checklist answered ``approved``); a failing command check fails the run anyway.
+    """
     data["nodes"].insert(data["nodes"].index(node_data(data, target)), node)
     for edge in edges_to(data, target):
         if mode_of(edge) != "loop":
             edge["to"] = node["id"]
-    data["edges"].append({"from": node["id"], "to": target, "mode": "sequential"})
+    link: dict[str, Any] = {"from": node["id"], "to": target, "mode": "sequential"}
+    if when is not None:
+        link = {"from": node["id"], "to": target, "mode": "conditional", "when": when}
+    data["edges"].append(link)
 
 
-def _cel_literal(value: Any) -> str:
+def cel_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

@@ -20,13 +20,23 @@ the repeated steps, with ``max_iterations`` the most repetitions seen and ``when
 key == value`` if an output of the last step has that value after every
 iteration that looped back and another value at every exit (else ``true``,
 bounded by ``max_iterations``).
+
+A step b that ran only in runs where a step a failed for good, right after it, is
+a's **fallback** (``mode: fallback``), not one of its ordinary successors.
+
+So that the result runs, each step carries the definition it ran with where one is
+known — ``definitions`` (the run store keeps the workflow each run executed beside
+its record): runtime, outputs, timeouts and retries.  A step whose definition is
+unknown keeps the outputs it produced as ``x-simulate`` (rehearsals reproduce
+them) and is listed in :attr:`Inference.undefined`: a live run needs its runtime
+filled in first.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -61,6 +71,30 @@ class Inference:
     relations: Relations
     loops: list[Pair]
     runs: int
+    #: steps of executable types whose runtime no definition told (see the module doc)
+    undefined: list[str] = field(default_factory=list)
+
+
+#: Fields copied from a step's known definition into the inferred node.
+_DEFINITION_FIELDS = (
+    "name",
+    "purpose",
+    "description",
+    "subtype",
+    "runtime",
+    "inputs",
+    "outputs",
+    "timeout",
+    "timeout_sec",
+    "retry",
+    "retry_policy",
+    "approval_gate",
+    "x-simulate",
+)
+#: Types that do nothing live without a runtime (human, gateway, data… need none).
+_NEEDS_RUNTIME = frozenset(
+    {"cli", "api", "db", "git", "docker", "cicd", "infra", "mcp", "system", "agent"}
+)
 
 
 @dataclass
@@ -76,6 +110,8 @@ class _Observations:
     outputs: list[tuple[dict[str, dict[str, Any]], set[str]]] = field(default_factory=list)
     #: per run: outputs of every execution of every step, in order
     sequences: list[dict[str, list[dict[str, Any]]]] = field(default_factory=list)
+    #: per run: the steps whose last execution failed
+    failed: list[set[str]] = field(default_factory=list)
 
 
 def _observe(records: Sequence[RunRecord]) -> _Observations:
@@ -121,7 +157,14 @@ def _observe(records: Sequence[RunRecord]) -> _Observations:
                 obs.tie[(a, b)] += 1  # they ran at the same time: concurrent
         obs.outputs.append((outs, set(first)))
         obs.sequences.append(sequence)
+        obs.failed.append({e.node_id for e in executions if e.status in ("FAILED", "TIMED_OUT")})
     return obs
+
+
+def _is_fallback(obs: _Observations, a: str, b: str) -> bool:
+    """b ran only in runs where a failed for good (and, being a successor, after a)."""
+    runs = [failed for (_, ran), failed in zip(obs.outputs, obs.failed, strict=True) if b in ran]
+    return bool(runs) and all(a in failed for failed in runs)
 
 
 def _relations(obs: _Observations) -> Relations:
@@ -213,8 +256,13 @@ def _loop_condition(obs: _Observations, last: str) -> str:
     return "true"
 
 
-def infer_workflow(records: Sequence[RunRecord]) -> Inference:
-    """A workflow (plain ``.osop`` data) that the records are runs of."""
+def infer_workflow(
+    records: Sequence[RunRecord], definitions: Mapping[str, Mapping[str, Any]] | None = None
+) -> Inference:
+    """A workflow (plain ``.osop`` data) that the records are runs of.
+
+    ``definitions``: node id → the node's definition as it ran, where known.
+    """
     from osop.errors import OsopError
 
     if not records:
@@ -232,6 +280,9 @@ def infer_workflow(records: Sequence[RunRecord]) -> Inference:
     edges: list[dict[str, Any]] = []
     for a in order:
         targets = sorted(succ[a], key=lambda n: obs.first_seen[n])
+        for t in [t for t in targets if _is_fallback(obs, a, t)]:
+            edges.append({"from": a, "to": t, "mode": "fallback"})
+            targets.remove(t)
         exclusive = {
             t
             for t in targets
@@ -265,10 +316,21 @@ def infer_workflow(records: Sequence[RunRecord]) -> Inference:
                 "max_iterations": max(obs.repeats[n] for n in looped),
             }
         )
-    nodes = [
-        {"id": n, "type": obs.nodes[n].most_common(1)[0][0], "name": n.replace("_", " ")}
-        for n in order
-    ]
+    nodes: list[dict[str, Any]] = []
+    undefined: list[str] = []
+    for n in order:
+        node_type = obs.nodes[n].most_common(1)[0][0]
+        node: dict[str, Any] = {"id": n, "type": node_type, "name": n.replace("_", " ")}
+        known = (definitions or {}).get(n)
+        if known is not None and known.get("type") == node_type:
+            node.update({k: known[k] for k in _DEFINITION_FIELDS if k in known})
+        else:
+            produced = _last_outputs(obs, n)
+            if produced:
+                node["x-simulate"] = {"outputs": produced}
+            if node_type in _NEEDS_RUNTIME:
+                undefined.append(n)
+        nodes.append(node)
     workflow = {
         "osop_version": "1.1",
         "id": _kebab(workflow_id),
@@ -278,4 +340,12 @@ def infer_workflow(records: Sequence[RunRecord]) -> Inference:
         "nodes": nodes,
         "edges": edges,
     }
-    return Inference(workflow, rel, loops, len(runs))
+    return Inference(workflow, rel, loops, len(runs), undefined)
+
+
+def _last_outputs(obs: _Observations, node_id: str) -> dict[str, Any]:
+    for sequence in reversed(obs.sequences):
+        outs = sequence.get(node_id)
+        if outs and outs[-1]:
+            return dict(outs[-1])
+    return {}

@@ -6,22 +6,35 @@ data.  The result must pass the validator; estimates before and after come
 from :mod:`osop.analysis.estimates`.  Rules and thresholds (docs/analysis.md):
 
 ========================  ===============================================================
-add_retry                 ≥ 2 executions whose failed attempt was followed by a success,
-                          ≥ 5 executions, no retry policy on the node or the workflow
+add_retry                 ≥ 5 executions, no retry policy on the node or the workflow, ≥ 2
+                          failed attempts, and either ≥ 2 failed-then-succeeded attempts
+                          or at least half the failed attempts with a transient-looking
+                          error (timeouts, 5xx/429, refused or reset connections…: see
+                          error_classes); expected success per execution 1 − pᵏ with p
+                          the attempt failure rate and k the attempts allowed
 add_timeout               ≥ 10 attempts, attempt p95 ≥ 3 × p50, no timeout; not human
                           nodes; limit = ⌈1.5 × p95⌉ seconds
 parallelize               a sequential link A → B, the only edge out of A and into B, no
                           data reference of either to the other, neither human/gateway/
-                          event, approval-gated or dangerous; ≥ 5 runs with both
+                          event, approval-gated or dangerous; ≥ 5 runs with both; never
+                          when A gates B (some run where A failed and B never ran);
+                          pairs seen in both orders are taken first
 add_conditional_bypass    a human node waiting ≥ 15 min on average whose input key k had
                           the value v in ≥ 5 decisions, all approvals, while other values
                           were not always approved, and whose single predecessor outputs
                           k with the same value
 add_precheck              ≥ 3 failed executions, one error text in ≥ 80 % of the failed
                           attempts, and fewer than half of the failures transient
+                          (recovered on retry or transient-looking); a
+                          ``cli`` check derived from the error where it names what was
+                          missing, else a ``human`` checklist step (see prechecks)
 add_approval_gate         a command classified ``dangerous`` with no approval gate and no
                           human step right before it
 ========================  ===============================================================
+
+Every rule builds a :class:`Proposal` and applies it through
+:func:`osop.analysis.changes.apply_proposal` — the same function that replays
+approved changes of an iteration record onto the base file.
 """
 
 from __future__ import annotations
@@ -30,26 +43,27 @@ import copy
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from typing import Any
 
 import yaml
 
+from osop.analysis.changes import DETERMINISTIC_TYPES, apply_proposal, change_id
+from osop.analysis.error_classes import is_transient
 from osop.analysis.estimates import Estimate, EstimateInputs, estimate
 from osop.analysis.evidence import Evidence, gather
 from osop.analysis.graph_edit import (
     WorkflowData,
-    add_bypass,
-    add_precheck,
+    cel_literal,
     edges_from,
     edges_to,
     mentions,
     node_data,
-    parallelize,
 )
 from osop.analysis.infer import infer_workflow
+from osop.analysis.prechecks import derive_precheck
 from osop.analysis.stats import NodeStats, WorkflowStats, compute_stats
 from osop.errors import OsopError, ValidationError
 from osop.format.validate import validate_text
@@ -68,14 +82,7 @@ __all__ = [
     "synthesize",
 ]
 
-RULES = (
-    "add_retry",
-    "add_timeout",
-    "add_approval_gate",
-    "parallelize",
-    "add_conditional_bypass",
-    "add_precheck",
-)
+RULES = DETERMINISTIC_TYPES  # every deterministic change type has its rule
 #: Which rules serve which goal (any other goal text, or none: every rule).
 GOALS: dict[str, tuple[str, ...]] = {
     "speed": ("parallelize", "add_conditional_bypass", "add_timeout", "add_approval_gate"),
@@ -110,13 +117,18 @@ class Proposal:
     config: dict[str, Any] = field(default_factory=dict)
     source: str = "deterministic"
 
+    @property
+    def id(self) -> str:
+        return change_id({"type": self.type, "target": self.target})
+
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "target": self.target}
+        out: dict[str, Any] = {"id": self.id, "type": self.type, "target": self.target}
         if self.config:
             out["config"] = self.config
         out["reason"] = self.reason
         out["evidence"] = self.evidence
         out["source"] = self.source
+        out["status"] = "proposed"
         return out
 
 
@@ -149,6 +161,10 @@ class SynthesisResult:
     estimate_inputs: EstimateInputs | None = None
     #: what the user should know about the records used (other workflows left out…)
     warnings: list[str] = field(default_factory=list)
+    #: the workflow improved: id, version, base file and its hash, proposed version
+    origin: dict[str, Any] = field(default_factory=dict)
+    #: which records were used (modes, counts) — see osop.analysis.selection
+    selection: dict[str, Any] = field(default_factory=dict)
 
     @property
     def iteration_id(self) -> str:
@@ -161,6 +177,8 @@ class SynthesisResult:
             "iteration": {
                 "id": self.iteration_id,
                 "based_on_runs": list(self.based_on_runs),
+                **({"workflow": dict(self.origin)} if self.origin else {}),
+                **({"records": dict(self.selection)} if self.selection else {}),
                 "goal": self.goal,
                 "inferred": self.inferred,
                 **({"warnings": list(self.warnings)} if self.warnings else {}),
@@ -236,6 +254,8 @@ class _Synthesizer:
         return self.stats.node_stats.get(node_id)
 
     def propose(self, proposal: Proposal) -> None:
+        """Record the proposal and apply it to the new workflow (one code path)."""
+        apply_proposal(self.data, proposal.to_dict())
         self.proposals.append(proposal)
 
     # -- node-level rules ------------------------------------------------------------------
@@ -245,27 +265,46 @@ class _Synthesizer:
             ns = self.node_stats(node.id)
             if ns is None or node.retry is not None or self.base.retry is not None:
                 continue
-            if ns.executions < MIN_EXECUTIONS or ns.transient_failures < RETRY_MIN_TRANSIENT:
+            if node.type in _NOT_PARALLEL_TYPES or ns.executions < MIN_EXECUTIONS:
                 continue
+            if ns.failed_attempts < RETRY_MIN_TRANSIENT:
+                continue
+            transient_errors = self.ev.transient_attempts[node.id]
+            recovered = ns.transient_failures >= RETRY_MIN_TRANSIENT
+            if not recovered and transient_errors * 2 < ns.failed_attempts:
+                continue  # the failures look permanent: a retry would fail the same way
             config = {"max_retries": RETRY_MAX_RETRIES, "strategy": "exponential", "backoff_sec": 1}
-            node_data(self.data, node.id)["retry_policy"] = dict(config)
             attempts = RETRY_MAX_RETRIES + 1
-            before = ns.execution_failure_rate
-            after = min(before, ns.failure_rate**attempts)
-            self.retry_gain[node.id] = (1 - after) / max(1 - before, 1e-9)
+            p = ns.failure_rate  # per attempt: independent trials, each failing with p
+            before = 1.0 - ns.execution_failure_rate
+            after = max(before, 1.0 - p**attempts)
+            self.retry_gain[node.id] = after / max(before, 1e-9)
+            codes = dict(self.ev.error_codes.get(node.id, Counter()).most_common())
+            why = (
+                f"{ns.transient_failures} of {ns.executions} executions failed and then "
+                "succeeded on another attempt: the failures are transient"
+                if recovered
+                else f"{ns.failed_attempts} of {ns.attempts} attempts failed, "
+                f"{transient_errors} of them with errors that pass by themselves "
+                f"({', '.join(c for c in codes if is_transient(c, None)) or 'by their text'})"
+            )
             self.propose(
                 Proposal(
                     "add_retry",
                     node.id,
-                    f"{ns.transient_failures} of {ns.executions} executions failed and then "
-                    "succeeded on another attempt: the failures are transient",
+                    f"{why}; with {attempts} attempts the expected success rate goes from "
+                    f"{before:.1%} to {after:.1%} (1 − p^{attempts}, p = {p:.3f})",
                     {
                         "runs": ns.runs_with_node,
                         "executions": ns.executions,
                         "attempts": ns.attempts,
                         "failed_attempts": ns.failed_attempts,
                         "transient_failures": ns.transient_failures,
-                        "attempt_failure_rate": round(ns.failure_rate, 4),
+                        "transient_looking_failures": transient_errors,
+                        "attempt_failure_rate": round(p, 4),
+                        "success_rate_before": round(before, 4),
+                        "success_rate_after": round(after, 4),
+                        "error_codes": codes,
                         "errors": dict(ns.errors),
                     },
                     config,
@@ -283,7 +322,6 @@ class _Synthesizer:
             if d.p50 <= 0 or d.p95 < TIMEOUT_TAIL_RATIO * d.p50:
                 continue
             limit = max(1, math.ceil(TIMEOUT_FACTOR * d.p95 / 1000.0))
-            node_data(self.data, node.id)["timeout_sec"] = limit
             self.propose(
                 Proposal(
                     "add_timeout",
@@ -311,7 +349,6 @@ class _Synthesizer:
             ):
                 continue
             command = node.runtime.get("command") or node.runtime.get("cmd")
-            node_data(self.data, node.id)["approval_gate"] = {"required": True}
             ns = self.node_stats(node.id)
             self.propose(
                 Proposal(
@@ -358,37 +395,52 @@ class _Synthesizer:
                 return False
         if mentions(node_data(self.data, b), a) or mentions(node_data(self.data, a), b):
             return False
+        if self.ev.gates(a, b):
+            return False  # a's failure ends the run before b: b must wait for a
         pair = (min(a, b), max(a, b))
         return self.ev.together[pair] >= MIN_EXECUTIONS
 
+    def _parallel_rank(self, a: str, b: str) -> tuple[int, int]:
+        """Stronger evidence first: seen in both orders ≫ merely never referencing."""
+        pair = (min(a, b), max(a, b))
+        return (1 if self.ev.both_orders(a, b) else 0, self.ev.together[pair])
+
     def parallelism(self) -> None:
         for _ in range(len(self.base.nodes)):
-            found = None
-            for edge in list(self.data.get("edges", [])):
-                a, b = str(edge.get("from")), str(edge.get("to"))
-                if (
-                    self.base.has_node(a)
-                    and self.base.has_node(b)
-                    and self._parallel_candidate(a, b)
-                ):
-                    found = (a, b)
-                    break
-            if found is None:
+            candidates = [
+                (str(edge.get("from")), str(edge.get("to")))
+                for edge in list(self.data.get("edges", []))
+                if self.base.has_node(str(edge.get("from")))
+                and self.base.has_node(str(edge.get("to")))
+            ]
+            found = [c for c in candidates if self._parallel_candidate(*c)]
+            if not found:
                 return
-            a, b = found
-            parallelize(self.data, a, b)
+            a, b = max(found, key=lambda c: self._parallel_rank(*c))  # first of the best
             sa, sb = self.node_stats(a), self.node_stats(b)
             mean_a = sa.duration_ms.mean if sa and sa.duration_ms else 0.0
             mean_b = sb.duration_ms.mean if sb and sb.duration_ms else 0.0
             pair = (min(a, b), max(a, b))
+            both = self.ev.both_orders(a, b)
+            reason = (
+                f"{a} and {b} ran in both orders ({self.ev.a_first[(a, b)]} runs {a} first, "
+                f"{self.ev.a_first[(b, a)]} runs {b} first) and neither uses what the other "
+                "produces"
+                if both
+                else f"{b} uses nothing {a} produces (no ${{outputs.{a}...}} or other "
+                f"reference), and no run shows {a} gating {b}, so it need not wait for it"
+            )
             self.propose(
                 Proposal(
                     "parallelize",
                     [a, b],
-                    f"{b} uses nothing {a} produces (no ${{outputs.{a}...}} or other reference), "
-                    f"so it need not wait for it",
+                    reason,
                     {
                         "runs_with_both": self.ev.together[pair],
+                        "seen_in_both_orders": both,
+                        f"{a}_first": self.ev.a_first[(a, b)],
+                        f"{b}_first": self.ev.a_first[(b, a)],
+                        f"{a}_failed_before_{b}": 0,
                         f"{a}_mean_ms": round(mean_a, 3),
                         f"{b}_mean_ms": round(mean_b, 3),
                         "expected_saving_ms": round(min(mean_a, mean_b), 3),
@@ -419,7 +471,7 @@ class _Synthesizer:
             targets = self._approval_targets(node.id)
             if not targets:
                 continue
-            when = add_bypass(self.data, before, node.id, targets, key, value)
+            when = f"{key} == {cel_literal(value)}"
             share = cases / len(decisions)
             self.after_factor[node.id] = 1.0 - share
             self.after_shares[(before, node.id)] = 1.0 - share
@@ -441,7 +493,13 @@ class _Synthesizer:
                         "p95_wait_ms": round(wait.p95, 3),
                         "value_source": before,
                     },
-                    {"condition": when, "bypass_to": targets, "from": before},
+                    {
+                        "condition": when,
+                        "bypass_to": targets,
+                        "from": before,
+                        "key": key,
+                        "value": value,
+                    },
                 )
             )
 
@@ -500,38 +558,32 @@ class _Synthesizer:
             error, count = errors.most_common(1)[0]
             if count < PRECHECK_SAME_ERROR_SHARE * ns.failed_attempts:
                 continue
-            if ns.transient_failures * 2 >= ns.failed_attempts:
-                continue
+            transient = max(ns.transient_failures, self.ev.transient_attempts[node.id])
+            if transient * 2 >= ns.failed_attempts:
+                continue  # mostly passing faults: a retry's job, not a check's
             new_id = f"{node.id}_precheck"
             if self.base.has_node(new_id):
                 continue
-            add_precheck(
-                self.data,
-                node.id,
-                {
-                    "id": new_id,
-                    "type": "system",
-                    "name": f"Pre-check before {node.label}",
-                    "purpose": f"Check the condition behind the repeated error “{error}” "
-                    f"before {node.id} runs, and stop early with a clear message.",
-                    "x-osop-synthesized": {"rule": "add_precheck", "error": error},
-                },
-            )
+            check = derive_precheck(node.id, node.label, node.type, error)
             self.synthesized.add(new_id)
+            config: dict[str, Any] = {"node_id": new_id, "kind": check.kind, "node": check.node}
+            if check.when is not None:
+                config["when"] = check.when
             self.propose(
                 Proposal(
                     "add_precheck",
                     node.id,
                     f"{count} of {ns.failed_attempts} failed attempts of {node.id} report the "
-                    f"same error: {error}",
+                    f"same error: {error}; {check.why}",
                     {
                         "executions": ns.executions,
                         "failed_executions": ns.failed_executions,
                         "failed_attempts": ns.failed_attempts,
                         "error": error,
                         "count": count,
+                        "check": check.kind,
                     },
-                    {"node_id": new_id},
+                    config,
                 )
             )
 
@@ -666,7 +718,10 @@ def improve(
 
 
 def synthesize(
-    records: Sequence[RunRecord], base: Workflow | None = None, goal: str | None = None
+    records: Sequence[RunRecord],
+    base: Workflow | None = None,
+    goal: str | None = None,
+    definitions: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> SynthesisResult:
     """With a base: :func:`improve` it.  Without: infer the process, then improve that.
 
@@ -676,7 +731,7 @@ def synthesize(
     """
     if base is not None:
         return improve(base, records, goal)
-    inferred = infer_workflow(records)
+    inferred = infer_workflow(records, definitions)
     check_valid(inferred.workflow, "inferred.osop")
     # the process inferred is the most frequent workflow id's (its id made kebab-case)
     workflow_id = Counter(r.workflow_id for r in records).most_common(1)[0][0]
@@ -686,5 +741,10 @@ def synthesize(
     synthesizer.rules -= {"parallelize", "add_approval_gate"}
     result = synthesizer.run()
     result.inferred = True
+    if inferred.undefined:
+        result.warnings.append(
+            f"no definition was recorded for {', '.join(inferred.undefined)}: they rehearse "
+            "with the outputs they produced (x-simulate); give each a runtime before a live run"
+        )
     check_valid(result.workflow)
     return result

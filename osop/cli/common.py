@@ -12,9 +12,9 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
-from osop.errors import OsopError
+from osop.errors import OsopError, UsageError
 
-__all__ = ["expand_paths", "fail", "handle_errors", "print_json"]
+__all__ = ["expand_paths", "fail", "handle_errors", "modes_option", "print_json"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,6 +46,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
+        except UsageError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
         except OsopError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
@@ -91,3 +94,15 @@ def expand_paths(
 
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def modes_option(func: Callable[P, R]) -> Callable[P, R]:
+    """``--mode``: which records an analysis uses (live by default; repeatable or a list)."""
+    return click.option(
+        "--mode",
+        "modes",
+        multiple=True,
+        metavar="MODE",
+        help="Use records of these run modes: live (the default), simulated, dry_run, "
+        "or all; repeat the option or separate with commas.",
+    )(func)

@@ -10,24 +10,12 @@ import click
 from osop.analysis.compare import compare_paths
 from osop.analysis.conformance import ConformanceSummary
 from osop.analysis.diff_format import format_diff
-from osop.cli.common import print_json
-from osop.cli.run_support import open_store, store_option
-from osop.engine import materialise_record
+from osop.analysis.selection import parse_modes
+from osop.cli.common import modes_option, print_json
+from osop.cli.run_support import store_option
 from osop.errors import OsopError
 
 __all__ = ["diff"]
-
-
-def _record_path(item: str, store_dir: Path | None) -> str:
-    """A path as given; a run id (or unique prefix) from the run store stands for its record."""
-    if Path(item).exists() or any(ch in item for ch in "/\\*?["):
-        return item
-    try:
-        handle = open_store(store_dir).get(item)
-    except OsopError:
-        return item  # not a run either: compare_paths says the file is missing
-    materialise_record(handle)  # current, also for a run that was interrupted
-    return str(handle.record_path)
 
 
 @click.command("diff")
@@ -42,8 +30,16 @@ def _record_path(item: str, store_dir: Path | None) -> str:
     show_default=True,
     help="Output format.",
 )
+@modes_option
 @store_option
-def diff(first: str, second: str, rest: tuple[str, ...], fmt: str, store_dir: Path | None) -> None:
+def diff(
+    first: str,
+    second: str,
+    rest: tuple[str, ...],
+    fmt: str,
+    modes: tuple[str, ...],
+    store_dir: Path | None,
+) -> None:
     """Compare two workflows, two runs, or a workflow with what runs did.
 
     \b
@@ -53,11 +49,14 @@ def diff(first: str, second: str, rest: tuple[str, ...], fmt: str, store_dir: Pa
     SESSION_A SESSION_B       two imported agent sessions: figures, files, commands
     WF.osop LOG... (folders)  should vs did: deviations and token-replay fitness
 
+    A run id (or unique prefix) from the run store stands for its record. Against
+    a workflow, only the records of that workflow are replayed, live ones unless
+    --mode says otherwise; the output says which were used.
+
     Exit status: 0 identical/conformant, 1 different, 2 error.
     """
     try:
-        first, second, *more = (_record_path(p, store_dir) for p in (first, second, *rest))
-        result = compare_paths(first, second, *more)
+        result = compare_paths(first, second, *rest, modes=parse_modes(modes), store_root=store_dir)
     except OsopError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)

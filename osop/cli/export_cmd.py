@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import click
 
 from osop.analysis.export_ocel import write_ocel
 from osop.analysis.export_xes import write_xes
-from osop.analysis.records import ReadFailure, no_records_message, read_records
-from osop.cli.common import expand_paths, handle_errors
+from osop.analysis.selection import parse_modes, select_records
+from osop.cli.common import handle_errors, modes_option
+from osop.cli.run_support import store_option
 from osop.errors import OsopError
 from osop.record.writer import atomic_write_text
 
 __all__ = ["export"]
-
-LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 
 
 @click.command("export")
@@ -34,25 +34,31 @@ LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
     default=None,
     help="File to write (xes, ocel).",
 )
+@modes_option
+@store_option
 @handle_errors
-def export(logs: tuple[str, ...], target: str, output: str | None) -> None:
+def export(
+    logs: tuple[str, ...],
+    target: str,
+    output: str | None,
+    modes: tuple[str, ...],
+    store_dir: Path | None,
+) -> None:
     """Export execution records as an XES event log, an OCEL 2.0 JSON log, or OTLP traces.
 
-    LOGS are .osoplog files, folders or globs (imported agent sessions too).
-    Open XES/OCEL with PM4Py (pm4py.read_xes / pm4py.read_ocel2_json), ProM or
+    LOGS are .osoplog files, folders, globs or run ids from the run store (live
+    records unless --mode says otherwise; imported agent sessions too). Open
+    XES/OCEL with PM4Py (pm4py.read_xes / pm4py.read_ocel2_json), ProM or
     Celonis. `--to otlp` sends one trace per record, with the records' own
     timestamps, to the endpoint the standard OTEL_* variables name (extra
     `otel`).
     """
     if target != "otlp" and output is None:
         raise click.UsageError(f"--to {target} needs -o/--output FILE")
-    failures: list[ReadFailure] = []
-    paths = list(expand_paths(logs, LOG_SUFFIXES))
-    runs = [record for _, record in read_records(paths, failures)]
-    for failure in failures:
+    selection = select_records(logs, modes=parse_modes(modes), store_root=store_dir)
+    for failure in selection.failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
-    if not runs:
-        raise OsopError(no_records_message(logs, len(paths)))
+    runs = selection.runs
     if target == "otlp":
         from osop.telemetry import export_records, setup_telemetry
 
@@ -66,7 +72,7 @@ def export(logs: tuple[str, ...], target: str, output: str | None) -> None:
                 f"{telemetry.failed_spans} span(s) could not be exported: is the OTLP "
                 "endpoint (OTEL_EXPORTER_OTLP_ENDPOINT) up?"
             )
-        click.echo(f"sent {count} trace(s) over OTLP", err=True)
+        click.echo(f"sent {count} trace(s) over OTLP, {selection.describe()}", err=True)
         return
     assert output is not None
     stream = io.StringIO()
@@ -77,4 +83,4 @@ def export(logs: tuple[str, ...], target: str, output: str | None) -> None:
         count = write_ocel(runs, stream)
         what = "events"
     atomic_write_text(output, stream.getvalue())
-    click.echo(f"wrote {output}: {count} {what} from {len(runs)} record(s)", err=True)
+    click.echo(f"wrote {output}: {count} {what}, {selection.describe()}", err=True)

@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "worker",
         "Host OSOP runs on a Temporal cluster (extra `temporal`).",
     ),
+    "step": ("osop.cli.guided_cmd", "step", "Show (or execute) the steps a guided run hands out."),
+    "log": ("osop.cli.guided_cmd", "log", "Report a guided run's step: what the caller did."),
     "import": (
         "osop.cli.import_cmd",
         "import_cmd",
@@ -68,6 +70,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "osop.cli.export_cmd",
         "export",
         "Export records to XES or OCEL 2.0 (process mining).",
+    ),
+    "iteration": (
+        "osop.cli.iteration_cmd",
+        "iteration",
+        "Approve, reject and apply synthesized changes.",
     ),
     # share
     "hub": ("osop.cli.hub_cmd", "hub", "Publish, search and pull processes on a SOP Hub."),

@@ -9,6 +9,7 @@ from typing import Literal, cast
 import click
 
 from osop.cli.common import handle_errors
+from osop.cli.run_support import open_store, store_option
 from osop.format.loader import detect_kind
 from osop.render.document import render_sop_file, render_workflow_page
 from osop.render.layout import Direction
@@ -19,7 +20,7 @@ from osop.render.svg import auto_layout, render_svg, workflow_layout
 
 __all__ = ["render", "write_atomic"]
 
-Format = Literal["svg", "html", "mermaid", "story"]
+Format = Literal["svg", "html", "mermaid", "story", "agent"]
 
 _BY_SUFFIX: dict[str, Format] = {
     ".svg": "svg",
@@ -72,7 +73,7 @@ def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> 
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["svg", "html", "mermaid", "story"]),
+    type=click.Choice(["svg", "html", "mermaid", "story", "agent"]),
     help="Output format (default: from the -o suffix; else html for .sop, mermaid for .osop).",
 )
 @click.option(
@@ -87,18 +88,27 @@ def _choose_format(requested: str | None, output: Path | None, is_sop: bool) -> 
     is_flag=True,
     help="A .sop may include workflows outside its own folder (refused by default).",
 )
+@store_option
 @handle_errors
 def render(
-    file: Path, output: Path | None, fmt: str | None, direction: str, allow_outside_refs: bool
+    file: Path,
+    output: Path | None,
+    fmt: str | None,
+    direction: str,
+    allow_outside_refs: bool,
+    store_dir: Path | None,
 ) -> None:
     """Render FILE: a .sop as one self-contained HTML document, or one .osop workflow.
 
     \b
     Workflow formats:
       svg      the graph, laid out in layers (standalone SVG)
-      html     a page with Visual, YAML, Story, Roles (and Runs) tabs
+      html     a page with Visual, YAML, Story, Roles (and Runs) tabs; Runs lists
+               the records beside the workflow and its runs in the run store
       mermaid  a Mermaid flowchart for Markdown (GitHub renders it)
       story    the process told step by step in plain text
+      agent    the SOP written for an AI agent: the plan step by step (read, do,
+               verify, report) and how to drive it as a guided run (Markdown)
 
     \b
     Examples:
@@ -114,7 +124,9 @@ def render(
     if is_sop:
         if chosen != "html":
             raise click.UsageError(f"a .sop renders to html only, not {chosen}")
-        page = render_sop_file(file, allow_outside_refs=allow_outside_refs)
+        page = render_sop_file(
+            file, allow_outside_refs=allow_outside_refs, store_root=open_store(store_dir).root
+        )
         text, warnings = page.html, page.warnings
     else:
         src = load_for_render(file)
@@ -131,8 +143,12 @@ def render(
                 text = f"```mermaid\n{text}```\n"
         elif chosen == "story":
             text = render_story(src.graph)
+        elif chosen == "agent":
+            from osop.render.agent import render_agent
+
+            text = render_agent(src.graph)
         else:
-            page = render_workflow_page(src)
+            page = render_workflow_page(src, store_root=open_store(store_dir).root)
             text, warnings = page.html, page.warnings
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)

@@ -32,6 +32,16 @@ __all__ = ["report"]
     "Default: html when -o ends in .html, ansi on a terminal, text otherwise.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@click.option(
+    "--color",
+    "--colour",
+    "color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="ANSI colours: always (even when piped), never, or auto: on a terminal, or "
+    "whenever --format ansi is asked for.",
+)
 @store_option
 @temporal_options
 @handle_errors
@@ -39,6 +49,7 @@ def report(
     documents: tuple[str, ...],
     fmt: str | None,
     output: str | None,
+    color: str,
     store_dir: Path | None,
     temporal: Any = None,
 ) -> None:
@@ -68,16 +79,21 @@ def report(
             record = read_run(path)
         else:
             raise click.UsageError(f"{path}: expected one workflow and/or one record")
+    asked_for_ansi = fmt == "ansi"
     if fmt is None:
         if output is not None and output.lower().endswith((".html", ".htm")):
             fmt = "html"
-        elif output is None and sys.stdout.isatty():
+        elif output is None and (sys.stdout.isatty() or color == "always"):
             fmt = "ansi"
         else:
             fmt = "text"
     text = render_report(workflow, record, fmt)
     if output is None:
-        click.echo(text, nl=False)
+        # click strips colour codes when stdout is not a terminal unless told otherwise
+        keep = {"always": True, "never": False}.get(color, True if asked_for_ansi else None)
+        click.echo(text, nl=False, color=keep)
         return
+    if fmt == "ansi" and color == "never":
+        text = click.unstyle(text)
     atomic_write_text(Path(output), text)
     click.echo(f"wrote {output}", err=True)

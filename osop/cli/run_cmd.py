@@ -108,6 +108,17 @@ def secret_store(secrets_file: Path | None) -> SecretStore:
     help="live executes; dry_run shows the path; simulated rehearses.",
 )
 @click.option("--seed", type=int, default=None, help="Seed for weighted edges (recorded).")
+@click.option(
+    "--guided",
+    is_flag=True,
+    help="A guided run: you (or your agent) carry out the steps; see `osop step`, `osop log`.",
+)
+@click.option(
+    "--agent",
+    "agent_name",
+    default=None,
+    help="Who carries out a guided run's steps (the record's runtime.agent).",
+)
 @session_options
 @temporal_options
 @handle_errors
@@ -120,6 +131,8 @@ def run(
     answers_file: Path | None,
     secrets_file: Path | None,
     seed: int | None,
+    guided: bool,
+    agent_name: str | None,
     auto_approve: bool,
     json_lines: bool,
     quiet: bool,
@@ -134,6 +147,11 @@ def run(
     Exit codes: 0 COMPLETED; 1 FAILED, TIMED_OUT or CANCELLED; 2 invalid workflow
     or usage; 3 paused (waiting for a human, an event or a signal: see
     `osop approve`, `osop signal`, then `osop resume`).
+
+    \b
+    --guided: the engine decides, you act. It prints the steps handed out
+    (exit 3); carry each out and report it with `osop log RUN NODE --status ...`,
+    or let the engine do one with `osop step RUN NODE --execute`.
     """
     from osop.format.api import load_workflow
 
@@ -150,6 +168,8 @@ def run(
         return
     inputs = collect_inputs(input_pairs, inputs_file, string_typed(model.inputs))
     if temporal is not None:
+        if guided:
+            usage_exit("--guided runs are local runs: --temporal hosts executed runs only")
         _run_on_temporal(
             temporal,
             model,
@@ -180,6 +200,9 @@ def run(
         interactive=sys.stdin.isatty() and not json_lines,
         auto_approve=auto_approve,
     )
+    if guided:
+        _start_guided(model, workflow, options, store_dir, agent_name, json_lines, telemetry)
+        return
     try:
         result = run_engine(
             start_run(
@@ -229,3 +252,43 @@ def _run_on_temporal(
         usage_exit(str(exc))
         return
     finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)
+
+
+def _start_guided(
+    model: Any,
+    workflow: Path,
+    options: RunOptions,
+    store_dir: Path | None,
+    agent_name: str | None,
+    json_lines: bool,
+    telemetry: Any,
+) -> None:
+    from dataclasses import replace
+
+    from osop.cli.guided_cmd import print_view
+    from osop.engine.guided import start_guided
+
+    if options.mode == "dry_run":
+        usage_exit("--guided runs are live or simulated: a dry run carries out nothing")
+    options = replace(
+        options,
+        progress=None,
+        interactive=False,
+        agent={"agent": agent_name} if agent_name else None,
+    )
+    try:
+        view = run_engine(
+            start_guided(
+                model,
+                source=workflow.read_bytes(),
+                workflow_path=workflow,
+                store=open_store(store_dir),
+                options=options,
+            )
+        )
+    except RunRefusedError as exc:
+        close_telemetry(telemetry)
+        usage_exit(str(exc))
+        return
+    close_telemetry(telemetry)
+    print_view(view, as_json=json_lines)

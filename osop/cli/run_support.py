@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def store_option(func: F) -> F:
@@ -335,7 +336,7 @@ def _print_path(result: RunResult) -> None:
         click.echo(f"  not reached: {', '.join(skipped)}")
 
 
-def run_engine(coro: Coroutine[Any, Any, RunResult]) -> RunResult:
+def run_engine(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` at the edge; a first Ctrl-C cancels the run (CANCELLED record).
 
     A second Ctrl-C while the run is closing exits at once (130): the journal is
@@ -344,7 +345,7 @@ def run_engine(coro: Coroutine[Any, Any, RunResult]) -> RunResult:
 
     stopping: list[bool] = []
 
-    async def main() -> RunResult:
+    async def main() -> T:
         # SIGTERM (a supervisor, a CI timeout) cancels like Ctrl-C: a complete record.
         # The first one cancels; later ones are already being acted upon.  The
         # handler is ours, not the event loop's: the loop hands SIGTERM back to the

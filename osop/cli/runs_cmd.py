@@ -22,7 +22,7 @@ __all__ = ["runs"]
 @temporal_options
 @handle_errors
 def runs(as_json: bool, show_all: bool, store_dir: Path | None, temporal: Any = None) -> None:
-    """List runs with their status (PAUSED and INTERRUPTED runs can be resumed)."""
+    """List runs, newest first, with their status (PAUSED and INTERRUPTED runs can be resumed)."""
     if temporal is not None:
         from osop.temporal.runs import list_temporal_runs
 
@@ -34,13 +34,14 @@ def runs(as_json: bool, show_all: bool, store_dir: Path | None, temporal: Any = 
         where = f"in {store.runs}"
     if not show_all:
         rows = [r for r in rows if not r.get("parent_run_id")]
-    rows.sort(key=lambda r: str(r.get("started_at") or ""))
+    rows.sort(key=lambda r: str(r.get("started_at") or ""), reverse=True)  # newest first
     if as_json:
         print_json(rows)
         return
     if not rows:
         click.echo(f"no runs {where}")
         return
+    click.echo(f"{'RUN':<8}  {'STATUS':<11} {'MODE':<9} {'STARTED':<24} WORKFLOW")
     for row in rows:
         what = row.get("error") or row["workflow_id"] or "-"
         click.echo(

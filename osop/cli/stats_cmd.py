@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
-from osop.analysis.records import ReadFailure, no_records_message, read_records
+from osop.analysis.selection import parse_modes, select_records
 from osop.analysis.sessions import format_session_stats, is_session, session_stats
 from osop.analysis.stats import compute_stats
 from osop.analysis.stats_text import format_stats_text
-from osop.cli.common import expand_paths, handle_errors, print_json
-from osop.errors import OsopError
+from osop.cli.common import handle_errors, modes_option, print_json
+from osop.cli.run_support import store_option
 from osop.record.model import RunRecord
 
 __all__ = ["stats"]
-
-LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 
 
 @click.command("stats")
@@ -30,29 +29,33 @@ LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
     show_default=True,
     help="Output format.",
 )
+@modes_option
+@store_option
 @handle_errors
-def stats(logs: tuple[str, ...], fmt: str) -> None:
+def stats(logs: tuple[str, ...], fmt: str, modes: tuple[str, ...], store_dir: Path | None) -> None:
     """Aggregate execution records: runs, success rate, durations, failures, cost.
 
-    LOGS are .osoplog files, folders (searched recursively) or globs. Results are
-    grouped by workflow id and version. Imported agent sessions (osop import) get
-    their own section: tokens and cost per session, model and step kind, the tool
-    mix, time to first edit, failures, retries and time spent waiting for the person. Unreadable files are reported on stderr
-    and left out.
+    LOGS are .osoplog files, folders (searched recursively), globs or run ids
+    (or unique prefixes) from the run store. Only live records are used unless
+    --mode says otherwise; the output says which were used. Results are grouped
+    by workflow id and version. Imported agent sessions (osop import) get their
+    own section: tokens and cost per session, model and step kind, the tool mix,
+    time to first edit, failures, retries and time spent waiting for the person.
+    Unreadable files are reported on stderr and left out.
     """
-    failures: list[ReadFailure] = []
-    paths = list(expand_paths(logs, LOG_SUFFIXES))
+    selection = select_records(logs, modes=parse_modes(modes), store_root=store_dir)
+    for failure in selection.failures:
+        click.echo(f"warning: skipped {failure.message}", err=True)
     runs: list[RunRecord] = []
     agent_sessions: list[RunRecord] = []
-    for _, record in read_records(paths, failures):
+    for record in selection.runs:
         (agent_sessions if is_session(record) else runs).append(record)
     result = compute_stats(runs)
     sessions = session_stats(agent_sessions) if agent_sessions else None
-    for failure in failures:
-        click.echo(f"warning: skipped {failure.message}", err=True)
-    if not result and sessions is None:
-        raise OsopError(no_records_message(logs, len(paths)))
-    data: dict[str, Any] = {"workflows": [s.to_dict() for s in result]}
+    data: dict[str, Any] = {
+        "selection": selection.to_dict(),
+        "workflows": [s.to_dict() for s in result],
+    }
     if sessions is not None:
         data["agent_sessions"] = sessions.to_dict()
     if fmt == "json":
@@ -60,6 +63,7 @@ def stats(logs: tuple[str, ...], fmt: str) -> None:
     elif fmt == "yaml":
         click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
     else:
+        click.echo(selection.describe())
         if result:
             click.echo(format_stats_text(result), nl=False)
         if sessions is not None:

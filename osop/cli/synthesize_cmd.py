@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
 from osop.analysis.agent_synthesis import synthesize_sessions
+from osop.analysis.definitions import definitions_beside
+from osop.analysis.iteration import apply_changes_to_text, file_hash
 from osop.analysis.llm_proposals import propose_with_llm, provider_named
-from osop.analysis.records import ReadFailure, duration_text, no_records_message, read_records
+from osop.analysis.records import duration_text
+from osop.analysis.selection import parse_modes, select_records
 from osop.analysis.sessions import is_session
 from osop.analysis.stats import compute_stats
 from osop.analysis.synthesize import SynthesisResult, check_valid, dump_workflow, synthesize
-from osop.cli.common import expand_paths, handle_errors, print_json
+from osop.cli.common import handle_errors, modes_option, print_json
+from osop.cli.run_support import store_option
 from osop.errors import OsopError
 from osop.format.api import load_workflow
 from osop.format.workflow import Workflow
@@ -24,15 +29,20 @@ from osop.record.writer import atomic_write_text
 
 __all__ = ["synthesize_cmd"]
 
-LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 
-
-def _summary(result: SynthesisResult, output: str) -> str:
-    lines = [
-        f"wrote {output}"
-        + (" (inferred from the records)" if result.inferred else "")
-        + f": {len(result.proposals)} change(s) from {len(result.based_on_runs)} run(s)"
-    ]
+def _summary(result: SynthesisResult, output: str | None, describe: str) -> str:
+    if output is None:
+        lines = [
+            f"no change proposed from {len(result.based_on_runs)} run(s): wrote no workflow",
+            f"  {describe}",
+        ]
+    else:
+        lines = [
+            f"wrote {output}"
+            + (" (inferred from the records)" if result.inferred else "")
+            + f": {len(result.proposals)} change(s) from {len(result.based_on_runs)} run(s)",
+            f"  {describe}",
+        ]
     for p in result.proposals:
         target = p.target if isinstance(p.target, str) else " + ".join(p.target)
         by = " (llm)" if p.source == "llm" else ""
@@ -52,10 +62,12 @@ def _summary(result: SynthesisResult, output: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(output: str, workflow: dict[str, Any], insights: str | None, report: Any) -> None:
-    """The workflow, and the insights as JSON (``*.json``) or YAML when asked for."""
+def _write(output: str | None, text: str, insights: str | None, report: Any) -> None:
+    """The workflow (unless there is none to write), and the insights as JSON
+    (``*.json``) or YAML when asked for."""
     try:
-        atomic_write_text(output, dump_workflow(workflow))
+        if output is not None:
+            atomic_write_text(output, text)
         if insights is not None:
             if insights.lower().endswith(".json"):
                 text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
@@ -76,7 +88,7 @@ def _agent_workflow(
     result = synthesize_sessions(records, base=dict(base.raw) if base is not None else None)
     check_valid(result.workflow, output)
     report = result.to_dict()
-    _write(output, result.workflow, insights, report)
+    _write(output, dump_workflow(result.workflow), insights, report)
     if as_json:
         print_json(report)
         return
@@ -143,6 +155,8 @@ def _agent_workflow(
     help="Model name (default per provider: offline, claude-sonnet-4-5, gpt-4o-mini, gemini-2.5-flash).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the iteration record as JSON.")
+@modes_option
+@store_option
 @handle_errors
 def synthesize_cmd(
     logs: tuple[str, ...],
@@ -153,6 +167,8 @@ def synthesize_cmd(
     llm: str | None,
     llm_model: str | None,
     as_json: bool,
+    modes: tuple[str, ...],
+    store_dir: Path | None,
 ) -> None:
     """Propose a better workflow from execution records (deterministic).
 
@@ -162,19 +178,19 @@ def synthesize_cmd(
     that fail the same way, approval gates before dangerous commands. Without
     --base, infer the process from the records first. The result is validated.
     """
-    failures: list[ReadFailure] = []
-    paths = list(expand_paths(logs, LOG_SUFFIXES))
-    records = [record for _, record in read_records(paths, failures)]
-    for failure in failures:
+    selection = select_records(logs, modes=parse_modes(modes), store_root=store_dir)
+    for failure in selection.failures:
         click.echo(f"warning: skipped {failure.message}", err=True)
-    if not records:
-        raise OsopError(no_records_message(logs, len(paths)))
+    records = selection.runs
     # the base must be valid: improving a workflow the engine would refuse helps no one
     workflow = load_workflow(base) if base is not None else None
-    if all(is_session(r) for r in records):
+    if records and all(is_session(r) for r in records):
         _agent_workflow(records, workflow, output, insights, as_json)
         return
-    result = synthesize(records, workflow, goal)
+    # without a base, steps carry the definitions the runs executed (run store copies)
+    definitions = definitions_beside(selection.records) if workflow is None else None
+    result = synthesize(records, workflow, goal, definitions)
+    result.selection = selection.to_dict()
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if llm is not None:
@@ -189,8 +205,30 @@ def synthesize_cmd(
         asyncio.run(
             propose_with_llm(result, provider, model, stats={"workflows": stats}, goal=goal)
         )
-    _write(output, result.workflow, insights, result.iteration_record() if insights else None)
+    written: str | None = output
+    if workflow is not None and base is not None:
+        raw = Path(base).read_bytes()
+        result.origin = {
+            "id": workflow.id,
+            "version": workflow.version,
+            "base": base,
+            "base_hash": file_hash(raw),
+            "proposed_version": result.workflow.get("version"),
+        }
+        if result.proposals:
+            # the base as written, comments and order kept, with the changes replayed
+            text = apply_changes_to_text(
+                raw.decode("utf-8"),
+                base,
+                [p.to_dict() for p in result.proposals],
+                version=str(result.workflow.get("version")),
+            )
+        else:
+            written, text = None, ""
+    else:
+        text = dump_workflow(result.workflow)
+    _write(written, text, insights, result.iteration_record() if insights else None)
     if as_json:
         print_json(result.iteration_record())
     else:
-        click.echo(_summary(result, output), nl=False)
+        click.echo(_summary(result, written, selection.describe()), nl=False)

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from osop.engine.contracts import CONTRACT_VIOLATION, DataChecks
 from osop.engine.entries import Answer as AnswerEntry
@@ -41,6 +41,7 @@ from osop.engine.entries import (
     Items,
     Proc,
     Ready,
+    Report,
     RunWarning,
     Skip,
     Start,
@@ -64,6 +65,7 @@ from osop.engine.protocol import (
     Finish,
     Pause,
     ProcessStarted,
+    ReportArrived,
     SignalDelivered,
     StartAttempt,
     StartTimer,
@@ -81,13 +83,16 @@ from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
 from osop.record.model import parse_timestamp
 from osop.security.secrets import SecretStore
 
-__all__ = ["DEADLINE", "Core", "CoreSettings", "Decision", "Outcome", "retry_timer"]
+__all__ = ["CALLER_WAIT", "DEADLINE", "Core", "CoreSettings", "Decision", "Outcome", "retry_timer"]
 
 _APPROVED = frozenset({"approved", "approve", "yes", "y", "true", "ok", "accept", "accepted"})
 _NO_RETRY = RetryPolicy()
 _FAILED = frozenset({"FAILED", "TIMED_OUT"})
-#: Waits a person ends: the attempt's record spans the wait (see ``_Flight.waited_since``).
-_PERSON_WAITS = frozenset({"human", "approval"})
+#: A guided run's step handed to its caller (see :mod:`osop.engine.guided`).
+CALLER_WAIT: Final = "caller"
+#: Waits a person (or the caller of a guided run) ends: the attempt's record spans
+#: the wait (see ``_Flight.waited_since``).
+_PERSON_WAITS = frozenset({"human", "approval", CALLER_WAIT})
 #: The timer of the workflow's ``timeout_sec`` (what is left of it).
 DEADLINE = "deadline"
 
@@ -356,7 +361,20 @@ class Core:
             return
         if e.settle:
             node = self.wf.node(e.node)
-            if e.kind in _PERSON_WAITS:
+            if e.kind == CALLER_WAIT:
+                # The caller's report of this attempt (checked and journaled when given).
+                report = self.state.reports.get(node.id)
+                if report is not None:
+                    self._cmds.append(
+                        ContinueAttempt(
+                            node=e.node,
+                            attempt=e.attempt,
+                            iteration=e.iteration,
+                            delivered=dict(report),
+                        )
+                    )
+                    return
+            elif e.kind in _PERSON_WAITS:
                 answer = self._answer(node)
                 if answer is not None:
                     self._cmds.append(
@@ -406,6 +424,10 @@ class Core:
 
     def _on_answer_arrived(self, e: AnswerArrived) -> None:
         self._log(AnswerEntry(node=e.node, answer=e.answer, inbox=e.inbox, at=e.at, plain=e.plain))
+        self._wake_waiting()
+
+    def _on_report_arrived(self, e: ReportArrived) -> None:
+        self._log(Report(node=e.node, report=e.report, at=e.at))
         self._wake_waiting()
 
     def _on_signal_delivered(self, e: SignalDelivered) -> None:
@@ -876,6 +898,8 @@ class Core:
                 or self.mode in ("simulated", "dry_run"),
                 resume_child=resume_child or self.state.open_children.get(nid),
                 timeout_sec=node.timeout_sec,
+                waiting=dict(pending) if pending is not None else None,
+                compensating=self.phase == "compensating",
                 scope=scope,
             )
         )
@@ -978,7 +1002,7 @@ class Core:
         name: str,
         prompt: str | None,
         *,
-        details: list[dict[str, Any]] | None = None,
+        details: list[dict[str, Any]] | dict[str, Any] | None = None,
     ) -> None:
         """The attempt waits: the node leaves the flight until its answer or event comes."""
         self._flights.pop(flight.node, None)
@@ -1128,7 +1152,9 @@ class Core:
             node = self.wf.node(nid)
             if kind == "child":
                 continue  # the child run takes its own deliveries when resumed
-            if kind in _PERSON_WAITS:
+            if kind == CALLER_WAIT:
+                ready = nid in self.state.reports
+            elif kind in _PERSON_WAITS:
                 ready = self._answer(node) is not None
             else:
                 names = {wait.get("name"), nid}
@@ -1623,6 +1649,7 @@ _HANDLERS: dict[type[Any], Callable[[Core, Any], None]] = {
     ProcessStarted: Core._on_process_started,
     ChildStarted: Core._on_child_started,
     AnswerArrived: Core._on_answer_arrived,
+    ReportArrived: Core._on_report_arrived,
     SignalDelivered: Core._on_signal_delivered,
     TimerFired: Core._on_timer_fired,
     Abort: Core._on_abort,

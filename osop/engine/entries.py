@@ -39,6 +39,7 @@ __all__ = [
     "Proc",
     "Ready",
     "Recovered",
+    "Report",
     "Resumed",
     "Run",
     "RunWarning",
@@ -184,7 +185,8 @@ class Wait(Entry):
     name: str | None = None
     prompt: str | None = None
     at: str | None = None
-    details: list[dict[str, Any]] | None = None
+    #: A child run's own waits (a list), or what a guided run's caller was handed.
+    details: list[dict[str, Any]] | dict[str, Any] | None = None
 
 
 @_spec
@@ -324,6 +326,18 @@ class Answer(Entry):
 
 @_spec
 @dataclass(kw_only=True, eq=True)
+class Report(Entry):
+    """A guided run's caller reported the step it was handed (``osop log``)."""
+
+    KIND = "report"
+    DURABLE = True
+    node: str
+    report: dict[str, Any] = field(default_factory=dict)
+    at: str | None = None
+
+
+@_spec
+@dataclass(kw_only=True, eq=True)
 class Approved(Entry):
     """What a node's answer approved: one approval covers one command."""
 
@@ -435,6 +449,7 @@ ENTRY_KINDS: dict[str, type[Entry]] = {
         Decide,
         Items,
         Answer,
+        Report,
         Approved,
         Event,
         Consumed,

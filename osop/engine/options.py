@@ -78,6 +78,11 @@ class RunOptions:
     )
     #: How many sub-workflow runs enclose this one (bounded by MAX_CHILD_DEPTH).
     child_depth: int = 0
+    #: A guided run: its caller carries out the steps (see :mod:`osop.engine.guided`).
+    guided: bool = False
+    #: Who carries out a guided run's steps, for the record's ``runtime``
+    #: (``{agent: claude-code, agent_version, model, session_id}``).
+    agent: dict[str, Any] | None = None
 
 
 @dataclass(repr=False)

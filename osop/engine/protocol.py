@@ -25,6 +25,7 @@ __all__ = [
     "Finish",
     "Pause",
     "ProcessStarted",
+    "ReportArrived",
     "SignalDelivered",
     "StartAttempt",
     "StartTimer",
@@ -119,7 +120,7 @@ class WaitRequested(EngineEvent):
     kind: str
     name: str
     prompt: str | None = None
-    details: list[dict[str, Any]] | None = None
+    details: list[dict[str, Any]] | dict[str, Any] | None = None
     settle: bool = True
 
 
@@ -160,6 +161,16 @@ class AnswerArrived(EngineEvent):
     inbox: str | None = None
     #: The answer unmasked, kept in memory only (preset answers of a fresh run).
     plain: dict[str, Any] | None = field(default=None, metadata=_LOCAL)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportArrived(EngineEvent):
+    """A guided run's caller reported the step it was handed (checked already)."""
+
+    NAME = "report_arrived"
+    node: str
+    report: dict[str, Any]
+    at: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +231,10 @@ class StartAttempt(Command):
     #: The child run (sub-workflow, spawn) to resume instead of starting a new one.
     resume_child: str | None = None
     timeout_sec: float | None = None
+    #: The wait this attempt takes up again (``state.waits``), if any.
+    waiting: dict[str, Any] | None = None
+    #: The run failed and is compensating (a guided run executes compensations).
+    compensating: bool = False
     #: The expression scope of the attempt (local hosts only; never serialised).
     scope: Any = field(default=None, compare=False, repr=False, metadata=_LOCAL)
 
@@ -283,6 +298,7 @@ _EVENTS: dict[str, type[Any]] = {
         ProcessStarted,
         ChildStarted,
         AnswerArrived,
+        ReportArrived,
         SignalDelivered,
         TimerFired,
         Abort,

@@ -18,7 +18,7 @@ import random
 import re
 import signal
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,13 @@ __all__ = [
     "cancel_run",
     "deliver_answer",
     "deliver_event",
+    "deliver_in_session",
     "describe_run",
     "load_run_state",
     "materialise_record",
     "refuse_blocked_commands",
     "resume_run",
+    "run_workflow",
     "start_run",
     "workflow_hash",
 ]
@@ -190,11 +192,17 @@ class _Session:
             self.journal = Journal(handle.journal_path, durable=durable)
             self.journal.set_seq(state.seq)
         self.redactor = Redactor(options.secrets.all_values())
+        engine_options = options
+        if options.guided or state.meta.get("guided"):
+            # The caller carries out the steps: a guided run is a host of the same engine.
+            from osop.engine.guided import caller_executors
+
+            engine_options = replace(options, executors=caller_executors(options.executors))
         self.engine = Engine(
             workflow,
             state,
             self.journal,
-            options,
+            engine_options,
             run_id=run_id,
             redactor=self.redactor,
             child_runner=self._run_child,
@@ -345,6 +353,7 @@ class _Session:
             events=[],
             trigger={"type": "api", "source": "parent-run", "actor": "osop"},
             child_depth=self.opt.child_depth + 1,
+            guided=False,  # a sub-workflow runs as a child run, executed
         )
         result: RunResult | None = None
         if resume_id is not None and self.store is not None:
@@ -483,7 +492,7 @@ def refuse_blocked_commands(workflow: Workflow, mode: str) -> None:
 
 
 def _runtime(options: RunOptions, seed: int) -> dict[str, Any]:
-    return {
+    runtime: dict[str, Any] = {
         "agent": "osop",
         "agent_version": __version__,
         "platform": f"{platform.system().lower()}-{platform.release()}",
@@ -491,6 +500,13 @@ def _runtime(options: RunOptions, seed: int) -> dict[str, Any]:
         "pid": os.getpid(),
         "seed": seed,
     }
+    if options.guided:
+        # The agent that carried the steps out is the run's agent; osop decided.
+        runtime.update({"agent": "caller", "agent_version": None, "engine": "osop"})
+        runtime["engine_version"] = __version__
+        runtime.update({k: v for k, v in (options.agent or {}).items() if v is not None})
+        runtime = {k: v for k, v in runtime.items() if v is not None}
+    return runtime
 
 
 async def start_run(
@@ -558,6 +574,8 @@ async def _start(
     }
     if parent is not None:
         meta["parent_run_id"], meta["parent_node"] = parent
+    if options.guided:
+        meta["guided"] = True
     if handle is not None:
         # Resume reads the workflow from the run folder: the exact bytes when given,
         # else the parsed document (a workflow built in Python can be resumed too).
@@ -633,19 +651,49 @@ async def resume_run(
         handle.release()
 
 
-async def _resume(handle: RunHandle, store: RunStore, options: RunOptions | None) -> RunResult:
+def run_workflow(handle: RunHandle) -> Workflow:
+    """The workflow a run executes (the copy in its folder)."""
     from osop.format.loader import load_document
 
+    try:
+        source = handle.workflow_path.read_bytes()
+    except OSError as exc:
+        raise RunStoreError(f"run {handle.run_id}: the workflow copy is missing") from exc
+    return with_workflow_id(workflow_from_dict(load_document(source, "workflow.osop").data))
+
+
+#: Checks a delivery against the run (under its lock) and returns the entries to journal.
+Delivery = Callable[[Workflow, RunState], list[dict[str, Any]]]
+
+
+async def deliver_in_session(
+    run_id: str, deliver: Delivery, *, store: RunStore, options: RunOptions | None = None
+) -> RunResult:
+    """Resume a run with entries ``deliver`` makes from its current state (a guided
+    run's report): checked and journaled under the run's lock, so a refused
+    delivery changes nothing and two deliveries never race."""
+    handle = store.get(run_id)
+    handle.acquire()
+    try:
+        return await _resume(handle, store, options, deliver)
+    finally:
+        handle.release()
+
+
+async def _resume(
+    handle: RunHandle,
+    store: RunStore,
+    options: RunOptions | None,
+    deliver: Delivery | None = None,
+) -> RunResult:
     recovered = recover_tail(handle.journal_path)
     state = load_run_state(handle)
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
     meta = handle.read_meta()
-    try:
-        source = handle.workflow_path.read_bytes()
-    except OSError as exc:
-        raise RunStoreError(f"run {handle.run_id}: the workflow copy is missing") from exc
-    workflow = with_workflow_id(workflow_from_dict(load_document(source, "workflow.osop").data))
+    workflow = run_workflow(handle)
+    # Checked before anything is journaled: a refused delivery changes nothing.
+    deliveries = deliver(workflow, state) if deliver is not None else []
     base = options or RunOptions()
     workflow_file = meta.get("workflow_file")
     options = replace(
@@ -666,6 +714,8 @@ async def _resume(handle: RunHandle, store: RunStore, options: RunOptions | None
     if recovered is not None:
         session.engine.note(_recovered_entry(recovered, session.engine.now()))
     session.engine.note(Resumed(at=session.engine.now(), pid=os.getpid()))
+    for data in deliveries:
+        session.engine.deliver(session.redactor(data))
     result = await session.run()
     if recovered is not None:
         result.notes.append(recovered.describe())
@@ -696,6 +746,8 @@ def deliver_answer(
     if node_id not in nodes:
         # A node of a sub-workflow the run waits on: the answer goes to that child run.
         for wait in state.waits.values():
+            if wait.get("kind") != "child":
+                continue  # only a child run's wait lists what it waits for
             for detail in wait.get("details") or ():
                 if detail.get("node") == node_id and detail.get("run_id"):
                     return deliver_answer(
@@ -738,6 +790,8 @@ def deliver_event(store: RunStore, run_id: str, name: str, data: Any = None) -> 
     if state.finished is not None:
         raise ExecutionError(f"run {handle.run_id} already ended {state.status}")
     for wait in state.waits.values():  # a sub-workflow the run waits on expects it
+        if wait.get("kind") != "child":
+            continue
         for detail in wait.get("details") or ():
             if detail.get("name") == name and detail.get("kind") in ("event", "signal"):
                 return deliver_event(store, str(detail["run_id"]), name, data)
@@ -847,12 +901,9 @@ def _close_cancelled(handle: RunHandle) -> str:
 
 def _run_workflow(handle: RunHandle, state: RunState) -> Workflow:
     """The workflow a run executes; unreadable, the nodes its journal names (no edges)."""
-    from osop.format.loader import load_document
-
     try:
-        data = load_document(handle.workflow_path.read_bytes(), "workflow.osop").data
-        return with_workflow_id(workflow_from_dict(data))
-    except (OSError, OsopError):
+        return run_workflow(handle)
+    except OsopError:
         pass
     types: dict[str, str] = {}
     for record in state.records:

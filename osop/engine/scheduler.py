@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from osop.engine.clock import iso, within
-from osop.engine.core import DEADLINE, Core, CoreSettings, Decision, Outcome
-from osop.engine.entries import Entry, Run
+from osop.engine.core import CALLER_WAIT, DEADLINE, Core, CoreSettings, Decision, Outcome
+from osop.engine.entries import Entry, Run, entry_from_dict
 from osop.engine.options import RunOptions
 from osop.engine.protocol import (
     Abort,
@@ -30,6 +30,7 @@ from osop.engine.protocol import (
     Finish,
     Pause,
     ProcessStarted,
+    ReportArrived,
     StartAttempt,
     StartTimer,
     TimerFired,
@@ -44,7 +45,7 @@ from osop.executors.approval import APPROVED_SUBJECT
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult
 from osop.format.workflow import Node, Workflow
 
-__all__ = ["Engine", "NullJournal", "Outcome"]
+__all__ = ["CALLER_WAIT", "Engine", "NullJournal", "Outcome"]
 
 #: How often a run with a waiting node and running branches looks for deliveries.
 INBOX_POLL_SEC = 1.0
@@ -142,6 +143,8 @@ class Engine:
         self.poll_inbox = poll_inbox
         self._journaled = not isinstance(journal, NullJournal)
         self._attempts: dict[str, asyncio.Task[None]] = {}
+        #: Every attempt task not yet returned (one may still be committing its end).
+        self._live: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._deadline: asyncio.Task[None] | None = None
         self._deadline_passed = False
@@ -175,6 +178,19 @@ class Engine:
             entry.meta = {k: v for k, v in data.items() if k != "t"}
         self.core.note(entry)
         self._append(data, entry)
+
+    def deliver(self, data: dict[str, Any]) -> None:
+        """Take in an entry a delivery checked under the run's lock (a guided report)."""
+        if data.get("t") == "report":
+            self.decide(
+                ReportArrived(
+                    node=str(data["node"]), report=dict(data.get("report") or {}), at=data.get("at")
+                )
+            )
+            return
+        entry = entry_from_dict(data)
+        if entry is not None:
+            self.note(entry)
 
     def _journal(self, data: dict[str, Any], entry: Entry) -> None:
         for observe in self._observers:
@@ -211,7 +227,10 @@ class Engine:
 
     def _carry(self, command: Any) -> None:
         if isinstance(command, StartAttempt):
-            self._attempts[command.node] = asyncio.ensure_future(self._attempt_task(command))
+            task = asyncio.ensure_future(self._attempt_task(command))
+            self._attempts[command.node] = task
+            self._live.add(task)
+            task.add_done_callback(self._live.discard)
         elif isinstance(command, StartTimer):
             if command.timer_id == DEADLINE:
                 self._deadline = asyncio.ensure_future(self._deadline_timer(command.seconds))
@@ -220,10 +239,10 @@ class Engine:
                     self._timer(command.timer_id, command.seconds)
                 )
         elif isinstance(command, CancelTimer):
-            task = self._deadline if command.timer_id == DEADLINE else None
-            task = task or self._timers.pop(command.timer_id, None)
-            if task is not None and task is not asyncio.current_task():
-                task.cancel()
+            timer = self._deadline if command.timer_id == DEADLINE else None
+            timer = timer or self._timers.pop(command.timer_id, None)
+            if timer is not None and timer is not asyncio.current_task():
+                timer.cancel()
         elif isinstance(command, Finish):
             self._end(command.status)
         elif isinstance(command, Pause):
@@ -262,13 +281,22 @@ class Engine:
         try:
             self.decide(Begin(at=self.now(), stale=stale))
             await self._loop()
+            await self._settle()
         except asyncio.CancelledError:
             await self._abort("CANCELLED")
             await self._loop()
+            await self._settle()
         finally:
             if self._deadline is not None:
                 self._deadline.cancel()
         return self._result or "CANCELLED"
+
+    async def _settle(self) -> None:
+        """Let the attempts that decided the end finish committing it (the session closes
+        the journal next)."""
+        tasks = [t for t in self._live if t is not asyncio.current_task()]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _loop(self) -> None:
         assert self._wakeup is not None
@@ -379,7 +407,7 @@ class Engine:
         prompt: str | None,
         *,
         settle: bool,
-        details: list[dict[str, Any]] | None = None,
+        details: list[dict[str, Any]] | dict[str, Any] | None = None,
     ) -> Decision:
         return self.decide(
             WaitRequested(
@@ -437,6 +465,10 @@ class Engine:
             services={
                 "sleep": self.clock.sleep,
                 "simulation": self.opt.simulation,
+                # A guided run's caller step reads the clock and the wait it resumes.
+                "clock": self.clock,
+                "waiting": cmd.waiting,
+                "compensating": cmd.compensating,
                 **self.opt.services,
             },
             run_child=None,
@@ -525,7 +557,13 @@ class Engine:
             self._note_approval(node, ctx)
             if result.wait is not None:
                 decision = self._wait(
-                    cmd, result.wait.kind, result.wait.name, result.wait.prompt, settle=True
+                    cmd,
+                    result.wait.kind,
+                    result.wait.name,
+                    result.wait.prompt,
+                    settle=True,
+                    # A caller's step journals what it was handed (guided runs).
+                    details=dict(result.wait.details) if result.wait.kind == CALLER_WAIT else None,
                 )
                 going_on = next(
                     (c for c in decision.commands if isinstance(c, ContinueAttempt)), None

@@ -30,6 +30,7 @@ from osop.engine.entries import (
     Proc,
     Ready,
     Recovered,
+    Report,
     Resumed,
     Run,
     RunWarning,
@@ -89,6 +90,9 @@ class RunState:
         #: one approval covers one command, not every ``for_each`` item or retry.
         self.approved_subjects: dict[str, str] = {}
         self.events: list[dict[str, Any]] = []
+        #: node → the report its guided caller gave for the attempt handed out
+        #: (``osop log``); taken in when that attempt ends.
+        self.reports: dict[str, dict[str, Any]] = {}
         self.inbox_seen: set[str] = set()
         self.completion_order: list[str] = []
         self.compensations_done: set[tuple[str, str]] = set()
@@ -216,6 +220,7 @@ class RunState:
                     record[key] = value
             for child in e.children or ():  # a multi-agent node's agents
                 self.records.append({**child, "x-parent_node": nid})
+        self.reports.pop(nid, None)
         if e.iteration_done:
             st.iterations_done = int(e.iteration_done)
             st.failures = 0
@@ -243,6 +248,7 @@ class RunState:
         if e.error is not None:
             st.error = e.error
         self.waits.pop(nid, None)
+        self.reports.pop(nid, None)
         index = self._record_index.get((nid, st.attempt, st.iteration))
         if index is not None and self.records[index]["status"] in ("WAITING", "RUNNING"):
             record = self.records[index]  # closed while waiting (cancel, failure elsewhere)
@@ -361,6 +367,7 @@ class RunState:
         for nid in e.get("body", ()):
             # A new round asks again: an answer covers one iteration of a loop body.
             self.answers.pop(nid, None)
+            self.reports.pop(nid, None)
             self.approved_subjects.pop(nid, None)
             self.items.pop(nid, None)  # forward loops inside the body start over
             st = self.node(nid)
@@ -397,6 +404,10 @@ class RunState:
         self.approved_subjects.pop(str(e.node), None)  # a fresh answer, for what waits now
         if e.inbox:
             self.inbox_seen.add(str(e.inbox))
+
+    def _on_report(self, e: Report) -> None:
+        """A guided run's caller reported the step it was handed (``osop log``)."""
+        self.reports[str(e.node)] = dict(e.report or {})
 
     def _on_approved(self, e: Approved) -> None:
         self.approved_subjects[str(e.node)] = str(e.subject or "")
@@ -484,6 +495,7 @@ _HANDLERS: dict[type[Entry], Callable[[RunState, Any], None]] = {
     Decide: RunState._on_decide,
     Items: RunState._on_items,
     Answer: RunState._on_answer,
+    Report: RunState._on_report,
     Approved: RunState._on_approved,
     Event: RunState._on_event,
     Consumed: RunState._on_consumed,

@@ -63,11 +63,12 @@ class WaitRequest:
     """The node cannot finish until something outside the run happens.
 
     ``kind`` is ``human`` (an answer/approval for this node), ``event`` or
-    ``signal`` (delivered by name).  The engine persists the wait, pauses the run
+    ``signal`` (delivered by name), or ``caller`` (a guided run's step, carried
+    out and reported by the run's caller: :mod:`osop.engine.guided`).  The engine persists the wait, pauses the run
     (exit code 3) and re-runs the attempt once the answer/event is delivered.
     """
 
-    kind: Literal["human", "approval", "event", "signal"]
+    kind: Literal["human", "approval", "event", "signal", "caller"]
     name: str
     prompt: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)

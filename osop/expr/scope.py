@@ -271,6 +271,17 @@ class Scope(Mapping[str, Any]):
             rehearsal=self.rehearsal,
         )
 
+    def with_secrets(self, secrets: Any, on_secret: Callable[[str], None] | None = None) -> Scope:
+        """This scope reading ``${secrets.X}`` from ``secrets`` instead (a guided run's
+        step shows a caller the reference, never the value)."""
+        return Scope(
+            self._namespaces,
+            self._layers,
+            secrets=secrets,
+            on_secret=on_secret,
+            rehearsal=self.rehearsal,
+        )
+
     # -- CEL -------------------------------------------------------------------------
 
     def evaluate(

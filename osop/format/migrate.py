@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import io
 import json
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from osop.format.loader import detect_kind, load_document
 from osop.format.vocabulary import SUPPORTED_OSOP_VERSIONS
 from osop.format.workflow import derived_id
 
-__all__ = ["Migration", "migrate_path", "migrate_text"]
+__all__ = ["Migration", "edit_text", "migrate_path", "migrate_text"]
 
 
 @dataclass(slots=True)
@@ -140,16 +140,31 @@ def migrate_text(text: str, name: str) -> Migration:
     doc = load_document(text, name)  # the same checks as everywhere (hostile input, size)
     changes: list[str] = []
     kind = doc.kind or detect_kind(name, doc.data)
+    out = edit_text(
+        text, name, lambda data: _apply(kind, data, changes), json_syntax=doc.syntax == "json"
+    )
+    return Migration(name, changes, out if changes else text)
+
+
+def edit_text(
+    text: str, name: str, edit: Callable[[Any], None], *, json_syntax: bool | None = None
+) -> str:
+    """Apply ``edit`` to the document's data and write it back as it was written.
+
+    YAML goes through ruamel's round trip (comments, key order, quotes and lines
+    the edit did not touch are kept); JSON keeps its key order.  A byte-order mark
+    and CRLF line endings are given back.  ``edit`` changes the data in place.
+    """
+    if json_syntax is None:
+        json_syntax = load_document(text, name).syntax == "json"
     # Writers drop a byte-order mark and write "\n": note both to give them back.
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     crlf = "\r\n" in text
-    if doc.syntax == "json":
+    if json_syntax:
         data: Any = json.loads(text.removeprefix(bom))
-        _apply(kind, data, changes)
-        if not changes:
-            return Migration(name, [], text)
+        edit(data)
         out = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        return Migration(name, changes, bom + (out.replace("\n", "\r\n") if crlf else out))
+        return bom + (out.replace("\n", "\r\n") if crlf else out)
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
@@ -161,13 +176,11 @@ def migrate_text(text: str, name: str) -> Migration:
         data = yaml.load(source)
     except Exception as exc:  # ruamel raises many types; the loader accepted the text
         raise LoadError(f"cannot round-trip this YAML: {exc}", file=name) from None
-    _apply(kind, data, changes)
-    if not changes:
-        return Migration(name, [], text)
+    edit(data)
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     out = _restore_respaced_lines(source, buffer.getvalue(), name)
-    return Migration(name, changes, bom + (out.replace("\n", "\r\n") if crlf else out))
+    return bom + (out.replace("\n", "\r\n") if crlf else out)
 
 
 def _respaced(before: str, after: str) -> bool:

@@ -183,22 +183,36 @@ class OsopTools:
 
     # -- analysis ---------------------------------------------------------------------
 
-    def diff(self, first: str, second: str) -> dict[str, Any]:
-        """Compare two workflows, two records, or a workflow with a record (should vs did)."""
+    def diff(self, first: str, second: str, modes: list[str] | None = None) -> dict[str, Any]:
+        """Compare two workflows, two records, or a workflow with records (should vs did).
+
+        Each of first/second is a file path, a folder of records, or a run id (or
+        unique prefix) from the run store. Against a workflow only its own records
+        of the given modes (default ["live"]; also "simulated", "dry_run", "all") count.
+        """
         from osop.analysis.compare import compare_paths
+        from osop.analysis.selection import parse_modes
 
-        return compare_paths(first, second).to_dict()
+        return compare_paths(
+            first, second, modes=parse_modes(modes or ()), store_root=self.store.root
+        ).to_dict()
 
-    def stats(self, paths: list[str]) -> dict[str, Any]:
-        """WorkflowStats over records (files or folders of .osoplog files)."""
-        from osop.analysis.compare import LOG_SUFFIXES
-        from osop.analysis.records import read_records
+    def stats(self, paths: list[str], modes: list[str] | None = None) -> dict[str, Any]:
+        """WorkflowStats over records: files, folders of .osoplog files, or run ids.
+
+        Only live records are used unless modes says otherwise ("simulated",
+        "dry_run", "all"); the result says which records were used.
+        """
+        from osop.analysis.selection import parse_modes, select_records
         from osop.analysis.stats import compute_stats
-        from osop.cli.common import expand_paths
 
-        files = [Path(p) for p in expand_paths(paths, LOG_SUFFIXES) if p != "-"]
-        records = (record for _, record in read_records(files))
-        return {"workflows": [s.to_dict() for s in compute_stats(records)]}
+        selection = select_records(
+            paths, modes=parse_modes(modes or ()), store_root=self.store.root
+        )
+        return {
+            "selection": selection.to_dict(),
+            "workflows": [s.to_dict() for s in compute_stats(selection.runs)],
+        }
 
     # -- sharing ----------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from osop.format.loader import DEFAULT_MAX_BYTES, load_path
 from osop.format.sop import SopDocument, SopEntry, sop_from_dict
 from osop.render.page_style import PAGE_CSS, TAB_NAMES
 from osop.render.roles import role_groups
-from osop.render.runs import RunSummary, records_beside
+from osop.render.runs import RunSummary, records_beside, records_in_store
 from osop.render.source import RenderSource, load_for_render, source_from_data
 from osop.render.story import story_steps
 from osop.render.svg import auto_layout, render_legend, render_svg
@@ -197,9 +197,18 @@ def _workflow_article(
     origin: str | None = None,
     warnings: list[str],
     heading: str | None = "h3",
+    store_root: Path | None = None,
 ) -> str:
     wf = src.workflow
     runs = records_beside(src.path, wf.id, warnings) if src.path is not None else []
+    if store_root is not None:
+        seen = {r.run_id for r in runs}
+        stored = records_in_store(store_root, wf.id, warnings)
+        runs = sorted(
+            runs + [r for r in stored if r.run_id not in seen],
+            key=lambda r: r.started_at or "",
+            reverse=True,
+        )
     meta = [f"id {wf.id}"] if wf.id else []
     if owner or wf.owner:
         meta.append(f"owner {owner or wf.owner}")
@@ -261,10 +270,18 @@ def _inside_folder(path: Path, folder: Path) -> bool:
 
 
 def render_sop_document(
-    sop: SopDocument, base_dir: Path, *, allow_outside_refs: bool = False
+    sop: SopDocument,
+    base_dir: Path,
+    *,
+    allow_outside_refs: bool = False,
+    store_root: Path | None = None,
 ) -> RenderedPage:
     """Render a ``.sop`` model; refs are resolved relative to ``base_dir`` and stay in it
-    unless ``allow_outside_refs``."""
+    unless ``allow_outside_refs``.
+
+    Runs tabs show the records beside each workflow file and, with ``store_root``,
+    the runs of that workflow in the run store.
+    """
     warnings: list[str] = []
     toc: list[str] = []
     sections: list[str] = []
@@ -300,6 +317,7 @@ def render_sop_document(
                     tags=entry.tags,
                     origin=origin,
                     warnings=warnings,
+                    store_root=store_root,
                 )
             )
             toc_items.append(f'<li><a href="#{anchor}">{_e(title)}</a></li>')
@@ -332,6 +350,7 @@ def render_sop_file(
     *,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     allow_outside_refs: bool = False,
+    store_root: Path | None = None,
 ) -> RenderedPage:
     """Read a ``.sop`` file and render it; a missing workflow becomes an error box."""
     doc = load_path(path, kind="sop", max_bytes=max_bytes)
@@ -341,10 +360,11 @@ def render_sop_file(
         sop_from_dict(doc.data),
         Path(path).resolve().parent,
         allow_outside_refs=allow_outside_refs,
+        store_root=store_root,
     )
 
 
-def render_workflow_page(src: RenderSource) -> RenderedPage:
+def render_workflow_page(src: RenderSource, *, store_root: Path | None = None) -> RenderedPage:
     """One workflow as a standalone page with the same tabs as in a ``.sop`` document."""
     warnings: list[str] = []
     wf = src.workflow
@@ -353,6 +373,6 @@ def render_workflow_page(src: RenderSource) -> RenderedPage:
         + (f"<p>{_e(wf.description)}</p>" if wf.description else "")
         + f'<p class="meta">{_tags(wf.tags)}</p></header>'
     )
-    article = _workflow_article(src, "w1", warnings=warnings, heading=None)
+    article = _workflow_article(src, "w1", warnings=warnings, heading=None, store_root=store_root)
     body = f'{header}<div class="layout"><main>{article}</main></div>'
     return RenderedPage(_page(wf.label, body), warnings)

@@ -10,7 +10,7 @@ from osop.errors import OsopError
 from osop.format.loader import load_path
 from osop.record.model import RunRecord, parse_timestamp, record_from_dict
 
-__all__ = ["RECORD_SUFFIXES", "RunSummary", "records_beside", "summarise_run"]
+__all__ = ["RECORD_SUFFIXES", "RunSummary", "records_beside", "records_in_store", "summarise_run"]
 
 RECORD_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
 #: A folder with more records than this is summarised from its newest files only.
@@ -84,9 +84,35 @@ def records_beside(
             continue
         runs.append(summarise_run(record_from_dict(doc.data), path.name))
 
-    def newest_first(run: RunSummary) -> float:
-        started = parse_timestamp(run.started_at)
-        return -started.timestamp() if started else 0.0
-
-    runs.sort(key=newest_first)
+    runs.sort(key=_newest_first)
     return runs
+
+
+def _newest_first(run: RunSummary) -> float:
+    started = parse_timestamp(run.started_at)
+    return -started.timestamp() if started else 0.0
+
+
+def records_in_store(
+    store_root: Path, workflow_id: str, warnings: list[str] | None = None
+) -> list[RunSummary]:
+    """The run store's records of ``workflow_id``, newest first (the newest 200 runs)."""
+    from osop.analysis.records import read_record
+    from osop.engine.store import RunStore
+
+    if not workflow_id:
+        return []
+    runs: list[RunSummary] = []
+    for handle in RunStore(store_root).iter_runs():
+        if not handle.record_path.is_file():
+            continue
+        try:
+            record = read_record(handle.record_path)
+        except OsopError as exc:
+            if warnings is not None:
+                warnings.append(f"run {handle.run_id}: skipped unreadable record: {exc}")
+            continue
+        if record.workflow_id == workflow_id:
+            runs.append(summarise_run(record, f"run {handle.run_id[:8]}"))
+    runs.sort(key=_newest_first)
+    return runs[:MAX_RECORDS]

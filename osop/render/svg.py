@@ -342,12 +342,20 @@ def render_svg(
         stroke = STATUS_COLOURS.get(status, INK) if status else INK
         x, y, w, h = box.x, box.y, box.width, box.height
         tip = node.id + (f": {node.purpose}" if node.purpose and node.purpose != node.label else "")
+        if status:
+            tip += f" ({status})"
+        status_attr = f' data-status="{escape(status, quote=True)}"' if status else ""
         parts.append(
             f'<g class="node node-{escape(node.type, quote=True)}" '
-            f'data-node-id="{escape(node.id, quote=True)}">'
+            f'data-node-id="{escape(node.id, quote=True)}"{status_attr}>'
             f"<title>{escape(tip)}</title>"
         )
-        parts.append(_shape(node, x, y, w, h, stroke))
+        shape = _shape(node, x, y, w, h, stroke)
+        if status:  # the outcome's colour as a tint too, so it reads at a glance
+            shape = shape.replace(
+                f'fill="{PAPER}"', f'fill="{stroke}" fill-opacity="0.12"', 1
+            ).replace('stroke-width="1.5"', 'stroke-width="2.5"', 1)
+        parts.append(shape)
         parts.append(
             f'<text x="{_f(x + w / 2)}" y="{_f(y + 15)}" text-anchor="middle" font-size="9" '
             f'letter-spacing="0.06em" fill="{GREY}">{escape(_tag(node))}</text>'
@@ -356,11 +364,6 @@ def render_svg(
             parts.append(
                 f'<text x="{_f(x + w / 2)}" y="{_f(y + 31 + i * _LINE_H)}" text-anchor="middle" '
                 f'font-size="12" fill="{INK}">{escape(line)}</text>'
-            )
-        if status:
-            parts.append(
-                f'<text x="{_f(x + w - 6)}" y="{_f(y + 15)}" text-anchor="end" font-size="9" '
-                f'fill="{STATUS_COLOURS.get(status, GREY)}">{escape(status)}</text>'
             )
         parts.append("</g>")
     parts.append("</g></svg>")

@@ -272,7 +272,7 @@ def generate(
             "run_id": run_id,
             "workflow_id": workflow_id,
             "workflow_version": version,
-            "mode": "simulated",
+            "mode": "live",  # stands for real runs (the analyses use live ones)
             "status": status,
             "trigger": {"type": "manual", "actor": "tester"},
             "started_at": _iso(start),

@@ -47,15 +47,21 @@ def test_engine_record_through_every_analysis(tmp_path: Path) -> None:
     assert result.status == "COMPLETED"
     record = result.handle.record_path
     runner = CliRunner()
-    conform = runner.invoke(cli, ["diff", str(wf_path), str(record), "--format", "json"])
+    conform = runner.invoke(
+        cli, ["diff", str(wf_path), str(record), "--format", "json", "--mode", "simulated"]
+    )
     assert conform.exit_code == 0, conform.output
     assert json.loads(conform.output)["summary"]["log_fitness"] == 1.0
-    stats = runner.invoke(cli, ["stats", str(tmp_path / "store"), "--format", "json"])
+    stats = runner.invoke(
+        cli, ["stats", str(tmp_path / "store"), "--format", "json", "--mode", "simulated"]
+    )
     assert stats.exit_code == 0, stats.output
     data = json.loads(stats.output)["workflows"][0]
     assert data["total_runs"] == 1 and set(data["node_stats"]) == {"a", "b", "c", "d"}
     report = runner.invoke(cli, ["report", str(wf_path), str(record), "--format", "text"])
     assert report.exit_code == 0 and "[PASS] Step d" in report.output
     out = tmp_path / "run.xes"
-    export = runner.invoke(cli, ["export", str(record), "--to", "xes", "-o", str(out)])
+    export = runner.invoke(
+        cli, ["export", str(record), "--to", "xes", "-o", str(out), "--mode", "all"]
+    )
     assert export.exit_code == 0 and out.read_text().count("<event>") == 8

@@ -273,6 +273,26 @@ def test_secret_from_the_environment_is_redacted(runner: Runner) -> None:
         assert "hunter2-very-secret" not in path.read_text()
 
 
+def test_a_secret_in_a_failure_message_reaches_no_file(runner: Runner) -> None:
+    from osop.engine import SystemClock
+
+    result = runner.run(
+        {
+            "id": "secret-failure",
+            "nodes": [cli("show", runtime={"command": "echo ${secrets.TOKEN} >&2; exit 3"})],
+            "edges": [],
+        },
+        mode="live",
+        clock=SystemClock(),
+        secrets=SecretStore(environ={"OSOP_SECRET_TOKEN": "hunter2-very-secret"}),
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.status == "FAILED"
+    assert result.handle is not None
+    for path in result.handle.path.iterdir():
+        assert "hunter2-very-secret" not in path.read_text(), path.name
+
+
 def test_missing_secret_fails_live_naming_it(runner: Runner) -> None:
     from osop.engine import SystemClock
 

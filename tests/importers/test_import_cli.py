@@ -41,7 +41,7 @@ def test_import_into_the_store_then_runs_status_report(tmp_path: Path) -> None:
     assert code == 0
     assert "0d9e3c4a" in out and "62cc7739" not in out  # child runs only with --all
     code, out, _ = _run("runs", "--store", str(store), "--all")
-    assert len(out.strip().splitlines()) == 7
+    assert len(out.strip().splitlines()) == 1 + 7  # the header, then one row per run
     code, out, _ = _run("status", "0d9e3c4a", "--store", str(store))
     assert code == 0 and "imported claude-code session" in out
     code, out, _ = _run("report", "0d9e3c4a", "--store", str(store), "--format", "text")

@@ -167,7 +167,7 @@ def test_diff_and_stats_over_records(tmp_path: Path) -> None:
         records.append(str(path))
     diff = tools.diff(records[0], records[1])
     assert "nodes" in json.dumps(diff)
-    stats = tools.stats([str(tmp_path / "records")])
+    stats = tools.stats([str(tmp_path / "records")], modes=["simulated"])
     first_stats = stats["workflows"][0]
     assert first_stats["workflow_id"] == "switch-routing" and first_stats["total_runs"] == 2
 

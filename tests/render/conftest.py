@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from browser import launch
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -111,3 +114,13 @@ def sop_tree(tmp_path: Path) -> Path:
     path = tmp_path / "handbook.sop"
     path.write_text(yaml.safe_dump(sop, sort_keys=False))
     return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module (skipped where Playwright is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        instance = launch(pw)
+        yield instance
+        instance.close()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from browser import CHROMIUM, launch
+from browser import CHROMIUM
 
 from osop.format.vocabulary import NODE_TYPES
 from osop.render.document import render_sop_file, render_workflow_page
@@ -21,15 +20,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        instance = launch(pw)
-        yield instance
-        instance.close()
 
 
 class Watched:

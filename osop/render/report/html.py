@@ -53,6 +53,8 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #6b7280}
 td.num,th.num{text-align:right}
 footer{margin-top:2rem;font-size:.85em;color:#6b7280}
+.chart{overflow-x:auto}
+.chart svg{max-width:none;height:auto}
 """
 
 
@@ -101,7 +103,8 @@ def _entry(entry: TimelineEntry) -> str:
     return "".join(parts)
 
 
-def render_html(model: ReportModel) -> str:
+def render_html(model: ReportModel, *, graph_svg: str = "", gantt_svg: str = "") -> str:
+    """The page; ``graph_svg`` and ``gantt_svg`` are drawings made by osop.render (escaped)."""
     version = f" {model.version}" if model.version else ""
     meta = [("Workflow", f"{model.workflow_id}{version}")]
     if model.run_id:
@@ -133,6 +136,12 @@ def render_html(model: ReportModel) -> str:
     if model.run_id:
         out.append(f"<p>Cost: ${model.total_cost_usd:.4f}</p>")
     out.append("</section>")
+    if gantt_svg:
+        out.append(f'<section id="gantt"><h2>Timeline chart</h2><div class="chart">{gantt_svg}')
+        out.append("</div></section>")
+    if graph_svg:
+        out.append(f'<section id="graph"><h2>Graph</h2><div class="chart">{graph_svg}</div>')
+        out.append("</section>")
     out.append('<section id="timeline"><h2>Timeline</h2><ol class="timeline">')
     out.extend(_entry(e) for e in model.timeline)
     out.append("</ol></section>")

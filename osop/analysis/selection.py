@@ -1,0 +1,190 @@
+"""Which records an analysis uses: files, folders, globs and run ids, filtered by mode.
+
+``stats``, ``diff``, ``synthesize`` and ``export`` learn from what really happened,
+so by default they read **live** records only: a dry run "succeeds" without doing
+anything and a simulation's durations are made up.  ``modes`` selects others.  A
+record that names no mode (written by another tool) counts as live.
+
+Wherever a record path is accepted, a run id from the run store — or a unique
+prefix of one, as git takes commit prefixes — stands for that run's record.  The
+selection remembers what it used and what it left out, so every analysis can say
+which records it is based on.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from osop.analysis.records import ReadFailure, no_records_message, read_records
+from osop.errors import OsopError, UsageError
+from osop.record.model import RunRecord
+
+__all__ = [
+    "ALL_MODES",
+    "DEFAULT_MODES",
+    "LOG_SUFFIXES",
+    "RecordSelection",
+    "parse_modes",
+    "record_paths",
+    "select_records",
+]
+
+LOG_SUFFIXES = (".osoplog", ".osoplog.yaml", ".osoplog.yml", ".osoplog.json")
+ALL_MODES = ("live", "simulated", "dry_run")
+DEFAULT_MODES = frozenset({"live"})
+
+
+def parse_modes(values: Iterable[str]) -> frozenset[str]:
+    """``--mode live,simulated`` / repeated ``--mode`` / ``all`` → a set of modes."""
+    modes: set[str] = set()
+    for value in values:
+        for part in value.split(","):
+            part = part.strip().lower().replace("-", "_")
+            if not part:
+                continue
+            if part == "all":
+                modes.update(ALL_MODES)
+            elif part in ALL_MODES:
+                modes.add(part)
+            else:
+                raise UsageError(
+                    f"unknown mode {part!r}: choose from {', '.join(ALL_MODES)} or all"
+                )
+    return frozenset(modes) or DEFAULT_MODES
+
+
+def mode_of(record: RunRecord) -> str:
+    return (record.mode or "live").lower()
+
+
+def record_paths(items: Iterable[str], store_root: Path | None = None) -> list[Path]:
+    """Files as given, folders searched (hidden sub-folders skipped), globs, run ids.
+
+    Anything that is neither an existing path nor a glob is looked up as a run id
+    (or prefix) in the run store; if that fails too, the error says both.
+    """
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.name.lower().endswith(LOG_SUFFIXES)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.exists():
+            out.append(path)
+        elif any(ch in item for ch in "*?["):
+            matches = sorted(Path(m) for m in glob.glob(item, recursive=True))
+            if not matches:
+                raise UsageError(f"no file matches {item!r}")
+            out += [m for m in matches if m.is_file()]
+        elif _looks_like_run_id(item):
+            out.append(_run_record(item, store_root))
+        else:
+            raise UsageError(f"no such file or folder: {item}")
+    return out
+
+
+def _looks_like_run_id(item: str) -> bool:
+    """Run ids are UUIDs; a prefix of one has no path separator and no file suffix."""
+    return bool(item) and "/" not in item and "\\" not in item and "." not in item
+
+
+def _run_record(item: str, store_root: Path | None) -> Path:
+    from osop.engine.store import RunStore, default_store_root
+
+    store = RunStore(store_root if store_root is not None else default_store_root())
+    try:
+        handle = store.get(item)
+    except OsopError as exc:
+        raise UsageError(f"{item}: no such file or folder, and not a run: {exc}") from None
+    from osop.engine.runner import materialise_record
+
+    materialise_record(handle)  # current, also for a run that was interrupted
+    return handle.record_path
+
+
+@dataclass
+class RecordSelection:
+    """The records an analysis uses, and what it left out and why."""
+
+    records: list[tuple[str, RunRecord]] = field(default_factory=list)
+    modes: frozenset[str] = DEFAULT_MODES
+    used_by_mode: Counter[str] = field(default_factory=Counter)
+    left_out_by_mode: Counter[str] = field(default_factory=Counter)
+    left_out_other_workflows: Counter[str] = field(default_factory=Counter)
+    failures: list[ReadFailure] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        return [record for _, record in self.records]
+
+    def describe(self) -> str:
+        """One line: what was used and what was left out (for every analysis's output)."""
+        used = ", ".join(f"{n} {mode}" for mode, n in sorted(self.used_by_mode.items()))
+        text = f"based on {len(self.records)} record(s)" + (f" ({used})" if used else "")
+        notes = []
+        if self.left_out_by_mode:
+            skipped = ", ".join(f"{n} {m}" for m, n in sorted(self.left_out_by_mode.items()))
+            notes.append(f"left out {skipped} (select with --mode)")
+        if self.left_out_other_workflows:
+            others = ", ".join(
+                f"{n} of {wf!r}" for wf, n in sorted(self.left_out_other_workflows.items())
+            )
+            notes.append(f"left out {others} (other workflows)")
+        return text + ("; " + "; ".join(notes) if notes else "")
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "records": len(self.records),
+            "modes": sorted(self.modes),
+            "used_by_mode": dict(sorted(self.used_by_mode.items())),
+            "left_out_by_mode": dict(sorted(self.left_out_by_mode.items())),
+            "left_out_other_workflows": dict(sorted(self.left_out_other_workflows.items())),
+        }
+
+
+def select_records(
+    items: Sequence[str],
+    *,
+    modes: frozenset[str] = DEFAULT_MODES,
+    store_root: Path | None = None,
+    workflow_id: str | None = None,
+    require: bool = True,
+) -> RecordSelection:
+    """Read every record ``items`` name and keep those of ``modes`` (and ``workflow_id``).
+
+    Unreadable files and copies of a run already read go to ``failures`` (callers
+    warn about them).  With ``require``, an empty selection is an error that says
+    why: nothing found, nothing readable, or everything filtered out.
+    """
+    paths = record_paths(items, store_root)
+    selection = RecordSelection(modes=modes, files=len(paths))
+    for path, record in read_records(paths, selection.failures):
+        mode = mode_of(record)
+        if mode not in modes:
+            selection.left_out_by_mode[mode] += 1
+            continue
+        if workflow_id is not None and record.workflow_id != workflow_id:
+            selection.left_out_other_workflows[record.workflow_id] += 1
+            continue
+        selection.used_by_mode[mode] += 1
+        selection.records.append((path, record))
+    if require and not selection.records:
+        if selection.left_out_by_mode or selection.left_out_other_workflows:
+            raise OsopError(f"no record to use: {selection.describe()}")
+        message = no_records_message(items, len(paths))
+        if selection.failures:
+            shown = "; ".join(f.message for f in selection.failures[:3])
+            more = len(selection.failures) - 3
+            message += f": {shown}" + (f" (and {more} more)" if more > 0 else "")
+        raise OsopError(message)
+    return selection
