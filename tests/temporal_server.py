@@ -17,11 +17,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from hub_servers import free_port
 
-__all__ = ["TemporalDevServer", "temporal_cli", "unavailable_reason"]
+__all__ = ["TemporalDevServer", "in_process_worker", "temporal_cli", "unavailable_reason"]
 
 
 def temporal_cli() -> Path | None:
@@ -133,3 +135,23 @@ class TemporalDevServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.asynccontextmanager
+async def in_process_worker(
+    target: Any, workdir: Path, env: dict[str, str] | None = None, **settings: Any
+) -> AsyncIterator[Any]:
+    """A worker polling ``target``'s task queue in this event loop, stopped on exit."""
+    from osop.temporal.connection import connect
+    from osop.temporal.worker import WorkerSettings, build_worker
+
+    client = await connect(target)
+    worker = build_worker(
+        client,
+        target,
+        WorkerSettings(
+            workdir=workdir, env=env or {"PATH": "/usr/bin:/bin"}, grace=5.0, **settings
+        ),
+    )
+    async with worker:
+        yield client

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from temporal_server import TemporalDevServer, unavailable_reason
@@ -31,23 +28,3 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tempor
 def target(temporal_server: TemporalDevServer) -> TemporalTarget:
     """The server, with a task queue of this test's own (workers of other tests never see it)."""
     return TemporalTarget(address=temporal_server.address, task_queue=f"t-{uuid.uuid4().hex[:12]}")
-
-
-@contextlib.asynccontextmanager
-async def in_process_worker(
-    target: TemporalTarget, workdir: Path, env: dict[str, str] | None = None, **settings: Any
-) -> AsyncIterator[Any]:
-    """A worker polling ``target``'s task queue in this event loop, stopped on exit."""
-    from osop.temporal.connection import connect
-    from osop.temporal.worker import WorkerSettings, build_worker
-
-    client = await connect(target)
-    worker = build_worker(
-        client,
-        target,
-        WorkerSettings(
-            workdir=workdir, env=env or {"PATH": "/usr/bin:/bin"}, grace=5.0, **settings
-        ),
-    )
-    async with worker:
-        yield client

@@ -18,8 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from conftest import in_process_worker  # noqa: E402
-from temporal_server import TemporalDevServer  # noqa: E402
+from temporal_server import TemporalDevServer, in_process_worker  # noqa: E402
 
 from osop.engine import RunOptions  # noqa: E402
 from osop.format.api import load_workflow  # noqa: E402

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import in_process_worker
+from temporal_server import in_process_worker
 
 from osop.engine import RunOptions
 from osop.errors import RunRefusedError
