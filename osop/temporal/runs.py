@@ -161,8 +161,36 @@ async def start_temporal_run(
     return rid
 
 
-def _handle(client: Client, run_id: str) -> WorkflowHandle[Any, Any]:
-    return client.get_workflow_handle(run_id)
+_FULL_ID = 36
+
+
+async def _handle(client: Client, run_id: str) -> WorkflowHandle[Any, Any]:
+    """The run's workflow handle; a unique prefix of its id will do, as locally."""
+    from osop.temporal.interpreter import WORKFLOW_NAME
+
+    run_id = run_id.strip()
+    if len(run_id) >= _FULL_ID or not run_id:
+        return client.get_workflow_handle(run_id)
+    if not all(c in "0123456789abcdef-" for c in run_id.lower()):
+        raise RunStoreError(f"{run_id!r} is not a run id or the start of one")
+    query = f"WorkflowType = '{WORKFLOW_NAME}' AND WorkflowId STARTS_WITH '{run_id.lower()}'"
+    from temporalio.service import RPCError
+
+    found: list[str] = []
+    try:
+        async for execution in client.list_workflows(query, limit=3):
+            found.append(execution.id)
+    except RPCError as exc:
+        raise RunStoreError(
+            f"cannot look up run id prefix {run_id!r} on this cluster ({exc}): give the whole id"
+        ) from exc
+    if not found:
+        raise RunStoreError(f"no run {run_id} on Temporal")
+    if len(set(found)) > 1:
+        raise RunStoreError(
+            f"run id prefix {run_id!r} is ambiguous: {', '.join(sorted(set(found)))}"
+        )
+    return client.get_workflow_handle(found[0])
 
 
 async def _query(handle: WorkflowHandle[Any, Any], name: str) -> Any:
@@ -184,7 +212,7 @@ async def read_temporal_record(
 ) -> RunRecord:
     """The run's ``.osoplog`` (materialised from its history by a worker)."""
     client = client or await connect(target)
-    data = await _query(_handle(client, run_id), "record")
+    data = await _query(await _handle(client, run_id), "record")
     return record_from_dict(data)
 
 
@@ -196,7 +224,7 @@ async def read_temporal_run(
     from osop.format.workflow import workflow_from_dict
 
     client = client or await connect(target)
-    handle = _handle(client, run_id)
+    handle = await _handle(client, run_id)
     source = await _query(handle, "source")
     workflow = workflow_from_dict(load_document(str(source).encode("utf-8"), "workflow.osop").data)
     return workflow, record_from_dict(await _query(handle, "record"))
@@ -207,7 +235,8 @@ async def wait_for_run(
 ) -> RunResult:
     """Wait until the run ends or pauses (waits for a person or an event); its result."""
     client = client or await connect(target)
-    handle = _handle(client, run_id)
+    handle = await _handle(client, run_id)
+    run_id = handle.id
     ended = asyncio.ensure_future(handle.result())
     try:
         while True:
@@ -244,7 +273,7 @@ async def describe_temporal_run(
 ) -> dict[str, Any]:
     """Id, workflow, mode, status and what the run waits for (a query to a worker)."""
     client = client or await connect(target)
-    status: dict[str, Any] = await _query(_handle(client, run_id), "status")
+    status: dict[str, Any] = await _query(await _handle(client, run_id), "status")
     return status
 
 
@@ -289,7 +318,7 @@ async def answer_run(
     client = client or await connect(target)
     delivery = {"node": node_id, "answer": Redactor()(stamp_answer(answer)), "replace": replace}
     try:
-        await _handle(client, run_id).execute_update("answer", delivery)
+        await (await _handle(client, run_id)).execute_update("answer", delivery)
     except WorkflowUpdateFailedError as exc:
         raise ExecutionError(_update_refusal(exc)) from exc
     except RPCError as exc:
@@ -334,7 +363,7 @@ async def signal_run(
     delivery_id = str(uuid.uuid4())
     delivery = {"id": delivery_id, "name": name, "data": Redactor()(data)}
     try:
-        await _handle(client, run_id).execute_update("event", delivery)
+        await (await _handle(client, run_id)).execute_update("event", delivery)
     except WorkflowUpdateFailedError as exc:
         raise ExecutionError(_update_refusal(exc)) from exc
     except RPCError as exc:
@@ -355,7 +384,7 @@ async def cancel_temporal_run(
 
     client = client or await connect(target)
     try:
-        await _handle(client, run_id).cancel()
+        await (await _handle(client, run_id)).cancel()
     except RPCError as exc:
         raise ExecutionError(f"run {run_id}: {exc}") from exc
     return "signalled"
