@@ -60,12 +60,7 @@ def status(run_id: str, as_json: bool, store_dir: Path | None, temporal: Any = N
     if shown == "RUNNING" and idle:
         shown = "PAUSED" if state.paused is not None else "INTERRUPTED"
     click.echo(f"run {record.run_id}  {record.workflow_id}  {shown}  ({record.mode})")
-    latest: dict[str, tuple[str, int]] = {}
-    for node_record in record.node_records:
-        latest[node_record.node_id] = (node_record.status, node_record.attempt)
-    for node_id, (node_status, attempt) in latest.items():
-        more = f"  attempt {attempt}" if attempt > 1 else ""
-        click.echo(f"  {node_status:<10} {node_id}{more}")
+    _print_nodes(record)
     for wait in record.extra.get("x-waiting") or []:
         click.echo(f"  waiting: {wait.get('node')} ({wait.get('kind')}: {wait.get('name')})")
     if record.result_summary:
@@ -96,13 +91,18 @@ def _temporal_status(target: Any, run_id: str, as_json: bool) -> None:
         return
     shown = "PAUSED" if described.get("paused") else record.status
     click.echo(f"run {record.run_id}  {record.workflow_id}  {shown}  ({record.mode}, on Temporal)")
+    _print_nodes(record)
+    for wait in described.get("waiting") or []:
+        click.echo(f"  waiting: {wait.get('node')} ({wait.get('kind')}: {wait.get('name')})")
+    if record.result_summary:
+        click.echo(f"  {record.result_summary}")
+
+
+def _print_nodes(record: Any) -> None:
+    """Each node's latest state, one line each."""
     latest: dict[str, tuple[str, int]] = {}
     for node_record in record.node_records:
         latest[node_record.node_id] = (node_record.status, node_record.attempt)
     for node_id, (node_status, attempt) in latest.items():
         more = f"  attempt {attempt}" if attempt > 1 else ""
         click.echo(f"  {node_status:<10} {node_id}{more}")
-    for wait in described.get("waiting") or []:
-        click.echo(f"  waiting: {wait.get('node')} ({wait.get('kind')}: {wait.get('name')})")
-    if record.result_summary:
-        click.echo(f"  {record.result_summary}")

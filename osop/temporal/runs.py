@@ -11,9 +11,6 @@ cancellation, which the interpreter turns into a CANCELLED record.
 from __future__ import annotations
 
 import asyncio
-import getpass
-import os
-import platform
 import random
 import uuid
 from collections.abc import Mapping
@@ -21,7 +18,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from osop import __version__
 from osop.engine.clock import iso
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.values import Redactor
@@ -50,52 +46,13 @@ __all__ = [
 _POLL_SEC = 0.25
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "unknown"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _meta(workflow: Workflow, options: RunOptions, run_id: str, source: bytes) -> dict[str, Any]:
-    """The ``run`` entry a local run journals, computed where the run is started."""
-    from osop.engine.runner import workflow_hash
+    """The ``run`` entry, as a local run journals it, made where the run is started."""
+    from osop.engine.runner import run_meta
 
-    started = iso(datetime.now(UTC))
-    trigger = dict(options.trigger or {"type": "manual", "actor": _user()})
-    trigger.setdefault("timestamp", started)
-    redactor = Redactor(options.secrets.all_values())
-    targets = {edge.target for edge in workflow.edges}
-    return {
-        "run_id": run_id,
-        "workflow_id": workflow.id,
-        "workflow_version": workflow.version,
-        "workflow_hash": workflow_hash(source),
-        "mode": options.mode,
-        "trigger": trigger,
-        "started_at": started,
-        "runtime": {
-            "agent": "osop",
-            "agent_version": __version__,
-            "platform": f"{platform.system().lower()}-{platform.release()}",
-            "python": platform.python_version(),
-            "pid": os.getpid(),
-            "seed": options.seed,
-            "host": "temporal",
-        },
-        "inputs": redactor(_plain(options.inputs)),
-        "variables": redactor(_plain(workflow.variables)),
-        "seed": options.seed,
-        "entry": [[n.id, n.type] for n in workflow.nodes if n.id not in targets],
-    }
+    meta = run_meta(workflow, options, run_id, source, started=datetime.now(UTC))
+    meta["runtime"] = {**meta["runtime"], "host": "temporal"}
+    return meta
 
 
 async def start_temporal_run(
@@ -135,11 +92,11 @@ async def start_temporal_run(
         "source": source.decode("utf-8"),
         "mode": options.mode,
         "seed": seed,
-        "inputs": _plain(inputs),
-        "answers": _plain(options.answers),
-        "events": _plain(options.events),
+        "inputs": dict(inputs),
+        "answers": {node: dict(answer) for node, answer in options.answers.items()},
+        "events": [dict(event) for event in options.events],
         "auto_approve": options.auto_approve,
-        "simulation": _plain(options.simulation),
+        "simulation": dict(options.simulation),
         "meta": _meta(workflow, options, rid, source),
     }
     client = client or await connect(target)
@@ -338,11 +295,9 @@ async def approve_run(
     client: Client | None = None,
 ) -> dict[str, Any]:
     """:func:`osop.engine.approve` for a run on Temporal; returns the answer delivered."""
-    answer: dict[str, Any] = dict(data or {})
-    answer["decision"] = decision
-    if notes is not None:
-        answer["notes"] = notes
-    answer["actor"] = actor or _user()
+    from osop.engine.answers import answer_of
+
+    answer = answer_of(decision, notes=notes, actor=actor, data=data)
     await answer_run(target, run_id, node_id, answer, replace=replace, client=client)
     return answer
 
