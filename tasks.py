@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The project's one task file: what CI runs and what developers run.
 
-    python3 tasks.py setup        # .venv from the lock: package, dev tools, a browser and PostgreSQL for tests
+    python3 tasks.py setup        # .venv from the lock: package, dev tools, the studio's web app, a browser and PostgreSQL for tests
+    python3 tasks.py studio       # build the studio's web app (studio/ -> osop/studio/static) with Node and npm
     python3 tasks.py test         # lint, format check, types, then the whole test suite
     python3 tasks.py lock         # regenerate requirements/dev.lock from pyproject.toml
     python3 tasks.py test-latest  # the suite in .venv-latest, against the newest releases
@@ -56,6 +57,7 @@ def setup() -> None:
     python = make_venv(VENV)
     # -c pins every package that .[dev] pulls in to the locked version.
     run(python, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]")
+    build_studio()
     install_browser()
     install_postgresql()
 
@@ -68,6 +70,38 @@ def lock() -> None:
         BIN / "uv", "pip", "compile", "pyproject.toml", "--all-extras", "--universal",
         "--python-version", "3.11", "--no-header", "--quiet", "--upgrade", "-o", LOCK,
     )  # fmt: skip
+
+
+STUDIO = ROOT / "studio"
+STUDIO_BUILT = ROOT / "osop" / "studio" / "static" / "index.html"
+
+
+def _newest(paths: list[Path]) -> float:
+    return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
+
+
+def build_studio() -> None:
+    """The studio's web app: `npm ci` from the committed lock, then Vite's build.
+
+    The built files are not committed (they are generated, and large); the wheel
+    and the sdist carry them.  Skipped when the build is newer than every source.
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        _apt_install("nodejs", "the studio's web app")  # Debian's nodejs brings npm along
+        _apt_install("npm", "the studio's web app")
+        npm = shutil.which("npm")
+    if npm is None:
+        sys.exit("error: the studio's web app needs Node 20 and npm (apt-get install nodejs npm)")
+    lock_file = STUDIO / "package-lock.json"
+    installed = STUDIO / "node_modules" / ".package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock_file.stat().st_mtime:
+        run(npm, "ci", "--no-audit", "--no-fund", "--prefix", STUDIO)
+    sources = [lock_file, *STUDIO.glob("*.json"), *STUDIO.glob("*.ts"), *STUDIO.glob("*.html")]
+    sources += list((STUDIO / "src").rglob("*"))
+    if STUDIO_BUILT.exists() and STUDIO_BUILT.stat().st_mtime >= _newest(sources):
+        return
+    run(npm, "run", "build", "--prefix", STUDIO)
 
 
 def install_browser() -> None:
@@ -148,6 +182,7 @@ TASKS = {
     "test": test,
     "lock": lock,
     "test-latest": test_latest,
+    "studio": build_studio,
     "demo": demo,
     "bench": bench,
 }

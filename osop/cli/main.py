@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Draw a workflow or a .sop (svg/html/mermaid/story).",
     ),
     "sop": ("osop.cli.sop_cmd", "sop", "Build .sop collections from folders of workflows."),
+    "studio": (
+        "osop.cli.studio_cmd",
+        "studio",
+        "Plan a process in the browser: graph, YAML, live checks, co-editing.",
+    ),
     # execute and record
     "run": ("osop.cli.run_cmd", "run", "Run a workflow (live, dry_run, simulated)."),
     "runs": ("osop.cli.runs_cmd", "runs", "List runs in the run store."),
