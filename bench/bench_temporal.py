@@ -165,6 +165,65 @@ def bare(target: TemporalTarget, nodes: int, runs: int) -> None:
     asyncio.run(go())
 
 
+def breakdown(target: TemporalTarget, nodes: int, *, bare_run: bool = False) -> dict[str, float]:
+    """Medians (ms) of each leg of a step, read from one run's Temporal history."""
+    from temporalio.api.enums.v1 import EventType
+
+    doc = chain_doc(nodes)
+
+    async def go() -> dict[str, float]:
+        client = await connect(target)
+        if bare_run:
+            run_id = str(uuid.uuid4())
+            await client.start_workflow(
+                "bare.chain", nodes, id=run_id, task_queue=target.task_queue
+            )
+        else:
+            run_id = await start_temporal_run(
+                target,
+                workflow_from_dict(doc),
+                source=json.dumps(doc).encode(),
+                options=RunOptions(mode="simulated", seed=1),
+                client=client,
+            )
+        handle = client.get_workflow_handle(run_id)
+        await handle.result()
+        history = await handle.fetch_history()
+        legs: dict[str, list[float]] = {
+            "workflow task queued (server -> worker)": [],
+            "workflow task run (the interpreter decides)": [],
+            "activity queued (server -> worker)": [],
+            "activity run (the attempt, no-op)": [],
+            "activity done -> next workflow task": [],
+        }
+        when = {e.event_id: e.event_time.ToMilliseconds() for e in history.events}
+        last_done: float | None = None
+        scheduled_wt: float | None = None
+        for event in history.events:
+            at = when[event.event_id]
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+                scheduled_wt = at
+                if last_done is not None:
+                    legs["activity done -> next workflow task"].append(at - last_done)
+                    last_done = None
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED and scheduled_wt is not None:
+                legs["workflow task queued (server -> worker)"].append(at - scheduled_wt)
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                started = event.workflow_task_completed_event_attributes.started_event_id
+                legs["workflow task run (the interpreter decides)"].append(at - when[started])
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                sched = event.activity_task_started_event_attributes.scheduled_event_id
+                legs["activity queued (server -> worker)"].append(at - when[sched])
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                started = event.activity_task_completed_event_attributes.started_event_id
+                legs["activity run (the attempt, no-op)"].append(at - when[started])
+                last_done = at
+        return {k: statistics.median(v) for k, v in legs.items() if v}
+
+    return asyncio.run(go())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
@@ -205,6 +264,20 @@ def main() -> None:
                     f"x{seconds / floor:5.2f} of bare Temporal (1 worker)"
                 )
             osop1 = base["OSOP on Temporal, 1 worker"]
+            if runs == 1:
+                legs = {}
+                for kind in ("osop", "bare"):
+                    target = TemporalTarget(
+                        address=server.address, task_queue=f"b-{uuid.uuid4().hex[:8]}"
+                    )
+                    procs = start_workers(kind, target, 1)
+                    try:
+                        legs[kind] = breakdown(target, nodes, bare_run=kind == "bare")
+                    finally:
+                        stop_workers(procs)
+                print("  one step, from each run's Temporal history (medians): OSOP | bare")
+                for leg, ms in legs["osop"].items():
+                    print(f"    {leg:<46} {ms:7.1f} ms | {legs['bare'].get(leg, 0.0):7.1f} ms")
             print(
                 f"  where the time goes (1 worker, per node): Temporal round trip "
                 f"{floor / total_nodes * 1000:.3f} ms; OSOP interpreter on Temporal "
