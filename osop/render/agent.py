@@ -21,9 +21,6 @@ from osop.render.story import story_steps
 
 __all__ = ["render_agent"]
 
-#: Node types the engine evaluates itself in a guided run (see osop.engine.guided).
-_ENGINE_TYPES = frozenset({"gateway", "data"})
-
 
 def _line(text: Any) -> str:
     return " ".join(str(text).split())
@@ -64,7 +61,9 @@ def _explain_lines(node: Node) -> list[str]:
 
 def _step_lines(number: int, node: Node, nexts: tuple[str, ...], who: str) -> list[str]:
     out = [f"{number}. **{_line(node.label)}** — `{node.id}`, {node.type} node ({who})."]
-    if node.type in _ENGINE_TYPES:
+    from osop.engine.guided import ENGINE_TYPES
+
+    if node.type in ENGINE_TYPES:
         out.append("   - In a guided run the engine evaluates this step itself.")
     if node.purpose and node.purpose != node.label:
         out.append(f"   - Do: {_line(node.purpose)}")

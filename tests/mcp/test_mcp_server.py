@@ -86,6 +86,10 @@ def test_lists_every_tool(server: Any) -> None:
         "osop_hub_search",
         "osop_hub_pull",
         "osop_discover",
+        "osop_step",
+        "osop_log",
+        "osop_synthesize",
+        "osop_export",
     }
 
 
@@ -207,3 +211,80 @@ def test_run_checks_inputs_before_it_starts(tmp_path: Path) -> None:
         {"workflow": INPUTS, "mode": "live", "inputs": {"environment": "staging"}},
     )
     assert ok["status"] == "COMPLETED"
+
+
+def test_validate_takes_the_binding_name_and_the_old_one(server: Any) -> None:
+    assert _call(server, "osop_validate", {"workflow": str(EXAMPLE)})["valid"] is True
+    assert _call(server, "osop_validate", {"document": str(EXAMPLE)})["valid"] is True
+
+
+def test_render_graph_and_agent(server: Any) -> None:
+    graph = _call(server, "osop_render", {"workflow": APPROVAL, "format": "graph"})
+    assert [n["id"] for n in graph["nodes"]] == ["prepare", "review", "ship"]
+    assert graph["edges"][1] == {
+        "from": "review",
+        "to": "ship",
+        "mode": "conditional",
+        "when": "decision == 'approved'",
+    }
+    assert graph["entry_nodes"] == ["prepare"] and graph["terminal_nodes"] == ["ship"]
+    agent = _call(server, "osop_render", {"workflow": APPROVAL, "format": "agent"})
+    assert agent.startswith("# SOP for an agent: Needs approval")
+
+
+def test_step_runs_one_node_alone_with_its_executor(server: Any) -> None:
+    entry = _call(server, "osop_step", {"workflow": APPROVAL, "node_id": "prepare", "inputs": {}})
+    assert entry["status"] == "COMPLETED"
+    assert entry["record_entry"]["node_id"] == "prepare"
+    assert entry["outputs"]["stdout"] == "ready"
+
+
+def test_guided_run_step_log_and_status(server: Any) -> None:
+    view = _call(server, "osop_run", {"workflow": APPROVAL, "mode": "live", "guided": True})
+    run_id = view["run_id"]
+    assert [s["node_id"] for s in view["ready"]] == ["prepare"]
+    status = _call(server, "osop_status", {"run_id": run_id})
+    assert [s["node_id"] for s in status["ready"]] == ["prepare"]
+    view = _call(server, "osop_step", {"run_id": run_id, "node_id": "prepare", "execute": True})
+    assert [s["node_id"] for s in view["ready"]] == ["review"]
+    view = _call(
+        server,
+        "osop_log",
+        {
+            "run_id": run_id,
+            "node_id": "review",
+            "status": "COMPLETED",
+            "outputs": {"decision": "rejected"},
+            "human_metadata": {"actor": "bo", "decision": "rejected"},
+        },
+    )
+    assert view["status"] == "COMPLETED" and view["ready"] == []
+
+
+def test_synthesize_and_export_return_documents(tmp_path: Path) -> None:
+    tools = OsopTools(tmp_path / "store", tmp_path)
+    first = asyncio.run(tools.run(str(EXAMPLE), seed=1))
+    second = asyncio.run(tools.run(str(EXAMPLE), seed=2))
+    runs = [first["run_id"], second["run_id"]]
+    proposal = tools.synthesize(runs, modes=["simulated"])
+    assert "nodes:" in proposal["workflow"] and "proposed_changes" in json.dumps(
+        proposal["iteration"]
+    )
+    xes = tools.export(runs, "xes", modes=["simulated"])
+    assert xes["count"] == 2 and xes["document"].lstrip().startswith("<?xml")
+    ocel = tools.export(runs, "ocel", modes=["simulated"])
+    assert "objects" in json.loads(ocel["document"])
+
+
+def test_the_run_store_is_never_the_working_directory(monkeypatch: Any, tmp_path: Path) -> None:
+    from osop.mcp import default_home
+
+    monkeypatch.delenv("OSOP_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    home = default_home()
+    assert home == tmp_path / "data" / "osop"
+    tools = OsopTools()
+    assert tools.store.root == home and tools.workdir == home / "work"
+    monkeypatch.setenv("OSOP_HOME", str(tmp_path / "mine"))
+    assert OsopTools().store.root == tmp_path / "mine"
