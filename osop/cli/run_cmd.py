@@ -236,15 +236,14 @@ def _run_on_temporal(
     from osop.temporal._sdk import require_sdk
 
     require_sdk()
-    from osop.temporal.connection import connect
     from osop.temporal.runs import start_temporal_run, wait_for_run
 
     async def go() -> Any:
-        client = await connect(target)
+        # Refusals (inputs, blocked commands, secrets) come before any connection.
         run_id = await start_temporal_run(
-            target, model, source=workflow.read_bytes(), options=options, client=client
+            target, model, source=workflow.read_bytes(), options=options
         )
-        return await wait_for_run(target, run_id, client=client)
+        return await wait_for_run(target, run_id)
 
     try:
         result = run_async(go())

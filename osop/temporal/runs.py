@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from osop.engine.clock import iso
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.values import Redactor
-from osop.errors import ExecutionError, OsopError, RunStoreError
+from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
 from osop.format.workflow import Workflow
 from osop.record.model import RunRecord, record_from_dict
 from osop.temporal.connection import TemporalTarget, connect
@@ -76,9 +76,12 @@ async def start_temporal_run(
 
     workflow = with_workflow_id(workflow)
     if options.secrets.all_values():
-        raise ExecutionError(
-            "runs on Temporal take no secrets from the starting machine (they would be kept "
-            "in the run's history): give the workers their environment instead"
+        raise RunRefusedError(
+            "secrets cannot be handed to a run on Temporal",
+            [
+                "the run's inputs are kept in its Temporal history: give the workers the "
+                "credentials their tools read from the environment instead of --secrets-file"
+            ],
         )
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     inputs = check_inputs(workflow, options.inputs, rehearsal=options.mode != "live")
