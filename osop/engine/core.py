@@ -77,6 +77,7 @@ from osop.engine.state import RunState
 from osop.engine.values import Redactor, classification_level
 from osop.errors import ClassificationError, ExpressionError, MissingReferenceError, OsopError
 from osop.executors.approval import APPROVED_SUBJECT
+from osop.expr.functions import NodeFacts, osop_functions
 from osop.expr.scope import Lazy, NodeOutputs, Scope, for_each_expression, make_scope
 from osop.format.limits import MAX_ITERATIONS
 from osop.format.workflow import Edge, Node, RetryPolicy, Workflow
@@ -132,7 +133,7 @@ class CoreSettings:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
     """What one event led to: entries (already applied) and commands, in order."""
 
@@ -140,7 +141,7 @@ class Decision:
     commands: list[Command]
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """How one node (all its attempts and iterations) ended."""
 
@@ -150,7 +151,7 @@ class Outcome:
     wait: dict[str, Any] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Flight:
     """A node the core has started and not yet concluded (this session's bookkeeping)."""
 
@@ -359,47 +360,36 @@ class Core:
         flight = self._flights.get(e.node)
         if flight is None or flight.attempt != e.attempt:
             return
-        if e.settle:
-            node = self.wf.node(e.node)
-            if e.kind == CALLER_WAIT:
-                # The caller's report of this attempt (checked and journaled when given).
-                report = self.state.reports.get(node.id)
-                if report is not None:
-                    self._cmds.append(
-                        ContinueAttempt(
-                            node=e.node,
-                            attempt=e.attempt,
-                            iteration=e.iteration,
-                            delivered=dict(report),
-                        )
-                    )
-                    return
-            elif e.kind in _PERSON_WAITS:
-                answer = self._answer(node)
-                if answer is not None:
-                    self._cmds.append(
-                        ContinueAttempt(
-                            node=e.node, attempt=e.attempt, iteration=e.iteration, answer=answer
-                        )
-                    )
-                    return
-            else:
-                names = {e.name, node.id}
-                for event in self.state.events:
-                    if not event["used"] and event.get("name") in names:
-                        self._log(Consumed(id=event["id"], node=node.id))
-                        data = event.get("data")
-                        delivered = dict(data) if isinstance(data, Mapping) else {"data": data}
-                        self._cmds.append(
-                            ContinueAttempt(
-                                node=e.node,
-                                attempt=e.attempt,
-                                iteration=e.iteration,
-                                delivered=delivered,
-                            )
-                        )
-                        return
-        self._wait(flight, e.kind, e.name, e.prompt, details=e.details)
+        provided = self._provided(e.node, e.kind, e.name) if e.settle else None
+        if provided is None:
+            self._wait(flight, e.kind, e.name, e.prompt, details=e.details)
+            return
+        person = e.kind in _PERSON_WAITS and e.kind != CALLER_WAIT
+        self._cmds.append(
+            ContinueAttempt(
+                node=e.node,
+                attempt=e.attempt,
+                iteration=e.iteration,
+                answer=provided if person else None,
+                delivered=None if person else provided,
+            )
+        )
+
+    def _provided(self, nid: str, kind: str, name: str) -> dict[str, Any] | None:
+        """What an attempt asked to wait for, if it is already here (an event is used up)."""
+        if kind == CALLER_WAIT:
+            # The caller's report of this attempt (checked and journaled when given).
+            report = self.state.reports.get(nid)
+            return dict(report) if report is not None else None
+        if kind in _PERSON_WAITS:
+            return self._answer(self.wf.node(nid))
+        names = {name, nid}
+        for event in self.state.events:
+            if not event["used"] and event.get("name") in names:
+                self._log(Consumed(id=event["id"], node=nid))
+                data = event.get("data")
+                return dict(data) if isinstance(data, Mapping) else {"data": data}
+        return None
 
     def _on_approval_used(self, e: ApprovalUsed) -> None:
         """Journal what an answer approved, so it approves nothing else later."""
@@ -507,7 +497,8 @@ class Core:
         self._out.append(entry)
 
     def _make_ready(self, nid: str) -> None:
-        self._log(Ready(node=nid))
+        # Applied, not handed out: a ready node is re-derived on resume, never journaled.
+        self.state.apply(Ready(node=nid))
         self._ready.append(nid)
 
     # -- the run's course ------------------------------------------------------------------
@@ -834,7 +825,7 @@ class Core:
         )
         resolve_error: OsopError | None
         try:
-            inputs = self._node_inputs(node, self.node_scope(nid, loop_vars), loop_vars)
+            inputs = self._node_inputs(node, lambda: self.node_scope(nid, loop_vars), loop_vars)
             scope = self.node_scope(nid, loop_vars, inputs)
             runtime = scope.interpolate(node.runtime)
             resolve_error = None
@@ -1285,28 +1276,27 @@ class Core:
             meta["node_id"] = node.id
         return meta
 
-    def _functions(self, current: str | None) -> dict[str, Callable[..., Any]]:
+    def _facts(self, node_id: str) -> NodeFacts | None:
+        """What ``status()``, ``duration_of()``, ``error_of()`` and ``attempt()`` read."""
+        st = self.state.nodes.get(node_id)
+        if st is None:
+            return None
+        status = st.status
+        override = self._status_of
+        if override is not None and override[0] == node_id:
+            status = override[1]
+        duration = st.duration_ms / 1000.0 if st.duration_ms is not None else None
+        return NodeFacts(
+            status=status if status != "READY" else "PENDING",
+            duration_seconds=duration,
+            error=st.error,
+            attempt=max(1, st.attempt),
+        )
+
+    def _functions(self, current: str | None) -> Mapping[str, Callable[..., Any]]:
         """The OSOP functions for expressions of ``current`` (they read the run's state)."""
-        from osop.expr.functions import NodeFacts, osop_functions
-
-        def facts(node_id: str) -> NodeFacts | None:
-            st = self.state.nodes.get(node_id)
-            if st is None:
-                return None
-            status = st.status
-            override = self._status_of
-            if override is not None and override[0] == node_id:
-                status = override[1]
-            duration = st.duration_ms / 1000.0 if st.duration_ms is not None else None
-            return NodeFacts(
-                status=status if status != "READY" else "PENDING",
-                duration_seconds=duration,
-                error=st.error,
-                attempt=max(1, st.attempt),
-            )
-
         return osop_functions(
-            facts,
+            self._facts,
             current=current,
             known_ids=self.topo.control_in.keys(),
             clock=self._now_dt,
@@ -1524,15 +1514,26 @@ class Core:
             )
 
     def _node_inputs(
-        self, node: Node, scope: Scope, loop_vars: Mapping[str, Any]
+        self, node: Node, scope_of: Callable[[], Scope], loop_vars: Mapping[str, Any]
     ) -> dict[str, Any]:
+        """The node's own inputs: interpolated, passed along data edges and messages.
+
+        The scope they are interpolated in is built only when something needs it.
+        """
+        made: list[Scope] = []
+
+        def scope() -> Scope:
+            if not made:
+                made.append(scope_of())
+            return made[0]
+
         inputs: dict[str, Any] = {}
         if isinstance(node.inputs, Mapping):
             for key, value in node.inputs.items():
                 if isinstance(value, str) and "${" in value:
-                    inputs[str(key)] = scope.interpolate(value)
+                    inputs[str(key)] = scope().interpolate(value)
         if node.workflow_inputs:
-            inputs.update(scope.interpolate(node.workflow_inputs))
+            inputs.update(scope().interpolate(node.workflow_inputs))
         for slot in self.topo.data_in[node.id]:
             source = self._edges[slot[0]].source
             src = self.state.nodes.get(source)
@@ -1545,7 +1546,7 @@ class Core:
                     if isinstance(ref, str) and ref in src.outputs:
                         inputs[str(key)] = src.outputs[ref]
                     else:
-                        inputs[str(key)] = scope.interpolate(ref)
+                        inputs[str(key)] = scope().interpolate(ref)
             else:
                 inputs.update(src.outputs)
         for slot in self.topo.control_in[node.id]:

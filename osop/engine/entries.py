@@ -53,7 +53,7 @@ __all__ = [
 _WIRE = {"not_": "not", "for_": "for"}
 
 
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Entry:
     """One transition of a run.  ``seq`` is its number in the journal (set on apply)."""
 
@@ -99,7 +99,7 @@ def _spec(cls: type[Entry]) -> type[Entry]:
 _MEMORY = {"wire": False}
 
 
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class _Decisions(Entry):
     """Edge decisions an entry carries: slots ``[edge index, target]`` taken or not."""
 
@@ -114,7 +114,7 @@ class _Decisions(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Run(Entry):
     """The run began: its metadata (ids, mode, trigger, inputs redacted, seed ...)."""
 
@@ -135,7 +135,7 @@ class Run(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Resumed(Entry):
     KIND = "resumed"
     DURABLE = True
@@ -144,7 +144,7 @@ class Resumed(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Recovered(Entry):
     """A torn journal tail was cut off when the run was taken up again."""
 
@@ -156,7 +156,7 @@ class Recovered(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Start(Entry):
     """An attempt starts (its side effects follow: on disk first)."""
 
@@ -172,7 +172,7 @@ class Start(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Wait(Entry):
     """An attempt waits for a person, an event or signal, or a child run."""
 
@@ -190,7 +190,7 @@ class Wait(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class End(Entry):
     """An attempt ended (the node itself may still retry or loop: see :class:`Done`)."""
 
@@ -218,7 +218,7 @@ class End(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Done(_Decisions):
     """A node reached its final status; its outgoing decisions come with it."""
 
@@ -238,7 +238,7 @@ class Done(_Decisions):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Interrupted(Entry):
     """A RUNNING attempt found at resume: recorded as cancelled, to be run again."""
 
@@ -251,7 +251,7 @@ class Interrupted(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Proc(Entry):
     """A child process of an attempt is about to run (journaled before it may)."""
 
@@ -267,7 +267,7 @@ class Proc(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Child(Entry):
     """A child run (sub-workflow, spawn) is about to be created."""
 
@@ -278,7 +278,7 @@ class Child(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Skip(_Decisions):
     KIND = "skip"
     node: str
@@ -288,7 +288,7 @@ class Skip(_Decisions):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Decide(_Decisions):
     """Decisions on their own (an event/signal edge received its event)."""
 
@@ -297,7 +297,7 @@ class Decide(_Decisions):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Items(Entry):
     """A forward loop edge was taken: its target runs per item, or while ``when`` holds."""
 
@@ -312,7 +312,7 @@ class Items(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Answer(Entry):
     KIND = "answer"
     DURABLE = True
@@ -325,7 +325,7 @@ class Answer(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Report(Entry):
     """A guided run's caller reported the step it was handed (``osop log``)."""
 
@@ -337,7 +337,7 @@ class Report(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Approved(Entry):
     """What a node's answer approved: one approval covers one command."""
 
@@ -347,7 +347,7 @@ class Approved(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Event(Entry):
     KIND = "event"
     DURABLE = True
@@ -358,7 +358,7 @@ class Event(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Consumed(Entry):
     KIND = "consumed"
     id: str | None = None
@@ -367,21 +367,21 @@ class Consumed(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class CancelRequest(Entry):
     KIND = "cancel_request"
     inbox: str | None = None
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class RunWarning(Entry):
     KIND = "warning"
     message: str | None = None
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Failing(Entry):
     """The run fails (a condition could not be evaluated in a live run)."""
 
@@ -393,7 +393,7 @@ class Failing(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Compensate(Entry):
     KIND = "compensate"
     node: str
@@ -402,7 +402,7 @@ class Compensate(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Paused(Entry):
     KIND = "paused"
     DURABLE = True
@@ -412,7 +412,7 @@ class Paused(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Finished(Entry):
     KIND = "finished"
     DURABLE = True
@@ -423,7 +423,7 @@ class Finished(Entry):
 
 
 @_spec
-@dataclass(kw_only=True, eq=True)
+@dataclass(kw_only=True, eq=True, slots=True)
 class Ready(Entry):
     """A node's join is met (or its wait can go on): it runs next.  Never written."""
 

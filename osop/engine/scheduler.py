@@ -230,7 +230,6 @@ class Engine:
             task = asyncio.ensure_future(self._attempt_task(command))
             self._attempts[command.node] = task
             self._live.add(task)
-            task.add_done_callback(self._live.discard)
         elif isinstance(command, StartTimer):
             if command.timer_id == DEADLINE:
                 self._deadline = asyncio.ensure_future(self._deadline_timer(command.seconds))
@@ -361,6 +360,12 @@ class Engine:
 
     async def _attempt_task(self, cmd: StartAttempt) -> None:
         """One attempt; its end is on disk before anyone acts on the outcome."""
+        try:
+            await self._attempt_steps(cmd)
+        finally:
+            self._live.discard(asyncio.current_task())  # type: ignore[arg-type,unused-ignore]
+
+    async def _attempt_steps(self, cmd: StartAttempt) -> None:
         start_mono = self.clock.monotonic()
         report: AttemptFinished | None
         try:

@@ -119,19 +119,19 @@ CHAIN = workflow([node("a"), node("b")], [{"from": "a", "to": "b"}])
 def test_a_chain_is_decided_one_event_at_a_time() -> None:
     core = fresh(CHAIN)
     begin = core.decide(Begin(at=T0))
-    assert kinds(begin) == ["ready", "start"]
+    assert kinds(begin) == ["start"]
     [first] = starts(begin)
     assert (first.node, first.attempt, first.iteration) == ("a", 1, None)
     assert first.runtime == {"command": "true"}
 
     after_a = core.decide(finished(first, 1, outputs={"x": 1}))
-    assert kinds(after_a) == ["end", "done", "ready", "start"]
+    assert kinds(after_a) == ["end", "done", "start"]
     done = after_a.entries[1]
     assert isinstance(done, Done) and done.taken == [[0, "b"]]
     [second] = starts(after_a)
     assert second.node == "b"
     # Time is the event's: the start of b is stamped when a's end was reported.
-    start_b = after_a.entries[3]
+    start_b = after_a.entries[2]
     assert isinstance(start_b, Start) and start_b.at == at(1)
 
     end = core.decide(finished(second, 2))
@@ -177,7 +177,7 @@ def test_an_approval_gate_waits_then_an_answer_lets_the_node_run() -> None:
     wf = workflow([node("deploy", approval_gate={"required": True})], [])
     core = fresh(wf)
     begin = core.decide(Begin(at=T0))
-    assert kinds(begin) == ["ready", "start", "wait"]
+    assert kinds(begin) == ["start", "wait"]
     assert isinstance(begin.commands[0], WaitFor)
     assert begin.commands[-1] == Pause()
     answered = core.decide(
@@ -230,7 +230,7 @@ def test_an_event_edge_waits_until_its_signal_arrives() -> None:
     paused = core.decide(finished(first, 1))
     assert paused.commands == [Pause()]
     woken = core.decide(SignalDelivered(id="e1", name="b", at=at(9)))
-    assert kinds(woken) == ["event", "consumed", "decide", "ready", "start"]
+    assert kinds(woken) == ["event", "consumed", "decide", "start"]
     [second] = starts(woken)
     assert second.node == "b"
 
@@ -388,8 +388,8 @@ def test_a_resumed_core_carries_on_from_the_exact_frontier() -> None:
                 replayed.apply(entry.to_dict())
     resumed = Core(SCRIPT_WF, replayed, CoreSettings(run_id="r1", mode="live", seed=7))
     begin = resumed.decide(Begin(at=at(20)))
-    assert [e.KIND for e in begin.entries] == ["ready", "start", "wait"]
-    wait = begin.entries[2]
+    assert [e.KIND for e in begin.entries] == ["start", "wait"]
+    wait = begin.entries[1]
     assert isinstance(wait, Wait) and wait.node == "c" and wait.attempt == 1
     assert begin.commands[-1] == Pause()
     assert replayed.node("a").status == "COMPLETED"  # never run again
