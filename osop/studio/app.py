@@ -50,6 +50,7 @@ _HEADERS = {
 #: The largest request body the API reads (a document is at most 1 MB by default).
 MAX_BODY = 4 * 1024 * 1024
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+_WILDCARD = {"0.0.0.0", "::", "[::]"}
 
 
 @dataclass
@@ -78,7 +79,13 @@ def create_app(config: StudioConfig) -> FastAPI:
     workspace = Workspace.open(config.folder)
     store = RunStore(config.store_dir or default_store_root(workspace.root))
     rooms = CollabRooms(workspace)
+    # Listening on every address (0.0.0.0, ::) means being reached by any name:
+    # then the token alone guards the studio, as the docs say.
+    any_host = config.host in _WILDCARD
     allowed_hosts = {config.host, *(_LOOPBACK if config.host in _LOOPBACK else ())}
+
+    def host_ok(header: str) -> bool:
+        return any_host or _host_name(header) in allowed_hosts
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,7 +106,7 @@ def create_app(config: StudioConfig) -> FastAPI:
     async def guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        if _host_name(request.headers.get("host", "")) not in allowed_hosts:
+        if not host_ok(request.headers.get("host", "")):
             return JSONResponse({"error": "unknown host"}, status_code=421, headers=_HEADERS)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
@@ -168,16 +175,17 @@ def create_app(config: StudioConfig) -> FastAPI:
             "folder": workspace.root.name,
             "files": workspace.list_files(),
             "templates": [{"name": t.name, "summary": t.summary} for t in list_templates()],
-            # The agent view (`osop render --format agent`) is not part of this
-            # release; the page leaves the view out.
-            "views": ["graph", "yaml", "story", "roles", "ledger"],
+            "views": ["graph", "yaml", "story", "roles", "agent", "ledger"],
         }
 
     @app.get("/api/schema", dependencies=api)
-    async def schema() -> Response:
+    async def schema(kind: str = "osop") -> Response:
+        """The published JSON Schema of a workflow (``osop``) or a collection (``sop``)."""
         from importlib import resources
 
-        text = resources.files("osop.format.schemas").joinpath("osop.schema.json").read_text()
+        if kind not in ("osop", "sop"):
+            raise _ApiError(400, "kind must be osop or sop")
+        text = resources.files("osop.format.schemas").joinpath(f"{kind}.schema.json").read_text()
         return Response(text, media_type="application/json")
 
     @app.get("/api/file", dependencies=api)
@@ -253,7 +261,7 @@ def create_app(config: StudioConfig) -> FastAPI:
 
     @app.websocket("/ws/{path:path}")
     async def shared(websocket: WebSocket, path: str) -> None:
-        if _host_name(websocket.headers.get("host", "")) not in allowed_hosts:
+        if not host_ok(websocket.headers.get("host", "")):
             await websocket.close(code=4421)
             return
         if not token_ok(websocket.query_params.get("token")):

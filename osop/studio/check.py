@@ -1,4 +1,4 @@
-"""What the studio shows for one document's text: issues, the graph, story and roles.
+"""What the studio shows for one document's text: issues, graph, story, roles, agent plan.
 
 Every change in the browser is sent here and validated by the project's own
 validator (:func:`osop.format.validate.validate_text`), so the studio never
@@ -124,6 +124,15 @@ def _roles(workflow: Workflow) -> list[dict[str, Any]]:
     ]
 
 
+def _agent(workflow: Workflow) -> str | None:
+    from osop.render.agent import render_agent
+
+    try:
+        return render_agent(workflow)
+    except OsopError:  # edges to nodes that do not exist: no honest plan yet
+        return None
+
+
 def check_text(text: str, name: str, base_dir: Path | None = None) -> dict[str, Any]:
     """Issues, graph, story and roles of one document as JSON-ready data."""
     report = validate_text(text, name, base_dir=base_dir)
@@ -150,4 +159,6 @@ def check_text(text: str, name: str, base_dir: Path | None = None) -> dict[str, 
         "graph": _graph(data) if report.kind == "workflow" else None,
         "story": _story(workflow) if workflow is not None else [],
         "roles": _roles(workflow) if workflow is not None else [],
+        # The SOP written for an agent (`osop render --format agent`), as Markdown.
+        "agent": _agent(workflow) if workflow is not None else None,
     }

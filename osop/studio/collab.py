@@ -23,7 +23,7 @@ from pycrdt.websocket import WebsocketServer, YRoom
 from osop.errors import LoadError, OsopError
 from osop.studio.workspace import Workspace, text_sha
 
-__all__ = ["TEXT_NAME", "CollabRooms", "apply_minimal_change"]
+__all__ = ["TEXT_NAME", "CollabRooms", "apply_minimal_change", "three_way_merge"]
 
 #: The name of the shared text in the Yjs document (the browser uses the same).
 TEXT_NAME = "source"
@@ -49,6 +49,16 @@ def apply_minimal_change(shared: Text, new: str) -> None:
     old = str(shared)
     if old == new:
         return
+    start, end_old, end_new = _span(old, new)
+    at = _utf8_len(old[:start])
+    if end_old > start:
+        del shared[at : at + _utf8_len(old[start:end_old])]
+    if end_new > start:
+        shared.insert(at, new[start:end_new])
+
+
+def _span(old: str, new: str) -> tuple[int, int, int]:
+    """The one span that differs: ``old[start:end_old]`` became ``new[start:end_new]``."""
     start = 0
     limit = min(len(old), len(new))
     while start < limit and old[start] == new[start]:
@@ -57,11 +67,38 @@ def apply_minimal_change(shared: Text, new: str) -> None:
     while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
         end_old -= 1
         end_new -= 1
-    at = _utf8_len(old[:start])
-    if end_old > start:
-        del shared[at : at + _utf8_len(old[start:end_old])]
-    if end_new > start:
-        shared.insert(at, new[start:end_new])
+    return start, end_old, end_new
+
+
+def three_way_merge(base: str, ours: str, theirs: str) -> str | None:
+    """Both changes of ``base`` together, or ``None`` when they touch the same span.
+
+    Each side's change is taken as the one span that differs from the base (a
+    change of a few lines, as an edit in the studio or a quick hand edit is).
+    """
+    if ours == base:
+        return theirs
+    if theirs in (base, ours):
+        return ours
+    o_start, o_end, o_new_end = _span(base, ours)
+    t_start, t_end, t_new_end = _span(base, theirs)
+    if o_end <= t_start:  # ours first, then theirs
+        return (
+            base[:o_start]
+            + ours[o_start:o_new_end]
+            + base[o_end:t_start]
+            + theirs[t_start:t_new_end]
+            + base[t_end:]
+        )
+    if t_end <= o_start:
+        return (
+            base[:t_start]
+            + theirs[t_start:t_new_end]
+            + base[t_end:o_start]
+            + ours[o_start:o_new_end]
+            + base[o_end:]
+        )
+    return None
 
 
 class _FileRoom:
@@ -75,13 +112,20 @@ class _FileRoom:
         self.text = Text(text)
         self.doc[TEXT_NAME] = self.text
         self.disk_sha = text_sha(text)
+        #: The file's text as last read or written: the base of a three-way merge.
+        self.disk_text = text
         self.dirty = asyncio.Event()
         self.text.observe(lambda _event: self.dirty.set())
 
     def persist(self) -> bool:
-        """Write the shared text when it differs from the file and reads as YAML."""
+        """Write the shared text when it differs from the file and reads as YAML.
+
+        A hand edit of the file since it was last read is merged in first, so
+        writing never drops it.
+        """
         from osop.format.loader import parse_text
 
+        self.take_hand_edit()
         current = str(self.text)
         if text_sha(current) == self.disk_sha:
             return True
@@ -91,9 +135,11 @@ class _FileRoom:
             return False  # half-typed YAML: wait for the next change
         self.workspace.write(self.path, current)
         self.disk_sha = text_sha(current)
+        self.disk_text = current
         return True
 
     def take_hand_edit(self) -> None:
+        """Merge a change of the file on disk into the shared text."""
         try:
             on_disk = self.workspace.read(self.path)
         except OsopError:
@@ -101,9 +147,16 @@ class _FileRoom:
         sha = text_sha(on_disk)
         if sha == self.disk_sha:
             return
+        merged = three_way_merge(self.disk_text, str(self.text), on_disk)
+        if merged is None:
+            # Both changed the same lines: the file on disk is the source of truth.
+            _log.warning("%s: changed on disk and in the studio at the same place; "
+                         "the file's version is kept", self.path)  # fmt: skip
+            merged = on_disk
         self.disk_sha = sha
+        self.disk_text = on_disk
         with self.doc.transaction():
-            apply_minimal_change(self.text, on_disk)
+            apply_minimal_change(self.text, merged)
 
     async def keep_in_step(self) -> None:
         while True:

@@ -40,7 +40,8 @@ def serve(
     config = StudioConfig(folder=folder, host=host, store_dir=store_dir)
     app = create_app(config)
     port = port or _free_port(host)
-    url = studio_url(host, port, config.token)
+    # On every address: print the loopback URL (a browser here reaches it so).
+    url = studio_url("127.0.0.1" if host in ("0.0.0.0", "::") else host, port, config.token)
     announce(f"OSOP Studio for {config.folder.resolve()}\n  {url}\n(Ctrl-C stops it)")
     if open_browser:  # once the server had a moment to listen
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()

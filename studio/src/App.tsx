@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlowProvider } from "@xyflow/react";
+import { AgentView } from "./AgentView";
 import { api } from "./api";
 import { applyMinimalChange, useSharedText } from "./collab";
 import { GraphView, type Op, type Selection } from "./GraphView";
@@ -12,12 +13,13 @@ import { RolesView, StoryView } from "./StoryView";
 import { YamlView } from "./YamlView";
 import type { Graph, JsonSchema, Report, Scalar, Session } from "./types";
 
-type View = "graph" | "yaml" | "story" | "roles" | "ledger";
+type View = "graph" | "yaml" | "story" | "roles" | "agent" | "ledger";
 const VIEW_TITLES: Record<View, string> = {
   graph: "Graph",
   yaml: "YAML",
   story: "Story",
   roles: "Roles",
+  agent: "Agent",
   ledger: "Ledger",
 };
 const NODE_TYPES = [
@@ -98,8 +100,13 @@ export function App() {
   }, []);
   useEffect(() => {
     loadSession();
-    api<JsonSchema>("GET", "/api/schema").then(setSchema).catch(() => setSchema(null));
   }, [loadSession]);
+
+  // The YAML view completes and explains from the schema of the file's kind.
+  const schemaKind = path?.endsWith(".sop") ? "sop" : "osop";
+  useEffect(() => {
+    api<JsonSchema>("GET", `/api/schema?kind=${schemaKind}`).then(setSchema).catch(() => setSchema(null));
+  }, [schemaKind]);
 
   useEffect(() => {
     setReport(null);
@@ -331,6 +338,7 @@ export function App() {
           {view === "yaml" ? <YamlView shared={shared} schema={schema} issues={issues} /> : null}
           {view === "story" ? <StoryView steps={report?.story ?? []} /> : null}
           {view === "roles" ? <RolesView groups={report?.roles ?? []} /> : null}
+          {view === "agent" ? <AgentView markdown={report?.agent ?? null} /> : null}
           {view === "ledger" && graph ? (
             <ReactFlowProvider>
               <LedgerView graph={graph} workflowId={graph.id} runId={runId} onPickRun={setRunId} refresh={runsRefresh} />

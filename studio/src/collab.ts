@@ -70,7 +70,14 @@ export function useSharedText(path: string | null, userName: string): SharedStat
       if (isSynced) setText(ytext.toString());
     };
     const onStatus = (event: { status: string }) => setConnected(event.status === "connected");
-    const onAwareness = () => setPeers(provider.awareness.getStates().size);
+    const onAwareness = ({ added }: { added: number[] }) => {
+      setPeers(provider.awareness.getStates().size);
+      // The server relays presence but does not replay it to newcomers: when
+      // someone joins, say again who we are so they see us at once.
+      if (added.some((id) => id !== doc.clientID)) {
+        provider.awareness.setLocalState(provider.awareness.getLocalState());
+      }
+    };
     ytext.observe(onText);
     provider.on("sync", onSync);
     provider.on("status", onStatus);

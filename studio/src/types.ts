@@ -66,6 +66,7 @@ export interface Report {
   graph: Graph | null;
   story: StoryStep[];
   roles: RoleGroup[];
+  agent: string | null;
 }
 
 export interface Session {

@@ -40,7 +40,7 @@ def test_session_lists_only_workflows_inside_the_folder(client: Any) -> None:
     data = client.get("/api/session").json()
     assert data["files"] == ["flow.osop.yaml", "sub/other.osop.yaml"]
     assert "basic" in [t["name"] for t in data["templates"]]
-    assert "agent" not in data["views"]  # the agent view is not part of this release
+    assert data["views"] == ["graph", "yaml", "story", "roles", "agent", "ledger"]
 
 
 @pytest.mark.parametrize(
@@ -231,3 +231,18 @@ def test_request_body_limits(client: Any) -> None:
     assert client.post("/api/check", json={"path": "flow.osop.yaml", "text": 3}).status_code == 400
     huge = client.post("/api/check", content=b"x" * (5 * 1024 * 1024))
     assert huge.status_code == 413
+
+
+def test_listening_on_every_address_takes_any_host_but_still_the_token(tmp_path: Path) -> None:
+    from osop.studio.app import StudioConfig, create_app
+
+    app = create_app(StudioConfig(folder=tmp_path, token=TOKEN, host="0.0.0.0"))
+    with TestClient(app, base_url="http://192.0.2.7:8000") as anywhere:
+        assert anywhere.get("/api/session").status_code == 401
+        assert anywhere.get("/api/session", headers={"X-Studio-Token": TOKEN}).status_code == 200
+
+
+def test_schema_of_each_kind(client: Any) -> None:
+    assert client.get("/api/schema").json()["$defs"]["node"]
+    assert "sections" in client.get("/api/schema", params={"kind": "sop"}).json()["properties"]
+    assert client.get("/api/schema", params={"kind": "../x"}).status_code == 400

@@ -103,7 +103,9 @@ def test_plan_a_process_by_mouse(chromium: Any, studio: Studio) -> None:
     assert "cel/syntax" in page.inner_text("[data-testid=panel-issues]")
     screenshot(page, "graph-edge-error")
     page.get_by_role("tab", name="YAML").click()
-    page.locator(".cm-lint-marker-error").first.wait_for()
+    marker = page.locator(".cm-lint-marker-error").first
+    marker.wait_for()
+    marker.scroll_into_view_if_needed()
     screenshot(page, "yaml-gutter-error")
     page.get_by_role("tab", name="Graph").click()
 
@@ -142,6 +144,14 @@ def test_plan_a_process_by_mouse(chromium: Any, studio: Studio) -> None:
     assert "New human step 5" in page.inner_text("[data-testid=roles-human]")
     assert "New agent step 4" in page.inner_text("[data-testid=roles-agent]")
     screenshot(page, "roles")
+
+    # The agent view: the plan an agent would be handed, with the new steps.
+    page.get_by_role("tab", name="Agent").click()
+    agent = page.locator("[data-testid=agent]")
+    agent.wait_for()
+    assert "SOP for an agent" in agent.inner_text()
+    assert "agent_step_4" in agent.inner_text() and "human_step_5" in agent.inner_text()
+    screenshot(page, "agent")
 
     page.get_by_role("tab", name="YAML").click()
     page.locator(".cm-content").wait_for()
@@ -196,6 +206,15 @@ def test_two_people_edit_different_steps_at_once(chromium: Any, studio: Studio) 
     )
     screenshot(alice, "coedit-alice")
     screenshot(bob, "coedit-bob")
+    # In the YAML view each sees where the other's cursor is, with a name.
+    for page in (alice, bob):
+        page.get_by_role("tab", name="YAML").click()
+        page.locator(".cm-content").wait_for()
+    alice.locator(".cm-line", has_text="Alice takes the request").click()
+    caret = bob.locator(".cm-ySelectionCaret")
+    caret.wait_for()
+    assert "Guest" in bob.locator(".cm-ySelectionInfo").first.text_content()
+    screenshot(bob, "coedit-cursor")
     # The server persists the merged document (shortly after the last change; Save forces it).
     alice.click("[data-testid=save]")
     alice.wait_for_selector("[data-testid=message]:has-text('Saved')")
@@ -221,7 +240,7 @@ def test_hostile_names_are_shown_as_text(chromium: Any, studio: Studio) -> None:
     page.wait_for_selector("[data-testid=node-bad]")
     assert hostile in page.inner_text("[data-testid=node-bad]")
     assert page.locator("[data-testid=node-bad] img").count() == 0
-    for tab in ("Story", "Roles", "YAML"):
+    for tab in ("Story", "Roles", "Agent", "YAML"):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(200)
         assert page.locator("main img, main script").count() == 0
@@ -229,6 +248,8 @@ def test_hostile_names_are_shown_as_text(chromium: Any, studio: Studio) -> None:
             assert hostile in page.inner_text("[data-testid=roles-human]")
         if tab == "Story":
             assert hostile in page.inner_text("[data-testid=story-bad]")
+        if tab == "Agent":
+            assert hostile in page.inner_text("[data-testid=agent]")
     screenshot(page, "hostile-names")
     assert not problems, problems
     context.close()
@@ -237,4 +258,29 @@ def test_hostile_names_are_shown_as_text(chromium: Any, studio: Studio) -> None:
 def test_wrong_token_opens_nothing(chromium: Any, studio: Studio) -> None:
     context, page, _problems = _page(chromium, f"{studio.base}/?token=wrong")
     assert "wrong or missing token" in page.inner_text("body")
+    context.close()
+
+
+def test_yaml_view_completes_and_explains_from_the_schema(chromium: Any, studio: Studio) -> None:
+    from osop.templates import scaffold
+
+    (studio.folder / "typed.osop.yaml").write_text(scaffold("basic", "typed"))
+    context, page, problems = _page(chromium, studio.open_url("typed.osop.yaml"))
+    page.wait_for_selector("[data-testid=node-do_the_work]")
+    page.get_by_role("tab", name="YAML").click()
+    line = page.locator(".cm-line", has_text="type: cli")
+    line.click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("retry_pol")
+    page.keyboard.press("Control+Space")
+    completion = page.locator(".cm-tooltip-autocomplete")
+    expect(completion).to_contain_text("retry_policy")
+    page.keyboard.press("Escape")
+    page.locator(".cm-line", has_text="timeout:").first.locator(
+        "span", has_text="timeout"
+    ).first.hover()
+    expect(page.locator(".cm-tooltip-hover")).to_contain_text("duration")
+    screenshot(page, "yaml-schema-help")
+    assert not problems, problems
     context.close()

@@ -109,3 +109,37 @@ def test_studio_help_names_the_extra() -> None:
     result = CliRunner().invoke(cli, ["studio", "--help"])
     assert result.exit_code == 0
     assert "osop-toolkit[studio]" in result.output and "--no-browser" in result.output
+
+
+def test_three_way_merge_keeps_both_changes_or_says_they_collide() -> None:
+    from osop.studio.collab import three_way_merge
+
+    base = "a: 1\nb: 2\nc: 3\n"
+    assert (
+        three_way_merge(base, "a: 10\nb: 2\nc: 3\n", "a: 1\nb: 2\nc: 30\n")
+        == "a: 10\nb: 2\nc: 30\n"
+    )
+    assert (
+        three_way_merge(base, "a: 1\nb: 2\nc: 30\n", "a: 10\nb: 2\nc: 3\n")
+        == "a: 10\nb: 2\nc: 30\n"
+    )
+    assert three_way_merge(base, base, "x: 0\n") == "x: 0\n"
+    assert three_way_merge(base, "x: 0\n", base) == "x: 0\n"
+    assert three_way_merge(base, "a: 1\nb: 5\nc: 3\n", "a: 1\nb: 6\nc: 3\n") is None
+
+
+def test_a_hand_edit_and_a_studio_edit_of_one_file_both_survive(tmp_path: Path) -> None:
+    from osop.studio.collab import _FileRoom, apply_minimal_change
+    from osop.studio.workspace import Workspace
+
+    file = tmp_path / "both.osop.yaml"
+    file.write_text(scaffold("basic", "both"))
+    room = _FileRoom(Workspace.open(tmp_path), "both.osop.yaml")
+    # Someone renames a step in the studio (not yet written) ...
+    apply_minimal_change(room.text, str(room.text).replace('"Do the work"', '"Do it well"'))
+    # ... while someone else adds a comment by hand at the top of the file.
+    file.write_text("# reviewed\n" + file.read_text())
+    assert room.persist()
+    saved = file.read_text()
+    assert saved.startswith("# reviewed\n") and 'name: "Do it well"' in saved
+    assert str(room.text) == saved
