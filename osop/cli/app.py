@@ -10,7 +10,10 @@ with exit code 1 (2 for usage errors) — never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
 from typing import Any
 
 import click
@@ -55,4 +58,27 @@ def cli() -> None:
 
 def run(argv: list[str] | None = None) -> Any:
     """Run the command line (``argv`` defaults to ``sys.argv[1:]``)."""
-    return cli.main(args=argv, prog_name="osop")
+    try:
+        return cli.main(args=argv, prog_name="osop")
+    except SystemExit as exc:
+        _leave_after_temporal(exc)
+        raise
+
+
+def _leave_after_temporal(exc: SystemExit) -> None:
+    """After a command that talked to Temporal, exit without interpreter teardown.
+
+    The Temporal SDK's native threads may still call into Python while the
+    interpreter finalises, which aborts the process (temporalio/sdk-python#300) and
+    would turn a clean exit code into SIGABRT.  Output is flushed first.
+    """
+    connection = sys.modules.get("osop.temporal.connection")
+    if connection is None or not getattr(connection, "CLIENT_CREATED", False):
+        return
+    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    if exc.code is not None and not isinstance(exc.code, int):
+        print(exc.code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

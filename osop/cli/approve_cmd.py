@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from osop.cli.common import handle_errors
 from osop.cli.run_support import open_store, parse_json_option, store_option
+from osop.cli.temporal_support import follow_temporal_run, run_async, temporal_options
 from osop.engine.answers import approve as approve_node
 
 __all__ = ["approve"]
@@ -30,6 +32,7 @@ __all__ = ["approve"]
 )
 @click.option("--resume", "then_resume", is_flag=True, help="Resume the run right away.")
 @store_option
+@temporal_options
 @handle_errors
 def approve(
     run_id: str,
@@ -41,6 +44,7 @@ def approve(
     replace: bool,
     then_resume: bool,
     store_dir: Path | None,
+    temporal: Any = None,
 ) -> None:
     """Record the answer for NODE of RUN_ID; `osop resume` (or --resume) continues the run.
 
@@ -50,6 +54,19 @@ def approve(
     extra = parse_json_option(data, "--data")
     if extra is not None and not isinstance(extra, dict):
         raise click.UsageError("--data must be a JSON object")
+    if temporal is not None:
+        from osop.temporal.runs import approve_run
+
+        run_async(
+            approve_run(
+                temporal, run_id, node, decision, notes=notes, actor=actor, data=extra,
+                replace=replace,
+            )
+        )  # fmt: skip
+        click.echo(f"answer delivered to {node} of run {run_id} on Temporal: {decision}")
+        if then_resume:
+            follow_temporal_run(temporal, run_id)
+        return
     store = open_store(store_dir)
     handle = store.get(run_id)
     approve_node(

@@ -48,6 +48,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "approve": ("osop.cli.approve_cmd", "approve", "Answer a node waiting for a human."),
     "signal": ("osop.cli.signal_cmd", "signal", "Deliver an event or signal to a run."),
     "cancel": ("osop.cli.cancel_cmd", "cancel", "Cancel a run, leaving a complete record."),
+    "worker": (
+        "osop.cli.worker_cmd",
+        "worker",
+        "Host OSOP runs on a Temporal cluster (extra `temporal`).",
+    ),
     "step": ("osop.cli.guided_cmd", "step", "Show (or execute) the steps a guided run hands out."),
     "log": ("osop.cli.guided_cmd", "log", "Report a guided run's step: what the caller did."),
     "import": (

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from osop.analysis.documents import document_kind, read_run, read_workflow
 from osop.cli.common import handle_errors, max_bytes_option
 from osop.cli.run_support import open_store, store_option
+from osop.cli.temporal_support import run_async, temporal_options
 from osop.engine import load_run
 from osop.format.workflow import Workflow
 from osop.record.model import RunRecord
@@ -42,6 +44,7 @@ __all__ = ["report"]
 )
 @store_option
 @max_bytes_option
+@temporal_options
 @handle_errors
 def report(
     documents: tuple[str, ...],
@@ -49,6 +52,7 @@ def report(
     output: str | None,
     color: str,
     store_dir: Path | None,
+    temporal: Any = None,
 ) -> None:
     """Render an execution report.
 
@@ -60,7 +64,12 @@ def report(
     record: RunRecord | None = None
     if len(documents) > 2:
         raise click.UsageError("give at most one workflow and one record")
-    if len(documents) == 1 and not Path(documents[0]).exists():
+    if len(documents) == 1 and not Path(documents[0]).exists() and temporal is not None:
+        from osop.temporal.runs import read_temporal_run
+
+        workflow, record = run_async(read_temporal_run(temporal, documents[0]))
+        documents = ()
+    elif len(documents) == 1 and not Path(documents[0]).exists():
         workflow, record = load_run(open_store(store_dir), documents[0])
         documents = ()
     for path in documents:

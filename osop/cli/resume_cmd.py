@@ -19,6 +19,7 @@ from osop.cli.run_support import (
     session_options,
     usage_exit,
 )
+from osop.cli.temporal_support import follow_temporal_run, temporal_options
 from osop.engine import RunOptions, resume_run
 from osop.engine.answers import check_preset_answers
 from osop.engine.values import Redactor
@@ -32,6 +33,7 @@ __all__ = ["resume"]
 @click.argument("run_id")
 @session_options
 @max_bytes_option
+@temporal_options
 @handle_errors
 def resume(
     run_id: str,
@@ -44,12 +46,24 @@ def resume(
     report_path: Path | None,
     store_dir: Path | None,
     otel: bool = False,
+    temporal: Any = None,
 ) -> None:
     """Continue RUN_ID (an id or a unique prefix): completed nodes are not run again.
 
     A node that was running when the process died runs again as a new attempt.
-    Exit codes as for `osop run`.
+    Exit codes as for `osop run`.  A run on Temporal (--temporal) goes on by itself
+    once it is answered: resume waits until it ends or pauses again.
     """
+    if temporal is not None:
+        if answers_file is not None or secrets_file is not None or auto_approve:
+            raise click.UsageError(
+                "a run on Temporal takes answers with `osop approve --temporal`; "
+                "--answers, --secrets-file and --yes apply to local runs"
+            )
+        follow_temporal_run(
+            temporal, run_id, log_path=log_path, json_lines=json_lines, report_path=report_path
+        )
+        return
     store = open_store(store_dir)
     handle = store.get(run_id)
     answers = collect_answers(answers_file)

@@ -18,6 +18,7 @@ from osop.cli.run_support import (
     session_options,
     usage_exit,
 )
+from osop.cli.temporal_support import run_async, temporal_options
 from osop.engine import RunOptions, start_run
 from osop.errors import LoadError, RunRefusedError, ValidationError
 from osop.format.ports import string_typed
@@ -120,6 +121,7 @@ def secret_store(secrets_file: Path | None) -> SecretStore:
 )
 @session_options
 @max_bytes_option
+@temporal_options
 @handle_errors
 def run(
     workflow: Path,
@@ -138,6 +140,7 @@ def run(
     report_path: Path | None,
     store_dir: Path | None,
     otel: bool = False,
+    temporal: Any = None,
 ) -> None:
     """Run WORKFLOW and record it in the run store.
 
@@ -165,6 +168,26 @@ def run(
         usage_exit(str(exc))
         return
     inputs = collect_inputs(input_pairs, inputs_file, string_typed(model.inputs))
+    if temporal is not None:
+        if guided:
+            usage_exit("--guided runs are local runs: --temporal hosts executed runs only")
+        _run_on_temporal(
+            temporal,
+            model,
+            workflow,
+            RunOptions(
+                mode=mode,  # type: ignore[arg-type]
+                inputs=inputs,
+                answers=collect_answers(answers_file),
+                secrets=secret_store(secrets_file),
+                seed=seed,
+                auto_approve=auto_approve,
+            ),
+            log_path=log_path,
+            json_lines=json_lines,
+            report_path=report_path,
+        )
+        return
     telemetry = telemetry_for(otel, model)
     options = RunOptions(
         observers=[tracing_observer(telemetry)] if telemetry is not None else [],
@@ -197,6 +220,37 @@ def run(
         usage_exit(str(exc))
         return
     close_telemetry(telemetry)
+    finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)
+
+
+def _run_on_temporal(
+    target: Any,
+    model: Any,
+    workflow: Path,
+    options: RunOptions,
+    *,
+    log_path: Path | None,
+    json_lines: bool,
+    report_path: Path | None,
+) -> None:
+    """Start the run on Temporal, wait until it ends or pauses; same output and exit codes."""
+    from osop.temporal._sdk import require_sdk
+
+    require_sdk()
+    from osop.temporal.runs import start_temporal_run, wait_for_run
+
+    async def go() -> Any:
+        # Refusals (inputs, blocked commands, secrets) come before any connection.
+        run_id = await start_temporal_run(
+            target, model, source=workflow.read_bytes(), options=options
+        )
+        return await wait_for_run(target, run_id)
+
+    try:
+        result = run_async(go())
+    except RunRefusedError as exc:
+        usage_exit(str(exc))
+        return
     finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)
 
 

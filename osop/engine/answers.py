@@ -21,6 +21,7 @@ from osop.format.workflow import Node, Workflow
 
 __all__ = [
     "allowed_decisions",
+    "answer_of",
     "approve",
     "check_answer",
     "check_preset_answers",
@@ -174,6 +175,22 @@ def stamp_answer(answer: Mapping[str, Any], clock: Clock | None = None) -> dict[
     return out
 
 
+def answer_of(
+    decision: str,
+    *,
+    notes: str | None = None,
+    actor: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The answer ``osop approve`` delivers: ``data``'s fields, the decision, notes, who."""
+    answer: dict[str, Any] = dict(data or {})
+    answer["decision"] = decision
+    if notes is not None:
+        answer["notes"] = notes
+    answer["actor"] = actor or _user()
+    return answer
+
+
 def approve(
     run_id: str,
     node_id: str,
@@ -195,12 +212,7 @@ def approve(
     """
     from osop.engine.runner import deliver_answer
 
-    answer: dict[str, Any] = dict(data or {})
-    answer["decision"] = decision
-    if notes is not None:
-        answer["notes"] = notes
-    answer["actor"] = actor or _user()
-    answer = stamp_answer(answer, clock)
+    answer = stamp_answer(answer_of(decision, notes=notes, actor=actor, data=data), clock)
     deliver_answer(store or RunStore(), run_id, node_id, answer, replace=replace)
     return answer
 

@@ -20,6 +20,7 @@ import signal
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ __all__ = [
     "materialise_record",
     "refuse_blocked_commands",
     "resume_run",
+    "run_meta",
     "run_workflow",
     "start_run",
     "workflow_hash",
@@ -553,24 +555,22 @@ async def start_run(
             handle.release()
 
 
-async def _start(
+def run_meta(
     workflow: Workflow,
     options: RunOptions,
-    handle: RunHandle | None,
+    run_id: str,
     source: bytes | None,
-    workflow_path: Path | None,
-    store: RunStore | None,
-    parent: tuple[str, str] | None,
-    run_id: str | None,
-) -> RunResult:
+    *,
+    started: datetime,
+    parent: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """What a run's ``run`` journal entry holds (every host starts a run with it)."""
     seed = int(options.seed or 0)
-    rid = handle.run_id if handle is not None else (run_id or str(uuid.uuid4()))
     redactor = Redactor(options.secrets.all_values())
-    started = options.clock.now()
     trigger = options.trigger or {"type": "manual", "actor": _user(), "timestamp": iso(started)}
     trigger.setdefault("timestamp", iso(started))
     meta: dict[str, Any] = {
-        "run_id": rid,
+        "run_id": run_id,
         "workflow_id": workflow.id,
         "workflow_version": workflow.version,
         "workflow_hash": workflow_hash(source) if source is not None else None,
@@ -587,6 +587,24 @@ async def _start(
     }
     if parent is not None:
         meta["parent_run_id"], meta["parent_node"] = parent
+    return meta
+
+
+async def _start(
+    workflow: Workflow,
+    options: RunOptions,
+    handle: RunHandle | None,
+    source: bytes | None,
+    workflow_path: Path | None,
+    store: RunStore | None,
+    parent: tuple[str, str] | None,
+    run_id: str | None,
+) -> RunResult:
+    seed = int(options.seed or 0)
+    rid = handle.run_id if handle is not None else (run_id or str(uuid.uuid4()))
+    redactor = Redactor(options.secrets.all_values())
+    started = options.clock.now()
+    meta = run_meta(workflow, options, rid, source, started=started, parent=parent)
     if options.guided:
         meta["guided"] = True
     if handle is not None:

@@ -1,0 +1,74 @@
+"""``osop worker --temporal HOST:PORT``: host OSOP runs on a Temporal cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from osop.cli.common import handle_errors
+from osop.cli.temporal_support import run_async, temporal_options
+
+__all__ = ["worker"]
+
+
+@click.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Node attempts this worker runs at the same time.",
+)
+@click.option(
+    "--workflow-tasks",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Interpreter (workflow) tasks this worker handles at the same time.",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="On SIGTERM/SIGINT, seconds running attempts get to finish before they are cancelled.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Working folder of the attempts this worker runs (default: the current one).",
+)
+@temporal_options
+@handle_errors
+def worker(
+    concurrency: int,
+    workflow_tasks: int,
+    grace: float,
+    workdir: Path | None,
+    temporal: Any,
+) -> None:
+    """Run a Temporal worker: the OSOP interpreter (as a workflow) and node attempts
+    (as activities) for runs started with `osop run WF --temporal HOST:PORT`.
+
+    \b
+    Prints one health line when it polls; SIGTERM or Ctrl-C stops it gracefully
+    (exit 0). Needs the extra: pip install 'osop-toolkit[temporal]'.
+    """
+    from osop.temporal._sdk import require_sdk
+
+    if temporal is None:
+        raise click.UsageError("osop worker needs --temporal HOST:PORT (or $OSOP_TEMPORAL_ADDRESS)")
+    require_sdk()
+    from osop.temporal.worker import WorkerSettings, run_worker
+
+    settings = WorkerSettings(
+        max_attempts=concurrency,
+        max_workflow_tasks=workflow_tasks,
+        grace=grace,
+        workdir=(workdir or Path.cwd()).resolve(),
+    )
+    run_async(run_worker(temporal, settings, on_ready=lambda line: click.echo(line, err=True)))
+    click.echo("osop worker stopped", err=True)
