@@ -1,6 +1,6 @@
 """OSOP on Temporal vs the local host vs a bare Temporal workflow, in the same run.
 
-    python bench/bench_temporal.py [--quick] [--repeat N]
+    python bench/bench_temporal.py [--quick | --smoke] [--repeat N]
 
 Starts its own Temporal dev server (the `temporal` CLI from the dev extra) on
 127.0.0.1 and worker processes, then times, per scenario:
@@ -227,12 +227,15 @@ def breakdown(target: TemporalTarget, nodes: int, *, bare_run: bool = False) -> 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: does it still run")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    repeat = 1 if args.quick else args.repeat
+    repeat = 1 if args.quick or args.smoke else args.repeat
     scenarios = [("1,000-node chain", 1000, 1), ("200 runs x 10 nodes", 10, 200)]
     if args.quick:
         scenarios = [("200-node chain", 200, 1), ("50 runs x 10 nodes", 10, 50)]
+    if args.smoke:
+        scenarios = [("20-node chain", 20, 1), ("5 runs x 3 nodes", 3, 5)]
     with tempfile.TemporaryDirectory() as folder, TemporalDevServer(Path(folder)) as server:
         print(f"temporal dev server {server.address}; {os.cpu_count()} cpus; median of {repeat}")
         for title, nodes, runs in scenarios:

@@ -4,7 +4,10 @@ Uses the system's binaries (Debian's ``postgresql`` package, installed by
 ``python3 tasks.py setup``) under /usr/lib/postgresql/*/bin.  The server listens
 on a free port of 127.0.0.1 only, trusts local connections, and its data folder
 lives in the caller's temporary folder.  PostgreSQL refuses to run as root, so
-as root the binaries run as the ``postgres`` user the package creates.
+as root the binaries run as the ``postgres`` user the package creates, and the
+data folder is a folder of its own under the system's temporary directory: pytest
+resets its own base folder to 0700 whenever a session or worker starts, which
+would lock the postgres user out of a server already running there.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,8 +62,9 @@ class PostgresServer:
     """``with PostgresServer(folder) as pg: pg.url`` — a running server, stopped on exit."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.data = folder / "data"
+        self._own_folder = _as_root()
+        self.folder = Path(tempfile.mkdtemp(prefix="osop-pg-")) if self._own_folder else folder
+        self.data = self.folder / "data"
         self.port = free_port()
         self.bin = postgres_bin()
         self.user = "osop"
@@ -76,16 +81,10 @@ class PostgresServer:
             )
 
     def _open_for_postgres_user(self) -> None:
-        # The postgres user must reach the data folder through the test's temp folders.
+        # The folder is ours (mkdtemp under the world-traversable temp dir): hand it over.
         import pwd
 
         entry = pwd.getpwnam("postgres")
-        for parent in [self.folder, *self.folder.parents]:
-            if parent == Path("/"):
-                break
-            mode = parent.stat().st_mode
-            os.chmod(parent, mode | 0o011)  # traverse only, no listing
-        self.folder.mkdir(parents=True, exist_ok=True)
         os.chown(self.folder, entry.pw_uid, entry.pw_gid)
 
     def start(self) -> str:
@@ -113,6 +112,8 @@ class PostgresServer:
                 self._run(
                     str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"
                 )
+        if self._own_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     @property
     def url(self) -> str:

@@ -22,6 +22,7 @@ SMOKE_ARGS: dict[str, list[str]] = {
     "bench_render.py": ["--smoke"],
     "bench_startup.py": ["--smoke"],
     "bench_studio.py": ["--smoke"],
+    "bench_temporal.py": ["--smoke"],
     "bench_tracing.py": ["--smoke"],
     "bench_validate.py": ["--smoke"],
 }
