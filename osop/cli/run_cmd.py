@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -24,6 +25,8 @@ from osop.errors import LoadError, RunRefusedError, ValidationError
 from osop.format.ports import string_typed
 from osop.security import SecretStore
 from osop.telemetry import tracing_observer
+
+T = TypeVar("T")
 
 __all__ = ["run"]
 
@@ -204,9 +207,22 @@ def run(
     if guided:
         _start_guided(model, workflow, options, store_dir, agent_name, json_lines, telemetry)
         return
+    result = _started(start_run, model, workflow, store_dir, options, telemetry)
+    finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)
+
+
+def _started(
+    starter: Callable[..., Coroutine[Any, Any, T]],
+    model: Any,
+    workflow: Path,
+    store_dir: Path | None,
+    options: RunOptions,
+    telemetry: Any,
+) -> T:
+    """Start a run (executed or guided) in the store and carry it to its first stop."""
     try:
         result = run_engine(
-            start_run(
+            starter(
                 model,
                 source=workflow.read_bytes(),
                 workflow_path=workflow,
@@ -218,9 +234,8 @@ def run(
         # Invalid inputs, a blocked command: refused before the run store was touched.
         close_telemetry(telemetry)
         usage_exit(str(exc))
-        return
     close_telemetry(telemetry)
-    finish(result, log_path=log_path, json_lines=json_lines, report_path=report_path)
+    return result
 
 
 def _run_on_temporal(
@@ -276,19 +291,5 @@ def _start_guided(
         interactive=False,
         agent={"agent": agent_name} if agent_name else None,
     )
-    try:
-        view = run_engine(
-            start_guided(
-                model,
-                source=workflow.read_bytes(),
-                workflow_path=workflow,
-                store=open_store(store_dir),
-                options=options,
-            )
-        )
-    except RunRefusedError as exc:
-        close_telemetry(telemetry)
-        usage_exit(str(exc))
-        return
-    close_telemetry(telemetry)
+    view = _started(start_guided, model, workflow, store_dir, options, telemetry)
     print_view(view, as_json=json_lines)

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 import click
 
@@ -382,6 +382,6 @@ def run_engine(coro: Coroutine[Any, Any, T]) -> T:
         sys.exit(130)
 
 
-def usage_exit(message: str) -> None:
+def usage_exit(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(EXIT_INVALID)
