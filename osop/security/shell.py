@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -114,7 +115,11 @@ def _unquote_double(inner: str) -> str:
 
 def _ansi_c(inner: str) -> str:
     try:
-        return codecs.decode(inner.encode("latin-1", "backslashreplace"), "unicode_escape")
+        # An unknown escape (``\;``) stays as written, as in bash; Python keeps it too but
+        # warns about it, which a caller classifying commands should not see.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return codecs.decode(inner.encode("latin-1", "backslashreplace"), "unicode_escape")
     except (UnicodeDecodeError, ValueError):
         return inner
 
