@@ -1,7 +1,8 @@
 """Where the shared corpus of real-world files lives, for every test that reads it.
 
 ``$OSOP_CORPUS_DIR`` when set, else ``shared/corpus`` beside the repository (where
-CI and developers have it).  Tests that need it skip with this path in the reason
+CI and developers have it); agent transcripts likewise in ``shared/agent-sessions``
+(``$OSOP_AGENT_SESSIONS_DIR``).  Tests that need it skip with this path in the reason
 when it is absent, so a missing corpus is visible, never a silent pass.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["CORPUS"]
+__all__ = ["AGENT_SESSIONS", "CORPUS"]
 
-_BESIDE_REPO = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+_SHARED = Path(__file__).resolve().parents[2] / "shared"
 
-CORPUS = Path(os.environ.get("OSOP_CORPUS_DIR") or _BESIDE_REPO)
+CORPUS = Path(os.environ.get("OSOP_CORPUS_DIR") or _SHARED / "corpus")
+AGENT_SESSIONS = Path(os.environ.get("OSOP_AGENT_SESSIONS_DIR") or _SHARED / "agent-sessions")

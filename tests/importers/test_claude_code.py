@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus_dir import AGENT_SESSIONS
 from oracle import expected
 
 from osop.format.validate import validate_text
@@ -18,7 +19,7 @@ from osop.record.model import RunRecord
 from osop.record.writer import record_to_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "claude-code"
-SHARED = Path("/work/shared/agent-sessions/claude-code")
+SHARED = AGENT_SESSIONS / "claude-code"
 SUBAGENTS = FIXTURES / "3c1b9f2e-7d4a-4e8b-a1c6-9e0f5d2b8a44.jsonl"
 
 OURS = sorted(FIXTURES.glob("*.jsonl"))
