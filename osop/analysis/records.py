@@ -154,10 +154,10 @@ def _too_deep(data: Any) -> bool:
 
 def read_record_data(path: str | Path) -> dict[str, Any]:
     """The plain data of one record file (fast path; see the module docstring)."""
-    file = Path(path)
     name = str(path)
     try:
-        raw = file.read_bytes()
+        with open(path, "rb") as file:
+            raw = file.read()
     except FileNotFoundError:
         raise LoadError("no such file", rule="document/unreadable", file=name) from None
     except IsADirectoryError:
@@ -339,7 +339,7 @@ class PlainRecord:
 def plain_record(data: dict[str, Any]) -> PlainRecord:
     """:class:`PlainRecord` of a record's data (see :func:`read_record_data`)."""
     raw = data.get("node_records")
-    if type(raw) is list and raw and all(is_plain_node(r) for r in raw):
+    if type(raw) is list and raw and all(map(is_plain_node, raw)):
         head = record_from_dict({k: v for k, v in data.items() if k != "node_records"})
         return PlainRecord(head, raw, data)
     return PlainRecord(record_from_dict(data), None, data)
