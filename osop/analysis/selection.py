@@ -81,11 +81,17 @@ def record_paths(items: Iterable[str], store_root: Path | None = None) -> list[P
 
 def record_files(items: Iterable[str], store_root: Path | None = None) -> list[str]:
     """:func:`record_paths` as strings (100,000 of them cost far less than paths)."""
-    out: list[str] = []
+    return [file for source in _sources(items, store_root) for file in _files_of(source)]
+
+
+def _sources(items: Iterable[str], store_root: Path | None) -> list[str | Path]:
+    """What ``items`` name: a file (``str``) or a folder (``Path``) each; run ids and
+    globs resolved. Every item is checked here, before any record is read."""
+    out: list[str | Path] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
-            out += _record_files(path)
+            out.append(path)
         elif path.exists():
             out.append(str(path))
         elif any(ch in item for ch in "*?["):
@@ -100,28 +106,43 @@ def record_files(items: Iterable[str], store_root: Path | None = None) -> list[s
     return out
 
 
-def _record_files(folder: Path) -> list[str]:
-    """The record files under ``folder``, as ``sorted(folder.rglob(...))`` names and orders them.
-
-    Strings from ``os.walk`` instead of a ``Path`` per file and per comparison
-    (100,000 files): hidden folders and files are skipped, symbolic links to
-    folders are not followed (as ``rglob``), links to files count (``is_file``).
-    """
-    found: list[tuple[list[str], str]] = []
-    top = str(folder)
+def _files_of(source: str | Path) -> Iterator[str]:
+    if isinstance(source, str):
+        yield source
+        return
+    top = str(source)
     prefix = "" if top == "." else os.path.join(top, "")  # Path("./x") is "x"
-    for base, folders, files in os.walk(top):
-        folders[:] = [name for name in folders if not name.startswith(".")]
-        inner = base[len(top) + 1 :].split(os.sep) if base != top else []
-        for name in files:
-            if name.startswith(".") or not name.lower().endswith(LOG_SUFFIXES):
-                continue
-            parts = [*inner, name]
-            full = prefix + os.sep.join(parts)
-            if os.path.isfile(full):
-                found.append((parts, full))  # Path order: part by part
-    found.sort(key=lambda item: item[0])
-    return [full for _, full in found]
+    yield from _walk(top, prefix, "")
+
+
+def _walk(top: str, prefix: str, inner: str) -> Iterator[str]:
+    """The record files under a folder, found one at a time, in the order (and with the
+    names) ``sorted(folder.rglob(...))`` gives: folder by folder, entries by name — a
+    sub-folder's files sort where its name does, as paths compare part by part.
+
+    Hidden folders and files are skipped; symbolic links to folders are not followed
+    (as ``rglob``); links to files count (``is_file``). Nothing is held but the
+    entries of the folders on the way down (100,000 files stream).
+    """
+    here = prefix + inner if inner else top
+    try:
+        with os.scandir(here) as listing:
+            entries = sorted((entry.name, entry) for entry in listing)
+    except OSError:
+        return
+    for name, entry in entries:
+        if name.startswith("."):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        rel = inner + os.sep + name if inner else name
+        if is_dir:
+            if not entry.is_symlink():
+                yield from _walk(top, prefix, rel)
+        elif name.lower().endswith(LOG_SUFFIXES) and os.path.isfile(prefix + rel):
+            yield prefix + rel
 
 
 def _looks_like_run_id(item: str) -> bool:
@@ -224,11 +245,17 @@ def stream_records(
     (``osop stats`` over 100,000 files): the selection's counts and failures fill in
     as the iterator is consumed, ``selection.records`` stays empty. Call
     :func:`require_some` once it is exhausted."""
-    paths = record_files(items, store_root)
-    selection = RecordSelection(modes=modes, files=len(paths))
+    sources = _sources(items, store_root)
+    selection = RecordSelection(modes=modes)
+
+    def files() -> Iterator[str]:
+        for source in sources:
+            for file in _files_of(source):
+                selection.files += 1
+                yield file
 
     def stream() -> Iterator[tuple[str, PlainRecord]]:
-        for path, plain in read_plain_records(paths, selection.failures):
+        for path, plain in read_plain_records(files(), selection.failures):
             head = plain.head
             mode = mode_of(head)
             if mode not in modes:

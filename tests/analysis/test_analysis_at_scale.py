@@ -114,3 +114,80 @@ def test_records_alike_but_in_another_order_are_not_taken_for_each_other() -> No
             == replay(workflow, plain.record(), name).to_dict()
         )
     assert len(replayer._results) == 2
+
+
+def test_folders_are_listed_in_path_order_without_hidden_or_linked_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from osop.analysis.selection import LOG_SUFFIXES, record_files
+
+    for rel in [
+        "a/b.osoplog",
+        "a.osoplog",
+        "a-c.osoplog.json",
+        "a/.hidden/x.osoplog",
+        ".x.osoplog",
+        "B.OSOPLOG.YAML",
+        "a/b/c/d.osoplog.yml",
+        "a b/x.osoplog",
+        "z.txt",
+        "a/b.c/y.osoplog",
+        "a/b0.osoplog",
+        "dir.osoplog/in.osoplog",
+    ]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("{}")
+    (tmp_path / "linked").symlink_to(tmp_path / "a")
+    (tmp_path / "l.osoplog").symlink_to(tmp_path / "a.osoplog")
+    (tmp_path / "broken.osoplog").symlink_to(tmp_path / "nowhere")
+
+    def by_rglob(folder: Path) -> list[str]:  # what record_paths did, one Path per file
+        return [
+            str(p)
+            for p in sorted(
+                p
+                for p in folder.rglob("*")
+                if p.is_file()
+                and p.name.lower().endswith(LOG_SUFFIXES)
+                and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+            )
+        ]
+
+    monkeypatch.chdir(tmp_path)
+    for given in (str(tmp_path), str(tmp_path) + "/", ".", "a"):
+        assert record_files([given]) == by_rglob(Path(given))
+    assert "a/b/c/d.osoplog.yml" in record_files(["."])
+
+
+def test_integer_durations_stay_integers_in_the_figures() -> None:
+    from osop.analysis.stats import StatsAccumulator
+
+    def node(node_id: str, ms: float) -> dict[str, Any]:
+        # the timestamps agree with duration_ms: the figure is duration_ms as written
+        return {
+            "node_id": node_id,
+            "node_type": "cli",
+            "attempt": 1,
+            "status": "COMPLETED",
+            "started_at": "2026-01-01T00:00:00.000Z",
+            "ended_at": f"2026-01-01T00:00:00.{round(ms):03}Z",
+            "duration_ms": ms,
+        }
+
+    acc = StatsAccumulator()
+    for ms in (120, 80.5, 300):
+        acc.add_plain(
+            plain_record(
+                {
+                    "run_id": f"r{ms}",
+                    "workflow_id": "w",
+                    "status": "COMPLETED",
+                    "node_records": [node("a", ms), node("b", 2.5)],
+                }
+            )
+        )
+    figures = acc.finish()[0].node_stats
+    assert figures["a"].duration_ms is not None and figures["b"].duration_ms is not None
+    assert repr(figures["a"].duration_ms.maximum) == "300"  # as written, not 300.0
+    assert repr(figures["a"].duration_ms.minimum) == "80.5"
+    assert repr(figures["b"].duration_ms.maximum) == "2.5"
