@@ -17,6 +17,7 @@ from osop.analysis.documents import document_kind, read_run, read_workflow
 from osop.analysis.selection import (
     DEFAULT_MODES,
     LOG_SUFFIXES,
+    iter_record_files,
     record_paths,
     require_some,
     stream_records,
@@ -95,7 +96,11 @@ def compare_paths(
         items = [second, *rest]
         if not rest and Path(second).is_file() and document_kind(second) == "workflow":
             return diff_workflows(read_workflow(first), read_workflow(second), first, second)
-        if not rest and Path(second).is_dir() and not record_paths([second], store_root):
+        if (
+            not rest
+            and Path(second).is_dir()
+            and next(iter_record_files([second], store_root), None) is None
+        ):
             workflows = [
                 p
                 for p in sorted(Path(second).rglob("*"))

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_MODES",
     "LOG_SUFFIXES",
     "RecordSelection",
+    "iter_record_files",
     "parse_modes",
     "record_files",
     "record_paths",
@@ -81,7 +82,13 @@ def record_paths(items: Iterable[str], store_root: Path | None = None) -> list[P
 
 def record_files(items: Iterable[str], store_root: Path | None = None) -> list[str]:
     """:func:`record_paths` as strings (100,000 of them cost far less than paths)."""
-    return [file for source in _sources(items, store_root) for file in _files_of(source)]
+    return list(iter_record_files(items, store_root))
+
+
+def iter_record_files(items: Iterable[str], store_root: Path | None = None) -> Iterator[str]:
+    """:func:`record_files` one at a time; the items are checked before this returns."""
+    sources = _sources(items, store_root)
+    return (file for source in sources for file in _files_of(source))
 
 
 def _sources(items: Iterable[str], store_root: Path | None) -> list[str | Path]:
