@@ -91,37 +91,6 @@ TREE = Seq(
 )
 
 
-_STREAMED = """
-from osop.analysis.selection import stream_records, ALL_MODES
-from osop.analysis.stats import StatsAccumulator
-selection, stream = stream_records([FOLDER], modes=frozenset(ALL_MODES))
-acc = StatsAccumulator()
-for _, plain in stream:
-    acc.add_plain(plain)
-acc.finish()
-"""
-_HELD = """
-from osop.analysis.selection import select_records, ALL_MODES
-selection = select_records([FOLDER], modes=frozenset(ALL_MODES))
-"""
-
-
-def _peak_rss(code: str, folder: Path) -> int:
-    """Peak RSS (KB) a fresh process adds over its imports while running ``code``."""
-    probe = (
-        "import resource, sys\n"
-        "import osop.analysis.selection, osop.analysis.stats\n"
-        f"FOLDER = {str(folder)!r}\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        + code
-        + "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=ROOT
-    ).stdout
-    return int(out.strip().splitlines()[-1])
-
-
 _CHILD_PEAK = """
 import resource, subprocess, sys
 done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
@@ -267,12 +236,6 @@ def main() -> None:
             base_yaml,
             "CSafeLoader only",
         )
-        for label, code in (
-            ("stats, streamed", _STREAMED),
-            ("all records held (select_records)", _HELD),
-        ):
-            rss = _peak_rss(code, jdir)
-            print(f"{'peak memory, ' + label:<44} {rss / 1e3:8.1f} MB   {rss / n:7.2f} KB/record")
         wf = workflow_from_dict(gen.workflow)
         wf_path = Path(tmp) / "process.osop.json"
         wf_path.write_text(json.dumps(gen.workflow))
