@@ -36,6 +36,7 @@ from osop.format.loader import (
     check_strings,
     json_loads_checked,
     load_document,
+    nests_too_deep,
     yaml_load_error,
 )
 from osop.format.vocabulary import NODE_STATUSES
@@ -129,27 +130,12 @@ def _fast_json(raw: bytes) -> Any:
     except orjson.JSONDecodeError:
         return _NOT_FAST
     if type(data) is dict or type(data) is list:
+        # depth first: orjson encodes fewer levels (254) than it decodes (1,024)
+        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and nests_too_deep(data):
+            return _NOT_FAST
         if orjson.dumps(data).count(b":") != raw.count(b":"):
             return _NOT_FAST  # a duplicate key (or something unusual): let the loader say
-        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _too_deep(data):
-            return _NOT_FAST
     return data
-
-
-def _too_deep(data: Any) -> bool:
-    """Whether containers nest deeper than :data:`MAX_DEPTH` (level by level, as the loader)."""
-    level: list[Any] = [data]
-    depth = 1
-    while level:
-        if depth > MAX_DEPTH:
-            return True
-        below: list[Any] = []
-        for value in level:
-            children = value.values() if type(value) is dict else value
-            below += [c for c in children if type(c) is dict or type(c) is list]
-        depth += 1
-        level = below
-    return False
 
 
 def read_record_data(path: str | Path) -> dict[str, Any]:
