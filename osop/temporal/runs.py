@@ -277,6 +277,8 @@ async def list_temporal_runs(
                 "started_at": iso(execution.start_time) if execution.start_time else None,
                 "status": execution.status.name if execution.status else "UNKNOWN",
                 "ended_at": iso(execution.close_time) if execution.close_time else None,
+                # A child run (sub-workflow, spawn): `osop runs` lists it with --all only.
+                "parent_run_id": memo.get("parent_run_id"),
             }
         )
     return out

@@ -71,7 +71,12 @@ async def _workers(history: Any) -> set[str]:
 
 
 async def _scenario(target: TemporalTarget, workdir: Path) -> dict[str, Any]:
-    from osop.temporal.runs import answer_run, start_temporal_run, wait_for_run
+    from osop.temporal.runs import (
+        answer_run,
+        describe_temporal_run,
+        start_temporal_run,
+        wait_for_run,
+    )
 
     deployment = f"osop-{uuid.uuid4().hex[:8]}"
     client = await connect(target)
@@ -100,6 +105,9 @@ async def _scenario(target: TemporalTarget, workdir: Path) -> dict[str, Any]:
             await _make_current(client, target.namespace, deployment, "B")
             second = await start()
             out["second_paused"] = (await wait_for_run(target, second, client=client)).paused
+            for name, run_id in (("first", first), ("second", second)):
+                described = await describe_temporal_run(target, run_id, client=client)
+                out[f"{name}_build"] = described["build"]
             # The run started on A is answered after B became current: A carries it on.
             await answer_run(target, first, "ship", {"decision": "approved"}, client=client)
             out["first"] = (await wait_for_run(target, first, client=client)).status
@@ -122,6 +130,7 @@ def test_a_run_stays_on_its_build_while_new_runs_go_to_the_new_one(
     assert seen["first_paused"] and seen["second_paused"]
     assert seen["first"] == seen["second"] == "COMPLETED"
     assert seen["first_pinned_to"] == "A"
+    assert seen["first_build"].endswith(".A") and seen["second_build"].endswith(".B")
     assert seen["second_pinned_to"] == "B"
     # Every step of each run, before and after the switch, ran on its own build.
     assert seen["first_workers"] and all(".A@" in w for w in seen["first_workers"])
