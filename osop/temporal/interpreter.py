@@ -323,7 +323,8 @@ class RunWorkflow:
         duration_ms: float = 0.0,
         **more: Any,
     ) -> None:
-        """Report an attempt the interpreter itself carried out (a child run's node)."""
+        """Report how an attempt ended that returned no report of its own (a child
+        run's node, an attempt cut short or lost)."""
         self._inbox.append(
             p.AttemptFinished(
                 node=command.node,
@@ -435,18 +436,7 @@ class RunWorkflow:
                     "message": f"the attempt could not be run on a worker: {_cause(exc)}",
                     "_retryable": False,
                 }
-            self._inbox.append(
-                p.AttemptFinished(
-                    node=command.node,
-                    attempt=command.attempt,
-                    iteration=command.iteration,
-                    at=_now(),
-                    status=status,
-                    duration_ms=0.0,
-                    error=error,
-                    aborted=self._abort is not None,
-                )
-            )
+            self._finished(command, status, error, aborted=self._abort is not None)
             return
         self._attempts.pop(key, None)
         subject = report.pop("approved_subject", None)
