@@ -176,7 +176,7 @@ def test_every_crash_point_resumes_to_the_same_end(
         (r.node_id, r.iteration) for r in full.record.node_records if r.status == "COMPLETED"
     )
     lines = full.handle.journal_path.read_text().splitlines()
-    assert len(lines) > 10
+    assert len(lines) > 8  # run, a start and end (its done folded in) per node, finished
     for cut in range(1, len(lines) - 1):
         if json.loads(lines[cut - 1])["t"] == "finished":
             continue
@@ -198,6 +198,61 @@ def test_every_crash_point_resumes_to_the_same_end(
             (r.node_id, r.iteration) for r in result.record.node_records if r.status == "COMPLETED"
         )
         assert got == expected, f"crash after journal entry {cut}"
+
+
+def as_older_journal(lines: list[str]) -> list[str]:
+    """The journal as osop wrote it before ends carried their node's done: every
+    folded ``done`` on a line of its own after its end, numbered in turn."""
+    out: list[dict[str, object]] = []
+    for line in lines:
+        entry = json.loads(line)
+        done = entry.pop("done", None)
+        entry.pop("v", None)
+        out.append(entry)
+        if done is not None:
+            out.append({"t": "done", "node": entry["node"], "status": entry["status"]})
+            if "at" in entry:
+                out[-1]["at"] = entry["at"]
+            out[-1].update(done)
+    for seq, entry in enumerate(out, 1):
+        entry["seq"] = seq
+    return [json.dumps(e, separators=(",", ":")) for e in out]
+
+
+@pytest.mark.parametrize("data", [RETRY_DIAMOND, LOOPS], ids=["retry-diamond", "loops"])
+def test_an_older_journal_with_done_apart_resumes_from_every_crash_point(
+    runner: Runner, tmp_path: Path, data: dict[str, object]
+) -> None:
+    """Journals written with a separate done after each end (two fsyncs per node)
+    still resume, cut after any entry, to the same end."""
+    full = runner.run(data)
+    assert full.status == "COMPLETED" and full.handle is not None
+    expected = sorted(
+        (r.node_id, r.iteration) for r in full.record.node_records if r.status == "COMPLETED"
+    )
+    lines = full.handle.journal_path.read_text().splitlines()
+    older = as_older_journal(lines)
+    assert any('"done"' in line for line in lines)
+    assert len(older) > len(lines) and not any('"done":{' in line for line in older)
+    for cut in range(1, len(older) - 1):
+        if json.loads(older[cut - 1])["t"] == "finished":
+            continue
+        store = RunStore(tmp_path / f"cut{cut}")
+        shutil.copytree(runner.store.root, store.root)
+        (store.runs / full.run_id / "journal.jsonl").write_text("\n".join(older[:cut]) + "\n")
+        result = asyncio.run(
+            resume_run(
+                full.run_id,
+                store=store,
+                options=RunOptions(clock=VirtualClock(), workdir=tmp_path),
+            )
+        )
+        assert result.status == "COMPLETED", cut
+        assert statuses(result) == statuses(full), cut
+        got = sorted(
+            (r.node_id, r.iteration) for r in result.record.node_records if r.status == "COMPLETED"
+        )
+        assert got == expected, f"crash after older journal entry {cut}"
 
 
 def test_torn_journal_tail_is_ignored(runner: Runner) -> None:
