@@ -12,6 +12,7 @@ from engine_helpers import Runner, cli, statuses
 
 from osop.engine import (
     RunOptions,
+    RunResult,
     RunStore,
     VirtualClock,
     load_run_state,
@@ -172,11 +173,19 @@ def test_every_crash_point_resumes_to_the_same_end(
     full = runner.run(data)
     assert full.status == "COMPLETED"
     assert full.handle is not None
+    lines = full.handle.journal_path.read_text().splitlines()
+    assert len(lines) > 8  # run, a start and end (its done folded in) per node, finished
+    resume_from_every_cut(runner, tmp_path, full, lines)
+
+
+def resume_from_every_cut(
+    runner: Runner, tmp_path: Path, full: RunResult, lines: list[str]
+) -> None:
+    """Resume copies of ``full``'s run whose journal is cut after each entry of
+    ``lines``: each ends as ``full`` did, every node completed exactly as often."""
     expected = sorted(
         (r.node_id, r.iteration) for r in full.record.node_records if r.status == "COMPLETED"
     )
-    lines = full.handle.journal_path.read_text().splitlines()
-    assert len(lines) > 8  # run, a start and end (its done folded in) per node, finished
     for cut in range(1, len(lines) - 1):
         if json.loads(lines[cut - 1])["t"] == "finished":
             continue
@@ -227,32 +236,11 @@ def test_an_older_journal_with_done_apart_resumes_from_every_crash_point(
     still resume, cut after any entry, to the same end."""
     full = runner.run(data)
     assert full.status == "COMPLETED" and full.handle is not None
-    expected = sorted(
-        (r.node_id, r.iteration) for r in full.record.node_records if r.status == "COMPLETED"
-    )
     lines = full.handle.journal_path.read_text().splitlines()
     older = as_older_journal(lines)
     assert any('"done"' in line for line in lines)
     assert len(older) > len(lines) and not any('"done":{' in line for line in older)
-    for cut in range(1, len(older) - 1):
-        if json.loads(older[cut - 1])["t"] == "finished":
-            continue
-        store = RunStore(tmp_path / f"cut{cut}")
-        shutil.copytree(runner.store.root, store.root)
-        (store.runs / full.run_id / "journal.jsonl").write_text("\n".join(older[:cut]) + "\n")
-        result = asyncio.run(
-            resume_run(
-                full.run_id,
-                store=store,
-                options=RunOptions(clock=VirtualClock(), workdir=tmp_path),
-            )
-        )
-        assert result.status == "COMPLETED", cut
-        assert statuses(result) == statuses(full), cut
-        got = sorted(
-            (r.node_id, r.iteration) for r in result.record.node_records if r.status == "COMPLETED"
-        )
-        assert got == expected, f"crash after older journal entry {cut}"
+    resume_from_every_cut(runner, tmp_path, full, older)
 
 
 def test_torn_journal_tail_is_ignored(runner: Runner) -> None:

@@ -30,11 +30,9 @@ import pytest
 import yaml
 from crash_harness import EXIT_CRASH, Trial, fork, reap
 
-from osop.cli.run_support import run_engine
-from osop.engine import deliver_answer, deliver_event, resume_run, start_run
+from osop.engine import deliver_answer, deliver_event
 from osop.engine import journal as journal_module
 from osop.engine.runner import load_run_state
-from osop.format.api import load_workflow
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="fork, /proc/self/fd, flock"
@@ -107,35 +105,17 @@ class Points(Trial):
         self.path.write_text(yaml.safe_dump(PARENT, sort_keys=False))
         (self.root / "child.osop.yaml").write_text(yaml.safe_dump(CHILD, sort_keys=False))
 
-    def _arm(self) -> None:
+    def arm(self) -> None:
         if self.kill_kind is not None:
             journal = self.handle_path / "journal.jsonl"
             journal_module.os = KillAfterFsync(journal, self.kill_kind)  # type: ignore[assignment]
-
-    def start(self) -> None:
-        self._arm()
-        wf = load_workflow(self.path)
-        coro = start_run(
-            wf,
-            source=self.path.read_bytes(),
-            workflow_path=self.path,
-            store=self.store,
-            options=self.options(),
-            run_id=self.run_id,
-        )
-        os._exit(run_engine(coro).exit_code)
-
-    def resume(self) -> None:
-        self._arm()
-        result = run_engine(resume_run(self.run_id, store=self.store, options=self.options()))
-        os._exit(result.exit_code)
 
 
 @pytest.mark.parametrize("point", POINTS)
 def test_a_kill_right_after_each_durability_point_loses_and_repeats_nothing(
     tmp_path: Path, point: str
 ) -> None:
-    trial = Points(tmp_path / "trial", pause=0.0)
+    trial = Points(tmp_path / "trial", pause=0.0, resume_approves=False)
     trial.run_id = str(uuid.uuid4())
     trial.kill_kind = point
     errors = tmp_path / "errors.txt"
