@@ -236,8 +236,8 @@ def main() -> None:
         print(render(rows, markdown=args.markdown))
         print()
     versions = {o.system: o.rounds[0].version for o in outcomes if o.rounds and o.rounds[0].version}
-    for name, version in versions.items():
-        print(f"{labels[name]}: {version}")
+    if versions:
+        print("versions: " + "; ".join(versions.values()))
 
 
 if __name__ == "__main__":
