@@ -38,6 +38,14 @@ _LANGUAGE: Final = Language(_BASH.language())
 _UNESCAPE: Final = re.compile(r"\\(.)", re.DOTALL)
 _DOUBLE_QUOTE_ESCAPE: Final = re.compile(r"\\([\\\"$`\n])")
 _LINE_START_BACKSLASH: Final = re.compile(r"\n\\")
+#: Code points above U+1FFFF. tree-sitter-bash's lexer can crash the process on them
+#: (a segmentation fault, seen with every grammar release 0.23-0.25 under tree-sitter
+#: 0.23-0.26 on random text); no shell syntax lives there.
+_HIGH_PLANES: Final = re.compile("[\U00020000-\U0010ffff]")
+#: What the parser reads in their place: a word character of the same UTF-8 length, so
+#: words keep their shape and byte offsets stay those of the text as written (a word's
+#: value shows the stand-in for such a character).
+_HIGH_PLANE_STAND_IN: Final = "\U00010000"
 _GLOB: Final = re.compile(r"(?<!\\)[*?\[]")
 _BRACE: Final = re.compile(r"(?<!\\)\{[^{}]*,[^{}]*\}|(?<!\\)\{[^{}]*\.\.[^{}]*\}")
 _DYNAMIC_TYPES: Final = frozenset(
@@ -108,6 +116,7 @@ def parse(text: str) -> Node:
     # The grammar glues a word that starts a line with a backslash (``\\rm``) to the
     # previous line's command; a blank before it reads the same to ``sh``.
     text = _LINE_START_BACKSLASH.sub("\n \\\\", text)
+    text = _HIGH_PLANES.sub(_HIGH_PLANE_STAND_IN, text)
     tree = parser.parse(text.encode("utf-8", "surrogateescape"))
     return tree.root_node
 
