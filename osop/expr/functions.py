@@ -122,6 +122,10 @@ class OsopFunctions(Mapping[str, Callable[..., Any]]):
         return found
 
     def status(self, node_id: object = None) -> str:
+        if type(node_id) is str:  # the usual call, status('build'): one call less
+            found = self._facts(node_id)
+            if found is not None:
+                return found.status.upper()
         found = self._lookup(node_id, "status")
         return "PENDING" if found is None else found.status.upper()
 

@@ -351,3 +351,83 @@ def test_a_repeated_call_is_made_once() -> None:
 def test_constant_calls_without_engine_functions_are_not_available() -> None:
     with pytest.raises(ExpressionError, match="not available here"):
         compile_expression("status('build') == 'FAILED'").evaluate({})
+
+
+# -- the context reused across evaluations -------------------------------------------------
+
+
+def test_a_reused_context_follows_the_values() -> None:
+    condition = compile_expression("outputs.test.failures > 1")
+    answers = [
+        condition.evaluate({"outputs": {"test": {"failures": n}}}) for n in (2, 2, 2, 0, 0, 5, 0)
+    ]
+    assert answers == [True, True, True, False, False, True, False]
+
+
+def test_a_reused_context_tells_types_apart() -> None:
+    # True == 1 and 1 == 1.0 in Python; CEL sees a bool, an int and a double.
+    same = compile_expression("x == 1")
+    assert same.evaluate({"x": 1}) is True
+    assert same.evaluate({"x": 1}) is True  # the context is built and kept now
+    assert same.evaluate({"x": True}) is False
+    assert same.evaluate({"x": 1}) is True
+    text = compile_expression("string(x)")
+    assert [text.evaluate({"x": v}) for v in (0.0, 0.0, -0.0, 0, 0, "0")] == [
+        "0",
+        "0",
+        "-0",
+        "0",
+        "0",
+        "0",
+    ]
+
+
+def test_a_reused_context_sees_a_name_disappear() -> None:
+    guarded = compile_expression("has(inputs.flag) && inputs.flag")
+    assert guarded.evaluate({"inputs": {"flag": True}}) is True
+    assert guarded.evaluate({"inputs": {"flag": True}}) is True
+    assert guarded.evaluate({"inputs": {}}) is False
+    bare = compile_expression("decision == 'approved'")
+    assert bare.evaluate({"decision": "approved"}) is True
+    assert bare.evaluate({"decision": "approved"}) is True
+    with pytest.raises(MissingReferenceError, match="decision"):
+        bare.evaluate({"other": "approved"})
+
+
+def test_a_reused_context_with_constant_osop_calls_and_library_functions() -> None:
+    def facts(status: str) -> Mapping[str, Any]:
+        return osop_functions({"build": NodeFacts(status)}.get, current="build")
+
+    condition = compile_expression("status('build') == 'COMPLETED' && lowerAscii(x) == 'a'")
+    results = [
+        condition.evaluate({"x": x}, facts(status))
+        for x, status in [
+            ("A", "COMPLETED"),
+            ("A", "COMPLETED"),
+            ("A", "COMPLETED"),
+            ("A", "FAILED"),
+            ("B", "COMPLETED"),
+        ]
+    ]
+    assert results == [True, True, True, False, False]
+
+
+def test_mutable_values_are_never_taken_from_an_earlier_evaluation() -> None:
+    rows: list[int] = [1, 2]
+    counted = compile_expression("size(rows) == 2")
+    assert counted.evaluate({"rows": rows}) is True
+    assert counted.evaluate({"rows": rows}) is True
+    rows.append(3)  # the same list object, changed in place
+    assert counted.evaluate({"rows": rows}) is False
+
+
+def test_threads_sharing_an_expression_each_get_their_own_answer() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    condition = compile_expression("n % 2 == 0")
+
+    def check(n: int) -> bool:
+        return condition.evaluate({"n": n}) is (n % 2 == 0)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(check, [i // 3 for i in range(3_000)]))
