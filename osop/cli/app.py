@@ -59,6 +59,12 @@ def cli() -> None:
 
 def run(argv: list[str] | None = None) -> Any:
     """Run the command line (``argv`` defaults to ``sys.argv[1:]``)."""
+    if "osop.temporal.connection" in sys.modules:  # already imported: free to name
+        from osop.temporal import connection
+
+        # Only a client this command makes counts (a caller that runs several
+        # commands in one process, a test, may have made one earlier).
+        connection.CLIENT_CREATED = False
     try:
         return cli.main(args=argv, prog_name="osop")
     except SystemExit as exc:

@@ -31,7 +31,7 @@ from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult
 from osop.expr.scope import make_scope
 from osop.format.workflow import Workflow, workflow_from_dict
 from osop.security import SecretStore
-from osop.temporal.references import ENV_ACTIVITY_NAME, read_environment, unmark
+from osop.temporal.references import CONTEXT_ACTIVITY_NAME, run_context, unmark
 
 __all__ = [
     "ACTIVITY_NAME",
@@ -380,7 +380,8 @@ async def _carry_out(
 
 def activities_for(host: AttemptHost) -> list[Any]:
     """The Temporal activities of a worker: one node attempt (heartbeating, so a dead
-    worker is noticed within seconds), and the environment a starting run reads."""
+    worker is noticed within seconds), and what a starting run reads from a worker
+    (:func:`osop.temporal.references.run_context`)."""
     from temporalio import activity
 
     @activity.defn(name=ACTIVITY_NAME)
@@ -393,11 +394,11 @@ def activities_for(host: AttemptHost) -> list[Any]:
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
 
-    @activity.defn(name=ENV_ACTIVITY_NAME)
-    async def environment(names: list[str]) -> dict[str, str]:
-        return read_environment(names, os.environ if host.env is None else host.env)
+    @activity.defn(name=CONTEXT_ACTIVITY_NAME)
+    async def context(request: dict[str, Any]) -> dict[str, Any]:
+        return run_context(request, os.environ if host.env is None else host.env, host.secrets)
 
-    return [attempt, environment]
+    return [attempt, context]
 
 
 async def _heartbeat() -> None:

@@ -58,7 +58,12 @@ with workflow.unsafe.imports_passed_through():
         node_workflow,
     )
     from osop.temporal.children import child_document, spawned_document
-    from osop.temporal.references import ENV_ACTIVITY_NAME, SecretMarkers, env_names
+    from osop.temporal.references import (
+        CONTEXT_ACTIVITY_NAME,
+        SecretMarkers,
+        env_names,
+        secret_names,
+    )
 
 __all__ = ["INTERPRETER_VERSION", "WORKFLOW_NAME", "RunWorkflow"]
 
@@ -68,7 +73,7 @@ WORKFLOW_NAME = "osop.run"
 INTERPRETER_VERSION = 2
 #: Patches (``workflow.patched``): what runs started by an older interpreter did not do.
 PATCH_SECRETS = "osop-2-secrets-on-workers"
-PATCH_ENV = "osop-2-env-snapshot"
+PATCH_CONTEXT = "osop-2-run-context"
 PATCH_CHILDREN = "osop-2-child-workflows"
 #: The signal a child run sends its parent when it pauses or goes on again.
 CHILD_SIGNAL = "child"
@@ -149,6 +154,8 @@ class RunWorkflow:
         self._session_began = 0.0
         #: When each running timer fires (workflow time), to stop the deadline while paused.
         self._due: dict[str, float] = {}
+        #: Salted fingerprints of the run's secrets (osop approve/signal mask them).
+        self._fingerprints: dict[str, Any] | None = None
         #: Child runs by run id.
         self._children: dict[str, _ChildRun] = {}
         #: A parked child ended or paused anew: the paused run takes it up (as a resume).
@@ -171,7 +178,7 @@ class RunWorkflow:
             mode=request["mode"],
             seed=int(request["seed"]),
             auto_approve=bool(request.get("auto_approve")),
-            env=await self._environment(wf),
+            env=await self._context(wf),
             # ${secrets.X} is a marker here; the worker running the attempt puts the
             # value in, so no secret enters the history (osop.temporal.references).
             secrets=(
@@ -201,24 +208,26 @@ class RunWorkflow:
         )
         return {"run_id": self._run_id, "status": status, "outputs": outputs, "error": error}
 
-    async def _environment(self, wf: Workflow) -> dict[str, str]:
-        """The values of the variables the workflow names, read once by a worker.
+    async def _context(self, wf: Workflow) -> dict[str, str]:
+        """What the run reads from a worker once, as it starts: the environment.
 
         Locally ``${env.X}`` reads the environment of the process that runs the
         steps; here that is a worker, and an activity keeps what it read in the
-        history, so that every replay of the run decides the same.
+        history, so that every replay of the run decides the same.  The same
+        activity gives the fingerprints of the run's secrets (for deliveries).
         """
-        names = env_names(wf.raw)
-        if not names or not workflow.patched(PATCH_ENV):
+        names = {"env": env_names(wf.raw), "secrets": secret_names(wf.raw)}
+        if not (names["env"] or names["secrets"]) or not workflow.patched(PATCH_CONTEXT):
             return {}
-        found: dict[str, str] = await workflow.execute_activity(
-            ENV_ACTIVITY_NAME,
+        found: dict[str, Any] = await workflow.execute_activity(
+            CONTEXT_ACTIVITY_NAME,
             names,
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=RetryPolicy(maximum_attempts=WORKER_LOSSES),
-            summary="environment",
+            summary="run context",
         )
-        return dict(found)
+        self._fingerprints = found.get("fingerprints")
+        return dict(found.get("env") or {})
 
     async def _drive(self) -> str:
         """Feed events to the core and carry its commands out until it finishes the run."""
@@ -857,6 +866,7 @@ class RunWorkflow:
             "waiting": self._waiting() if self._paused else [],
             "interpreter": INTERPRETER_VERSION,
             "build": _build(),
+            "secret_fingerprints": self._fingerprints,
         }
 
 

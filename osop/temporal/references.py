@@ -12,6 +12,11 @@ environment of the process that runs the steps.  On Temporal that is a worker: t
 values of the variables the workflow names are read once, by a worker, when the run
 starts (an activity, so the values are in the history and every replay decides the
 same), and the run reads that snapshot throughout.
+
+**Deliveries.**  The same activity hands the run salted fingerprints of the secrets
+its workflow names (what a local run keeps in its ``meta.json``), so that
+``osop approve``/``osop signal`` mask a secret typed into an answer or an event
+before it is sent, as they do locally.
 """
 
 from __future__ import annotations
@@ -23,16 +28,18 @@ from typing import Any
 from osop.security import SecretStore
 
 __all__ = [
-    "ENV_ACTIVITY_NAME",
+    "CONTEXT_ACTIVITY_NAME",
     "SecretMarkers",
     "env_names",
     "marked_secrets",
-    "read_environment",
+    "run_context",
+    "secret_names",
     "unmark",
 ]
 
-#: The activity that reads a worker's environment for a starting run (wire contract).
-ENV_ACTIVITY_NAME = "osop.environment"
+#: The activity that reads, on a worker, what a starting run needs from there (wire contract).
+CONTEXT_ACTIVITY_NAME = "osop.context"
+_SECRET_NAME = re.compile(r"\$\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)")
 _MARK = "\x00osop-secret:"
 _MARKER = re.compile("\x00osop-secret:([^\x00]+)\x00")
 #: ``env.NAME`` or ``env['NAME']`` / ``env["NAME"]`` in an expression or a ``${...}``.
@@ -107,9 +114,33 @@ def env_names(document: Any) -> list[str]:
     return sorted(found)
 
 
-def read_environment(names: Iterable[str], environ: Mapping[str, str]) -> dict[str, str]:
-    """The values of ``names`` set in ``environ`` (what the activity returns)."""
-    return {name: environ[name] for name in names if name in environ}
+def secret_names(document: Any) -> list[str]:
+    """Every secret a workflow document names (``${secrets.X}``)."""
+    found: set[str] = set()
+    for text in _strings(document):
+        if "secrets" in text:
+            found.update(_SECRET_NAME.findall(text))
+    return sorted(found)
+
+
+def run_context(
+    request: Mapping[str, Any], environ: Mapping[str, str], secrets: SecretStore
+) -> dict[str, Any]:
+    """What the context activity returns: the values of the variables named in
+    ``request["env"]``, and fingerprints (never values) of the worker's secrets and
+    of those named in ``request["secrets"]``."""
+    from osop.errors import OsopError
+    from osop.security.fingerprints import fingerprint_secrets
+
+    env = {name: environ[name] for name in request.get("env") or () if name in environ}
+    values = set(secrets.all_values())
+    for name in request.get("secrets") or ():
+        if name in secrets:
+            try:
+                values.add(secrets.get(name))
+            except OsopError:
+                continue
+    return {"env": env, "fingerprints": fingerprint_secrets(values) if values else None}
 
 
 def _strings(value: Any) -> Iterable[str]:

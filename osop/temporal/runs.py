@@ -25,6 +25,7 @@ from osop.engine.values import Redactor
 from osop.errors import ExecutionError, OsopError, RunRefusedError, RunStoreError
 from osop.format.workflow import Workflow
 from osop.record.model import RunRecord, record_from_dict
+from osop.security.fingerprints import mask_fingerprinted
 from osop.temporal.connection import TemporalTarget, connect
 
 if TYPE_CHECKING:
@@ -301,8 +302,10 @@ async def answer_run(
 
     client = client or await connect(target)
     delivery = {"node": node_id, "answer": Redactor()(stamp_answer(answer)), "replace": replace}
-    handle = await _handle(client, run_id)
-    handle = await _routed(client, handle, lambda w: w.get("node") == node_id)
+    handle, fingerprints = await _routed(
+        client, await _handle(client, run_id), lambda w: w.get("node") == node_id
+    )
+    delivery["answer"] = mask_fingerprinted(delivery["answer"], fingerprints)
     try:
         await handle.execute_update("answer", delivery)
     except WorkflowUpdateFailedError as exc:
@@ -346,12 +349,12 @@ async def signal_run(
     client = client or await connect(target)
     delivery_id = str(uuid.uuid4())
     delivery = {"id": delivery_id, "name": name, "data": Redactor()(data)}
-    handle = await _handle(client, run_id)
-    handle = await _routed(
+    handle, fingerprints = await _routed(
         client,
-        handle,
+        await _handle(client, run_id),
         lambda w: w.get("name") == name and w.get("kind") in ("event", "signal"),
     )
+    delivery["data"] = mask_fingerprinted(delivery["data"], fingerprints)
     try:
         await handle.execute_update("event", delivery)
     except WorkflowUpdateFailedError as exc:
@@ -363,21 +366,26 @@ async def signal_run(
 
 async def _routed(
     client: Client, handle: WorkflowHandle[Any, Any], wanted: Callable[[dict[str, Any]], bool]
-) -> WorkflowHandle[Any, Any]:
-    """The run a delivery is for: a child run the run waits on, when that child is
-    what waits for it (as :func:`osop.engine.deliver_answer` routes it locally)."""
+) -> tuple[WorkflowHandle[Any, Any], Mapping[str, Any] | None]:
+    """The run a delivery is for, and its secrets' fingerprints (to mask them in it).
+
+    A child run the run waits on, when that child is what waits for the delivery
+    (as :func:`osop.engine.deliver_answer` routes it locally); else the run itself.
+    """
     from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError
 
     try:
         status = await handle.query("status")
+        for wait in status.get("waiting") or ():
+            child = wait.get("run_id")
+            if wait.get("via") and child and child != handle.id and wanted(wait):
+                handle = client.get_workflow_handle(str(child))
+                status = await handle.query("status")
+                break
     except (RPCError, WorkflowQueryFailedError):
-        return handle  # the update itself says what is wrong
-    for wait in status.get("waiting") or ():
-        child = wait.get("run_id")
-        if wait.get("via") and child and child != handle.id and wanted(wait):
-            return client.get_workflow_handle(str(child))
-    return handle
+        return handle, None  # the update itself says what is wrong
+    return handle, status.get("secret_fingerprints")
 
 
 def _update_refusal(exc: Exception) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,3 +67,27 @@ def test_a_certificate_without_its_key_is_refused(tmp_path: Path) -> None:
     target = TemporalTarget.from_options("127.0.0.1:1", tls_cert=cert, environ={})
     with pytest.raises(OsopError, match="go together"):
         asyncio.run(connect(target))
+
+
+def test_a_command_after_another_that_talked_to_temporal_exits_normally(
+    temporal_server: Any, tmp_path: Path
+) -> None:
+    """A process that made a Temporal client and then runs a command in-process
+    (a test, an embedding tool) gets the command's SystemExit, not os._exit."""
+    small = tmp_path / "small.osop.yaml"
+    small.write_text('osop_version: "1.1"\nid: s\nname: s\nnodes:\n  - {id: a, type: cli}\n')
+    code = (
+        "import asyncio, os, sys\n"
+        "from osop.temporal.connection import TemporalTarget, connect\n"
+        f"asyncio.run(connect(TemporalTarget(address={temporal_server.address!r})))\n"
+        "from osop.cli.main import main\n"
+        "try:\n"
+        f"    main(['validate', {str(small)!r}])\n"
+        "except SystemExit as exc:\n"
+        "    print('returned', exc.code, flush=True)\n"
+        "os._exit(0)\n"  # the SDK's threads: no interpreter teardown (see osop.cli.app)
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "returned 0" in done.stdout, done.stdout + done.stderr

@@ -161,7 +161,53 @@ def test_env_reads_the_workers_environment_like_a_local_run_its_own(
     assert (prod.outputs or {}).get("stage") == "prod"
     assert prod.outputs == next(r for r in local.record.node_records if r.node_id == "prod").outputs
     # Read once, by a worker, when the run started: replays decide the same.
-    assert history.count('"osop.environment"') == 1
+    assert history.count('"osop.context"') == 1
+
+
+@pytest.mark.slow
+def test_a_secret_typed_into_an_answer_is_masked_before_it_is_sent(
+    tmp_path: Path, target: TemporalTarget
+) -> None:
+    from osop.temporal.runs import answer_run, start_temporal_run, wait_for_run
+
+    gated = {
+        **USES_SECRET,
+        "nodes": [
+            *USES_SECRET["nodes"],
+            {
+                "id": "ship",
+                "type": "cli",
+                "name": "Ship",
+                "approval_gate": {"required": True},
+                "runtime": {"command": "true"},
+            },
+        ],
+        "edges": [*USES_SECRET["edges"], {"from": "header", "to": "ship"}],
+    }
+
+    async def go() -> tuple[Any, str]:
+        secrets = SecretStore({"API_TOKEN": SECRET}, environ={})
+        async with in_process_worker(target, tmp_path, secrets=secrets) as client:
+            run_id = await start_temporal_run(
+                target,
+                workflow_from_dict(gated),
+                source=_source(gated),
+                options=RunOptions(),
+                client=client,
+            )
+            assert (await wait_for_run(target, run_id, client=client)).paused
+            # The person who approves pastes the token into the notes, by mistake.
+            answer = {"decision": "approved", "notes": f"used {SECRET} to check"}
+            await answer_run(target, run_id, "ship", answer, client=client)
+            result = await wait_for_run(target, run_id, client=client)
+            return result, await history_text(client.get_workflow_handle(run_id))
+
+    result, history = asyncio.run(go())
+    assert result.status == "COMPLETED"
+    ship = next(r for r in result.record.node_records if r.node_id == "ship")
+    assert ship.human_metadata is not None
+    assert ship.human_metadata.get("notes") == "used *** to check"
+    assert SECRET not in history
 
 
 def test_env_names_finds_every_variable_a_document_names() -> None:

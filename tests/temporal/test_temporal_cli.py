@@ -289,3 +289,13 @@ def test_a_sub_workflow_with_a_secret_from_the_workers_secrets_file(
     assert json.loads(child_shown.stdout)["x-parent-run"]["node_id"] == "publish"
     for text in (done.stdout, done.stderr, shown.stdout, child_shown.stdout):
         assert "tok-5ecret-778" not in text
+
+
+@pytest.mark.slow
+def test_a_versioned_worker_says_its_build(
+    target: TemporalTarget, worker_factory: type[WorkerProcess]
+) -> None:
+    worker = worker_factory("--build-id", "b-17", "--deployment", "osop-cli")
+    assert "deployment=osop-cli build-id=b-17 versioning=pinned" in worker.health
+    code, err = worker.stop()
+    assert code == 0, err
