@@ -464,13 +464,18 @@ class _WorkflowAccumulator:
                 else:
                     duration = 0.0 + seconds * 1000.0 if seconds is not None else None
                 if duration is not None and isfinite(duration) and duration >= 0:
-                    acc.durations.append(duration)
+                    durations = acc.durations
+                    if durations.objects is None and type(duration) is float:
+                        durations.floats.append(duration)  # _Values.append, inlined
+                    else:
+                        durations.append(duration)
                 cost = 0.0
                 if "ai_metadata" in last or "cost_usd" in last:
                     cost += _plain_cost(last)
                 if not cost and first:
                     cost = breakdown.get(node_id, 0.0)
-                acc.cost += _money(cost)
+                if cost and isfinite(cost):  # _money; adding 0.0 changes nothing
+                    acc.cost += cost
                 continue
             ran = [a for a in attempts if a["status"] != "SKIPPED"]
             acc.skipped += len(attempts) - len(ran)
