@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from osop.engine.state import RunState
@@ -277,9 +278,37 @@ class RecordText:
             if entry[4] is not None:
                 costs[entry[3]] = costs.get(entry[3], 0.0) + entry[4]
         head = build_record(state, status=status, costs=costs).to_dict()
-        head["node_records"] = _SLOT
-        text = _encode(head)
-        return text.replace(_encode(_SLOT), "[" + ",".join(parts) + "]", 1) + "\n"
+        return _joined(head, parts)
+
+    def final_text(self, state: RunState, record: RunRecord) -> str:
+        """The text of ``record`` (``build_record(state)``, the run paused or ended):
+        the attempts encoded earlier are reused, the others encoded from ``record``;
+        nothing is kept (no write follows in this session)."""
+        if not state.records or len(record.node_records) != len(state.records):
+            return record_to_text(record, "json", compact=True)
+        done = self._done
+        parts: list[str] = []
+        for index, node_record in enumerate(record.node_records):
+            entry = done[index] if index < len(done) else None
+            raw = state.records[index]
+            if (
+                entry is None
+                or entry[0] is not raw
+                or entry[1] != (raw.get("status"), raw.get("ended_at"), len(raw))
+            ):
+                parts.append(_encode(node_record.to_dict()))
+            else:
+                parts.append(entry[2])
+        self._done = []
+        head = replace(record, node_records=()).to_dict()  # the run-level fields only
+        return _joined(head, parts)
+
+
+def _joined(head: dict[str, Any], parts: list[str]) -> str:
+    """The record's text: its run-level fields with the node records already encoded."""
+    head["node_records"] = _SLOT
+    text = _encode(head)
+    return text.replace(_encode(_SLOT), "[" + ",".join(parts) + "]", 1) + "\n"
 
 
 def _encode(value: Any) -> str:

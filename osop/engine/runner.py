@@ -331,7 +331,7 @@ class _Session:
             record = build_record(self.state)
             if self.handle is not None:
                 texts = (
-                    self.record_writer.text(self.state),
+                    self.record_writer.final_text(self.state, record),
                     self.record_writer.outputs_text(self.state),
                 )
                 await _off_the_loop(self._close_and_write, self.handle, texts)

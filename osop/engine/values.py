@@ -86,7 +86,10 @@ def truncate_value(value: Any, limit: int = MAX_VALUE_BYTES) -> Any:
             return value
         return {"truncated": True, "size_bytes": size, "preview": value[:_PREVIEW_CHARS]}
     if isinstance(value, Mapping):
-        return {str(k): truncate_value(v, limit) for k, v in value.items()}
+        out = {str(k): truncate_value(v, limit) for k, v in value.items()}
+        if type(value) is dict and all(type(k) is str and out[k] is v for k, v in value.items()):
+            return value  # nothing was cut: the same object (a record holds no copy)
+        return out
     text = json.dumps(value, ensure_ascii=False, default=str)
     size = len(text.encode("utf-8", "replace"))
     if size <= limit:

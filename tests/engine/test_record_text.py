@@ -66,3 +66,21 @@ def test_incremental_record_equals_the_full_rebuild(case_dir: Path, tmp_path: Pa
         assert writer.outputs_text(state) == outputs, entry
         compared += 1
     assert compared > 0
+    # The session's last write reuses what was encoded and encodes the rest from the
+    # record it built anyway: the same text, and nothing is kept afterwards.
+    record = build_record(state)
+    assert writer.final_text(state, record) == record_to_text(record, "json", compact=True)
+    assert writer.final_text(state, record) == record_to_text(record, "json", compact=True)
+    # and from a writer that encoded nothing yet (a run that ended before any rewrite)
+    assert RecordText().final_text(state, record) == record_to_text(record, "json", compact=True)
+
+
+def test_truncation_keeps_a_small_mapping_as_it_is() -> None:
+    from osop.engine.values import truncate_value
+
+    small = {"n": 1, "text": "short"}
+    assert truncate_value(small) is small
+    big = {"n": 1, "text": "x" * 100_000}
+    cut = truncate_value(big)
+    assert cut is not big and cut["n"] == 1 and cut["text"]["truncated"] is True
+    assert big["text"] == "x" * 100_000  # the given mapping is never changed
