@@ -17,6 +17,8 @@ simulated mode, run store on disk, group commit):
 
 Prints the median of each tree and the ratio this tree / the other one (< 1: this
 tree is cheaper).  ``--against .`` compares the tree with itself (the smoke run).
+``--fsync-ms 20`` makes every fsync take 20 ms longer, as on a loaded disk: what
+the process does meanwhile shows in the wall time of ``runs``.
 """
 
 from __future__ import annotations
@@ -61,7 +63,14 @@ def fan(width):
     edges += [{"from": f"b{i}", "to": "join"} for i in range(width)]
     return workflow_from_dict({"id": "fan", "name": "fan", "nodes": nodes, "edges": edges})
 
-scenario, size, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+scenario, size, runs, fsync_ms = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+if fsync_ms > 0:  # a loaded disk: every fsync waits that long (the CPU time does not change)
+    import os
+    real_fsync = os.fsync
+    def slow_fsync(fd):
+        time.sleep(fsync_ms / 1000.0)
+        real_fsync(fd)
+    os.fsync = slow_fsync
 folder = Path(tempfile.mkdtemp(prefix="osop-bench-"))
 try:
     def options():
@@ -99,9 +108,9 @@ def checkout(revision: str) -> tuple[Path, Path | None]:
     return folder, folder
 
 
-def sample(tree: Path, scenario: str, size: int, runs: int) -> dict[str, float]:
+def sample(tree: Path, scenario: str, size: int, runs: int, fsync_ms: float) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, "-c", SAMPLE, scenario, str(size), str(runs)],
+        [sys.executable, "-c", SAMPLE, scenario, str(size), str(runs), str(fsync_ms)],
         check=True,
         capture_output=True,
         text=True,
@@ -117,6 +126,12 @@ def main() -> None:
     parser.add_argument("--against", required=True, help="a git revision, or . for this tree")
     parser.add_argument("--repeat", type=int, default=7, help="samples per tree and scenario")
     parser.add_argument("--only", choices=("chain", "fan", "runs"), action="append")
+    parser.add_argument(
+        "--fsync-ms",
+        type=float,
+        default=0.0,
+        help="make every fsync wait this long too (a loaded disk; wall time only)",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the bench runs")
     args = parser.parse_args()
     scenarios = [("chain", 10_000, 1), ("fan", 1_000, 1), ("runs", 10, 200)]
@@ -128,14 +143,15 @@ def main() -> None:
     try:
         print(
             f"this tree vs {args.against}; CPU time (and wall for runs), µs per node; "
+            f"{'fsync +' + format(args.fsync_ms, 'g') + ' ms; ' if args.fsync_ms else ''}"
             f"medians of {args.repeat} alternating samples, each in a fresh process\n"
         )
         for scenario, size, runs in scenarios:
             ours: list[dict[str, float]] = []
             theirs: list[dict[str, float]] = []
             for _ in range(args.repeat):
-                ours.append(sample(HERE, scenario, size, runs))
-                theirs.append(sample(other, scenario, size, runs))
+                ours.append(sample(HERE, scenario, size, runs, args.fsync_ms))
+                theirs.append(sample(other, scenario, size, runs, args.fsync_ms))
             title = {
                 "chain": f"chain of {size}",
                 "fan": f"fan-out/fan-in {size} wide",

@@ -624,7 +624,13 @@ async def start_run(
     options = replace(options, seed=seed, inputs=inputs)
     handle = store.create(run_id) if store is not None else None
     if handle is not None:
-        handle.acquire()  # before anything is written into the folder
+        # before anything is written into the folder; its owner file is fsync'd, in a
+        # thread: many runs starting in one process do not wait for each other's disk
+        try:
+            await _off_the_loop(handle.acquire)
+        except asyncio.CancelledError:
+            handle.release()
+            raise
     try:
         return await _start(workflow, options, handle, source, workflow_path, store, parent, run_id)
     finally:
