@@ -19,7 +19,7 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import replace
@@ -171,19 +171,19 @@ def _write_files(
 ) -> None:
     if record is None and writer is not None:
         # while the run goes on: only the attempts that changed are encoded again
-        _write_texts(handle, writer.text(state), writer.outputs_text(state))
+        _write_texts(handle, writer.parts(state), writer.outputs_text(state))
         return
     write_record(record or build_record(state), handle.record_path, compact=True)
     text = json.dumps(node_outputs(state), ensure_ascii=False, default=str)
     atomic_write_text(handle.outputs_path, text + "\n")
 
 
-def _write_texts(handle: RunHandle, record_text: str, outputs_text: str) -> None:
+def _write_texts(handle: RunHandle, record_text: Iterable[str], outputs_text: str) -> None:
     atomic_write_text(handle.record_path, record_text)
     atomic_write_text(handle.outputs_path, outputs_text + "\n")
 
 
-def _write_quietly(handle: RunHandle, texts: tuple[str, str]) -> None:
+def _write_quietly(handle: RunHandle, texts: tuple[Iterable[str], str]) -> None:
     """A rewrite while the run goes on; a disk that refuses it refuses the final
     write too, and that one says so."""
     with contextlib.suppress(OsopError):
@@ -196,6 +196,16 @@ _RECORD_WRITE_SHARE = 20
 
 
 _writers: ThreadPoolExecutor | None = None
+
+
+def _forget_writers() -> None:
+    # A forked child has none of its parent's threads: a pool inherited from the
+    # parent would take jobs and never run them.
+    global _writers
+    _writers = None
+
+
+os.register_at_fork(after_in_child=_forget_writers)
 
 
 def _in_thread(func: Callable[..., None], *args: Any) -> Future[None]:
@@ -283,7 +293,7 @@ class _Session:
             return
         began = time.perf_counter()
         self.journal.sync()  # the record never runs ahead of the journal
-        texts = (self.record_writer.text(self.state), self.record_writer.outputs_text(self.state))
+        texts = (self.record_writer.parts(self.state), self.record_writer.outputs_text(self.state))
         cost = time.perf_counter() - began
         self._write_job = _in_thread(_write_quietly, self.handle, texts)
         # At least _RECORD_WRITE_SHARE times what encoding it cost: a long run's
@@ -293,11 +303,11 @@ class _Session:
             self.opt.record_interval, _RECORD_WRITE_SHARE * cost
         )
 
-    def _sync_and_write(self, handle: RunHandle, texts: tuple[str, str]) -> None:
+    def _sync_and_write(self, handle: RunHandle, texts: tuple[Iterable[str], str]) -> None:
         self.journal.sync()
         _write_texts(handle, *texts)
 
-    def _close_and_write(self, handle: RunHandle, texts: tuple[str, str]) -> None:
+    def _close_and_write(self, handle: RunHandle, texts: tuple[Iterable[str], str]) -> None:
         if self._write_job is not None:
             futures_wait([self._write_job])  # an older text must not land after this one
         self.journal.close()
@@ -308,8 +318,8 @@ class _Session:
         try:
             self._ingest_inbox()
             if self.handle is not None:
-                texts = (
-                    self.record_writer.text(self.state),
+                texts: tuple[Iterable[str], str] = (
+                    self.record_writer.parts(self.state),
                     self.record_writer.outputs_text(self.state),
                 )
                 await _off_the_loop(self._sync_and_write, self.handle, texts)
@@ -331,7 +341,7 @@ class _Session:
             record = build_record(self.state)
             if self.handle is not None:
                 texts = (
-                    self.record_writer.final_text(self.state, record),
+                    RecordText.final_parts(record),
                     self.record_writer.outputs_text(self.state),
                 )
                 await _off_the_loop(self._close_and_write, self.handle, texts)
