@@ -13,7 +13,9 @@ is shared and a busy neighbour stretches wall time but not the work done.
 
 Children run with bytecode caching on (``PYTHONDONTWRITEBYTECODE`` removed), as
 an installed package has it, and one warm-up run writes the caches first;
-otherwise every run would be timing the compiler.
+otherwise every run would be timing the compiler. The rounds are interleaved
+(each round runs every command once), so a neighbour's load lands on the
+command and its baseline alike instead of on whichever ran during it.
 
 It also lists the heavy optional stacks the small ``validate`` imported (none
 should be: they are for the commands that need them).
@@ -68,9 +70,15 @@ def cpu_of(command: list[str]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def median_cpu(command: list[str], repeat: int) -> float:
-    cpu_of(command)  # warm-up: bytecode caches written, files in the page cache
-    return statistics.median(cpu_of(command) for _ in range(repeat))
+def median_cpus(commands: dict[str, list[str]], repeat: int) -> dict[str, float]:
+    """Median CPU seconds of each command, the rounds interleaved."""
+    for command in commands.values():
+        cpu_of(command)  # warm-up: bytecode caches written, files in the page cache
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            samples[name].append(cpu_of(command))
+    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 def row(name: str, seconds: float, base_name: str, base: float) -> None:
@@ -93,18 +101,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         small = Path(tmp) / "release-check.osop.yaml"
         small.write_text(SMALL_WORKFLOW)
-        bare = median_cpu([python, "-c", "pass"], repeat)
-        parse = median_cpu(
-            [
-                python,
-                "-c",
-                "import sys, yaml; yaml.load(open(sys.argv[1], 'rb'), Loader=yaml.CSafeLoader)",
-                str(small),
-            ],
+        medians = median_cpus(
+            {
+                "bare": [python, "-c", "pass"],
+                "parse": [
+                    python,
+                    "-c",
+                    "import sys, yaml; yaml.load(open(sys.argv[1], 'rb'), Loader=yaml.CSafeLoader)",
+                    str(small),
+                ],
+                "version": [*osop, "--version"],
+                "validate": [*osop, "validate", str(small)],
+            },
             repeat,
         )
-        version = median_cpu([*osop, "--version"], repeat)
-        validate = median_cpu([*osop, "validate", str(small)], repeat)
+        bare, parse = medians["bare"], medians["parse"]
+        version, validate = medians["version"], medians["validate"]
         print(f"CPU time per process, medians of {repeat}\n")
         row("osop --version", version, "python -c pass", bare)
         row("osop validate (small file)", validate, "parse it (libyaml)", parse)

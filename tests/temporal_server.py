@@ -23,7 +23,13 @@ from typing import Any
 
 from hub_servers import free_port
 
-__all__ = ["TemporalDevServer", "in_process_worker", "temporal_cli", "unavailable_reason"]
+__all__ = [
+    "TemporalDevServer",
+    "history_text",
+    "in_process_worker",
+    "temporal_cli",
+    "unavailable_reason",
+]
 
 
 def temporal_cli() -> Path | None:
@@ -155,3 +161,30 @@ async def in_process_worker(
     )
     async with worker:
         yield client
+
+
+async def history_text(handle: Any) -> str:
+    """A run's whole Temporal history as the cluster keeps it, every payload decoded.
+
+    Payloads are base64 in the history's JSON: searching that for a value would
+    find nothing even when the value is there.
+    """
+    import base64
+    import json
+
+    history = (await handle.fetch_history()).to_json_dict()
+    parts = [json.dumps(history)]
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            data = item.get("data")
+            if isinstance(data, str) and isinstance(item.get("metadata"), dict):
+                parts.append(base64.b64decode(data).decode("utf-8", "replace"))
+            for value in item.values():
+                walk(value)
+        elif isinstance(item, list):
+            for value in item:
+                walk(value)
+
+    walk(history)
+    return "\n".join(parts)

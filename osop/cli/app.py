@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from osop import __version__
-from osop.cli.main import COMMANDS
+from osop.cli.main import COMMANDS, end_startup
 
 __all__ = ["COMMANDS", "LazyGroup", "cli", "run"]
 
@@ -35,6 +35,7 @@ class LazyGroup(click.Group):
         if entry is None:
             return None
         module = importlib.import_module(entry[0])
+        end_startup()  # imports done: the command runs with the collector on
         command = getattr(module, entry[1])
         assert isinstance(command, click.Command)
         return command

@@ -10,6 +10,7 @@ with exit code 1 (2 for usage errors) — never a traceback.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from osop import __version__
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
     from osop.cli.app import cli
 
-__all__ = ["COMMANDS", "cli", "main"]
+__all__ = ["COMMANDS", "cli", "end_startup", "main"]
 
 #: command name → (module, attribute, one-line help shown by ``osop --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -96,6 +97,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 _VERSION_FLAGS = (["--version"], ["-V"])
 
+#: True while :func:`main` holds the cyclic garbage collector off (see :func:`end_startup`).
+_collector_paused = False
+
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line (``argv`` defaults to ``sys.argv[1:]``)."""
@@ -103,9 +107,28 @@ def main(argv: list[str] | None = None) -> Any:
         # The same text and exit status as click's version option.
         sys.stdout.write(f"osop, version {__version__}\n")
         sys.exit(0)
-    from osop.cli.app import run
+    # Start-up creates tens of thousands of objects that live as long as the process
+    # (modules, classes, functions): the cyclic collector would scan them some fifty
+    # times while a command's modules are imported (~4 % of `osop validate`), and
+    # find nothing to free. It is paused until the command is imported.
+    global _collector_paused
+    if gc.isenabled():
+        gc.disable()
+        _collector_paused = True
+    try:
+        from osop.cli.app import run
 
-    return run(argv)
+        return run(argv)
+    finally:
+        end_startup()
+
+
+def end_startup() -> None:
+    """Switch the collector back on if :func:`main` paused it (the command is loaded)."""
+    global _collector_paused
+    if _collector_paused:
+        _collector_paused = False
+        gc.enable()
 
 
 def __getattr__(name: str) -> Any:

@@ -41,6 +41,13 @@ __all__ = ["worker"]
     default=None,
     help="Working folder of the attempts this worker runs (default: the current one).",
 )
+@click.option(
+    "--secrets-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="KEY=VALUE secrets for ${secrets.X} in the attempts this worker runs "
+    "(default: the worker's environment, NAME or OSOP_SECRET_NAME).",
+)
 @temporal_options
 @handle_errors
 def worker(
@@ -48,6 +55,7 @@ def worker(
     workflow_tasks: int,
     grace: float,
     workdir: Path | None,
+    secrets_file: Path | None,
     temporal: Any,
 ) -> None:
     """Run a Temporal worker: the OSOP interpreter (as a workflow) and node attempts
@@ -62,6 +70,7 @@ def worker(
     if temporal is None:
         raise click.UsageError("osop worker needs --temporal HOST:PORT (or $OSOP_TEMPORAL_ADDRESS)")
     require_sdk()
+    from osop.security import SecretStore
     from osop.temporal.worker import WorkerSettings, run_worker
 
     settings = WorkerSettings(
@@ -69,6 +78,7 @@ def worker(
         max_workflow_tasks=workflow_tasks,
         grace=grace,
         workdir=(workdir or Path.cwd()).resolve(),
+        secrets=SecretStore(env_file=secrets_file) if secrets_file is not None else None,
     )
     run_async(run_worker(temporal, settings, on_ready=lambda line: click.echo(line, err=True)))
     click.echo("osop worker stopped", err=True)

@@ -8,13 +8,16 @@ issue, so nothing runs on a workflow the validator rejects.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from osop.errors import LoadError, ValidationError
 from osop.format.loader import DEFAULT_MAX_BYTES, DocumentKind, detect_kind
-from osop.format.sop import SopDocument
 from osop.format.validate import ValidationReport, validate_path
 from osop.format.workflow import Workflow
-from osop.record.model import RunRecord
+
+if TYPE_CHECKING:
+    from osop.format.sop import SopDocument
+    from osop.record.model import RunRecord
 
 __all__ = ["load_record", "load_sop", "load_workflow"]
 
@@ -60,6 +63,8 @@ def load_workflow(
 
 def load_record(path: str | Path, *, max_bytes: int | None = None) -> RunRecord:
     """Read, validate and model an ``.osoplog`` file (records may be large: no size cap)."""
+    from osop.record.model import RunRecord
+
     model = _checked(path, "log", max_bytes).model
     assert isinstance(model, RunRecord)
     return model
@@ -67,6 +72,8 @@ def load_record(path: str | Path, *, max_bytes: int | None = None) -> RunRecord:
 
 def load_sop(path: str | Path, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> SopDocument:
     """Read, validate and model a ``.sop`` file."""
+    from osop.format.sop import SopDocument
+
     model = _checked(path, "sop", max_bytes).model
     assert isinstance(model, SopDocument)
     return model

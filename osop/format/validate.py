@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any
 from osop.diagnostics import Issue, escape_pointer_token
 from osop.errors import LoadError
 from osop.format.loader import DEFAULT_MAX_BYTES, Document, DocumentKind, load_document, load_path
-from osop.format.rules import log_rules, sop_rules, workflow_rules
+from osop.format.rules import workflow_rules
 from osop.format.schemas import SchemaName, is_valid, validator_for
-from osop.format.sop import SopDocument, sop_from_dict
 from osop.format.vocabulary import EDGE_MODES, NODE_TYPES
 from osop.format.workflow import Workflow, workflow_from_dict
-from osop.record.model import RunRecord, record_from_dict
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError as SchemaError
+
+    from osop.format.sop import SopDocument
+    from osop.record.model import RunRecord
 
 __all__ = [
     "ValidationReport",
@@ -196,11 +197,19 @@ def validate_document(
         if not any(i.is_error for i in issues):
             report.level, report.next_level = workflow_rules.conformance_level(wf)
     elif doc.kind == "log":
+        # Imported per kind: validating a workflow (start-up of `osop validate`)
+        # never pays for the record and .sop models.
+        from osop.format.rules import log_rules
+        from osop.record.model import record_from_dict
+
         record = record_from_dict(doc.data)
         report.model = record
         issues.extend(record.notes)
         issues.extend(log_rules.check(record, doc.data, workflow=workflow))
     else:
+        from osop.format.rules import sop_rules
+        from osop.format.sop import sop_from_dict
+
         sop = sop_from_dict(doc.data)
         report.model = sop
         inner = list(sop_rules.check(sop, base_dir=base))

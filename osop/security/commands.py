@@ -28,7 +28,6 @@ from tree_sitter import Node
 
 from osop.security.rules import Classification, Level, Reason
 from osop.security.shell import Command, Dynamic, Pattern, command_of, parse
-from osop.security.sql import sql_reasons
 
 __all__ = ["classify_command"]
 
@@ -438,6 +437,8 @@ class _Classifier:
                     self.add(_UNRESOLVED, "dangerous", f"a shell runs text piped into it: {shown}")
         names = [_name(t.argv[0]) if t and t.argv else "" for t in targets]
         if any(h in _SQL_CLIENTS for h in names):
+            from osop.security.sql import sql_reasons  # only a database client needs it
+
             sql = " ".join(" ".join(argv) for argv in argvs)
             self.reasons.extend(sql_reasons(sql))
         for command, target in zip(commands, targets, strict=True):

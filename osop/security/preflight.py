@@ -22,7 +22,6 @@ from osop.diagnostics import join_pointer
 from osop.errors import ExpressionError
 from osop.expr import interpolate
 from osop.format.workflow import Node, Workflow
-from osop.security.commands import classify_command
 from osop.security.rules import Classification
 
 __all__ = ["BlockedCommand", "blocked_commands"]
@@ -71,6 +70,8 @@ def _static(command: Any) -> str | list[str] | None:
 @lru_cache(maxsize=4096)
 def _classify(command: str) -> Classification:
     # Generated and real workflows repeat the same commands (`make test`) many times.
+    from osop.security.commands import classify_command
+
     return classify_command(command)
 
 
@@ -84,7 +85,13 @@ def blocked_commands(workflow: Workflow) -> Iterator[BlockedCommand]:
         static = _static(command)
         if not static:
             continue
-        verdict = _classify(static) if isinstance(static, str) else classify_command(static)
+        if isinstance(static, str):
+            verdict = _classify(static)
+        else:
+            # The shell parser is loaded only once a node has a command to classify.
+            from osop.security.commands import classify_command
+
+            verdict = classify_command(static)
         if verdict.is_blocked:
             pointer = join_pointer(node.pointer, "runtime", key)
             yield BlockedCommand(node.id, pointer, verdict.summary())

@@ -26,12 +26,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
+
+from osop._submodules import import_submodules
 
 __all__ = ["Command", "Dynamic", "Pattern", "Word", "command_of", "parse", "static_value", "walk"]
 
-_LANGUAGE: Final = Language(tree_sitter_bash.language())
+# The grammar only (``_binding``): the package's ``__init__`` imports importlib.resources.
+(_BASH,) = import_submodules("tree_sitter_bash", "_binding", hint="pip install tree-sitter-bash")
+_LANGUAGE: Final = Language(_BASH.language())
 _UNESCAPE: Final = re.compile(r"\\(.)", re.DOTALL)
 _DOUBLE_QUOTE_ESCAPE: Final = re.compile(r"\\([\\\"$`\n])")
 _LINE_START_BACKSLASH: Final = re.compile(r"\n\\")

@@ -24,16 +24,20 @@ from pathlib import Path
 from typing import Any
 
 from osop.engine.clock import SystemClock, within
+from osop.engine.values import Redactor
 from osop.errors import MissingReferenceError, OsopError
 from osop.executors.approval import APPROVED_SUBJECT
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult
 from osop.expr.scope import make_scope
 from osop.format.workflow import Workflow, workflow_from_dict
+from osop.security import SecretStore
+from osop.temporal.references import ENV_ACTIVITY_NAME, read_environment, unmark
 
 __all__ = [
     "ACTIVITY_NAME",
     "HEARTBEAT_SEC",
     "AttemptHost",
+    "activities_for",
     "attempt_request",
     "node_workflow",
     "run_attempt",
@@ -111,6 +115,8 @@ class AttemptHost:
 
     workdir: Path = field(default_factory=Path.cwd)
     env: Mapping[str, str] | None = None
+    #: Where ``${secrets.X}`` comes from on this worker (default: its environment).
+    secrets: SecretStore = field(default_factory=SecretStore)
     services: dict[str, Any] = field(default_factory=dict)
     _executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
     _workflows: dict[str, Workflow] = field(default_factory=dict)
@@ -136,11 +142,17 @@ class AttemptHost:
 
 
 def _context(host: AttemptHost, request: Mapping[str, Any]) -> NodeContext:
+    """The executor's context; the secrets the request names are put in here, on the worker."""
     workflow = host.workflow(request["workflow"])
     node = workflow.node(str(request["node"]))
-    references: Mapping[str, Any] = request.get("references") or {}
+    rehearsal = request["mode"] != "live"
+    secrets = host.secrets
+    references: Mapping[str, Any] = unmark(
+        request.get("references") or {}, secrets, rehearsal=rehearsal
+    )
     scope_values: Mapping[str, Any] = request.get("scope") or {}
-    inputs = dict(request.get("inputs") or {})
+    inputs = dict(unmark(request.get("inputs") or {}, secrets, rehearsal=rehearsal))
+    runtime = dict(unmark(request.get("runtime") or {}, secrets, rehearsal=rehearsal))
     run_inputs = scope_values.get("inputs") or {}
     scope = make_scope(
         own=inputs,
@@ -149,7 +161,7 @@ def _context(host: AttemptHost, request: Mapping[str, Any]) -> NodeContext:
         variables=workflow.variables,
         loop=scope_values.get("loop") or None,
         metadata=scope_values.get("metadata") or None,
-        rehearsal=request["mode"] != "live",
+        rehearsal=rehearsal,
     )
 
     def resolve(reference: str) -> Any:
@@ -168,10 +180,11 @@ def _context(host: AttemptHost, request: Mapping[str, Any]) -> NodeContext:
         node=node,
         attempt=int(request["attempt"]),
         mode=mode,
-        runtime=dict(request.get("runtime") or {}),
+        runtime=runtime,
         inputs=inputs,
         workdir=host.workdir,
         env=env,
+        secret_values=frozenset(secrets.all_values()),
         answer=request.get("answer"),
         delivered=request.get("delivered"),
         iteration=request.get("iteration"),
@@ -255,7 +268,48 @@ async def run_attempt(host: AttemptHost, request: Mapping[str, Any]) -> dict[str
     the executor (which kills what it started) and the attempt is TIMED_OUT.
     """
     started = time.monotonic()
-    ctx = _context(host, request)
+    try:
+        ctx = _context(host, request)
+    except MissingReferenceError as exc:
+        return _unresolved(request, started, exc)
+    report = await _carry_out(host, ctx, request, started)
+    # Whatever the step saw of a secret is masked before it enters the history.
+    redact = Redactor(ctx.secret_values)
+    for key in _REPORTED_VALUES:
+        if report.get(key) is not None:
+            report[key] = redact(report[key])
+    return report
+
+
+#: Report fields that may hold what a step printed or returned.
+_REPORTED_VALUES = (
+    "outputs", "error", "ai_metadata", "human_metadata", "tools_used", "children", "prompt",
+    "approved_subject",
+)  # fmt: skip
+
+
+def _unresolved(
+    request: Mapping[str, Any], started: float, exc: MissingReferenceError
+) -> dict[str, Any]:
+    """A secret this worker does not have: the attempt fails, as an unresolved reference."""
+    return {
+        "type": "attempt_finished",
+        "node": str(request["node"]),
+        "attempt": int(request["attempt"]),
+        "iteration": request.get("iteration"),
+        "status": "FAILED",
+        "duration_ms": round((time.monotonic() - started) * 1000, 3),
+        "outputs": None,
+        "error": {"code": "MISSING_REFERENCE", "message": str(exc), "_retryable": False},
+        "returned": False,
+        "rejected": False,
+        "approved_subject": None,
+    }
+
+
+async def _carry_out(
+    host: AttemptHost, ctx: NodeContext, request: Mapping[str, Any], started: float
+) -> dict[str, Any]:
     node = ctx.node
     executor = host.executor(node.type, ctx.mode)
     approval = str(request.get("approval") or "ok")
@@ -324,8 +378,9 @@ async def run_attempt(host: AttemptHost, request: Mapping[str, Any]) -> dict[str
         return _finished("COMPLETED", started, ctx, result=result)
 
 
-def activity_for(host: AttemptHost) -> Any:
-    """The Temporal activity (heartbeating, so a dead worker is noticed within seconds)."""
+def activities_for(host: AttemptHost) -> list[Any]:
+    """The Temporal activities of a worker: one node attempt (heartbeating, so a dead
+    worker is noticed within seconds), and the environment a starting run reads."""
     from temporalio import activity
 
     @activity.defn(name=ACTIVITY_NAME)
@@ -338,7 +393,11 @@ def activity_for(host: AttemptHost) -> Any:
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
 
-    return attempt
+    @activity.defn(name=ENV_ACTIVITY_NAME)
+    async def environment(names: list[str]) -> dict[str, str]:
+        return read_environment(names, os.environ if host.env is None else host.env)
+
+    return [attempt, environment]
 
 
 async def _heartbeat() -> None:

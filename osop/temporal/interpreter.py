@@ -46,13 +46,17 @@ with workflow.unsafe.imports_passed_through():
         attempt_request,
         node_workflow,
     )
+    from osop.temporal.references import ENV_ACTIVITY_NAME, SecretMarkers, env_names
 
 __all__ = ["INTERPRETER_VERSION", "WORKFLOW_NAME", "RunWorkflow"]
 
 #: The workflow type every worker registers (part of the wire contract).
 WORKFLOW_NAME = "osop.run"
 #: Shown in the worker's health line and in each run's memo; bump with the core.
-INTERPRETER_VERSION = 1
+INTERPRETER_VERSION = 2
+#: Patches (``workflow.patched``): what runs started by an older interpreter did not do.
+PATCH_SECRETS = "osop-2-secrets-on-workers"
+PATCH_ENV = "osop-2-env-snapshot"
 #: A worker that stops heartbeating for this long is presumed dead: its attempt
 #: is handed to another worker (the same attempt, see docs/temporal.md).
 HEARTBEAT_TIMEOUT = timedelta(seconds=max(10.0, 5 * HEARTBEAT_SEC))
@@ -121,9 +125,12 @@ class RunWorkflow:
             mode=request["mode"],
             seed=int(request["seed"]),
             auto_approve=bool(request.get("auto_approve")),
-            env={},
-            # No secrets in the workflow: its history would keep them (docs/temporal.md).
-            secrets=SecretStore({}, environ={}),
+            env=await self._environment(wf),
+            # ${secrets.X} is a marker here; the worker running the attempt puts the
+            # value in, so no secret enters the history (osop.temporal.references).
+            secrets=(
+                SecretMarkers() if workflow.patched(PATCH_SECRETS) else SecretStore({}, environ={})
+            ),
             simulation=request.get("simulation") or {},
         )
         self._core = Core(wf, self._state, settings, redactor=Redactor(()))
@@ -139,6 +146,25 @@ class RunWorkflow:
         self._inbox.append(p.Begin(at=_now()))
         status = await self._drive()
         return {"run_id": self._run_id, "status": status}
+
+    async def _environment(self, wf: Workflow) -> dict[str, str]:
+        """The values of the variables the workflow names, read once by a worker.
+
+        Locally ``${env.X}`` reads the environment of the process that runs the
+        steps; here that is a worker, and an activity keeps what it read in the
+        history, so that every replay of the run decides the same.
+        """
+        names = env_names(wf.raw)
+        if not names or not workflow.patched(PATCH_ENV):
+            return {}
+        found: dict[str, str] = await workflow.execute_activity(
+            ENV_ACTIVITY_NAME,
+            names,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_attempts=WORKER_LOSSES),
+            summary="environment",
+        )
+        return dict(found)
 
     async def _drive(self) -> str:
         """Feed events to the core and carry its commands out until it finishes the run."""

@@ -77,10 +77,11 @@ async def start_temporal_run(
     workflow = with_workflow_id(workflow)
     if options.secrets.all_values():
         raise RunRefusedError(
-            "secrets cannot be handed to a run on Temporal",
+            "a run on Temporal takes its secrets from the workers that run its steps",
             [
-                "the run's inputs are kept in its Temporal history: give the workers the "
-                "credentials their tools read from the environment instead of --secrets-file"
+                "start the workers with `osop worker --temporal ... --secrets-file FILE` (or give "
+                "them NAME / OSOP_SECRET_NAME in their environment) instead of --secrets-file "
+                "here: nothing secret is sent to the cluster"
             ],
         )
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from osop import __version__
+from osop.security import SecretStore
 from osop.temporal._sdk import require_sdk
 from osop.temporal.connection import TemporalTarget, connect
 
@@ -40,6 +41,9 @@ class WorkerSettings:
     workdir: Path = field(default_factory=Path.cwd)
     #: Environment of the attempts' child processes (default: the worker's own).
     env: Mapping[str, str] | None = None
+    #: Where the attempts' ``${secrets.X}`` come from (default: the worker's environment,
+    #: ``NAME`` or ``OSOP_SECRET_NAME``, as a local run reads them).
+    secrets: SecretStore | None = None
     services: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,15 +66,20 @@ def build_worker(client: Any, target: TemporalTarget, settings: WorkerSettings) 
     """The Temporal worker for ``target``'s task queue (not yet running)."""
     from temporalio.worker import Worker
 
-    from osop.temporal.attempts import AttemptHost, activity_for
+    from osop.temporal.attempts import AttemptHost, activities_for
     from osop.temporal.interpreter import RunWorkflow
 
-    host = AttemptHost(workdir=settings.workdir, env=settings.env, services=dict(settings.services))
+    host = AttemptHost(
+        workdir=settings.workdir,
+        env=settings.env,
+        secrets=settings.secrets if settings.secrets is not None else SecretStore(),
+        services=dict(settings.services),
+    )
     return Worker(
         client,
         task_queue=target.task_queue,
         workflows=[RunWorkflow],
-        activities=[activity_for(host)],
+        activities=activities_for(host),
         max_concurrent_activities=settings.max_attempts,
         max_concurrent_workflow_tasks=settings.max_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=settings.grace),

@@ -84,6 +84,107 @@ def test_validating_a_small_file_loads_no_optional_stack(tmp_path: Path) -> None
     assert [m for m in _heavy(loaded) if m != "click" and not m.startswith("click.")] == []
 
 
+#: what validating a workflow has no use for: the record and .sop models, the SQL
+#: classifier, secret handling, and importlib.resources (tempfile, zipfile, ...)
+NOT_FOR_A_WORKFLOW = (
+    "osop.record.model",
+    "osop.format.sop",
+    "osop.format.rules.log_rules",
+    "osop.format.rules.sop_rules",
+    "osop.security.sql",
+    "osop.security.secrets",
+    "importlib.resources",
+    "tempfile",
+    "tree_sitter_bash",  # its package __init__; the grammar (_binding) is all we load
+)
+
+
+def test_validating_a_workflow_loads_only_what_a_workflow_needs(tmp_path: Path) -> None:
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    loaded = _modules_after(["validate", str(small)])
+    assert "osop.security.shell" in loaded  # its commands were classified
+    assert sorted(set(NOT_FOR_A_WORKFLOW) & loaded) == []
+
+
+def test_a_workflow_without_commands_loads_no_shell_parser(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.osop.yaml"
+    plain.write_text(
+        'osop_version: "1.1"\nid: plain\nname: Plain\n'
+        "nodes:\n  - {id: ask, type: human, name: Ask}\n"
+    )
+    loaded = _modules_after(["validate", str(plain)])
+    assert "osop.format.validate" in loaded
+    assert not {m for m in loaded if m.startswith(("tree_sitter", "osop.security.commands"))}
+
+
+def test_the_collector_is_on_when_the_command_runs(tmp_path: Path) -> None:
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    probe = (
+        "import gc, sys\n"
+        "import osop.format.validate as v\n"
+        "real = v.validate_path\n"
+        "def spy(*a, **k):\n"
+        "    print('collector during the command:', gc.isenabled())\n"
+        "    return real(*a, **k)\n"
+        "v.validate_path = spy\n"
+        "import osop.cli.validate_cmd as c\n"
+        "c.validate_path = spy\n"
+        "from osop.cli.main import main\n"
+        "try:\n"
+        "    main(['validate', sys.argv[1]])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('collector after:', gc.isenabled())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(small)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert "collector during the command: True" in done.stdout
+    assert "collector after: True" in done.stdout
+
+
+def test_a_caller_that_turned_the_collector_off_keeps_it_off(tmp_path: Path) -> None:
+    import gc
+
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    gc.disable()
+    try:
+        with pytest.raises(SystemExit):
+            main(["validate", str(small)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_tree_sitter_bash_imported_later_is_whole() -> None:
+    code = (
+        "import osop.security.shell, tree_sitter_bash\n"
+        "from tree_sitter import Language\n"
+        "assert Language(tree_sitter_bash.language()) is not None\n"
+        "assert tree_sitter_bash.HIGHLIGHTS_QUERY\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_security_name_resolves() -> None:
+    import osop.security
+    import osop.security.redact  # the module named like the function: still the function
+
+    assert callable(osop.security.redact)
+    assert osop.security.redact("a secret", ["secret"]) == "a ***"
+    for name in osop.security.__all__:
+        assert getattr(osop.security, name) is not None, name
+    with pytest.raises(AttributeError):
+        osop.security.no_such_name  # noqa: B018
+
+
 def test_an_invalid_file_still_gets_schema_diagnostics(tmp_path: Path) -> None:
     bad = tmp_path / "bad.osop.yaml"
     bad.write_text(SMALL.replace("type: cli\n    name: Test", "type: clii\n    name: Test"))

@@ -125,7 +125,7 @@ def test_without_the_sdk_the_commands_say_how_to_install_it(
     assert "Traceback" not in result.output
 
 
-def test_secrets_are_not_handed_to_a_run_on_temporal(tmp_path: Path) -> None:
+def test_secrets_are_not_sent_from_where_a_run_on_temporal_starts(tmp_path: Path) -> None:
     (tmp_path / "gate.osop.yaml").write_text(GATE)
     (tmp_path / "s.env").write_text("TOKEN=hunter2\n")
     from hub_servers import free_port
@@ -135,7 +135,8 @@ def test_secrets_are_not_handed_to_a_run_on_temporal(tmp_path: Path) -> None:
         "--temporal", f"127.0.0.1:{free_port()}", cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert "secrets cannot be handed to a run on Temporal" in done.stderr
+    assert "takes its secrets from the workers" in done.stderr
+    assert "osop worker --temporal ... --secrets-file FILE" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
 
 

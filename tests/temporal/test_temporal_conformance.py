@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 import yaml
-from temporal_server import in_process_worker
+from temporal_server import history_text, in_process_worker
 
 from osop.engine import RunOptions
 from osop.errors import RunRefusedError
 from osop.format.api import load_workflow
 from osop.format.validate import validate_text
+from osop.security import SecretStore
 from osop.temporal.connection import TemporalTarget
 
 pytestmark = pytest.mark.slow
@@ -30,7 +31,6 @@ CASES_DIR = Path(__file__).parents[1] / "conformance" / "engine"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/case.yaml"))
 #: What the Temporal host does not do yet, and why (docs/temporal.md says the same).
 ABSENT = {
-    "secrets": "secrets are not handed to runs on Temporal (the history would keep them)",
     "subworkflow": "sub-workflows (workflow_ref) do not run on Temporal yet",
     "subworkflow-wait": "sub-workflows (workflow_ref) do not run on Temporal yet",
     "spawn": "spawned child runs do not run on Temporal yet",
@@ -76,7 +76,9 @@ async def _on_temporal(case_dir: Path, mode: str, tmp_path: Path, target: Tempor
         simulation=dict(case.get("simulation") or {}) if mode == "simulated" else {},
     )
     env = {"PATH": "/usr/bin:/bin", **(case.get("env") or {})}
-    async with in_process_worker(target, folder, env=env) as client:
+    # A run on Temporal takes its secrets from the worker that runs the step.
+    secrets = SecretStore(case.get("secrets") or {}, environ={})
+    async with in_process_worker(target, folder, env=env, secrets=secrets) as client:
         run_id = await start_temporal_run(
             target, load_workflow(path), source=path.read_bytes(), options=options, client=client
         )
@@ -92,7 +94,13 @@ async def _on_temporal(case_dir: Path, mode: str, tmp_path: Path, target: Tempor
                 await signal_run(target, run_id, spec["name"], spec.get("data"), client=client)
             elif "resume" in step:
                 result = await wait_for_run(target, run_id, client=client)
-        journal = await client.get_workflow_handle(run_id).query("journal")
+        handle = client.get_workflow_handle(run_id)
+        journal = await handle.query("journal")
+        history = await history_text(handle)
+    for secret in (case.get("expect") or {}).get("absent") or ():
+        assert secret not in history, f"{secret!r} is in the run's Temporal history"
+        assert secret not in json.dumps(journal), f"{secret!r} is in the journal"
+        assert secret not in json.dumps(result.record.to_dict()), f"{secret!r} is in the record"
     return result, journal
 
 
