@@ -6,6 +6,9 @@
 1. A 10,000-node chain and a 1,000-wide fan-out/fan-in of no-op nodes (simulated
    mode, journal and record written, group commit) vs. a bare asyncio loop doing
    the same awaits; also the chain with an fsync per transition (live durability).
+   The live durable chain is also set against the fsync floor: the same journal
+   bytes appended and fsync'd once per node, in the same file system, alternating
+   with the engine's runs (wall and CPU time, medians, and their ratio).
 2. 200 parallel `true` commands through the engine (live, cli executor) vs.
    spawning the same 200 processes directly with asyncio.
 3. CEL cost per edge: a chain with `when:` on every edge vs. the same chain without.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -110,6 +114,70 @@ def run_engine(
 
 async def _noop() -> dict[str, int]:
     return {"n": 1}
+
+
+def durable_chain(n: int) -> tuple[float, float, list[bytes]]:
+    """A live chain of ``n`` no-op nodes, fsync'd as a live run is: (wall s, CPU s,
+    the journal bytes of each node)."""
+    folder = Path(tempfile.mkdtemp(prefix="osop-bench-"))
+    try:
+        options = RunOptions(
+            mode="live", executors=noop_factory, seed=1, workdir=folder, env={"PATH": "/bin"}
+        )
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = asyncio.run(start_run(chain(n), store=RunStore(folder), options=options))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        assert result.status == "COMPLETED", result.record.result_summary
+        per_node: dict[str, list[bytes]] = {}
+        journal = folder / "runs" / result.run_id / "journal.jsonl"
+        for line in journal.read_bytes().splitlines(keepends=True):
+            node = json.loads(line).get("node")
+            if node is not None:
+                per_node.setdefault(node, []).append(line)
+        return wall, cpu, [b"".join(lines) for lines in per_node.values()]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fsync_floor(chunks: list[bytes]) -> tuple[float, float]:
+    """Append and fsync each chunk in turn (one per node): (wall s, CPU s)."""
+    folder = Path(tempfile.mkdtemp(prefix="osop-bench-"))
+    try:
+        fd = os.open(folder / "journal.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for chunk in chunks:
+            os.write(fd, chunk)
+            os.fsync(fd)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        os.close(fd)
+        return wall, cpu
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def against_fsync_floor(n: int, repeat: int) -> None:
+    """The live durable chain vs. the fsync floor, alternating, medians of each."""
+    durable_chain(min(n, 100))  # warm up
+    engine: list[tuple[float, float]] = []
+    floor: list[tuple[float, float]] = []
+    for _ in range(repeat):
+        wall, cpu, chunks = durable_chain(n)
+        engine.append((wall, cpu))
+        floor.append(fsync_floor(chunks))
+    e_wall, e_cpu = (statistics.median(x[i] for x in engine) for i in (0, 1))
+    f_wall, f_cpu = (statistics.median(x[i] for x in floor) for i in (0, 1))
+    print(
+        f"{'live chain of ' + str(n) + ', durable':<44} wall {e_wall / n * 1e6:7.1f} µs/node  "
+        f"CPU {e_cpu / n * 1e6:7.1f} µs/node"
+    )
+    print(
+        f"{'fsync floor (its bytes, 1 append+fsync/node)':<44} wall {f_wall / n * 1e6:7.1f} "
+        f"µs/node  CPU {f_cpu / n * 1e6:7.1f} µs/node"
+    )
+    print(
+        f"{'  ratio to the fsync floor':<44} wall {e_wall / f_wall:6.2f}x          "
+        f"CPU {e_cpu / f_cpu:6.2f}x   (medians of {repeat}, alternating)"
+    )
 
 
 def bare_chain(n: int) -> float:
@@ -278,6 +346,7 @@ def main() -> None:
         "bare asyncio",
         bare_chain(durable_n),
     )
+    against_fsync_floor(durable_n, max(3, repeat))
     wf = fan(width)
     report(
         f"fan-out/fan-in {width} wide, group commit",

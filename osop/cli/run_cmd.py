@@ -257,7 +257,7 @@ def _run_on_temporal(
     async def go() -> Any:
         # Refusals (inputs, blocked commands, secrets) come before any connection.
         run_id = await start_temporal_run(
-            target, model, source=workflow.read_bytes(), options=options
+            target, model, source=workflow.read_bytes(), options=options, workflow_path=workflow
         )
         return await wait_for_run(target, run_id)
 

@@ -90,10 +90,14 @@ def _temporal_status(target: Any, run_id: str, as_json: bool) -> None:
         print_json(record.to_dict())
         return
     shown = "PAUSED" if described.get("paused") else record.status
-    click.echo(f"run {record.run_id}  {record.workflow_id}  {shown}  ({record.mode}, on Temporal)")
+    build = f", build {described['build']}" if described.get("build") else ""
+    click.echo(
+        f"run {record.run_id}  {record.workflow_id}  {shown}  ({record.mode}, on Temporal{build})"
+    )
     _print_nodes(record)
     for wait in described.get("waiting") or []:
-        click.echo(f"  waiting: {wait.get('node')} ({wait.get('kind')}: {wait.get('name')})")
+        via = f" in child run {wait.get('run_id')} via {wait['via']}" if wait.get("via") else ""
+        click.echo(f"  waiting: {wait.get('node')} ({wait.get('kind')}: {wait.get('name')}){via}")
     if record.result_summary:
         click.echo(f"  {record.result_summary}")
 

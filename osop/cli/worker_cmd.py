@@ -48,6 +48,28 @@ __all__ = ["worker"]
     help="KEY=VALUE secrets for ${secrets.X} in the attempts this worker runs "
     "(default: the worker's environment, NAME or OSOP_SECRET_NAME).",
 )
+@click.option(
+    "--build-id",
+    envvar="OSOP_TEMPORAL_BUILD_ID",
+    default=None,
+    help="Worker versioning: the build this worker runs ($OSOP_TEMPORAL_BUILD_ID). Runs "
+    "go to the deployment's current build (`temporal worker deployment set-current-version`).",
+)
+@click.option(
+    "--deployment",
+    envvar="OSOP_TEMPORAL_DEPLOYMENT",
+    default="osop",
+    show_default=True,
+    help="Worker versioning: the Temporal worker deployment of --build-id.",
+)
+@click.option(
+    "--versioning",
+    type=click.Choice(["pinned", "auto-upgrade"]),
+    default="pinned",
+    show_default=True,
+    help="With --build-id: a run stays on the build that started it (pinned), "
+    "or moves to the current build at its next step (auto-upgrade).",
+)
 @temporal_options
 @handle_errors
 def worker(
@@ -56,6 +78,9 @@ def worker(
     grace: float,
     workdir: Path | None,
     secrets_file: Path | None,
+    build_id: str | None,
+    deployment: str,
+    versioning: str,
     temporal: Any,
 ) -> None:
     """Run a Temporal worker: the OSOP interpreter (as a workflow) and node attempts
@@ -79,6 +104,9 @@ def worker(
         grace=grace,
         workdir=(workdir or Path.cwd()).resolve(),
         secrets=SecretStore(env_file=secrets_file) if secrets_file is not None else None,
+        build_id=build_id or None,
+        deployment=deployment,
+        versioning=versioning,
     )
     run_async(run_worker(temporal, settings, on_ready=lambda line: click.echo(line, err=True)))
     click.echo("osop worker stopped", err=True)

@@ -494,7 +494,22 @@ class Core:
     # -- applying entries ------------------------------------------------------------------
 
     def _log(self, entry: Entry) -> None:
-        """Apply ``entry`` (the state changes only here) and hand it to the host."""
+        """Apply ``entry`` (the state changes only here) and hand it to the host.
+
+        A node's ``done`` right after the ``end`` of the attempt that ended it is
+        folded into that end: one journal line, made durable at once with it.
+        """
+        into: End | None = None
+        if type(entry) is Done and self._out:
+            last = self._out[-1]
+            if (
+                type(last) is End
+                and last.node == entry.node
+                and last.done is None
+                and last.iteration_done is None
+            ):
+                into = last
+                entry.seq = last.seq  # the same line: numbered once
         if isinstance(entry, _Decisions) or (isinstance(entry, Done) and entry.loop):
             slots = _entry_slots(entry)
             decisions = self.state.decisions
@@ -503,6 +518,9 @@ class Core:
             self._count_changes(before)
         else:
             self.state.apply(entry)
+        if into is not None:
+            into.done = entry  # type: ignore[assignment]
+            return
         self._out.append(entry)
 
     def _make_ready(self, nid: str) -> None:

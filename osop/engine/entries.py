@@ -192,9 +192,17 @@ class Wait(Entry):
 @_spec
 @dataclass(kw_only=True, eq=True, slots=True)
 class End(Entry):
-    """An attempt ended (the node itself may still retry or loop: see :class:`Done`)."""
+    """An attempt ended (the node itself may still retry or loop: see :class:`Done`).
+
+    Version 2: when the attempt also ends its node, the node's :class:`Done` is
+    folded into the same line (``"done": {...}``, without the node, and without
+    the status and time when they are the end's), so that both are written and
+    made durable together.  Such a line says ``"v": 2``; an end without it is
+    the version 1 shape, and journals that wrote ``done`` apart still read.
+    """
 
     KIND = "end"
+    VERSION = 2
     DURABLE = True
     node: str
     attempt: int
@@ -215,6 +223,40 @@ class End(Entry):
     child_run_id: str | None = None
     #: Set on the entry that closes one iteration of a forward loop: iterations done.
     iteration_done: int | None = None
+    #: The node ended with this attempt: its final status and decisions (folded in).
+    done: Done | None = field(default=None, metadata=_MEMORY)
+
+    def to_dict(self) -> dict[str, Any]:
+        done = self.done
+        out: dict[str, Any] = {"t": "end"} if done is None else {"t": "end", "v": 2}
+        for attr, key in self._SPEC:
+            value = getattr(self, attr)
+            if value is not None:
+                out[key] = value
+        if done is not None:
+            folded = done.to_dict()
+            del folded["t"], folded["node"]
+            if folded.get("status") == self.status:
+                del folded["status"]
+            if "at" in folded and folded["at"] == self.at:
+                del folded["at"]
+            out["done"] = folded
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Entry:
+        entry = Entry.from_dict.__func__(cls, data)  # type: ignore[attr-defined]
+        folded = data.get("done")
+        if folded is not None:
+            if not isinstance(folded, dict):
+                raise ValueError("'done' is not an object")
+            done = Done.from_dict(
+                {"node": data.get("node"), "status": data.get("status"), "at": data.get("at")}
+                | folded
+            )
+            done.seq = entry.seq
+            entry.done = done
+        return entry  # type: ignore[no-any-return]
 
 
 @_spec

@@ -473,15 +473,7 @@ class _Session:
                 run_id=child_id,
                 parent=(str(self.state.meta.get("run_id")), node.id),
             )
-        outputs: dict[str, Any] = {}
-        for record in result.record.node_records:
-            if record.status == "COMPLETED" and isinstance(record.outputs, Mapping):
-                outputs.update(record.outputs)
-        outputs.update(_declared_workflow_outputs(child_wf, result))
-        error = None
-        if result.status != "COMPLETED":
-            failure = result.record.extra.get("x-failure") or {}
-            error = str((failure.get("error") or {}).get("message") or "") or None
+        outputs, error = child_outcome(child_wf, result.record, result.outputs)
         status = "PAUSED" if result.paused else result.status
         waiting = [{**w, "run_id": w.get("run_id") or result.run_id} for w in result.waiting]
         return status, outputs, result.run_id, error, waiting
@@ -505,14 +497,33 @@ async def _resume_or_reread(run_id: str, store: RunStore, options: RunOptions) -
     )
 
 
-def _declared_workflow_outputs(workflow: Workflow, result: RunResult) -> dict[str, Any]:
+def child_outcome(
+    workflow: Workflow, record: RunRecord, outputs: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, Any], str | None]:
+    """What the parent node of a child run gets: every completed node's outputs, then
+    the outputs the child workflow declares; and why the child did not complete."""
+    merged: dict[str, Any] = {}
+    for node_record in record.node_records:
+        if node_record.status == "COMPLETED" and isinstance(node_record.outputs, Mapping):
+            merged.update(node_record.outputs)
+    merged.update(_declared_workflow_outputs(workflow, outputs))
+    error = None
+    if record.status != "COMPLETED":
+        failure = record.extra.get("x-failure") or {}
+        error = str((failure.get("error") or {}).get("message") or "") or None
+    return merged, error
+
+
+def _declared_workflow_outputs(
+    workflow: Workflow, outputs: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
     """``outputs: {name: "${outputs.node.key}"}`` declared by a sub-workflow."""
     from osop.expr.scope import NodeOutputs, make_scope
 
     declared = workflow.outputs
     if not isinstance(declared, Mapping):
         return {}
-    scope = make_scope(outputs=NodeOutputs.of(result.outputs))
+    scope = make_scope(outputs=NodeOutputs.of(outputs))
     out: dict[str, Any] = {}
     for key, value in declared.items():
         if isinstance(value, str) and "${" in value:

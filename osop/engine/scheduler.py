@@ -93,13 +93,26 @@ class _ChildWaiting(Exception):
 class NullJournal:
     """A journal that keeps nothing (in-memory runs: sub-runs without a store, tests)."""
 
+    durable = False
+    failure = None
+    on_failure = None
+
     def append(self, entry: dict[str, Any], *, sync: bool = True) -> None:
         pass
 
     def mark(self, entry: dict[str, Any]) -> None:
         pass
 
+    def when_written(self, callback: Callable[[], None]) -> None:
+        callback()
+
+    def holds(self) -> bool:
+        return False
+
     async def commit(self) -> None:
+        pass
+
+    def flush(self) -> None:
         pass
 
     def sync(self) -> None:
@@ -153,6 +166,10 @@ class Engine:
         self._abort_status: str | None = None
         self._executors: dict[str, Executor] = {}
         self._observers = [factory(run_id, state) for factory in options.observers]
+        #: Why the journal can no longer be written (the session stops with it).
+        self._journal_error: Exception | None = None
+        if self._journaled:
+            journal.on_failure = self._journal_failed
 
     def now(self) -> str:
         return iso(self.clock.now())
@@ -160,24 +177,61 @@ class Engine:
     # -- the core's decisions, journaled and carried out ---------------------------------
 
     def decide(self, event: EngineEvent) -> Decision:
-        """Hand ``event`` to the core; journal what it decided, then carry it out."""
+        """Hand ``event`` to the core; journal what it decided, then carry it out.
+
+        The commands are carried out once the decision's durable entries are on
+        disk: at once after an fsync of its own (a wait, a child process ...),
+        or, for attempts starting and ending, after the group commit that ends
+        this turn of the event loop (an attempt's end and its successor's start
+        share it).  A decision with nothing durable queues behind one that waits.
+        """
         decision = self.core.decide(event)
-        for entry in decision.entries:
-            if entry.JOURNALED:
-                self._journal(entry.to_dict(), entry)
-        for command in decision.commands:
-            self._carry(command)
+        self._record(decision.entries, decision.commands)
         return decision
 
     def note(self, entry: Entry) -> None:
         """Journal a host-level fact (run started/resumed/paused/finished ...) and apply it."""
-        data = entry.to_dict()
-        for observe in self._observers:
-            observe(data)
-        if isinstance(entry, Run):  # an observer may add to the run's metadata (trace ids)
+        if isinstance(entry, Run) and self._observers:
+            # An observer may add to the run's metadata (trace ids): before it is written.
+            data = entry.to_dict()
+            for observe in self._observers:
+                observe(data)
             entry.meta = {k: v for k, v in data.items() if k != "t"}
         self.core.note(entry)
-        self._append(data, entry)
+        self._record([entry], [])
+
+    def _record(self, entries: list[Entry], commands: list[Any]) -> None:
+        journal = self.journal
+        durable = at_once = False
+        announce: list[dict[str, Any]] = []
+        listening = self.opt.progress is not None or bool(self._observers)
+        for entry in entries:
+            if not entry.JOURNALED:
+                continue
+            data = entry.to_dict()
+            journal.append(data, sync=False)
+            if entry.DURABLE:
+                durable = True
+                at_once = at_once or entry.KIND not in _GROUP_COMMITTED
+            if listening:
+                announce.append(data)
+        if announce:
+            # Progress events and observers hear of an entry only once it is written.
+            journal.when_written(lambda: self._announce(announce))
+        if durable and journal.durable:
+            if not at_once:  # group commit: written at the end of this turn
+                journal.when_written(lambda: self._carry_all(commands))
+                return
+            journal.sync()  # on disk now: the caller goes on (a process, a wait ...)
+        if commands:
+            if journal.holds():  # never overtake commands that wait for the disk
+                journal.when_written(lambda: self._carry_all(commands))
+            else:
+                self._carry_all(commands)
+
+    def _carry_all(self, commands: list[Any]) -> None:
+        for command in commands:
+            self._carry(command)
 
     def deliver(self, data: dict[str, Any]) -> None:
         """Take in an entry a delivery checked under the run's lock (a guided report)."""
@@ -192,19 +246,17 @@ class Engine:
         if entry is not None:
             self.note(entry)
 
-    def _journal(self, data: dict[str, Any], entry: Entry) -> None:
-        for observe in self._observers:
-            observe(data)
-        self._append(data, entry)
-
-    def _append(self, data: dict[str, Any], entry: Entry) -> None:
-        kind = entry.KIND
-        if kind in _GROUP_COMMITTED:
-            self.journal.mark(data)  # the attempt awaits journal.commit() before going on
-        else:
-            self.journal.append(data, sync=entry.DURABLE)
-        if self.opt.progress is not None and kind in _PROGRESS_NAMES:
-            self._emit(data)
+    def _announce(self, entries: list[dict[str, Any]]) -> None:
+        for data in entries:
+            if data["t"] != "run":  # the run's observers were told before it was written
+                for observe in self._observers:
+                    observe(data)
+            if self.opt.progress is not None and data["t"] in _PROGRESS_NAMES:
+                self._emit(data)
+            folded = data.get("done")
+            if self.opt.progress is not None and isinstance(folded, dict):
+                # An end that also ends its node (``done`` folded in): node_finished too.
+                self._emit({"t": "done", "node": data["node"], **_unfold(data, folded)})
 
     def _emit(self, entry: dict[str, Any]) -> None:
         kind = entry["t"]
@@ -249,6 +301,12 @@ class Engine:
         elif isinstance(command, WaitFor) and self._wakeup is not None:
             self._wakeup.set()  # the loop now watches the inbox while other branches run
         # ContinueAttempt goes to the attempt that asked (see _run_attempt).
+
+    def _journal_failed(self, exc: Exception) -> None:
+        """A scheduled journal write failed: nothing it covered may be acted upon."""
+        self._journal_error = exc
+        if self._wakeup is not None:
+            self._wakeup.set()
 
     def _end(self, result: str) -> None:
         self._result = result
@@ -300,6 +358,8 @@ class Engine:
     async def _loop(self) -> None:
         assert self._wakeup is not None
         while self._result is None:
+            if self._journal_error is not None:
+                raise self._journal_error
             if self._deadline_passed:
                 self._deadline_passed = False
                 await self._abort("TIMED_OUT")
@@ -319,6 +379,9 @@ class Engine:
     async def _abort(self, status: str) -> None:
         """Cancel what runs (each attempt records its end), then let the core conclude."""
         self._abort_status = status
+        # Attempts whose start waits for the disk are started first, so that they
+        # are cancelled with the others (never started after the run stopped).
+        self.journal.sync()
         tasks = [*self._attempts.values(), *self._timers.values()]
         for task in tasks:
             task.cancel()
@@ -359,7 +422,8 @@ class Engine:
     # -- one attempt ------------------------------------------------------------------------
 
     async def _attempt_task(self, cmd: StartAttempt) -> None:
-        """One attempt; its end is on disk before anyone acts on the outcome."""
+        """One attempt (started once its ``start`` is on disk); what follows from its
+        end is carried out once the end is on disk (see :meth:`decide`)."""
         try:
             await self._attempt_steps(cmd)
         finally:
@@ -369,7 +433,6 @@ class Engine:
         start_mono = self.clock.monotonic()
         report: AttemptFinished | None
         try:
-            await self.journal.commit()  # the start on disk before anything is executed
             report = await self._run_attempt(self.wf.node(cmd.node), cmd, start_mono)
         except asyncio.CancelledError:
             raise
@@ -388,7 +451,6 @@ class Engine:
             del self._attempts[cmd.node]
         if report is not None:
             self.decide(report)
-        await self.journal.commit()
         self._checkpoint()
 
     def _report(
@@ -665,6 +727,11 @@ class Engine:
                 factory = get_executor
             executor = self._executors[node_type] = factory(node_type, self.mode)
         return executor
+
+
+def _unfold(end: dict[str, Any], folded: dict[str, Any]) -> dict[str, Any]:
+    """The ``done`` folded into an ``end`` line, whole (status and time are the end's)."""
+    return {"status": end.get("status"), "at": end.get("at"), **folded}
 
 
 def _failure_dict(failure: NodeFailure) -> dict[str, Any]:

@@ -201,6 +201,12 @@ class RunState:
             }
 
     def _on_end(self, e: End) -> None:
+        """One attempt ended; with ``done`` folded in, its node ended too."""
+        self._end_attempt(e)
+        if e.done is not None:
+            self._on_done(e.done)
+
+    def _end_attempt(self, e: End) -> None:
         """One attempt ended (the node itself may retry or loop: see ``done``)."""
         nid = e.node
         st = self.node(nid)

@@ -18,13 +18,15 @@ an in-flight run take another path must be guarded with :func:`workflow.patched`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, CancelledError
+from temporalio.exceptions import ActivityError, CancelledError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from osop.engine import protocol as p
@@ -32,13 +34,22 @@ with workflow.unsafe.imports_passed_through():
     from osop.engine.clock import iso
     from osop.engine.core import DEADLINE, Core, CoreSettings
     from osop.engine.entries import Entry, Finished, Paused, Resumed, Run
+    from osop.engine.inputs import check_inputs
+    from osop.engine.options import RunOptions
     from osop.engine.recording import build_record, open_status
+    from osop.engine.runner import (
+        child_outcome,
+        refuse_blocked_commands,
+        run_meta,
+        with_workflow_id,
+    )
     from osop.engine.state import RunState
     from osop.engine.values import Redactor
     from osop.errors import ExecutionError, OsopError
     from osop.expr.interpolate import find_references
+    from osop.format.limits import MAX_CHILD_DEPTH
     from osop.format.loader import load_document
-    from osop.format.workflow import Workflow, workflow_from_dict
+    from osop.format.workflow import Node, Workflow, workflow_from_dict
     from osop.security import SecretStore
     from osop.temporal.attempts import (
         ACTIVITY_NAME,
@@ -46,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         attempt_request,
         node_workflow,
     )
+    from osop.temporal.children import child_document, spawned_document
     from osop.temporal.references import ENV_ACTIVITY_NAME, SecretMarkers, env_names
 
 __all__ = ["INTERPRETER_VERSION", "WORKFLOW_NAME", "RunWorkflow"]
@@ -57,6 +69,9 @@ INTERPRETER_VERSION = 2
 #: Patches (``workflow.patched``): what runs started by an older interpreter did not do.
 PATCH_SECRETS = "osop-2-secrets-on-workers"
 PATCH_ENV = "osop-2-env-snapshot"
+PATCH_CHILDREN = "osop-2-child-workflows"
+#: The signal a child run sends its parent when it pauses or goes on again.
+CHILD_SIGNAL = "child"
 #: A worker that stops heartbeating for this long is presumed dead: its attempt
 #: is handed to another worker (the same attempt, see docs/temporal.md).
 HEARTBEAT_TIMEOUT = timedelta(seconds=max(10.0, 5 * HEARTBEAT_SEC))
@@ -84,6 +99,33 @@ def _now() -> str:
     return iso(workflow.now())
 
 
+@dataclass
+class _ChildRun:
+    """A child run this run started (a Temporal child workflow), as the parent knows it."""
+
+    run_id: str
+    node: str
+    #: The Temporal child workflow (an asyncio task: cancelling it cancels the child).
+    handle: Any = None
+    #: Awaits the child's end and keeps its result.
+    task: asyncio.Task[dict[str, Any]] | None = None
+    #: The child's result once it ended: ``{run_id, status, outputs, error}``.
+    result: dict[str, Any] | None = None
+    paused: bool = False
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    pauses: int = 0
+    #: The parent node's attempt ended waiting for this child (the node is WAITING).
+    parked: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
+
+
+class _TooDeep(Exception):
+    """Child runs nested past the limit (a workflow that imports itself)."""
+
+
 @workflow.defn(name=WORKFLOW_NAME)
 class RunWorkflow:
     """One OSOP run.  Started with :func:`osop.temporal.runs.start_run`."""
@@ -107,6 +149,10 @@ class RunWorkflow:
         self._session_began = 0.0
         #: When each running timer fires (workflow time), to stop the deadline while paused.
         self._due: dict[str, float] = {}
+        #: Child runs by run id.
+        self._children: dict[str, _ChildRun] = {}
+        #: A parked child ended or paused anew: the paused run takes it up (as a resume).
+        self._child_news = False
 
     # -- the run --------------------------------------------------------------------
 
@@ -145,7 +191,15 @@ class RunWorkflow:
             )
         self._inbox.append(p.Begin(at=_now()))
         status = await self._drive()
-        return {"run_id": self._run_id, "status": status}
+        if workflow.info().parent is None:
+            return {"run_id": self._run_id, "status": status}
+        # A child run: what its parent's node takes from it, as locally.
+        outputs, error = child_outcome(
+            wf,
+            build_record(self._state),
+            {nid: st.outputs for nid, st in self._state.nodes.items() if st.outputs},
+        )
+        return {"run_id": self._run_id, "status": status, "outputs": outputs, "error": error}
 
     async def _environment(self, wf: Workflow) -> dict[str, str]:
         """The values of the variables the workflow names, read once by a worker.
@@ -243,24 +297,46 @@ class RunWorkflow:
         key = (command.node, command.attempt, command.iteration)
         self._started[key] = start
         if self._runs_a_child(command.node):
-            self._inbox.append(
-                p.AttemptFinished(
-                    node=command.node,
-                    attempt=command.attempt,
-                    iteration=command.iteration,
-                    at=_now(),
-                    status="FAILED",
-                    duration_ms=0.0,
-                    error={
-                        "code": "NO_CHILD_RUNS",
-                        "message": "sub-workflows and spawned runs do not run on Temporal yet",
-                        "_retryable": False,
-                    },
-                )
+            if workflow.patched(PATCH_CHILDREN):
+                self._attempts[key] = asyncio.ensure_future(self._child_attempt(key, command))
+                return
+            # Runs started by interpreter v1 keep the answer they had then.
+            self._finished(
+                command,
+                "FAILED",
+                {
+                    "code": "NO_CHILD_RUNS",
+                    "message": "sub-workflows and spawned runs do not run on Temporal yet",
+                    "_retryable": False,
+                },
             )
             return
         request = self._attempt_request(command, answer, delivered)
         self._attempts[key] = asyncio.ensure_future(self._attempt(key, request, command))
+
+    def _finished(
+        self,
+        command: p.StartAttempt,
+        status: str,
+        error: dict[str, Any] | None = None,
+        *,
+        duration_ms: float = 0.0,
+        **more: Any,
+    ) -> None:
+        """Report how an attempt ended that returned no report of its own (a child
+        run's node, an attempt cut short or lost)."""
+        self._inbox.append(
+            p.AttemptFinished(
+                node=command.node,
+                attempt=command.attempt,
+                iteration=command.iteration,
+                at=_now(),
+                status=status,
+                duration_ms=round(duration_ms, 3),
+                error=error,
+                **more,
+            )
+        )
 
     def _runs_a_child(self, node_id: str) -> bool:
         assert self._workflow is not None
@@ -360,18 +436,7 @@ class RunWorkflow:
                     "message": f"the attempt could not be run on a worker: {_cause(exc)}",
                     "_retryable": False,
                 }
-            self._inbox.append(
-                p.AttemptFinished(
-                    node=command.node,
-                    attempt=command.attempt,
-                    iteration=command.iteration,
-                    at=_now(),
-                    status=status,
-                    duration_ms=0.0,
-                    error=error,
-                    aborted=self._abort is not None,
-                )
-            )
+            self._finished(command, status, error, aborted=self._abort is not None)
             return
         self._attempts.pop(key, None)
         subject = report.pop("approved_subject", None)
@@ -379,6 +444,247 @@ class RunWorkflow:
             self._inbox.append(p.ApprovalUsed(node=command.node, subject=str(subject)))
         report["at"] = _now()
         self._inbox.append(p.event_from_dict(report))
+
+    # -- child runs (sub-workflows, spawned nodes) --------------------------------------
+
+    async def _child_attempt(
+        self, key: tuple[str, int, int | None], command: p.StartAttempt
+    ) -> None:
+        """The node's attempt: start its child run (or take up the one it started), wait.
+
+        It ends when the child run ends (its outputs, or ``CHILD_<STATUS>``), or when
+        the child pauses: then the node waits for the child, as locally, and this run
+        takes it up again once the child ends or pauses anew.
+        """
+        began = workflow.time()
+        assert self._workflow is not None
+        node = self._workflow.node(command.node)
+        child = self._children.get(command.resume_child or "")
+        try:
+            if child is None:
+                child = await self._start_child(node, command)
+                if child is None:
+                    return
+            child.parked = False
+            seen = child.pauses
+            if not (child.done or child.paused):
+                await workflow.wait_condition(
+                    lambda: child.done or child.pauses > seen, timeout=command.timeout_sec
+                )
+        except TimeoutError:
+            await self._stop_child(child)
+            self._attempts.pop(key, None)
+            self._finished(
+                command,
+                "TIMED_OUT",
+                {
+                    "code": "TIMEOUT",
+                    "message": f"node did not finish within {command.timeout_sec:g}s",
+                },
+                duration_ms=(workflow.time() - began) * 1000,
+            )
+            return
+        except asyncio.CancelledError:
+            # The run is aborted (cancel, deadline): the child run stops with it.
+            await self._stop_child(child)
+            self._attempts.pop(key, None)
+            status = self._abort or "CANCELLED"
+            self._finished(
+                command,
+                status,
+                dict(_ABORT_ERRORS[status]),
+                duration_ms=(workflow.time() - began) * 1000,
+                aborted=True,
+            )
+            return
+        self._attempts.pop(key, None)
+        duration = (workflow.time() - began) * 1000
+        if child.result is None:
+            # The child waits for someone: so does this node (its waits are listed).
+            child.parked = True
+            self._inbox.append(
+                p.WaitRequested(
+                    node=command.node,
+                    attempt=command.attempt,
+                    iteration=command.iteration,
+                    at=_now(),
+                    kind="child",
+                    name=child.run_id,
+                    prompt=f"child run {child.run_id} is waiting",
+                    details=list(child.waiting),
+                    settle=False,
+                )
+            )
+            return
+        result = child.result
+        if result.get("status") == "COMPLETED":
+            self._finished(
+                command,
+                "COMPLETED",
+                None,
+                duration_ms=duration,
+                outputs=dict(result.get("outputs") or {}),
+                returned=True,
+                child_run_id=child.run_id,
+            )
+            return
+        status = str(result.get("status") or "FAILED")
+        self._finished(
+            command,
+            "FAILED",
+            {
+                "code": "CHILD_" + status,
+                "message": result.get("error") or f"child run {child.run_id} ended {status}",
+                "details": {"child_run_id": child.run_id},
+                "_retryable": True,
+            },
+            duration_ms=duration,
+        )
+
+    async def _start_child(self, node: Node, command: p.StartAttempt) -> _ChildRun | None:
+        """Start the node's child run; None when it cannot be (the attempt is reported)."""
+        try:
+            request = self._child_request(node, command.inputs)
+        except OsopError as exc:
+            self._finished(
+                command,
+                "FAILED",
+                {"code": "EXECUTION_ERROR", "message": str(exc), "_retryable": False},
+            )
+            return None
+        except _TooDeep as exc:
+            self._finished(
+                command,
+                "FAILED",
+                {"code": "CHILD_TOO_DEEP", "message": str(exc), "_retryable": False},
+            )
+            return None
+        run_id = str(request["run_id"])
+        # Journaled before the child exists, as locally.
+        self._inbox.append(p.ChildStarted(node=node.id, run_id=run_id))
+        child = self._children[run_id] = _ChildRun(run_id=run_id, node=node.id)
+        handle = await workflow.start_child_workflow(
+            WORKFLOW_NAME,
+            request,
+            id=run_id,
+            task_queue=workflow.info().task_queue,
+            # A child run does not outlive its parent's run.
+            parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+            memo={
+                "workflow_id": request["workflow_id"],
+                "mode": request["mode"],
+                "interpreter": INTERPRETER_VERSION,
+                "parent_run_id": self._run_id,
+            },
+            static_summary=f"{request['workflow_id']} ({request['mode']}), child of {node.id}",
+        )
+        child.handle = handle
+        child.task = asyncio.ensure_future(self._watch_child(child))
+        return child
+
+    async def _watch_child(self, child: _ChildRun) -> dict[str, Any]:
+        result: dict[str, Any]
+        try:
+            result = dict(await child.handle)
+        except (ChildWorkflowError, asyncio.CancelledError) as exc:
+            cancelled = isinstance(exc, asyncio.CancelledError) or isinstance(
+                exc.cause, CancelledError
+            )
+            result = {
+                "run_id": child.run_id,
+                "status": "CANCELLED" if cancelled else "FAILED",
+                "error": None if cancelled else f"child run {child.run_id}: {_cause(exc)}",
+            }
+        child.result = result
+        if child.parked:
+            self._child_news = True
+        return result
+
+    async def _stop_child(self, child: _ChildRun | None) -> None:
+        if child is None or child.task is None or child.done:
+            return
+        # Asks Temporal to cancel the child run, which closes its own record, and
+        # waits for that (the child's record is complete before this one's).
+        child.handle.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ChildWorkflowError):
+            await child.task
+
+    def _child_request(self, node: Node, inputs: dict[str, Any]) -> dict[str, Any]:
+        """What the child run is started with: the same request a run is started with."""
+        assert self._workflow is not None
+        depth = int(self._request.get("depth") or 0)
+        if depth >= MAX_CHILD_DEPTH:
+            raise _TooDeep(
+                f"sub-workflows nest deeper than {MAX_CHILD_DEPTH} levels "
+                "(does the workflow import itself?)"
+            )
+        imports: dict[str, Any] = dict(self._request.get("imports") or {})
+        if node.workflow_ref:
+            text, hashed, child_imports = child_document(imports, node)
+        else:
+            text, hashed, child_imports = spawned_document(self._workflow, node, imports)
+        child_wf = workflow_from_dict(load_document(text.encode("utf-8"), "workflow.osop").data)
+        child_wf = with_workflow_id(child_wf)
+        mode = str(self._request["mode"])
+        checked = check_inputs(child_wf, dict(inputs), rehearsal=mode != "live")
+        refuse_blocked_commands(child_wf, mode)
+        run_id = str(workflow.uuid4())
+        seed = int(self._request["seed"])
+        options = RunOptions(
+            mode=mode,  # type: ignore[arg-type]
+            inputs=dict(checked),
+            seed=seed,
+            auto_approve=bool(self._request.get("auto_approve")),
+            trigger={"type": "api", "source": "parent-run", "actor": "osop"},
+            simulation=dict(self._request.get("simulation") or {}),
+        )
+        meta = run_meta(
+            child_wf,
+            options,
+            run_id,
+            hashed,
+            started=datetime.fromtimestamp(workflow.time(), UTC),
+            parent=(self._run_id, node.id),
+        )
+        # The host that runs it is this one's (no process of its own to describe).
+        meta["runtime"] = {**dict(self._state.meta.get("runtime") or {}), "seed": seed}
+        return {
+            "run_id": run_id,
+            "workflow_id": child_wf.id,
+            "source": text,
+            "mode": mode,
+            "seed": seed,
+            "inputs": dict(checked),
+            "answers": {},
+            "events": [],
+            "auto_approve": options.auto_approve,
+            "simulation": dict(options.simulation),
+            "meta": meta,
+            "imports": child_imports,
+            "depth": depth + 1,
+        }
+
+    @workflow.signal(name=CHILD_SIGNAL)
+    def child_news(self, news: dict[str, Any]) -> None:
+        """A child run paused (waits for someone) or went on again."""
+        child = self._children.get(str(news.get("run_id")))
+        if child is None or child.done:
+            return
+        child.paused = bool(news.get("paused"))
+        if child.paused:
+            child.waiting = list(news.get("waiting") or [])
+            child.pauses += 1
+            if child.parked:
+                self._child_news = True  # it waits for something else now
+
+    async def _tell_parent(self, paused: bool) -> None:
+        parent = workflow.info().parent
+        if parent is None:
+            return
+        news: dict[str, Any] = {"run_id": self._run_id, "paused": paused}
+        if paused:
+            news["waiting"] = self._waiting()
+        await workflow.get_external_workflow_handle(parent.workflow_id).signal(CHILD_SIGNAL, news)
 
     async def _abort_running(self, status: str) -> None:
         """Cancel every running attempt (each reports itself aborted), then tell the core."""
@@ -392,6 +698,9 @@ class RunWorkflow:
         self._inbox.append(p.Abort(status=status, at=_now()))
 
     def _start_timer(self, timer_id: str, seconds: float) -> None:
+        running = self._timers.pop(timer_id, None)
+        if running is not None:
+            running.cancel()
         self._timers[timer_id] = asyncio.ensure_future(self._timer(timer_id, seconds))
         self._due[timer_id] = workflow.time() + max(0.0, seconds)
 
@@ -410,7 +719,9 @@ class RunWorkflow:
         """Nothing moves until a delivery: journal the pause, wait (for days if need be).
 
         The workflow deadline counts active time only, as locally: its timer stops
-        while the run waits for someone and starts again with what was left.
+        while the run waits for someone and starts again with what was left.  A
+        child run the run waits on that ends or pauses anew takes the run up again
+        as ``osop resume`` would locally (the waiting nodes start again).
         """
         waiting = self._waiting()
         self._note(Paused(at=_now(), waiting=waiting, active_ms=self._active_ms()))
@@ -420,18 +731,25 @@ class RunWorkflow:
         if deadline is not None:
             deadline.cancel()
             left = max(0.0, self._due.pop(DEADLINE, 0.0) - workflow.time())
+        await self._tell_parent(paused=True)
         delivered = self._deliveries
         try:
-            await workflow.wait_condition(lambda: self._deliveries > delivered)
+            await workflow.wait_condition(lambda: self._deliveries > delivered or self._child_news)
         except asyncio.CancelledError:
             self._paused = False
             self._resumed()
             self._inbox.append(p.Abort(status="CANCELLED", at=_now()))
             return
-        # The same core goes on: what was delivered moves the waiting nodes on
-        # (a new process would re-seed its frontier with Begin; this one has it).
         self._paused = False
         self._resumed()
+        await self._tell_parent(paused=False)
+        if self._child_news:
+            # As a resumed session: the core re-seeds its frontier (and the deadline).
+            self._child_news = False
+            self._inbox.append(p.Begin(at=_now()))
+            return
+        # The same core goes on: what was delivered moves the waiting nodes on
+        # (a new process would re-seed its frontier with Begin; this one has it).
         if left is not None:
             self._start_timer(DEADLINE, left)
 
@@ -442,6 +760,10 @@ class RunWorkflow:
     def _waiting(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for nid, wait in self._state.waits.items():
+            if wait.get("kind") == "child" and wait.get("details"):
+                # What the child run waits for, and through which node (as locally).
+                out.extend({**d, "via": nid} for d in wait["details"])
+                continue
             out.append(
                 {
                     "node": nid,
@@ -534,7 +856,14 @@ class RunWorkflow:
             "paused": self._paused,
             "waiting": self._waiting() if self._paused else [],
             "interpreter": INTERPRETER_VERSION,
+            "build": _build(),
         }
+
+
+def _build() -> str | None:
+    """The worker build (``deployment.build-id``) running this run now; None if unversioned."""
+    version = workflow.info().get_current_deployment_version()
+    return version.to_canonical_string() if version is not None else None
 
 
 def _cause(exc: BaseException) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from osop.engine.clock import iso
@@ -61,17 +62,21 @@ async def start_temporal_run(
     *,
     source: bytes,
     options: RunOptions,
+    workflow_path: Path | None = None,
     run_id: str | None = None,
     client: Client | None = None,
 ) -> str:
     """Start ``workflow`` on Temporal; returns the run id (the Temporal workflow id).
 
     Refused before anything is started, as locally: invalid inputs, a blocked
-    command, an answer given up front that its node does not allow.
+    command, an answer given up front that its node does not allow.  The
+    workflows its ``workflow_ref`` nodes call are read here, beside
+    ``workflow_path`` (the interpreter reads no files), and travel with the run.
     """
     from osop.engine.answers import check_preset_answers
     from osop.engine.inputs import check_inputs
     from osop.engine.runner import refuse_blocked_commands, with_workflow_id
+    from osop.temporal.children import bundle_imports
     from osop.temporal.interpreter import INTERPRETER_VERSION, WORKFLOW_NAME
 
     workflow = with_workflow_id(workflow)
@@ -102,6 +107,8 @@ async def start_temporal_run(
         "auto_approve": options.auto_approve,
         "simulation": dict(options.simulation),
         "meta": _meta(workflow, options, rid, source),
+        "imports": bundle_imports(workflow, workflow_path),
+        "depth": 0,
     }
     client = client or await connect(target)
     from temporalio.common import WorkflowIDReusePolicy
@@ -205,7 +212,7 @@ async def wait_for_run(
             if done:
                 break
             status = await _query(handle, "status")
-            if status.get("paused"):
+            if status.get("paused") and not await _children_moving(client, status):
                 record = record_from_dict(await _query(handle, "record"))
                 return RunResult(
                     run_id=run_id,
@@ -227,6 +234,20 @@ async def wait_for_run(
         raise
     record = record_from_dict(await _query(handle, "record"))
     return RunResult(run_id=run_id, status=record.status, record=record)
+
+
+async def _children_moving(client: Client, status: Mapping[str, Any]) -> bool:
+    """Whether a child run the paused run waits on has gone on since (an answer was
+    routed to it): the run takes it up shortly, so it is not paused for its caller."""
+    listed: dict[str, set[Any]] = {}
+    for wait in status.get("waiting") or ():
+        if wait.get("via") and wait.get("run_id"):
+            listed.setdefault(str(wait["run_id"]), set()).add(wait.get("node"))
+    for run_id, nodes in listed.items():
+        child = await _query(client.get_workflow_handle(run_id), "status")
+        if not child.get("paused") or {w.get("node") for w in child.get("waiting") or ()} != nodes:
+            return True
+    return False
 
 
 async def describe_temporal_run(
@@ -256,6 +277,8 @@ async def list_temporal_runs(
                 "started_at": iso(execution.start_time) if execution.start_time else None,
                 "status": execution.status.name if execution.status else "UNKNOWN",
                 "ended_at": iso(execution.close_time) if execution.close_time else None,
+                # A child run (sub-workflow, spawn): `osop runs` lists it with --all only.
+                "parent_run_id": memo.get("parent_run_id"),
             }
         )
     return out
@@ -278,8 +301,10 @@ async def answer_run(
 
     client = client or await connect(target)
     delivery = {"node": node_id, "answer": Redactor()(stamp_answer(answer)), "replace": replace}
+    handle = await _handle(client, run_id)
+    handle = await _routed(client, handle, lambda w: w.get("node") == node_id)
     try:
-        await (await _handle(client, run_id)).execute_update("answer", delivery)
+        await handle.execute_update("answer", delivery)
     except WorkflowUpdateFailedError as exc:
         raise ExecutionError(_update_refusal(exc)) from exc
     except RPCError as exc:
@@ -321,13 +346,38 @@ async def signal_run(
     client = client or await connect(target)
     delivery_id = str(uuid.uuid4())
     delivery = {"id": delivery_id, "name": name, "data": Redactor()(data)}
+    handle = await _handle(client, run_id)
+    handle = await _routed(
+        client,
+        handle,
+        lambda w: w.get("name") == name and w.get("kind") in ("event", "signal"),
+    )
     try:
-        await (await _handle(client, run_id)).execute_update("event", delivery)
+        await handle.execute_update("event", delivery)
     except WorkflowUpdateFailedError as exc:
         raise ExecutionError(_update_refusal(exc)) from exc
     except RPCError as exc:
         raise ExecutionError(f"run {run_id}: {exc}") from exc
     return delivery_id
+
+
+async def _routed(
+    client: Client, handle: WorkflowHandle[Any, Any], wanted: Callable[[dict[str, Any]], bool]
+) -> WorkflowHandle[Any, Any]:
+    """The run a delivery is for: a child run the run waits on, when that child is
+    what waits for it (as :func:`osop.engine.deliver_answer` routes it locally)."""
+    from temporalio.client import WorkflowQueryFailedError
+    from temporalio.service import RPCError
+
+    try:
+        status = await handle.query("status")
+    except (RPCError, WorkflowQueryFailedError):
+        return handle  # the update itself says what is wrong
+    for wait in status.get("waiting") or ():
+        child = wait.get("run_id")
+        if wait.get("via") and child and child != handle.id and wanted(wait):
+            return client.get_workflow_handle(str(child))
+    return handle
 
 
 def _update_refusal(exc: Exception) -> str:

@@ -21,11 +21,24 @@ from pathlib import Path
 from typing import Any
 
 from osop import __version__
+from osop.errors import OsopError
 from osop.security import SecretStore
 from osop.temporal._sdk import require_sdk
 from osop.temporal.connection import TemporalTarget, connect
 
-__all__ = ["WorkerSettings", "build_worker", "health_line", "run_worker", "sandbox_runner"]
+__all__ = [
+    "DEFAULT_DEPLOYMENT",
+    "VERSIONING_BEHAVIOURS",
+    "WorkerSettings",
+    "build_worker",
+    "health_line",
+    "run_worker",
+    "sandbox_runner",
+]
+
+#: The Temporal worker deployment OSOP workers belong to unless told otherwise.
+DEFAULT_DEPLOYMENT = "osop"
+VERSIONING_BEHAVIOURS = ("pinned", "auto-upgrade")
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,13 @@ class WorkerSettings:
     #: Where the attempts' ``${secrets.X}`` come from (default: the worker's environment,
     #: ``NAME`` or ``OSOP_SECRET_NAME``, as a local run reads them).
     secrets: SecretStore | None = None
+    #: Worker versioning: the build of OSOP this worker runs (``--build-id``), in a
+    #: Temporal worker deployment; None = an unversioned worker (patching only).
+    build_id: str | None = None
+    deployment: str = DEFAULT_DEPLOYMENT
+    #: ``pinned``: a run stays on the build that started it until it ends;
+    #: ``auto-upgrade``: it moves to the deployment's current build at its next step.
+    versioning: str = "pinned"
     services: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,23 +98,59 @@ def build_worker(client: Any, target: TemporalTarget, settings: WorkerSettings) 
     return Worker(
         client,
         task_queue=target.task_queue,
+        deployment_config=_deployment(settings),
         workflows=[RunWorkflow],
         activities=activities_for(host),
         max_concurrent_activities=settings.max_attempts,
         max_concurrent_workflow_tasks=settings.max_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=settings.grace),
         workflow_runner=sandbox_runner(),
-        identity=f"osop-{__version__}@{os.uname().nodename}:{os.getpid()}",
+        identity=f"osop-{__version__}{_build(settings)}@{os.uname().nodename}:{os.getpid()}",
+    )
+
+
+def _build(settings: WorkerSettings) -> str:
+    return f"+{settings.deployment}.{settings.build_id}" if settings.build_id else ""
+
+
+def _deployment(settings: WorkerSettings) -> Any:
+    """Temporal's worker versioning for this worker's build (None: unversioned)."""
+    if not settings.build_id:
+        return None
+    from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+    from temporalio.worker import WorkerDeploymentConfig
+
+    if "." in settings.deployment or not settings.deployment:
+        raise OsopError(f"deployment name {settings.deployment!r}: not empty, and no '.' in it")
+    if settings.versioning not in VERSIONING_BEHAVIOURS:
+        raise OsopError(
+            f"versioning {settings.versioning!r}: one of {', '.join(VERSIONING_BEHAVIOURS)}"
+        )
+    behaviour = (
+        VersioningBehavior.PINNED
+        if settings.versioning == "pinned"
+        else VersioningBehavior.AUTO_UPGRADE
+    )
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.deployment, settings.build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=behaviour,
     )
 
 
 def health_line(target: TemporalTarget, settings: WorkerSettings) -> str:
     from osop.temporal.interpreter import INTERPRETER_VERSION
 
+    versioned = ""
+    if settings.build_id:
+        versioned = (
+            f" deployment={settings.deployment} build-id={settings.build_id} "
+            f"versioning={settings.versioning}"
+        )
     return (
         f"osop worker ready: {target.describe()} interpreter=v{INTERPRETER_VERSION} "
         f"osop={__version__} attempts={settings.max_attempts} "
-        f"workflow-tasks={settings.max_workflow_tasks} pid={os.getpid()}"
+        f"workflow-tasks={settings.max_workflow_tasks}{versioned} pid={os.getpid()}"
     )
 
 

@@ -125,13 +125,15 @@ def test_a_chain_is_decided_one_event_at_a_time() -> None:
     assert first.runtime == {"command": "true"}
 
     after_a = core.decide(finished(first, 1, outputs={"x": 1}))
-    assert kinds(after_a) == ["end", "done", "start"]
-    done = after_a.entries[1]
-    assert isinstance(done, Done) and done.taken == [[0, "b"]]
+    # a's end also ends a: its done (decisions included) is folded into the end.
+    assert kinds(after_a) == ["end", "start"]
+    end_a = after_a.entries[0]
+    assert isinstance(end_a, End) and isinstance(end_a.done, Done)
+    assert end_a.done.taken == [[0, "b"]] and end_a.done.seq == end_a.seq
     [second] = starts(after_a)
     assert second.node == "b"
     # Time is the event's: the start of b is stamped when a's end was reported.
-    start_b = after_a.entries[2]
+    start_b = after_a.entries[1]
     assert isinstance(start_b, Start) and start_b.at == at(1)
 
     end = core.decide(finished(second, 2))
@@ -156,7 +158,8 @@ def test_a_failed_attempt_is_retried_after_a_timer() -> None:
     core.decide(finished(second, 7, "FAILED", error={"code": "E", "message": "no"}))
     [third] = starts(core.decide(TimerFired(timer_id=retry_timer("a"), at=at(12))))
     last = core.decide(finished(third, 13, "FAILED", error={"code": "E", "message": "no"}))
-    assert kinds(last)[:2] == ["end", "done"]
+    assert kinds(last)[:1] == ["end"]
+    assert isinstance(last.entries[0], End) and last.entries[0].done is not None
     assert last.commands[-1] == Finish(status="FAILED")
     assert [r["attempt"] for r in core.state.records] == [1, 2, 3]
 
@@ -241,11 +244,11 @@ def test_the_deadline_is_a_timer_and_an_abort_concludes_the_run() -> None:
     begin = core.decide(Begin(at=T0))
     assert StartTimer(timer_id=DEADLINE, seconds=10.0) in begin.commands
     decision = core.decide(Abort(status="TIMED_OUT", at=at(10)))
-    assert kinds(decision) == ["end", "done", "skip"]
+    assert kinds(decision) == ["end", "skip"]
     end = decision.entries[0]
-    assert isinstance(end, End) and end.status == "TIMED_OUT"
+    assert isinstance(end, End) and end.status == "TIMED_OUT" and end.done is not None
     assert end.error == {"code": "TIMEOUT", "message": "the workflow deadline passed"}
-    assert isinstance(decision.entries[2], Skip) and decision.entries[2].node == "b"
+    assert isinstance(decision.entries[1], Skip) and decision.entries[1].node == "b"
     assert decision.commands == [CancelTimer(timer_id=DEADLINE), Finish(status="TIMED_OUT")]
 
 
@@ -433,9 +436,41 @@ def test_every_entry_kind_round_trips_through_its_journal_line() -> None:
         assert next(iter(entry.to_dict())) == "t"  # crash tools look for it first
 
 
+def test_an_end_with_its_done_folded_in_round_trips_and_replays_like_the_two() -> None:
+    folded = {
+        "t": "end",
+        "v": 2,
+        "node": "a",
+        "attempt": 1,
+        "status": "FAILED",
+        "at": T0,
+        "error": {"code": "E", "message": "no"},
+        "done": {"error": {"code": "E", "message": "no"}, "not": [[0, "b"]], "unhandled": True},
+    }
+    entry = entry_from_dict({**folded, "seq": 3})
+    assert isinstance(entry, End) and isinstance(entry.done, Done)
+    assert (entry.done.node, entry.done.status, entry.done.at) == ("a", "FAILED", T0)
+    assert entry.done.seq == 3 and entry.to_dict() == folded
+    # The same transitions as an older journal wrote them: an end, then a done.
+    older = [
+        {k: v for k, v in folded.items() if k not in ("v", "done")} | {"seq": 3},
+        {"t": "done", "node": "a", "status": "FAILED", "at": T0, "seq": 4}
+        | {"error": {"code": "E", "message": "no"}, "not": [[0, "b"]], "unhandled": True},
+    ]
+    start = {"t": "start", "node": "a", "attempt": 1, "at": T0, "seq": 2}
+    new, old = RunState(), RunState()
+    for state, lines in ((new, [start, {**folded, "seq": 3}]), (old, [start, *older])):
+        for line in lines:
+            state.apply(line)
+    for state in (new, old):
+        assert state.node("a").status == "FAILED" and state.decisions == {(0, "b"): False}
+        assert state.failure is not None and state.failure["node"] == "a"
+    assert new.records == old.records
+
+
 def test_an_entry_from_a_newer_osop_is_refused_and_an_unknown_kind_ignored() -> None:
     with pytest.raises(RunStoreError, match="newer osop"):
-        entry_from_dict({"t": "end", "v": 2, "node": "a", "attempt": 1, "status": "X", "seq": 4})
+        entry_from_dict({"t": "end", "v": 3, "node": "a", "attempt": 1, "status": "X", "seq": 4})
     assert entry_from_dict({"t": "some-future-kind", "seq": 5}) is None
     state = RunState()
     state.apply({"t": "some-future-kind", "seq": 5})

@@ -12,6 +12,7 @@ from engine_helpers import Runner, cli, statuses
 
 from osop.engine import (
     RunOptions,
+    RunResult,
     RunStore,
     VirtualClock,
     load_run_state,
@@ -172,11 +173,19 @@ def test_every_crash_point_resumes_to_the_same_end(
     full = runner.run(data)
     assert full.status == "COMPLETED"
     assert full.handle is not None
+    lines = full.handle.journal_path.read_text().splitlines()
+    assert len(lines) > 8  # run, a start and end (its done folded in) per node, finished
+    resume_from_every_cut(runner, tmp_path, full, lines)
+
+
+def resume_from_every_cut(
+    runner: Runner, tmp_path: Path, full: RunResult, lines: list[str]
+) -> None:
+    """Resume copies of ``full``'s run whose journal is cut after each entry of
+    ``lines``: each ends as ``full`` did, every node completed exactly as often."""
     expected = sorted(
         (r.node_id, r.iteration) for r in full.record.node_records if r.status == "COMPLETED"
     )
-    lines = full.handle.journal_path.read_text().splitlines()
-    assert len(lines) > 10
     for cut in range(1, len(lines) - 1):
         if json.loads(lines[cut - 1])["t"] == "finished":
             continue
@@ -198,6 +207,40 @@ def test_every_crash_point_resumes_to_the_same_end(
             (r.node_id, r.iteration) for r in result.record.node_records if r.status == "COMPLETED"
         )
         assert got == expected, f"crash after journal entry {cut}"
+
+
+def as_older_journal(lines: list[str]) -> list[str]:
+    """The journal as osop wrote it before ends carried their node's done: every
+    folded ``done`` on a line of its own after its end, numbered in turn."""
+    out: list[dict[str, object]] = []
+    for line in lines:
+        entry = json.loads(line)
+        done = entry.pop("done", None)
+        entry.pop("v", None)
+        out.append(entry)
+        if done is not None:
+            out.append({"t": "done", "node": entry["node"], "status": entry["status"]})
+            if "at" in entry:
+                out[-1]["at"] = entry["at"]
+            out[-1].update(done)
+    for seq, entry in enumerate(out, 1):
+        entry["seq"] = seq
+    return [json.dumps(e, separators=(",", ":")) for e in out]
+
+
+@pytest.mark.parametrize("data", [RETRY_DIAMOND, LOOPS], ids=["retry-diamond", "loops"])
+def test_an_older_journal_with_done_apart_resumes_from_every_crash_point(
+    runner: Runner, tmp_path: Path, data: dict[str, object]
+) -> None:
+    """Journals written with a separate done after each end (two fsyncs per node)
+    still resume, cut after any entry, to the same end."""
+    full = runner.run(data)
+    assert full.status == "COMPLETED" and full.handle is not None
+    lines = full.handle.journal_path.read_text().splitlines()
+    older = as_older_journal(lines)
+    assert any('"done"' in line for line in lines)
+    assert len(older) > len(lines) and not any('"done":{' in line for line in older)
+    resume_from_every_cut(runner, tmp_path, full, older)
 
 
 def test_torn_journal_tail_is_ignored(runner: Runner) -> None:

@@ -141,6 +141,8 @@ class Trial:
     small: bool = False
     #: Rewrite the record at every step (0) or every 2 s (fewer fsyncs: faster trials).
     record_interval: float = 2.0
+    #: Whether a resume approves what waits for an approval (``auto_approve``).
+    resume_approves: bool = True
     run_id: str = ""
     problems: list[str] = field(default_factory=list)
 
@@ -165,7 +167,11 @@ class Trial:
 
     # -- sessions (run in forked children) -------------------------------------------------
 
+    def arm(self) -> None:
+        """Called first in every forked session (a test may set a trap there)."""
+
     def start(self) -> None:
+        self.arm()
         wf = load_workflow(self.path)
         coro = start_run(
             wf,
@@ -178,9 +184,9 @@ class Trial:
         os._exit(run_engine(coro).exit_code)
 
     def resume(self) -> None:
-        result = run_engine(
-            resume_run(self.run_id, store=self.store, options=self.options(auto_approve=True))
-        )
+        self.arm()
+        options = self.options(auto_approve=self.resume_approves)
+        result = run_engine(resume_run(self.run_id, store=self.store, options=options))
         os._exit(result.exit_code)
 
     def cancel(self) -> None:

@@ -22,6 +22,7 @@ from temporal_server import TemporalDevServer, in_process_worker  # noqa: E402
 
 from osop.engine import RunOptions  # noqa: E402
 from osop.format.api import load_workflow  # noqa: E402
+from osop.security import SecretStore  # noqa: E402
 from osop.temporal.connection import TemporalTarget  # noqa: E402
 from osop.temporal.interpreter import INTERPRETER_VERSION  # noqa: E402
 from osop.temporal.runs import answer_run, signal_run, start_temporal_run, wait_for_run  # noqa: E402
@@ -35,6 +36,10 @@ RECORDED = {
     "parallel-join": ("simulated", []),
     "event-edge": ("simulated", [("signal", "canary-healthy", {"healthy": True})]),
     "compensation": ("simulated", []),
+    # v2: child runs (the answer goes to the child run that waits for it), secrets.
+    "subworkflow-wait": ("live", [("approve", "publish", {"decision": "approved"})]),
+    "spawn": ("simulated", []),
+    "secrets": ("live", []),
 }
 
 
@@ -51,11 +56,12 @@ async def record(address: str) -> None:
             seed=7,
             simulation=dict(spec.get("simulation") or {}) if mode == "simulated" else {},
         )
+        secrets = SecretStore(spec.get("secrets") or {}, environ={})
         with tempfile.TemporaryDirectory() as folder:
-            async with in_process_worker(target, Path(folder)) as client:
+            async with in_process_worker(target, Path(folder), secrets=secrets) as client:
                 run_id = await start_temporal_run(
                     target, load_workflow(path), source=path.read_bytes(), options=options,
-                    client=client,
+                    workflow_path=path, client=client,
                 )  # fmt: skip
                 result = await wait_for_run(target, run_id, client=client)
                 for kind, name, data in deliveries:
@@ -64,10 +70,15 @@ async def record(address: str) -> None:
                     else:
                         await signal_run(target, run_id, name, data, client=client)
                     result = await wait_for_run(target, run_id, client=client)
-                history = await client.get_workflow_handle(run_id).fetch_history()
-        out = HERE / "histories" / f"v{INTERPRETER_VERSION}-{case}-{mode}.json"
-        out.write_text(history.to_json())
-        print(f"{out.name}: {result.status}, {len(history.events)} events")
+                runs = {"": run_id}
+                for node, child in (result.record.extra.get("x-child-runs") or {}).items():
+                    runs[f"-child-{node}"] = child
+                for suffix, rid in runs.items():
+                    history = await client.get_workflow_handle(rid).fetch_history()
+                    name = f"v{INTERPRETER_VERSION}-{case}-{mode}{suffix}.json"
+                    out = HERE / "histories" / name
+                    out.write_text(history.to_json())
+                    print(f"{out.name}: {result.status}, {len(history.events)} events")
 
 
 def main() -> None:

@@ -59,9 +59,9 @@ def _osop(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedPr
 class WorkerProcess:
     """`osop worker` in its own process; waits for its health line."""
 
-    def __init__(self, target: TemporalTarget, cwd: Path) -> None:
+    def __init__(self, target: TemporalTarget, cwd: Path, *extra: str) -> None:
         self.process = subprocess.Popen(
-            [*OSOP, "worker", *_flags(target), "--grace", "5"],
+            [*OSOP, "worker", *_flags(target), "--grace", "5", *extra],
             cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -92,8 +92,8 @@ def worker_factory(target: TemporalTarget, tmp_path: Path) -> Iterator[type[Work
     started: list[WorkerProcess] = []
 
     class Started(WorkerProcess):
-        def __init__(self) -> None:
-            super().__init__(target, tmp_path)
+        def __init__(self, *extra: str) -> None:
+            super().__init__(target, tmp_path, *extra)
             started.append(self)
 
     yield Started  # type: ignore[misc]
@@ -233,3 +233,59 @@ def test_signal_and_cancel_on_temporal(
     assert statuses["build"] == "COMPLETED"
     assert os.path.exists(tmp_path / "trail.txt")
     assert (tmp_path / "trail.txt").read_text().splitlines() == ["built"]
+
+
+PARENT = """\
+osop_version: "1.1"
+id: release-train
+name: release train
+imports: [./publish.osop.yaml]
+nodes:
+  - {id: publish, type: system, name: Publish, workflow_ref: publish}
+  - {id: tell, type: cli, name: Tell, runtime: {command: "echo '{\\"url\\": \\"${outputs.publish.url}\\"}'"}}
+edges:
+  - {from: publish, to: tell}
+"""
+
+CHILD = """\
+osop_version: "1.1"
+id: publish
+name: publish
+nodes:
+  - id: upload
+    type: cli
+    name: Upload
+    runtime:
+      command: "printf %s \\"$TOKEN\\" > token.txt && echo '{\\"url\\": \\"https://x/1\\"}'"
+      env: {TOKEN: "${secrets.UPLOAD_TOKEN}"}
+edges: []
+"""
+
+
+@pytest.mark.slow
+def test_a_sub_workflow_with_a_secret_from_the_workers_secrets_file(
+    target: TemporalTarget, tmp_path: Path, worker_factory: type[WorkerProcess]
+) -> None:
+    (tmp_path / "train.osop.yaml").write_text(PARENT)
+    (tmp_path / "publish.osop.yaml").write_text(CHILD)
+    (tmp_path / "worker.env").write_text("UPLOAD_TOKEN=tok-5ecret-778\n")
+    worker_factory("--secrets-file", "worker.env")
+    # Started from another folder: the import is read where the run is started.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "train.osop.yaml").write_text(PARENT)
+    (elsewhere / "publish.osop.yaml").write_text(CHILD)
+    done = _osop("run", "train.osop.yaml", *_flags(target), "--json", "-q", cwd=elsewhere)
+    assert done.returncode == 0, done.stderr + done.stdout
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "COMPLETED"
+    assert (tmp_path / "token.txt").read_text() == "tok-5ecret-778"  # the worker's folder
+    shown = _osop("status", summary["run_id"], *_flags(target), "--json", cwd=elsewhere)
+    record = json.loads(shown.stdout)
+    outputs = {r["node_id"]: r.get("outputs") for r in record["node_records"]}
+    assert (outputs["tell"] or {}).get("url") == "https://x/1"
+    child = record["x-child-runs"]["publish"]
+    child_shown = _osop("status", child, *_flags(target), "--json", cwd=elsewhere)
+    assert json.loads(child_shown.stdout)["x-parent-run"]["node_id"] == "publish"
+    for text in (done.stdout, done.stderr, shown.stdout, child_shown.stdout):
+        assert "tok-5ecret-778" not in text

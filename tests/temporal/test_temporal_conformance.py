@@ -18,10 +18,12 @@ import pytest
 import yaml
 from temporal_server import history_text, in_process_worker
 
-from osop.engine import RunOptions
+from osop.engine import RunOptions, RunStore
+from osop.engine.runner import materialise_record
 from osop.errors import RunRefusedError
 from osop.format.api import load_workflow
 from osop.format.validate import validate_text
+from osop.record.model import record_from_dict
 from osop.security import SecretStore
 from osop.temporal.connection import TemporalTarget
 
@@ -29,12 +31,6 @@ pytestmark = pytest.mark.slow
 
 CASES_DIR = Path(__file__).parents[1] / "conformance" / "engine"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/case.yaml"))
-#: What the Temporal host does not do yet, and why (docs/temporal.md says the same).
-ABSENT = {
-    "subworkflow": "sub-workflows (workflow_ref) do not run on Temporal yet",
-    "subworkflow-wait": "sub-workflows (workflow_ref) do not run on Temporal yet",
-    "spawn": "spawned child runs do not run on Temporal yet",
-}
 
 
 def _params() -> list[Any]:
@@ -42,10 +38,7 @@ def _params() -> list[Any]:
     for case_dir in CASES:
         case = yaml.safe_load((case_dir / "case.yaml").read_text()) or {}
         for mode in case.get("modes", ("simulated", "live")):
-            marks = []
-            if case_dir.name in ABSENT:
-                marks.append(pytest.mark.skip(reason=ABSENT[case_dir.name]))
-            out.append(pytest.param(case_dir, mode, id=f"{case_dir.name}-{mode}", marks=marks))
+            out.append(pytest.param(case_dir, mode, id=f"{case_dir.name}-{mode}"))
     return out
 
 
@@ -80,7 +73,12 @@ async def _on_temporal(case_dir: Path, mode: str, tmp_path: Path, target: Tempor
     secrets = SecretStore(case.get("secrets") or {}, environ={})
     async with in_process_worker(target, folder, env=env, secrets=secrets) as client:
         run_id = await start_temporal_run(
-            target, load_workflow(path), source=path.read_bytes(), options=options, client=client
+            target,
+            load_workflow(path),
+            source=path.read_bytes(),
+            options=options,
+            workflow_path=path,
+            client=client,
         )
         result = await wait_for_run(target, run_id, client=client)
         for step in case.get("then") or []:
@@ -96,12 +94,17 @@ async def _on_temporal(case_dir: Path, mode: str, tmp_path: Path, target: Tempor
                 result = await wait_for_run(target, run_id, client=client)
         handle = client.get_workflow_handle(run_id)
         journal = await handle.query("journal")
+        # Each child run (sub-workflow, spawn) is a run of its own, with its own record.
+        children = {
+            node: record_from_dict(await client.get_workflow_handle(child).query("record"))
+            for node, child in (result.record.extra.get("x-child-runs") or {}).items()
+        }
         history = await history_text(handle)
     for secret in (case.get("expect") or {}).get("absent") or ():
         assert secret not in history, f"{secret!r} is in the run's Temporal history"
         assert secret not in json.dumps(journal), f"{secret!r} is in the journal"
         assert secret not in json.dumps(result.record.to_dict()), f"{secret!r} is in the record"
-    return result, journal
+    return result, journal, children
 
 
 #: Output keys that hold the moment something happened (two runs never share it).
@@ -150,7 +153,7 @@ def test_case_on_temporal_equals_local(
             asyncio.run(_on_temporal(case_dir, mode, tmp_path, target))
         assert str(again.value) == str(refusal)
         return
-    remote, journal = asyncio.run(_on_temporal(case_dir, mode, tmp_path, target))
+    remote, journal, children = asyncio.run(_on_temporal(case_dir, mode, tmp_path, target))
     record = remote.record
     report = validate_text(
         json.dumps(record.to_dict()), "record.osoplog.json", kind="log", max_bytes=None
@@ -167,3 +170,16 @@ def test_case_on_temporal_equals_local(
         json.loads(line) for line in local.handle.journal_path.read_text().splitlines()
     ]
     assert _decisions(journal) == _decisions(local_entries)
+    # Child runs: linked from the same nodes, their records equal node for node, and
+    # each names its parent run and node, as locally.
+    local_children = local.record.extra.get("x-child-runs") or {}
+    assert sorted(children) == sorted(local_children)
+    store = RunStore(tmp_path / "local" / ".osop")
+    for node, child in children.items():
+        local_child = materialise_record(store.get(local_children[node]))
+        assert child.status == local_child.status
+        assert _trace(child) == _trace(local_child)
+        assert child.workflow_id == local_child.workflow_id
+        assert child.workflow_hash == local_child.workflow_hash
+        assert child.extra.get("x-parent-run") == {"run_id": record.run_id, "node_id": node}
+        assert (local_child.extra.get("x-parent-run") or {}).get("node_id") == node
