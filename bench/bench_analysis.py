@@ -1,25 +1,34 @@
-"""Benchmark: stats and diff over 10,000 records, synthesize over 1,000.
+"""Benchmark: stats and diff over 10,000 records, synthesize over 1,000, memory at 100,000.
 
 Each figure is compared with a baseline measured in the same run: reading the
 same files with the plain parser (``json.loads``, or libyaml ``CSafeLoader``)
 and nothing else — the floor any analysis of these files pays.
 
     python bench/bench_analysis.py [--records 10000] [--repeat 3]
+                                   [--memory-records 10000,100000]
 
-Times are CPU time (``time.process_time``): the machine is shared. The memory
-rows run `osop stats`'s streaming path and, for comparison, the selection that
-holds every record, each in a fresh process (peak RSS over its imports).
+Times are CPU time (``time.process_time``): the machine is shared. The rows
+"stats" and "diff WF DIR" are what the commands do (stream, analyse, format);
+"every record replayed" is the diff without its replay of each variant once.
+
+Memory: folders of 10,000 and 100,000 records (distinct runs, written once from
+a few hundred generated ones) and the peak RSS of ``osop stats DIR`` and
+``osop diff WF DIR`` run on each as a child process (``ru_maxrss`` of the child):
+streaming keeps it flat — what grows is the few bytes each figure keeps per
+record (run ids, durations for exact percentiles, one result line per record).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,9 +40,12 @@ sys.path.insert(0, str(ROOT))
 
 from generator import Par, Seq, Step, Task, Xor, generate  # noqa: E402
 
+from osop.analysis.compare import compare_paths  # noqa: E402
 from osop.analysis.conformance import replay  # noqa: E402
+from osop.analysis.diff_format import format_diff  # noqa: E402
 from osop.analysis.diff_records import diff_records  # noqa: E402
-from osop.analysis.records import read_plain_records, read_records  # noqa: E402
+from osop.analysis.records import read_records  # noqa: E402
+from osop.analysis.selection import ALL_MODES, stream_records  # noqa: E402
 from osop.analysis.stats import StatsAccumulator, compute_stats  # noqa: E402
 from osop.analysis.synthesize import improve  # noqa: E402
 from osop.format.workflow import workflow_from_dict  # noqa: E402
@@ -79,35 +91,58 @@ TREE = Seq(
 )
 
 
-_STREAMED = """
-from osop.analysis.selection import stream_records, ALL_MODES
-from osop.analysis.stats import StatsAccumulator
-selection, stream = stream_records([FOLDER], modes=frozenset(ALL_MODES))
-acc = StatsAccumulator()
-for _, plain in stream:
-    acc.add_plain(plain)
-acc.finish()
-"""
-_HELD = """
-from osop.analysis.selection import select_records, ALL_MODES
-selection = select_records([FOLDER], modes=frozenset(ALL_MODES))
+_CHILD_PEAK = """
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+if done.returncode not in (0, 1):  # diff says 1 when a record deviates
+    sys.exit(f"{sys.argv[1:]} failed with exit status {done.returncode}")
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
-def _peak_rss(code: str, folder: Path) -> int:
-    """Peak RSS (KB) a fresh process adds over its imports while running ``code``."""
-    probe = (
-        "import resource, sys\n"
-        "import osop.analysis.selection, osop.analysis.stats\n"
-        f"FOLDER = {str(folder)!r}\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        + code
-        + "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)\n"
-    )
+def command_peak_rss(args: list[str]) -> int:
+    """Peak RSS (KB) of ``osop ARGS`` as a child process (its output thrown away)."""
     out = subprocess.run(
-        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-c", _CHILD_PEAK, sys.executable, "-m", "osop", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     ).stdout
     return int(out.strip().splitlines()[-1])
+
+
+def write_copies(texts: list[str], run_ids: list[str], folder: Path, count: int) -> None:
+    """``count`` record files: the generated records in turn, each under a new run id."""
+    folder.mkdir()
+    for i in range(count):
+        k = i % len(texts)
+        text = texts[k].replace(run_ids[k], str(uuid.UUID(int=i + 1)), 1)
+        sub = folder / f"{i // 1000:03}"  # 1,000 files a folder, as a run store holds them
+        if i % 1000 == 0:
+            sub.mkdir()
+        (sub / f"{i:06}.osoplog.json").write_text(text)
+
+
+def memory_rows(gen: object, sizes: list[int], tmp: Path) -> None:
+    records = gen.records  # type: ignore[attr-defined]
+    texts = [json.dumps(r) for r in records[:500]]
+    run_ids = [r["run_id"] for r in records[:500]]
+    workflow = tmp / "process.osop.json"
+    workflow.write_text(json.dumps(gen.workflow))  # type: ignore[attr-defined]
+    print()
+    print(f"{'peak RSS of the command (child process)':<44} " + "".join(f"{n:>12,}" for n in sizes))
+    peaks: dict[str, list[int]] = {"osop stats DIR": [], "osop diff WF DIR": []}
+    for n in sizes:
+        folder = tmp / f"copies-{n}"
+        write_copies(texts, run_ids, folder, n)
+        peaks["osop stats DIR"].append(command_peak_rss(["stats", str(folder), "--format", "json"]))
+        peaks["osop diff WF DIR"].append(command_peak_rss(["diff", str(workflow), str(folder)]))
+    for label, values in peaks.items():
+        cells = "".join(f"{v / 1024:9.1f} MB" for v in values)
+        growth = f"   x{values[-1] / values[0]:.2f} from {sizes[0]:,} to {sizes[-1]:,}"
+        print(f"{label:<44} {cells}{growth if len(values) > 1 else ''}")
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -140,6 +175,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--synth-records", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--memory-records",
+        default="10000,100000",
+        help="folder sizes for the peak-RSS rows (comma-separated; empty: none)",
+    )
     args = parser.parse_args()
     n = args.records
     print(f"generating {n} records of a {len(STEPS)}-node process ...", flush=True)
@@ -166,12 +206,13 @@ def main() -> None:
             f"{'measure (median of ' + str(r) + ')':<44} {'time':>10}   {'baseline':<26} {'time':>9}   ratio"
         )
 
-        def stats_of(paths: list[Path]) -> None:
-            # what `osop stats` does: stream plain records into the accumulator
+        def stats_of(folder: Path) -> None:
+            # what `osop stats DIR` does: list, stream plain records into the figures
+            _, stream = stream_records([str(folder)], modes=frozenset(ALL_MODES))
             figures = StatsAccumulator()
-            for _, plain in read_plain_records(paths, []):
+            for _, plain in stream:
                 figures.add_plain(plain)
-            figures.finish()
+            json.dumps([s.to_dict() for s in figures.finish()])
 
         def stats_objects(paths: list[Path]) -> None:
             # the object path: a RunRecord / NodeRecord / NodeExecution per run and attempt
@@ -179,7 +220,7 @@ def main() -> None:
 
         row(
             f"stats, {n} JSON records",
-            median_time(lambda: stats_of(jpaths), r),
+            median_time(lambda: stats_of(jdir), r),
             base_json,
             "json.loads only",
         )
@@ -191,25 +232,31 @@ def main() -> None:
         )
         row(
             f"stats, {n} YAML records",
-            median_time(lambda: stats_of(ypaths), r),
+            median_time(lambda: stats_of(ydir), r),
             base_yaml,
             "CSafeLoader only",
         )
-        for label, code in (
-            ("stats, streamed", _STREAMED),
-            ("all records held (select_records)", _HELD),
-        ):
-            rss = _peak_rss(code, jdir)
-            print(f"{'peak memory, ' + label:<44} {rss / 1e3:8.1f} MB   {rss / n:7.2f} KB/record")
         wf = workflow_from_dict(gen.workflow)
+        wf_path = Path(tmp) / "process.osop.json"
+        wf_path.write_text(json.dumps(gen.workflow))
 
-        def conformance() -> None:
+        def diff_command() -> None:
+            # what `osop diff WF DIR` does: stream, replay each variant once, format
+            format_diff(compare_paths(str(wf_path), str(jdir)))
+
+        def every_replay() -> None:
             for _, rec in read_records(jpaths):
                 replay(wf, rec)
 
         row(
-            f"diff WF vs {n} records (token replay)",
-            median_time(conformance, r),
+            f"diff WF DIR, {n} records (token replay)",
+            median_time(diff_command, r),
+            base_json,
+            "json.loads only",
+        )
+        row(
+            f"diff WF, {n} records, every record replayed",
+            median_time(every_replay, r),
             base_json,
             "json.loads only",
         )
@@ -232,6 +279,9 @@ def main() -> None:
             median_time(lambda: plain_json(subset), r),
             "json.loads only",
         )
+        sizes = [int(x) for x in args.memory_records.split(",") if x.strip()]
+        if sizes:
+            memory_rows(gen, sizes, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from osop.analysis.conformance import ConformanceResult, ConformanceSummary, replay, summarise
+from osop.analysis.conformance import ConformanceResult, ConformanceSummary, Replayer, summarise
 from osop.analysis.diff_format import AnyDiff
 from osop.analysis.diff_records import diff_records
 from osop.analysis.diff_workflows import diff_workflows
 from osop.analysis.documents import document_kind, read_run, read_workflow
-from osop.analysis.selection import DEFAULT_MODES, LOG_SUFFIXES, record_paths, select_records
+from osop.analysis.selection import (
+    DEFAULT_MODES,
+    LOG_SUFFIXES,
+    iter_record_files,
+    record_paths,
+    require_some,
+    stream_records,
+)
 from osop.analysis.sessions import diff_sessions, is_session
 from osop.errors import OsopError
 from osop.format.loader import detect_kind
@@ -47,19 +54,24 @@ def _replay_all(
     for item in others:
         if Path(item).is_file():
             read_run(item)  # a file named on its own must be readable: raise now
-    selection = select_records(
-        others, modes=modes, store_root=store_root, workflow_id=workflow.id, require=True
+    # Streamed: each record is replayed and let go (100,000 files fit).
+    selection, stream = stream_records(
+        others, modes=modes, store_root=store_root, workflow_id=workflow.id
     )
+    replayer = Replayer(workflow)
     results: list[ConformanceResult] = []
-    versions = {r.workflow_version for r in selection.runs if r.workflow_version}
+    versions: set[str] = set()
+    for path, plain in stream:
+        if plain.head.workflow_version:
+            versions.add(plain.head.workflow_version)
+        results.append(replayer.replay(plain, path))
+    require_some(selection, others)
     notes = [selection.describe()]
     if workflow.version and versions - {workflow.version}:
         notes.append(
             f"the records are of version(s) {', '.join(sorted(versions))}; "
             f"the workflow is version {workflow.version}"
         )
-    for path, record in selection.records:
-        results.append(replay(workflow, record, path))
     summary = summarise(first, results, [f.message for f in selection.failures])
     summary.notes = notes
     summary.selection = selection.to_dict()
@@ -84,7 +96,11 @@ def compare_paths(
         items = [second, *rest]
         if not rest and Path(second).is_file() and document_kind(second) == "workflow":
             return diff_workflows(read_workflow(first), read_workflow(second), first, second)
-        if not rest and Path(second).is_dir() and not record_paths([second], store_root):
+        if (
+            not rest
+            and Path(second).is_dir()
+            and next(iter_record_files([second], store_root), None) is None
+        ):
             workflows = [
                 p
                 for p in sorted(Path(second).rglob("*"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from osop.analysis.conformance import ConformanceSummary
@@ -12,7 +13,7 @@ from osop.analysis.diff_workflows import FieldChange, WorkflowDiff
 from osop.analysis.records import duration_text
 from osop.analysis.sessions import SessionDiff, format_session_diff
 
-__all__ = ["AnyDiff", "format_diff"]
+__all__ = ["AnyDiff", "diff_lines", "format_diff"]
 
 AnyDiff = WorkflowDiff | RecordDiff | ConformanceSummary | SessionDiff
 TextFormat = Literal["text", "markdown"]
@@ -149,59 +150,61 @@ def _record(diff: RecordDiff, md: bool) -> list[str]:
     return lines
 
 
-def _conformance(summary: ConformanceSummary, md: bool) -> list[str]:
-    lines: list[str] = []
+def _conformance(summary: ConformanceSummary, md: bool) -> Iterator[str]:
+    """Line by line: 100,000 records make 200,000 lines, never held all at once."""
     title = f"conformance: records against {summary.workflow}"
-    lines.append(f"## {title}" if md else title)
-    lines.extend(f"  {note}" if not md else f"_{note}_" for note in summary.notes)
+    yield f"## {title}" if md else title
+    yield from (f"  {note}" if not md else f"_{note}_" for note in summary.notes)
     if md:
-        lines.append("")
-        lines.append("| record | run | status | fitness | missing | remaining | deviations |")
-        lines.append("|---|---|---|---|---|---|---|")
+        yield ""
+        yield "| record | run | status | fitness | missing | remaining | deviations |"
+        yield "|---|---|---|---|---|---|---|"
     for res in summary.results:
         if md:
-            lines.append(
+            yield (
                 f"| `{res.name}` | `{res.run_id}` | {res.status} | {res.fitness:.3f} | "
                 f"{res.missing} | {res.remaining} | {len(res.deviations)} |"
             )
             continue
         verdict = "conformant" if res.conformant else "deviates"
-        lines.append(f"{res.name}  run {res.run_id}  {res.status}")
-        lines.append(
+        yield f"{res.name}  run {res.run_id}  {res.status}"
+        yield (
             f"    fitness {res.fitness:.3f} ({verdict}); tokens produced {res.produced}, "
             f"consumed {res.consumed}, missing {res.missing}, remaining {res.remaining}"
         )
         for warning in res.warnings:
-            lines.append(f"    warning: {warning}")
+            yield f"    warning: {warning}"
         for dev in res.deviations:
-            lines.append(f"    [{dev.kind}] {dev.message}")
+            yield f"    [{dev.kind}] {dev.message}"
     if md:
         for res in summary.results:
             if res.deviations or res.warnings:
-                lines.append("")
-                lines.append(f"### `{res.name}`")
-                lines.extend(f"- warning: {w}" for w in res.warnings)
-                lines.extend(f"- **{d.kind}**: {d.message}" for d in res.deviations)
-    lines.append("")
+                yield ""
+                yield f"### `{res.name}`"
+                yield from (f"- warning: {w}" for w in res.warnings)
+                yield from (f"- **{d.kind}**: {d.message}" for d in res.deviations)
+    yield ""
     counts = summary.deviation_counts()
-    lines.append(
+    yield (
         f"records {len(summary.results)}, conformant "
         f"{sum(1 for r in summary.results if r.conformant)}, log fitness "
         f"{summary.log_fitness:.3f}, average fitness {summary.average_fitness:.3f}"
     )
     if counts:
-        lines.append("deviations: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    return lines
+        yield "deviations: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
+def diff_lines(diff: AnyDiff, fmt: TextFormat = "text") -> Iterator[str]:
+    """:func:`format_diff`'s lines, one at a time (without line ends)."""
+    md = fmt == "markdown"
+    if isinstance(diff, WorkflowDiff):
+        return iter(_workflow(diff, md))
+    if isinstance(diff, RecordDiff):
+        return iter(_record(diff, md))
+    if isinstance(diff, SessionDiff):
+        return iter(format_session_diff(diff, md))
+    return _conformance(diff, md)
 
 
 def format_diff(diff: AnyDiff, fmt: TextFormat = "text") -> str:
-    md = fmt == "markdown"
-    if isinstance(diff, WorkflowDiff):
-        lines = _workflow(diff, md)
-    elif isinstance(diff, RecordDiff):
-        lines = _record(diff, md)
-    elif isinstance(diff, SessionDiff):
-        lines = format_session_diff(diff, md)
-    else:
-        lines = _conformance(diff, md)
-    return "\n".join(lines) + "\n"
+    return "\n".join(diff_lines(diff, fmt)) + "\n"

@@ -25,13 +25,13 @@ Definitions (also in docs/analysis.md):
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from osop.analysis.records import PlainRecord, executions_of, timestamp
+from osop.analysis.records import PlainRecord, executions_of, written_timestamp
 from osop.record.model import NodeRecord, RunRecord, parse_timestamp
 
 __all__ = [
@@ -121,7 +121,33 @@ def _common(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP_ERRORS]
 
 
-def _add(values: list[float], value: float) -> None:
+class _Values:
+    """Numbers kept compactly (``array('d')``) until one is not a float, then as a list.
+
+    Execution durations are floats, except a record's integer ``duration_ms``, which
+    the output shows as written (``126``, not ``126.0``): the exact values, in order.
+    """
+
+    __slots__ = ("floats", "objects")
+
+    def __init__(self) -> None:
+        self.floats = array("d")
+        self.objects: list[float] | None = None
+
+    def append(self, value: float) -> None:
+        if self.objects is None:
+            if type(value) is float:
+                self.floats.append(value)
+                return
+            self.objects = list(self.floats)
+            self.floats = array("d")
+        self.objects.append(value)
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self.objects if self.objects is not None else self.floats)
+
+
+def _add(values: MutableSequence[float] | _Values, value: float) -> None:
     """Keep a duration only when it is a real one (records may say ``.inf`` or ``-5``)."""
     if math.isfinite(value) and value >= 0:
         values.append(value)
@@ -214,7 +240,6 @@ class WorkflowStats:
     human_wait_ms: Distribution | None
     node_stats: dict[str, NodeStats]
     errors: list[tuple[str, int]]
-    run_ids: list[str]
 
     @property
     def success_rate(self) -> float:
@@ -278,9 +303,10 @@ class _NodeAccumulator:
         self.transient = 0
         self.timed_out = 0
         self.skipped = 0
-        self.durations: list[float] = []
-        self.attempt_durations: list[float] = []
-        self.waits: list[float] = []
+        # 8 bytes a value, not 32: 100,000 records hold millions of them
+        self.durations = _Values()  # an int duration_ms stays an int (as in the output)
+        self.attempt_durations = array("d")
+        self.waits = array("d")
         self.cost = 0.0
         self.errors: Counter[str] = Counter()
 
@@ -290,14 +316,12 @@ class _WorkflowAccumulator:
         self.workflow_id = workflow_id
         self.version = version
         self.statuses: Counter[str] = Counter()
-        self.durations: list[float] = []
+        self.durations = array("d")
         self.cost = 0.0
         self.nodes: dict[str, _NodeAccumulator] = {}
-        self.run_ids: list[str] = []
 
     def add(self, record: RunRecord) -> None:
         self.statuses[record.status] += 1
-        self.run_ids.append(record.run_id)
         seconds = record.duration_seconds
         if seconds is not None:
             _add(self.durations, seconds * 1000.0)
@@ -355,7 +379,6 @@ class _WorkflowAccumulator:
         reading the files.
         """
         self.statuses[head.status] += 1
-        self.run_ids.append(head.run_id)
         seconds = head.duration_seconds
         if seconds is not None:
             _add(self.durations, seconds * 1000.0)
@@ -366,24 +389,90 @@ class _WorkflowAccumulator:
             self.cost += _money(sum(_plain_cost(n) for n in nodes))
         breakdown = _breakdown(head)
         seen: set[str] = set()
+        occurred: set[str] = set()
         moments: dict[str | None, float | None] = {}
-
-        def moment(text: str | None) -> float | None:
-            # ended_at of one attempt is often started_at of the next: parse once
+        isfinite = math.isfinite
+        # executions_of on plain data: attempts in order of start (file order on ties)
+        starts = []
+        for node in nodes:
+            text = node["started_at"]
             value = moments.get(text, moments)
             if value is moments:
-                value = moments[text] = _timestamp(text)
-            return value  # type: ignore[return-value]
+                value = moments[text] = written_timestamp(text)
+            starts.append(value if value is not None else math.inf)
+        open_execution: dict[str, list[dict[str, Any]]] = {}
+        executions: list[list[dict[str, Any]]] = []
+        by_start = sorted(range(len(nodes)), key=starts.__getitem__)  # type: ignore[arg-type]
+        for index in by_start:  # a stable sort: file order on equal starts
+            node = nodes[index]
+            current = open_execution.get(node["node_id"])
+            if (
+                current is not None
+                and node["attempt"] > current[-1]["attempt"]
+                and node.get("iteration") == current[-1].get("iteration")
+            ):
+                current.append(node)
+                continue
+            open_execution[node["node_id"]] = fresh = [node]
+            executions.append(fresh)
 
-        isfinite = math.isfinite
-        for node_id, occurrence, attempts in _plain_executions(nodes, moment):
+        for attempts in executions:
+            last = attempts[-1]
+            node_id = last["node_id"]
+            first = node_id not in occurred  # the node's first execution in this run
+            if first:
+                occurred.add(node_id)
             acc = self.nodes.get(node_id)
             if acc is None:
-                acc = self.nodes[node_id] = _NodeAccumulator(attempts[-1]["node_type"])
-            if len(attempts) == 1:  # the common case: no retry
-                ran = attempts if attempts[0]["status"] != "SKIPPED" else []
-            else:
-                ran = [a for a in attempts if a["status"] != "SKIPPED"]
+                acc = self.nodes[node_id] = _NodeAccumulator(last["node_type"])
+            if len(attempts) == 1:  # the common case, no retry: the general code, unrolled
+                status = last["status"]
+                if status == "SKIPPED":
+                    acc.skipped += 1
+                    continue
+                if node_id not in seen:
+                    seen.add(node_id)
+                    acc.runs += 1
+                acc.executions += 1
+                acc.attempts += 1
+                measured = last.get("duration_ms")
+                seconds = measured / 1000.0 if measured is not None else _plain_seconds(last)
+                if seconds is not None:
+                    value = seconds * 1000.0
+                    if isfinite(value) and value >= 0:
+                        acc.attempt_durations.append(value)
+                if status in FAILED_STATUSES:
+                    acc.failed_attempts += 1
+                    acc.errors[_plain_error_key(last)] += 1
+                    if status == "TIMED_OUT":
+                        acc.timed_out += 1
+                    acc.failed_executions += 1
+                if last["node_type"] == "human":
+                    _add_wait(acc, last, seconds)
+                # _plain_execution_ms of one attempt
+                start = moments[last["started_at"]]
+                text = last.get("ended_at")
+                end = moments.get(text, moments)
+                if end is moments:
+                    end = moments[text] = written_timestamp(text)
+                if start is not None and end is not None:
+                    wall = round((end - start) * 1000.0, 3)  # type: ignore[operator]
+                    if measured is not None and isfinite(measured) and abs(measured - wall) < 1.0:
+                        duration: float | None = max(measured, 0.0)
+                    else:
+                        duration = wall
+                else:
+                    duration = 0.0 + seconds * 1000.0 if seconds is not None else None
+                if duration is not None and isfinite(duration) and duration >= 0:
+                    acc.durations.append(duration)
+                cost = 0.0
+                if "ai_metadata" in last or "cost_usd" in last:
+                    cost += _plain_cost(last)
+                if not cost and first:
+                    cost = breakdown.get(node_id, 0.0)
+                acc.cost += _money(cost)
+                continue
+            ran = [a for a in attempts if a["status"] != "SKIPPED"]
             acc.skipped += len(attempts) - len(ran)
             if not ran:
                 continue
@@ -396,10 +485,8 @@ class _WorkflowAccumulator:
             cost = 0.0
             for attempt in ran:
                 # NodeRecord.duration_seconds, _add inlined (this loop runs per attempt)
-                duration_ms = attempt.get("duration_ms")
-                seconds = (
-                    duration_ms / 1000.0 if duration_ms is not None else _plain_seconds(attempt)
-                )
+                measured = attempt.get("duration_ms")
+                seconds = measured / 1000.0 if measured is not None else _plain_seconds(attempt)
                 if seconds is not None:
                     value = seconds * 1000.0
                     if isfinite(value) and value >= 0:
@@ -415,20 +502,16 @@ class _WorkflowAccumulator:
                     if status == "TIMED_OUT":
                         acc.timed_out += 1
                 if attempt["node_type"] == "human":
-                    wait = (attempt.get("human_metadata") or {}).get("response_time_ms")
-                    if isinstance(wait, int | float) and not isinstance(wait, bool):
-                        _add(acc.waits, float(wait))
-                    elif seconds is not None:
-                        _add(acc.waits, seconds * 1000.0)
+                    _add_wait(acc, attempt, seconds)
             if ran[-1]["status"] in FAILED_STATUSES:
                 acc.failed_executions += 1
-            duration = _plain_execution_ms(attempts, moment)
+            duration = _plain_execution_ms(attempts, moments)
             if duration is not None:
                 _add(acc.durations, duration)
             for attempt in attempts:
                 if "ai_metadata" in attempt or "cost_usd" in attempt:
                     cost += _plain_cost(attempt)
-            if not cost and occurrence == 1:
+            if not cost and first:
                 cost = breakdown.get(node_id, 0.0)
             acc.cost += _money(cost)
 
@@ -454,7 +537,7 @@ class _WorkflowAccumulator:
             for node_id, acc in self.nodes.items()
         }
         all_errors: Counter[str] = Counter()
-        waits: list[float] = []
+        waits = array("d")
         for acc in self.nodes.values():
             all_errors.update(acc.errors)
             waits.extend(acc.waits)
@@ -468,7 +551,6 @@ class _WorkflowAccumulator:
             human_wait_ms=Distribution.of(waits),
             node_stats=node_stats,
             errors=_common(all_errors),
-            run_ids=self.run_ids,
         )
 
 
@@ -526,49 +608,6 @@ def compute_stats(records: Iterable[RunRecord]) -> list[WorkflowStats]:
 # --- the plain-data path (see _WorkflowAccumulator.add_plain) ---------------------------
 
 
-def _timestamp(text: str | None) -> float | None:
-    """:func:`~osop.analysis.records.timestamp` without its cache for the written form
-    (``2026-01-01T01:00:00.000Z``): ~400,000 distinct values in 10,000 records."""
-    if type(text) is str and text[-1:] == "Z" and text[:1].isdigit() and " " not in text:
-        try:
-            return datetime.fromisoformat(text).timestamp()
-        except ValueError:
-            pass
-    return timestamp(text)
-
-
-def _plain_executions(
-    nodes: list[dict[str, Any]], moment: Callable[[str | None], float | None]
-) -> list[tuple[str, int, list[dict[str, Any]]]]:
-    """:func:`~osop.analysis.records.executions_of` on plain node records."""
-    keyed = []
-    for index, node in enumerate(nodes):
-        start = moment(node["started_at"])
-        keyed.append((start if start is not None else math.inf, index, node))
-    keyed.sort()  # (start, index) is unique: the node dicts are never compared
-    open_execution: dict[str, list[dict[str, Any]]] = {}
-    groups: list[tuple[str, list[dict[str, Any]]]] = []
-    for _, _, node in keyed:
-        node_id = node["node_id"]
-        current = open_execution.get(node_id)
-        if (
-            current is not None
-            and node["attempt"] > current[-1]["attempt"]
-            and node.get("iteration") == current[-1].get("iteration")
-        ):
-            current.append(node)
-            continue
-        fresh = [node]
-        open_execution[node_id] = fresh
-        groups.append((node_id, fresh))
-    counts: dict[str, int] = {}
-    out: list[tuple[str, int, list[dict[str, Any]]]] = []
-    for node_id, attempts in groups:
-        counts[node_id] = counts.get(node_id, 0) + 1
-        out.append((node_id, counts[node_id], attempts))
-    return out
-
-
 def _plain_seconds(node: dict[str, Any]) -> float | None:
     """``NodeRecord.duration_seconds`` of a plain node record."""
     duration = node.get("duration_ms")
@@ -581,11 +620,12 @@ def _plain_seconds(node: dict[str, Any]) -> float | None:
 
 
 def _plain_execution_ms(
-    attempts: list[dict[str, Any]], moment: Callable[[str | None], float | None]
+    attempts: list[dict[str, Any]], moments: dict[str | None, float | None]
 ) -> float | None:
-    """``NodeExecution.duration_ms`` of plain attempts."""
-    start = moment(attempts[0]["started_at"])
-    end = moment(attempts[-1].get("ended_at"))
+    """``NodeExecution.duration_ms`` of plain attempts (``moments``: timestamps parsed)."""
+    start = moments[attempts[0]["started_at"]]
+    text = attempts[-1].get("ended_at")
+    end = moments[text] if text in moments else moments.setdefault(text, written_timestamp(text))
     if start is not None and end is not None:
         wall = round((end - start) * 1000.0, 3)
         measured: float | None = attempts[0].get("duration_ms") if len(attempts) == 1 else None
@@ -599,6 +639,15 @@ def _plain_execution_ms(
             return None
         total += seconds * 1000.0
     return total
+
+
+def _add_wait(acc: _NodeAccumulator, attempt: dict[str, Any], seconds: float | None) -> None:
+    """A human attempt's wait: ``human_metadata.response_time_ms``, else its duration."""
+    wait = (attempt.get("human_metadata") or {}).get("response_time_ms")
+    if isinstance(wait, int | float) and not isinstance(wait, bool):
+        _add(acc.waits, float(wait))
+    elif seconds is not None:
+        _add(acc.waits, seconds * 1000.0)
 
 
 def _plain_cost(node: dict[str, Any]) -> float:

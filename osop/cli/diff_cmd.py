@@ -9,7 +9,7 @@ import click
 
 from osop.analysis.compare import compare_paths
 from osop.analysis.conformance import ConformanceSummary
-from osop.analysis.diff_format import format_diff
+from osop.analysis.diff_format import diff_lines
 from osop.analysis.selection import parse_modes
 from osop.cli.common import max_bytes_option, modes_option, print_json
 from osop.cli.run_support import store_option
@@ -67,6 +67,14 @@ def diff(
     if fmt == "json":
         print_json(result.to_dict())
     else:
-        click.echo(format_diff(result, "markdown" if fmt == "markdown" else "text"), nl=False)
+        # in pieces: a diff of 100,000 records is 200,000 lines, not held all at once
+        chunk: list[str] = []
+        for line in diff_lines(result, "markdown" if fmt == "markdown" else "text"):
+            chunk.append(line)
+            if len(chunk) == 1000:
+                click.echo("\n".join(chunk))
+                chunk = []
+        if chunk:
+            click.echo("\n".join(chunk))
     same = result.conformant if isinstance(result, ConformanceSummary) else result.identical
     sys.exit(0 if same else 1)

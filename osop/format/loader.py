@@ -37,6 +37,7 @@ __all__ = [
     "json_loads_checked",
     "load_document",
     "load_path",
+    "nests_too_deep",
     "parse_text",
     "set_size_limit",
     "size_limit",
@@ -642,19 +643,26 @@ def _check_json_depth(data: Any, name: str, text: str | bytes | None = None) -> 
         )
         if brackets <= MAX_DEPTH:
             return
+    if nests_too_deep(data):
+        raise LoadError(
+            f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
+        )
+
+
+def nests_too_deep(data: Any) -> bool:
+    """Whether JSON-like data nests deeper than :data:`MAX_DEPTH` (walked level by level)."""
     level: list[Any] = [data]
     depth = 1
     while level:
         if depth > MAX_DEPTH:
-            raise LoadError(
-                f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
-            )
+            return True
         below: list[Any] = []
         for value in level:
             children = value.values() if type(value) is dict else value
             below += [c for c in children if type(c) is dict or type(c) is list]
         depth += 1
         level = below
+    return False
 
 
 def parse_text(

@@ -14,7 +14,16 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 SMOKE_ARGS: dict[str, list[str]] = {
-    "bench_analysis.py": ["--records", "30", "--synth-records", "10", "--repeat", "1"],
+    "bench_analysis.py": [
+        "--records",
+        "30",
+        "--synth-records",
+        "10",
+        "--repeat",
+        "1",
+        "--memory-records",
+        "30,90",
+    ],
     "bench_cel.py": ["--smoke"],
     "bench_engine.py": ["--smoke"],
     "bench_hub.py": ["--packages", "20"],
