@@ -12,6 +12,7 @@ See ``docs/architecture.md`` (core and hosts) and ``docs/semantics.md``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -195,7 +196,10 @@ class Engine:
             # An observer may add to the run's metadata (trace ids): before it is written.
             data = entry.to_dict()
             for observe in self._observers:
-                observe(data)
+                try:
+                    observe(data)
+                except Exception:
+                    self._drop_observer(observe)
             entry.meta = {k: v for k, v in data.items() if k != "t"}
         self.core.note(entry)
         self._record([entry], [])
@@ -250,13 +254,24 @@ class Engine:
         for data in entries:
             if data["t"] != "run":  # the run's observers were told before it was written
                 for observe in self._observers:
-                    observe(data)
+                    try:
+                        observe(data)
+                    except Exception:  # an observer must never stop or stall the run
+                        self._drop_observer(observe)
             if self.opt.progress is not None and data["t"] in _PROGRESS_NAMES:
                 self._emit(data)
             folded = data.get("done")
             if self.opt.progress is not None and isinstance(folded, dict):
                 # An end that also ends its node (``done`` folded in): node_finished too.
                 self._emit({"t": "done", "node": data["node"], **_unfold(data, folded)})
+
+    def _drop_observer(self, observe: Callable[[dict[str, Any]], None]) -> None:
+        logging.getLogger("osop.engine").warning(
+            "an observer of run %s failed; it hears nothing more of this run",
+            self.run_id,
+            exc_info=True,
+        )
+        self._observers = [o for o in self._observers if o is not observe]
 
     def _emit(self, entry: dict[str, Any]) -> None:
         kind = entry["t"]

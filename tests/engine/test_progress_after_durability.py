@@ -179,3 +179,30 @@ def test_every_event_follows_the_write_of_what_it_announces(
     assert seen[("start", "flaky", 2, None)] == 1  # the retry was announced too
     assert sum(heard.values()) > 10
     assert disk.problems == []
+
+
+def test_an_observer_that_fails_is_dropped_and_the_run_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    heard: list[str] = []
+
+    def observer(run_id: str, state: Any) -> Any:
+        def observe(entry: dict[str, Any]) -> None:
+            heard.append(entry["t"])
+            if entry["t"] == "start":
+                raise RuntimeError("the exporter is down")
+
+        return observe
+
+    disk = Disk(tmp_path, fsynced=False)
+    options = RunOptions(
+        mode="simulated",
+        executors=lambda node_type, mode: Checked(disk),
+        clock=VirtualClock(),
+        workdir=tmp_path,
+        observers=[observer],
+    )
+    result = asyncio.run(start_run(workflow(), store=RunStore(tmp_path), options=options))
+    assert result.status == "COMPLETED"
+    assert heard == ["run", "start"]  # dropped at its first failure
+    assert "an observer of run" in caplog.text and "the exporter is down" in caplog.text
