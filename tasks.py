@@ -8,6 +8,7 @@
     python3 tasks.py test-latest  # the suite in .venv-latest, against the newest releases
     python3 tasks.py demo         # run the bundled example workflow
     python3 tasks.py bench        # run every benchmark in bench/
+    python3 tasks.py bench-peers  # OSOP vs LangGraph, Temporal, Prefect (installs them into .venv-peers)
 
 Installs are reproducible: `setup` (and so CI) installs every dependency at the
 version pinned in requirements/dev.lock, while pyproject.toml keeps honest lower
@@ -177,6 +178,21 @@ def bench() -> None:
         run(PY, script, check=False)
 
 
+PEERS_VENV = ROOT / ".venv-peers"
+PEERS_REQUIREMENTS = ROOT / "bench" / "peers" / "requirements.txt"
+
+
+def bench_peers() -> None:
+    """The peer comparison: the peers (pinned) into their own venv, never .venv; then the run.
+
+    Extra arguments go to bench/peers/run.py (``--quick``, ``--markdown``, ...).
+    """
+    python = make_venv(PEERS_VENV)
+    run(python, "-m", "pip", "install", "--quiet", "-r", PEERS_REQUIREMENTS)
+    script = ROOT / "bench" / "peers" / "run.py"
+    sys.exit(run(PY, script, "--peers-python", python, *sys.argv[2:], check=False))
+
+
 TASKS = {
     "setup": setup,
     "test": test,
@@ -185,6 +201,7 @@ TASKS = {
     "studio": build_studio,
     "demo": demo,
     "bench": bench,
+    "bench-peers": bench_peers,
 }
 
 if __name__ == "__main__":
