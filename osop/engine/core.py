@@ -89,6 +89,8 @@ __all__ = ["CALLER_WAIT", "DEADLINE", "Core", "CoreSettings", "Decision", "Outco
 _APPROVED = frozenset({"approved", "approve", "yes", "y", "true", "ok", "accept", "accepted"})
 _NO_RETRY = RetryPolicy()
 _FAILED = frozenset({"FAILED", "TIMED_OUT"})
+#: How an edge's slots count in their target's join (``Core._edge_role``).
+_NEITHER, _CONTROL, _DATA = 0, 1, 2
 #: A guided run's step handed to its caller (see :mod:`osop.engine.guided`).
 CALLER_WAIT: Final = "caller"
 #: Waits a person (or the caller of a guided run) ends: the attempt's record spans
@@ -201,8 +203,15 @@ class Core:
         self._taken: dict[str, int] = {}
         self._decided: dict[str, int] = {}
         self._data_decided: dict[str, int] = {}
-        self._control = {s for slots in self.topo.control_in.values() for s in slots}
-        self._data = {s for slots in self.topo.data_in.values() for s in slots}
+        #: per edge: whether its slots join their target as control or as data (or neither)
+        self._edge_role = [
+            _DATA
+            if edge.mode == "dataflow"
+            else _NEITHER
+            if edge.mode == "compensation" or pos in self.topo.back_edges
+            else _CONTROL
+            for pos, edge in enumerate(self._edges)
+        ]
         self._recount(list(self.topo.control_in))
         self._ready: deque[str] = deque()
         self._flights: dict[str, _Flight] = {}
@@ -617,9 +626,7 @@ class Core:
             slots = self.topo.control_in.get(nid, [])
             self._taken[nid] = sum(1 for s in slots if decisions.get(s) is True)
             self._decided[nid] = sum(1 for s in slots if s in decisions)
-            self._data_decided[nid] = sum(
-                1 for s in self.topo.data_in.get(nid, []) if s in decisions
-            )
+            self._data_decided[nid] = sum(1 for s in self.topo.data_slots(nid) if s in decisions)
 
     def _count_changes(self, before: Mapping[Slot, bool | None]) -> None:
         decisions = self.state.decisions
@@ -628,15 +635,18 @@ class Core:
             if old == new:
                 continue
             target = slot[1]
-            if slot in self._control:
+            if target not in self._decided or slot[0] >= len(self._edge_role):
+                continue  # not a slot of this workflow
+            role = self._edge_role[slot[0]]
+            if role == _CONTROL:
                 self._decided[target] += (new is not None) - (old is not None)
                 self._taken[target] += (new is True) - (old is True)
-            elif slot in self._data:
+            elif role == _DATA:
                 self._data_decided[target] += (new is not None) - (old is not None)
 
     def _join(self, nid: str) -> str | None:
         """``ready``, ``skip`` or None (not yet decided) for a PENDING node."""
-        if self._data_decided[nid] < len(self.topo.data_in[nid]):
+        if self._data_decided[nid] < len(self.topo.data_slots(nid)):
             return None
         total = len(self.topo.control_in[nid])
         if total == 0:
@@ -943,7 +953,8 @@ class Core:
         )
         public = _public(error) if error is not None else None
         if outputs is not None:
-            entry.outputs = self.redact(dict(outputs))
+            # redacting copies a mapping (no need to copy it first)
+            entry.outputs = self.redact(outputs if isinstance(outputs, dict) else dict(outputs))
         if public is not None:
             entry.error = self.redact(public)
             if error is not None and error.get("_retryable") is False:
@@ -967,7 +978,7 @@ class Core:
         if child_run_id is not None:
             entry.child_run_id = child_run_id
         self._log(entry)
-        outcome = Outcome(status, outputs=dict(outputs or {}), error=entry.error)
+        outcome = Outcome(status, outputs=dict(outputs) if outputs else {}, error=entry.error)
         if status == "COMPLETED":
             self._iteration_completed(flight, outcome)
             return
@@ -1457,7 +1468,7 @@ class Core:
             reset = [
                 list(s)
                 for member in body
-                for s in self.topo.control_in[member] + self.topo.data_in[member]
+                for s in self.topo.control_in[member] + self.topo.data_slots(member)
                 if self._edges[s[0]].source in members
             ]
             inner = [
@@ -1552,7 +1563,7 @@ class Core:
                     inputs[str(key)] = scope().interpolate(value)
         if node.workflow_inputs:
             inputs.update(scope().interpolate(node.workflow_inputs))
-        for slot in self.topo.data_in[node.id]:
+        for slot in self.topo.data_slots(node.id):
             source = self._edges[slot[0]].source
             src = self.state.nodes.get(source)
             if src is None or src.status != "COMPLETED":

@@ -16,6 +16,7 @@ from osop.format.workflow import Edge, Workflow
 __all__ = ["CONTROL_EXCLUDED_MODES", "IMPLICIT_LOOP_MODES", "Slot", "Topology"]
 
 Slot = tuple[int, str]
+_NO_SLOTS: list[Slot] = []  # never appended to: data_slots() of a node without any
 
 #: Modes that never activate their target in the forward flow.
 CONTROL_EXCLUDED_MODES = frozenset({"compensation", "dataflow"})
@@ -28,7 +29,8 @@ class Topology:
     workflow: Workflow
     #: node → the control slots that decide whether it runs (its join).
     control_in: dict[str, list[Slot]] = field(default_factory=dict)
-    #: node → dataflow slots it waits on (data, not control).
+    #: node → dataflow slots it waits on (data, not control); only nodes that have any
+    #: (read it with :meth:`data_slots`).
     data_in: dict[str, list[Slot]] = field(default_factory=dict)
     #: node → its outgoing slots (every mode).
     out_slots: dict[str, list[Slot]] = field(default_factory=dict)
@@ -45,14 +47,18 @@ class Topology:
     join: dict[str, tuple[str, int]] = field(default_factory=dict)
     entry: tuple[str, ...] = ()
 
+    def data_slots(self, node_id: str) -> list[Slot]:
+        return self.data_in.get(node_id, _NO_SLOTS)
+
     @classmethod
     def build(cls, workflow: Workflow) -> Topology:
         topo = cls(workflow)
         ids = [n.id for n in workflow.nodes]
         for nid in ids:
             topo.control_in[nid] = []
-            topo.data_in[nid] = []
             topo.out_slots[nid] = []
+        # one tuple per slot, shared by its source's out_slots and its target's join
+        slots_of: dict[int, list[Slot]] = {}
         forward: dict[str, list[str]] = {nid: [] for nid in ids}
         backward: dict[str, list[str]] = {nid: [] for nid in ids}
         loops: list[tuple[int, Edge]] = []
@@ -60,8 +66,8 @@ class Topology:
             if edge.source not in forward:
                 continue
             targets = [t for t in edge.targets if t in forward]
-            for target in targets:
-                topo.out_slots[edge.source].append((pos, target))
+            made = slots_of[pos] = [(pos, target) for target in targets]
+            topo.out_slots[edge.source].extend(made)
             if edge.mode == "loop" or (
                 edge.mode in IMPLICIT_LOOP_MODES and edge.index in workflow.back_edges
             ):
@@ -85,15 +91,13 @@ class Topology:
                 members = down & _reach(edge.source, backward)
                 topo.back_edges[pos] = tuple(n for n in ids if n in members)
         for pos, edge in enumerate(workflow.edges):
-            if edge.source not in forward:
-                continue
-            for target in edge.targets:
-                if target not in forward:
-                    continue
+            for slot in slots_of.get(pos, ()):
+                target = slot[1]
                 if edge.mode == "dataflow":
-                    topo.data_in[target].append((pos, target))
+                    topo.data_in.setdefault(target, []).append(slot)
                 elif edge.mode != "compensation" and pos not in topo.back_edges:
-                    topo.control_in[target].append((pos, target))
+                    topo.control_in[target].append(slot)
+        del slots_of
         # Innermost loop first, so an exit is released by the loop it leaves first.
         for index, body in sorted(topo.back_edges.items(), key=lambda item: len(item[1])):
             members = set(body)
@@ -106,7 +110,7 @@ class Topology:
         topo.compensation_only = frozenset(
             t
             for t in compensation_targets
-            if not topo.control_in[t] and not topo.data_in[t] and not _loop_target(t, workflow)
+            if not topo.control_in[t] and t not in topo.data_in and not _loop_target(t, workflow)
         )
         for nid in ids:
             topo.join[nid] = _join_rule(workflow, topo.control_in[nid])
@@ -114,7 +118,7 @@ class Topology:
             nid
             for nid in ids
             if not topo.control_in[nid]
-            and not topo.data_in[nid]
+            and nid not in topo.data_in
             and nid not in topo.compensation_only
         )
         return topo

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from osop.engine.state import RunState
@@ -65,6 +67,11 @@ def node_outputs(state: RunState) -> dict[str, Any]:
     return out
 
 
+#: The ``extra`` of every node record that has none (shared: nothing changes a
+#: record's ``extra`` in place; one empty dict per attempt was 64 bytes a node).
+_NO_EXTRA: dict[str, Any] = {}
+
+
 def _node_record(raw: dict[str, Any]) -> NodeRecord:
     error = raw.get("error")
     tools = raw.get("tools_used")
@@ -89,7 +96,7 @@ def _node_record(raw: dict[str, Any]) -> NodeRecord:
         ai_metadata=raw.get("ai_metadata"),
         human_metadata=raw.get("human_metadata"),
         tools_used=tuple(tools) if isinstance(tools, list) else (),
-        extra={k: v for k, v in raw.items() if k not in NODE_RECORD_FIELDS},
+        extra={k: v for k, v in raw.items() if k not in NODE_RECORD_FIELDS} or _NO_EXTRA,
     )
 
 
@@ -204,82 +211,65 @@ def build_record(
     )
 
 
-#: Attempt statuses after which the engine no longer changes a node record.
-_FINAL = frozenset({"COMPLETED", "FAILED", "SKIPPED", "TIMED_OUT", "CANCELLED"})
 _SLOT = "\x00osop-node-records\x00"
-_Done = tuple[dict[str, Any], tuple[Any, ...], str, str, float | None]
 
 
 class RecordText:
-    """The record's compact JSON, kept up to date one attempt at a time.
+    """The record's compact JSON while a run goes on and when it ends, as parts to
+    write one after the other (never joined into one string).
 
-    A run of 100,000 nodes rewrites its record every few seconds while it runs.
-    Converting and encoding every attempt again each time made long runs
-    quadratic; here a finished attempt is converted and encoded once, and each
-    write only joins the encoded attempts with the run-level fields, which are
-    built afresh. The text is exactly ``record_to_text(build_record(state),
-    "json", compact=True)``.
+    The parts are exactly ``record_to_text(build_record(state), "json",
+    compact=True)``.  Nothing is kept between writes: a finished attempt's encoded
+    record held for the next write cost more memory than the run's own state, and
+    the writes are spaced by their cost instead (see ``_Session``), which keeps a
+    long run linear.
     """
 
-    def __init__(self) -> None:
-        # per attempt: (its raw record, what tells a change, its JSON, node id, cost);
-        # None where the attempt was still open at the last write
-        self._done: list[_Done | None] = []
-        # per node: (its outputs object, its label, their JSON) for ``outputs.json``
-        self._outputs: dict[str, tuple[Any, str | None, str]] = {}
-
-    def outputs_text(self, state: RunState) -> str:
-        """``json.dumps(node_outputs(state), ensure_ascii=False, default=str)``, each
-        node's outputs encoded again only when they changed."""
-        labels: dict[str, str] = {}
-        for record in state.records:
-            if record.get("x-classification"):
-                labels[record["node_id"]] = str(record["x-classification"])
-        cache = self._outputs
-        items: list[str] = []
-        for nid, st in state.nodes.items():
-            outputs = st.outputs
-            if not outputs:
-                continue
-            label = labels.get(nid)
-            entry = cache.get(nid)
-            if entry is None or entry[0] is not outputs or entry[1] != label:
-                if label is not None and classification_level(label) > RECORDED_UP_TO:
-                    value: Any = classified_summary(outputs, label)
-                else:
-                    value = outputs
-                entry = cache[nid] = (
-                    outputs,
-                    label,
-                    json.dumps(value, ensure_ascii=False, default=str),
-                )
-            items.append(json.dumps(nid, ensure_ascii=False) + ": " + entry[2])
-        return "{" + ", ".join(items) + "}"
+    def parts(self, state: RunState, *, status: str | None = None) -> list[str]:
+        """The record of the run as it stands (encoded now: the state may change next)."""
+        if not state.records:  # the PENDING placeholders
+            return [record_to_text(build_record(state, status=status), "json", compact=True)]
+        encoded: list[str] = []
+        costs: dict[str, float] = {}
+        for raw in state.records:
+            node_record, cost = _converted(raw)
+            encoded.append(_encode(node_record.to_dict()))
+            if cost is not None:
+                costs[node_record.node_id] = costs.get(node_record.node_id, 0.0) + cost
+        head = build_record(state, status=status, costs=costs).to_dict()
+        prefix, suffix = _around_node_records(head)
+        encoded[0] = prefix + encoded[0]
+        for index in range(1, len(encoded)):
+            encoded[index] = "," + encoded[index]
+        encoded[-1] += suffix
+        return encoded
 
     def text(self, state: RunState, *, status: str | None = None) -> str:
-        if not state.records:  # the PENDING placeholders: nothing to keep
-            return record_to_text(build_record(state, status=status), "json", compact=True)
-        done = self._done
-        if len(done) > len(state.records):
-            del done[len(state.records) :]
-        else:
-            done.extend([None] * (len(state.records) - len(done)))
-        parts: list[str] = []
-        costs: dict[str, float] = {}
-        for index, raw in enumerate(state.records):
-            mark = (raw.get("status"), raw.get("ended_at"), len(raw))
-            entry = done[index]
-            if entry is None or entry[0] is not raw or entry[1] != mark:
-                node_record, cost = _converted(raw)
-                entry = (raw, mark, _encode(node_record.to_dict()), node_record.node_id, cost)
-                done[index] = entry if raw.get("status") in _FINAL else None
-            parts.append(entry[2])
-            if entry[4] is not None:
-                costs[entry[3]] = costs.get(entry[3], 0.0) + entry[4]
-        head = build_record(state, status=status, costs=costs).to_dict()
-        head["node_records"] = _SLOT
-        text = _encode(head)
-        return text.replace(_encode(_SLOT), "[" + ",".join(parts) + "]", 1) + "\n"
+        return "".join(self.parts(state, status=status))
+
+    def outputs_text(self, state: RunState) -> str:
+        """``json.dumps(node_outputs(state), ensure_ascii=False, default=str)``."""
+        return json.dumps(node_outputs(state), ensure_ascii=False, default=str)
+
+    @staticmethod
+    def final_parts(record: RunRecord) -> Iterator[str]:
+        """The text of ``record`` (the run paused or ended: its state no longer
+        changes), encoded one node record at a time as the parts are written."""
+        prefix, suffix = _around_node_records(replace(record, node_records=()).to_dict())
+        if not record.node_records:
+            yield prefix + suffix
+            return
+        yield prefix
+        for index, node_record in enumerate(record.node_records):
+            yield ("," if index else "") + _encode(node_record.to_dict())
+        yield suffix
+
+
+def _around_node_records(head: dict[str, Any]) -> tuple[str, str]:
+    """The record's text before and after its node records (``head``: the run-level fields)."""
+    head["node_records"] = _SLOT
+    prefix, suffix = _encode(head).split(_encode(_SLOT), 1)
+    return prefix + "[", "]" + suffix + "\n"
 
 
 def _encode(value: Any) -> str:

@@ -17,8 +17,11 @@ import platform
 import random
 import re
 import signal
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -168,12 +171,63 @@ def _write_files(
 ) -> None:
     if record is None and writer is not None:
         # while the run goes on: only the attempts that changed are encoded again
-        atomic_write_text(handle.record_path, writer.text(state))
-        text = writer.outputs_text(state)
-    else:
-        write_record(record or build_record(state), handle.record_path, compact=True)
-        text = json.dumps(node_outputs(state), ensure_ascii=False, default=str)
+        _write_texts(handle, writer.parts(state), writer.outputs_text(state))
+        return
+    write_record(record or build_record(state), handle.record_path, compact=True)
+    text = json.dumps(node_outputs(state), ensure_ascii=False, default=str)
     atomic_write_text(handle.outputs_path, text + "\n")
+
+
+def _write_texts(handle: RunHandle, record_text: Iterable[str], outputs_text: str) -> None:
+    atomic_write_text(handle.record_path, record_text)
+    atomic_write_text(handle.outputs_path, outputs_text + "\n")
+
+
+def _write_quietly(handle: RunHandle, texts: tuple[Iterable[str], str]) -> None:
+    """A rewrite while the run goes on; a disk that refuses it refuses the final
+    write too, and that one says so."""
+    with contextlib.suppress(OsopError):
+        _write_texts(handle, *texts)
+
+
+#: A rewrite of the record while the run goes on takes at most about 1/this of the
+#: loop's time: the next one waits this many times as long as encoding the last took.
+_RECORD_WRITE_SHARE = 20
+
+
+_writers: ThreadPoolExecutor | None = None
+
+
+def _forget_writers() -> None:
+    # A forked child has none of its parent's threads: a pool inherited from the
+    # parent would take jobs and never run them.
+    global _writers
+    _writers = None
+
+
+os.register_at_fork(after_in_child=_forget_writers)
+
+
+def _in_thread(func: Callable[..., None], *args: Any) -> Future[None]:
+    """Start ``func`` (file writes and their fsyncs) in a thread, so that the other
+    runs and branches of this process go on meanwhile."""
+    global _writers
+    if _writers is None:
+        _writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="osop-record")
+    return _writers.submit(func, *args)
+
+
+async def _off_the_loop(func: Callable[..., None], *args: Any) -> None:
+    """Run ``func`` in a thread and wait for it.  Cancelled meanwhile, it still waits
+    for the write to end: a session leaves its files written before it lets go of
+    the run's lock, as it always did."""
+    job = _in_thread(func, *args)
+    try:
+        await asyncio.shield(asyncio.wrap_future(job))
+    except asyncio.CancelledError:
+        futures_wait([job])
+        job.result()
+        raise
 
 
 class _Session:
@@ -223,26 +277,52 @@ class _Session:
             poll_inbox=self._ingest_inbox if handle is not None else None,
         )
         self.record_writer = RecordText()
-        self._last_write = options.clock.monotonic()
+        self._next_write = options.clock.monotonic() + options.record_interval
+        #: The record being written in a thread while the run goes on (one at a time).
+        self._write_job: Future[None] | None = None
         self._start_mono = options.clock.monotonic()
 
     def _maybe_write_record(self) -> None:
+        """Rewrite the record while the run goes on: encoded here (the state is the
+        loop's), written and fsync'd in a thread, so the run goes on meanwhile."""
         if self.handle is None:
             return
-        if self.opt.clock.monotonic() - self._last_write >= self.opt.record_interval:
-            self.journal.sync()
-            _write_files(self.handle, self.state, writer=self.record_writer)
-            # Timed from the end of the write: a write that takes longer than the
-            # interval must not make the next node write again (quadratic runs).
-            self._last_write = self.opt.clock.monotonic()
+        if self._write_job is not None and not self._write_job.done():
+            return
+        if self.opt.clock.monotonic() < self._next_write:
+            return
+        began = time.perf_counter()
+        self.journal.sync()  # the record never runs ahead of the journal
+        texts = (self.record_writer.parts(self.state), self.record_writer.outputs_text(self.state))
+        cost = time.perf_counter() - began
+        self._write_job = _in_thread(_write_quietly, self.handle, texts)
+        # At least _RECORD_WRITE_SHARE times what encoding it cost: a long run's
+        # record (it grows with the run) is rewritten ever less often, so the run
+        # stays linear; timed from now, when the write has just begun.
+        self._next_write = self.opt.clock.monotonic() + max(
+            self.opt.record_interval, _RECORD_WRITE_SHARE * cost
+        )
+
+    def _sync_and_write(self, handle: RunHandle, texts: tuple[Iterable[str], str]) -> None:
+        self.journal.sync()
+        _write_texts(handle, *texts)
+
+    def _close_and_write(self, handle: RunHandle, texts: tuple[Iterable[str], str]) -> None:
+        if self._write_job is not None:
+            futures_wait([self._write_job])  # an older text must not land after this one
+        self.journal.close()
+        _write_texts(handle, *texts)
 
     async def run(self) -> RunResult:
         """Schedule until the run ends or pauses (the caller holds and releases the lock)."""
         try:
             self._ingest_inbox()
             if self.handle is not None:
-                self.journal.sync()
-                _write_files(self.handle, self.state, writer=self.record_writer)
+                texts: tuple[Iterable[str], str] = (
+                    self.record_writer.parts(self.state),
+                    self.record_writer.outputs_text(self.state),
+                )
+                await _off_the_loop(self._sync_and_write, self.handle, texts)
             try:
                 outcome = await self.engine.run()
             except asyncio.CancelledError:  # cancelled while concluding: still leave a record
@@ -258,10 +338,15 @@ class _Session:
                 self.engine.note(
                     Finished(status=outcome, at=self.engine.now(), active_ms=round(active, 3))
                 )
-            self.journal.close()
             record = build_record(self.state)
             if self.handle is not None:
-                _write_files(self.handle, self.state, record)
+                texts = (
+                    RecordText.final_parts(record),
+                    self.record_writer.outputs_text(self.state),
+                )
+                await _off_the_loop(self._close_and_write, self.handle, texts)
+            else:
+                self.journal.close()
             outputs = {nid: st.outputs for nid, st in self.state.nodes.items() if st.outputs}
             return RunResult(
                 run_id=record.run_id,
@@ -273,6 +358,8 @@ class _Session:
                 outputs=outputs,
             )
         finally:
+            if self._write_job is not None:
+                futures_wait([self._write_job])  # nothing is written after the lock goes
             self.journal.close()
 
     def _waiting(self) -> list[dict[str, Any]]:
@@ -558,7 +645,13 @@ async def start_run(
     options = replace(options, seed=seed, inputs=inputs)
     handle = store.create(run_id) if store is not None else None
     if handle is not None:
-        handle.acquire()  # before anything is written into the folder
+        # before anything is written into the folder; its owner file is fsync'd, in a
+        # thread: many runs starting in one process do not wait for each other's disk
+        try:
+            await _off_the_loop(handle.acquire)
+        except asyncio.CancelledError:
+            handle.release()
+            raise
     try:
         return await _start(workflow, options, handle, source, workflow_path, store, parent, run_id)
     finally:
@@ -621,9 +714,11 @@ async def _start(
     if handle is not None:
         # Resume reads the workflow from the run folder: the exact bytes when given,
         # else the parsed document (a workflow built in Python can be resumed too).
-        copy = source if source is not None else _document_bytes(workflow)
-        handle.workflow_path.write_bytes(copy)
-        handle.write_meta(
+        # (no local holds the copy: a long run does not keep it in memory)
+        await _off_the_loop(
+            _write_run_folder,
+            handle,
+            source if source is not None else _document_bytes(workflow),
             {
                 "run_id": rid,
                 "workflow_id": workflow.id,
@@ -636,7 +731,7 @@ async def _start(
                 # Lets `osop approve`/`osop signal` mask this run's secrets in what
                 # they deliver, without the values ever being written.
                 "secret_fingerprints": fingerprint_secrets(_known_secrets(workflow, options)),
-            }
+            },
         )
     state = RunState()
     session = _Session(
@@ -657,6 +752,11 @@ async def _start(
     return await session.run()
 
 
+def _write_run_folder(handle: RunHandle, copy: bytes, meta: dict[str, Any]) -> None:
+    handle.workflow_path.write_bytes(copy)
+    handle.write_meta(meta)
+
+
 def _entry_nodes(workflow: Workflow) -> list[list[str]]:
     """``[id, type]`` of the nodes no edge leads to (where a run begins)."""
     targets = {edge.target for edge in workflow.edges}
@@ -667,7 +767,8 @@ def _document_bytes(workflow: Workflow) -> bytes:
     """The workflow document as JSON (a YAML document too), for the run folder."""
     data = dict(workflow.raw)
     data.setdefault("id", workflow.id)
-    return (json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n").encode("utf-8")
+    # compact: with ``indent`` json falls back to its pure-Python encoder (10x slower)
+    return (json.dumps(data, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
 
 def _plain(value: Any) -> Any:

@@ -47,7 +47,7 @@ __all__ = ["FINAL_STATUSES", "NodeState", "RunState"]
 FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "SKIPPED", "CANCELLED"})
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeState:
     status: str = "PENDING"
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -237,7 +237,8 @@ class RunState:
             st.error = e.error
             st.retryable = e.retryable is not False
         if e.outputs is not None and status == "COMPLETED":
-            st.outputs = dict(e.outputs)
+            # The record's dict, shared: neither is changed in place (one copy per node).
+            st.outputs = e.outputs
         if e.child_run_id:
             self.children[nid] = str(e.child_run_id)
             if self.open_children.get(nid) == e.child_run_id:

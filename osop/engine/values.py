@@ -72,6 +72,15 @@ class Redactor:
         return self._compiled(value)
 
 
+def _small_scalar(value: Any, limit: int) -> bool:
+    """A value ``truncate_value`` keeps as it is, told without encoding it (a str of
+    at most ``limit // 4`` characters is at most ``limit`` UTF-8 bytes)."""
+    kind = type(value)
+    if kind is str:
+        return len(value) <= limit // 4
+    return value is None or kind is int or kind is float or kind is bool
+
+
 def truncate_value(value: Any, limit: int = MAX_VALUE_BYTES) -> Any:
     """``value`` itself, or a summary ``{truncated, size_bytes, preview}`` when it is too large.
 
@@ -86,7 +95,14 @@ def truncate_value(value: Any, limit: int = MAX_VALUE_BYTES) -> Any:
             return value
         return {"truncated": True, "size_bytes": size, "preview": value[:_PREVIEW_CHARS]}
     if isinstance(value, Mapping):
-        return {str(k): truncate_value(v, limit) for k, v in value.items()}
+        if type(value) is dict and all(
+            type(k) is str and _small_scalar(v, limit) for k, v in value.items()
+        ):
+            return value  # the usual case: small plain values, nothing to cut or copy
+        out = {str(k): truncate_value(v, limit) for k, v in value.items()}
+        if type(value) is dict and all(type(k) is str and out[k] is v for k, v in value.items()):
+            return value  # nothing was cut: the same object (a record holds no copy)
+        return out
     text = json.dumps(value, ensure_ascii=False, default=str)
     size = len(text.encode("utf-8", "replace"))
     if size <= limit:

@@ -11,7 +11,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,8 +95,13 @@ def regular_file_target(path: str | Path) -> Path:
     return target
 
 
-def atomic_write_text(path: str | Path, text: str, *, create_parents: bool = False) -> None:
+def atomic_write_text(
+    path: str | Path, text: str | Iterable[str], *, create_parents: bool = False
+) -> None:
     """Replace ``path`` with ``text`` so that readers see the old or the new file, never a mix.
+
+    ``text`` may be parts, written one after the other (a large record is never
+    joined into one string).
 
     Only regular files are written (see :func:`regular_file_target`); a missing
     folder is an error unless ``create_parents`` (the caller owns that folder).
@@ -113,7 +118,11 @@ def atomic_write_text(path: str | Path, text: str, *, create_parents: bool = Fal
             # mkstemp creates 0600; give the file the mode a plain open() would.
             os.chmod(tmp, _mode_for(target))
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+                if isinstance(text, str):
+                    handle.write(text)
+                else:
+                    for part in text:
+                        handle.write(part)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)

@@ -29,6 +29,7 @@ SMOKE_ARGS: dict[str, list[str]] = {
     "bench_hub.py": ["--packages", "20"],
     "bench_import.py": ["--sessions", "2", "--lines", "40", "--repeat", "1"],
     "bench_render.py": ["--smoke"],
+    "bench_revisions.py": ["--smoke", "--against", "."],
     "bench_startup.py": ["--smoke"],
     "bench_studio.py": ["--smoke"],
     "bench_temporal.py": ["--smoke"],

@@ -1,5 +1,6 @@
-"""The record kept up to date attempt by attempt (RecordText) is, after every journal
-entry, exactly the record built from scratch — over every engine conformance case."""
+"""The record written while a run goes on and when it ends (RecordText, in parts) is,
+after every journal entry, exactly the record built from scratch — over every engine
+conformance case."""
 
 from __future__ import annotations
 
@@ -66,3 +67,28 @@ def test_incremental_record_equals_the_full_rebuild(case_dir: Path, tmp_path: Pa
         assert writer.outputs_text(state) == outputs, entry
         compared += 1
     assert compared > 0
+    # The session's last write encodes the record it built anyway, part by part.
+    record = build_record(state)
+    assert "".join(RecordText.final_parts(record)) == record_to_text(record, "json", compact=True)
+
+
+def test_a_record_with_no_node_records_is_written_whole() -> None:
+    from dataclasses import replace
+
+    state = RunState()
+    state.apply(
+        {"t": "run", "run_id": "r1", "workflow_id": "w", "started_at": "2026-01-01T00:00:00Z"}
+    )
+    record = replace(build_record(state), node_records=())
+    assert "".join(RecordText.final_parts(record)) == record_to_text(record, "json", compact=True)
+
+
+def test_truncation_keeps_a_small_mapping_as_it_is() -> None:
+    from osop.engine.values import truncate_value
+
+    small = {"n": 1, "text": "short"}
+    assert truncate_value(small) is small
+    big = {"n": 1, "text": "x" * 100_000}
+    cut = truncate_value(big)
+    assert cut is not big and cut["n"] == 1 and cut["text"]["truncated"] is True
+    assert big["text"] == "x" * 100_000  # the given mapping is never changed
