@@ -151,7 +151,11 @@ def check(venv: Path) -> int:
         [tools / "mypy"],
     ):
         failures += run(*step, check=False) != 0
-    pytest = [tools / "python", "-m", "pytest", "-n", "2", "--dist", "loadfile", *sys.argv[2:]]
+    # A worker that dies (a crash in native code) is not replaced: with a replacement,
+    # pytest-xdist's loadfile scheduling can wait forever for the dead worker's tests,
+    # and CI would sit until its timeout instead of failing at once with the test named.
+    pytest = [tools / "python", "-m", "pytest", "-n", "2", "--dist", "loadfile"]
+    pytest += ["--max-worker-restart=0", *sys.argv[2:]]
     failures += run(*pytest, check=False) != 0
     return failures
 
