@@ -363,25 +363,7 @@ class _Session:
             self.journal.close()
 
     def _waiting(self) -> list[dict[str, Any]]:
-        """What the run waits for; a waiting child run's own waits are listed instead."""
-        own = str(self.state.meta.get("run_id", ""))
-        out: list[dict[str, Any]] = []
-        for nid, wait in self.state.waits.items():
-            if wait.get("kind") == "child" and wait.get("details"):
-                out.extend({**d, "via": nid} for d in wait["details"])
-                continue
-            out.append(
-                {
-                    "node": nid,
-                    "kind": wait.get("kind"),
-                    "name": wait.get("name"),
-                    "prompt": wait.get("prompt"),
-                    "run_id": own,
-                }
-            )
-        for slot, wait in self.state.edge_waits.items():
-            out.append({"node": slot[1], "kind": "event", "name": wait.get("name"), "run_id": own})
-        return out
+        return self.state.waiting(str(self.state.meta.get("run_id", "")))
 
     def _ingest_inbox(self) -> bool:
         """Journal what was delivered from outside since last time; True if anything was."""

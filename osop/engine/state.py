@@ -282,6 +282,29 @@ class RunState:
         index = self._record_index.get((node_id, st.attempt, st.iteration))
         return self.records[index] if index is not None else None
 
+    def waiting(self, run_id: str) -> list[dict[str, Any]]:
+        """What the run waits for; a waiting child run's own waits are listed instead,
+        each with the node it is reached ``via`` (one answer for every host)."""
+        out: list[dict[str, Any]] = []
+        for nid, wait in self.waits.items():
+            if wait.get("kind") == "child" and wait.get("details"):
+                out.extend({**d, "via": nid} for d in wait["details"])
+                continue
+            out.append(
+                {
+                    "node": nid,
+                    "kind": wait.get("kind"),
+                    "name": wait.get("name"),
+                    "prompt": wait.get("prompt"),
+                    "run_id": run_id,
+                }
+            )
+        for slot, wait in self.edge_waits.items():
+            out.append(
+                {"node": slot[1], "kind": "event", "name": wait.get("name"), "run_id": run_id}
+            )
+        return out
+
     def running_attempt(self, node_id: str) -> tuple[int, int | None] | None:
         """The attempt of ``node_id`` whose record is still RUNNING (a crash hit it)."""
         st = self.node(node_id)

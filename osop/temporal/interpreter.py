@@ -767,26 +767,7 @@ class RunWorkflow:
         self._note(Resumed(at=_now()))
 
     def _waiting(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for nid, wait in self._state.waits.items():
-            if wait.get("kind") == "child" and wait.get("details"):
-                # What the child run waits for, and through which node (as locally).
-                out.extend({**d, "via": nid} for d in wait["details"])
-                continue
-            out.append(
-                {
-                    "node": nid,
-                    "kind": wait.get("kind"),
-                    "name": wait.get("name"),
-                    "prompt": wait.get("prompt"),
-                    "run_id": self._run_id,
-                }
-            )
-        for slot, wait in self._state.edge_waits.items():
-            out.append(
-                {"node": slot[1], "kind": "event", "name": wait.get("name"), "run_id": self._run_id}
-            )
-        return out
+        return self._state.waiting(self._run_id)
 
     def _deliver(self, event: p.EngineEvent) -> None:
         # While paused the delivery is decided after `resumed` and before the new
