@@ -116,6 +116,15 @@ def main(argv: list[str] | None = None) -> Any:
         gc.disable()
         _collector_paused = True
     try:
+        args = sys.argv[1:] if argv is None else argv
+        if args[:1] == ["validate"]:
+            # The plain `osop validate PATH...` needs no command framework (see
+            # validate_core); it exits, or returns when click must take over.
+            from osop.cli import validate_core
+
+            if validate_core.fast_form(args):
+                end_startup()
+                validate_core.fast_validate(args)
         from osop.cli.app import run
 
         return run(argv)

@@ -84,6 +84,19 @@ def test_validating_a_small_file_loads_no_optional_stack(tmp_path: Path) -> None
     assert [m for m in _heavy(loaded) if m != "click" and not m.startswith("click.")] == []
 
 
+#: the command framework and what only other commands (or options) use
+NOT_FOR_PLAIN_VALIDATE = ("click", "osop.cli.app", "osop.cli.common", "osop.format.api", "glob")
+
+
+def test_the_plain_validate_imports_no_command_framework(tmp_path: Path) -> None:
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    loaded = _modules_after(["validate", str(small)])
+    assert "osop.format.validate" in loaded  # the probe did validate
+    assert sorted(m for m in loaded if m.split(".")[0] == "click") == []
+    assert sorted(set(NOT_FOR_PLAIN_VALIDATE) & loaded) == []
+
+
 #: what validating a workflow has no use for: the record and .sop models, the SQL
 #: classifier, secret handling, and importlib.resources (tempfile, zipfile, ...)
 NOT_FOR_A_WORKFLOW = (
