@@ -168,6 +168,43 @@ def test_the_collector_is_on_when_the_command_runs(tmp_path: Path) -> None:
     assert "collector after: True" in done.stdout
 
 
+def _collector_during_validation(small: Path, call: str) -> str:
+    probe = (
+        "import gc, sys\n"
+        "import osop.format.validate as v\n"
+        "real = v.validate_path\n"
+        "def spy(*a, **k):\n"
+        "    print('enabled', gc.isenabled(), 'frozen', gc.get_freeze_count() > 0)\n"
+        "    return real(*a, **k)\n"
+        "v.validate_path = spy\n"
+        "from osop.cli.main import main\n"
+        f"sys.argv = ['osop', 'validate', {str(small)!r}]\n"
+        "try:\n"
+        f"    {call}\n"
+        "except SystemExit:\n"
+        "    pass\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    return done.stdout.splitlines()[0]
+
+
+def test_the_command_process_freezes_what_it_imported(tmp_path: Path) -> None:
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    # The command line (argv from the process): the collector runs, skipping the
+    # modules and objects start-up made.
+    assert _collector_during_validation(small, "main()") == "enabled True frozen True"
+    # A caller in its own process (a test, a tool): nothing of its is frozen.
+    called = _collector_during_validation(small, f"main(['validate', {str(small)!r}])")
+    assert called == "enabled True frozen False"
+
+
 def test_a_caller_that_turned_the_collector_off_keeps_it_off(tmp_path: Path) -> None:
     import gc
 
