@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import os
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
 
 from osop.cli.paths import iter_paths
@@ -80,6 +79,8 @@ def _excerpt(report: ValidationReport, issue: Issue) -> str | None:
 
 def _cells(text: str) -> int:
     """Terminal cells ``text`` takes: East Asian wide characters take two."""
+    import unicodedata  # only an error's excerpt needs it
+
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
