@@ -38,6 +38,18 @@ edges:
 HEAVY = ("click", "cel.cli", "typer", "prompt_toolkit", "rich", "jsonschema", "httpx", "mcp")
 
 
+def _probe(code: str, *args: str) -> str:
+    """Run ``code`` in a fresh interpreter on this tree; its stdout + stderr."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    return done.stdout + done.stderr
+
+
 def _modules_after(argv: list[str]) -> set[str]:
     probe = (
         "import sys, json\n"
@@ -48,14 +60,7 @@ def _modules_after(argv: list[str]) -> set[str]:
         "    pass\n"
         "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-    )
-    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+    return set(json.loads(_probe(probe).strip().splitlines()[-1]))
 
 
 def _heavy(modules: set[str]) -> list[str]:
@@ -148,8 +153,6 @@ def test_the_collector_is_on_when_the_command_runs(tmp_path: Path) -> None:
         "    print('collector during the command:', gc.isenabled())\n"
         "    return real(*a, **k)\n"
         "v.validate_path = spy\n"
-        "import osop.cli.validate_cmd as c\n"
-        "c.validate_path = spy\n"
         "from osop.cli.main import main\n"
         "try:\n"
         "    main(['validate', sys.argv[1]])\n"
@@ -157,15 +160,9 @@ def test_the_collector_is_on_when_the_command_runs(tmp_path: Path) -> None:
         "    pass\n"
         "print('collector after:', gc.isenabled())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(small)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-    )
-    assert "collector during the command: True" in done.stdout
-    assert "collector after: True" in done.stdout
+    out = _probe(probe, str(small))
+    assert "collector during the command: True" in out
+    assert "collector after: True" in out
 
 
 def _collector_during_validation(small: Path, call: str) -> str:
@@ -184,14 +181,7 @@ def _collector_during_validation(small: Path, call: str) -> str:
         "except SystemExit:\n"
         "    pass\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-    )
-    return done.stdout.splitlines()[0]
+    return _probe(probe).splitlines()[0]
 
 
 def test_the_command_process_freezes_what_it_imported(tmp_path: Path) -> None:
