@@ -164,15 +164,21 @@ def fast_validate(args: Sequence[str]) -> None:
     document found, a library error) repeats no output.
     """
     try:
-        reports = collect_reports(args[1:], workflow=None, max_bytes=DEFAULT_MAX_BYTES, kind=None)
-    except Exception:
-        return  # the click command says it, in its own words (or its traceback)
-    except (EOFError, KeyboardInterrupt):  # as click's main
-        sys.stderr.write("\n")
-        sys.stderr.flush()
-        sys.stderr.write("Aborted!\n")
-        sys.stderr.flush()
+        try:
+            reports = collect_reports(
+                args[1:], workflow=None, max_bytes=DEFAULT_MAX_BYTES, kind=None
+            )
+        except Exception:
+            return  # the click command says it, in its own words (or its traceback)
+        _print_and_exit(reports)
+    except KeyboardInterrupt:  # as click's main: a blank line, then "Aborted!"
+        for line in ("\n", "Aborted!\n"):
+            sys.stderr.write(line)
+            sys.stderr.flush()
         sys.exit(1)
+
+
+def _print_and_exit(reports: list[ValidationReport]) -> None:
     stdout = sys.stdout
     assert isinstance(stdout, io.TextIOWrapper)
     color = stdout.isatty()

@@ -145,3 +145,21 @@ def test_completion_and_odd_stdouts_go_through_click(monkeypatch: pytest.MonkeyP
     assert fast_form(args)
     monkeypatch.setenv("_OSOP_COMPLETE", "bash_complete")
     assert not fast_form(args)
+
+
+def test_ctrl_c_is_aborted_as_click_says_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from osop.cli import validate_core
+    from osop.cli.main import main
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(validate_core, "validate_path", interrupted)
+    seen = []
+    for args in (["validate", str(GOOD)], ["validate", "--format", "text", str(GOOD)]):
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        seen.append((exit_.value.code, *capsys.readouterr()))
+    assert seen[0] == seen[1] == (1, "", "\nAborted!\n")
