@@ -165,7 +165,7 @@ def test_the_collector_is_on_when_the_command_runs(tmp_path: Path) -> None:
     assert "collector after: True" in out
 
 
-def _collector_during_validation(small: Path, call: str) -> str:
+def _collector_during_validation(small: Path, call: str, *options: str) -> str:
     probe = (
         "import gc, sys\n"
         "import osop.format.validate as v\n"
@@ -175,7 +175,7 @@ def _collector_during_validation(small: Path, call: str) -> str:
         "    return real(*a, **k)\n"
         "v.validate_path = spy\n"
         "from osop.cli.main import main\n"
-        f"sys.argv = ['osop', 'validate', {str(small)!r}]\n"
+        f"sys.argv = ['osop', 'validate', *{list(options)!r}, {str(small)!r}]\n"
         "try:\n"
         f"    {call}\n"
         "except SystemExit:\n"
@@ -190,6 +190,8 @@ def test_the_command_process_freezes_what_it_imported(tmp_path: Path) -> None:
     # The command line (argv from the process): the collector runs, skipping the
     # modules and objects start-up made.
     assert _collector_during_validation(small, "main()") == "enabled True frozen True"
+    frozen = _collector_during_validation(small, "main()", "--strict")  # through click
+    assert frozen == "enabled True frozen True"
     # A caller in its own process (a test, a tool): nothing of its is frozen.
     called = _collector_during_validation(small, f"main(['validate', {str(small)!r}])")
     assert called == "enabled True frozen False"
