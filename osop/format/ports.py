@@ -110,30 +110,9 @@ def schema_problem(schema: Any) -> tuple[str, str] | None:
     return _cached_problem(key)
 
 
-#: Keywords the draft 2020-12 meta-schema leaves free (``default``) or wants a string.
-_ANNOTATIONS: Final = frozenset({"description", "title", "default"})
-
-
-def _plainly_valid(schema: Any) -> bool:
-    """``{type: <a JSON type>}`` with at most a description, title or default: the
-    usual port declaration, valid under the meta-schema by its own rules — no need
-    to load a validator (the Rust one costs ~15 ms of start-up) to say so."""
-    if not isinstance(schema, Mapping):
-        return False
-    kind = schema.get("type")
-    return (
-        isinstance(kind, str)
-        and kind in JSON_TYPES
-        and all(k == "type" or k in _ANNOTATIONS for k in schema)
-        and all(isinstance(schema[k], str) for k in ("description", "title") if k in schema)
-    )
-
-
 def _meta_says_valid(schema: Any) -> bool:
     """The Rust validator's yes against the draft 2020-12 meta-schema (a no, or a
     schema naming another draft, goes to the Python validator, which says why)."""
-    if _plainly_valid(schema):
-        return True
     if isinstance(schema, Mapping) and "$schema" in schema:
         return False
     try:

@@ -139,8 +139,8 @@ def _schema_issue(error: SchemaError) -> Issue:
     )
 
 
-def _schema_issues(kind: DocumentKind, data: dict[str, Any], size: int) -> list[Issue]:
-    if is_valid(_SCHEMA_OF[kind], data, size=size):
+def _schema_issues(kind: DocumentKind, data: dict[str, Any]) -> list[Issue]:
+    if is_valid(_SCHEMA_OF[kind], data):
         return []
     validator = validator_for(_SCHEMA_OF[kind])
     issues = [_schema_issue(e) for e in validator.iter_errors(data)]
@@ -187,7 +187,7 @@ def validate_document(
     """
     base = base_dir or (doc.path.parent if doc.path is not None else Path.cwd())
     report = ValidationReport(file=doc.name, kind=doc.kind, document=doc)
-    issues = _schema_issues(doc.kind, doc.data, len(doc.text))
+    issues = _schema_issues(doc.kind, doc.data)
     structural = any(i.is_error for i in issues)
     if doc.kind == "workflow":
         wf = workflow_from_dict(doc.data)

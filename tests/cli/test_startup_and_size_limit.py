@@ -114,12 +114,6 @@ NOT_FOR_A_WORKFLOW = (
     "importlib.resources",
     "tempfile",
     "tree_sitter_bash",  # its package __init__; the grammar (_binding) is all we load
-    # the Rust schema validator and what its extension imports as it loads: a small
-    # file's schema and its {type: ...} port declarations are checked in plain Python
-    "jsonschema_rs",
-    "email.utils",
-    "socket",
-    "decimal",
 )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -13,7 +12,6 @@ if TYPE_CHECKING:  # imported when first needed: a valid document never needs th
     from referencing import Registry
 
 __all__ = [
-    "QUICK_BUDGET",
     "SCHEMA_NAMES",
     "SchemaName",
     "is_valid",
@@ -77,32 +75,12 @@ def _fast_validator(name: SchemaName) -> Any:
     return jsonschema_rs.validator_for(load_schema(name), registry=registry)
 
 
-#: Characters a process checks with the plain-Python yes/no (see :mod:`.quick`)
-#: before it loads the Rust validator: ~0.1 ms per KB against ~15 ms to load it,
-#: so a command that checks a few small files never loads it, and a process that
-#: checks many (a folder, a server) soon has it and its microsecond answers.
-QUICK_BUDGET = 64_000
-_quick_left = QUICK_BUDGET
-
-
-def is_valid(name: SchemaName, data: Any, *, size: int | None = None) -> bool:
+def is_valid(name: SchemaName, data: Any) -> bool:
     """Quick yes/no (the Rust validator, ~100x faster); errors come from :func:`validator_for`.
 
     Valid documents — the common case — never pay for the Python validator's
-    detailed error reporting. ``size``: the document's length in characters;
-    while the process's budget lasts, a document that fits is checked in plain
-    Python when that is certain (the verdict is the same), sparing the Rust
-    validator's load.
+    detailed error reporting.
     """
-    global _quick_left
-    if size is not None and size <= _quick_left and "jsonschema_rs" not in sys.modules:
-        _quick_left -= size
-        from osop.format.schemas.quick import Unsupported, quick_is_valid
-
-        try:
-            return quick_is_valid(load_schema(name), data)
-        except Unsupported:
-            pass  # the Rust validator decides
     try:
         return bool(_fast_validator(name).is_valid(data))
     except Exception:  # an engine limitation (e.g. a regex it cannot compile): be thorough
