@@ -59,15 +59,13 @@ edges:
 """
 
 #: top-level modules that belong to optional or heavy stacks (click: the command
-#: framework, which the plain `osop validate FILE` does without; jsonschema_rs: the
-#: Rust schema validator, ~15 ms to load, which a small file does without)
+#: framework, which the plain `osop validate FILE` does without)
 HEAVY = (
     "cel.cli",
     "typer",
     "prompt_toolkit",
     "rich",
     "jsonschema",
-    "jsonschema_rs",
     "click",
     "httpx",
     "mcp",
