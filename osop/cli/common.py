@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -12,25 +11,20 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
+from osop.cli.paths import DOCUMENT_SUFFIXES, NoSuchPath, iter_paths
 from osop.errors import OsopError, UsageError
 
-__all__ = ["expand_paths", "fail", "handle_errors", "modes_option", "print_json"]
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "expand_paths",
+    "fail",
+    "handle_errors",
+    "modes_option",
+    "print_json",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-#: File name endings OSOP documents use (for folder expansion).
-DOCUMENT_SUFFIXES = (
-    ".osop",
-    ".osop.yaml",
-    ".osop.yml",
-    ".osop.json",
-    ".osoplog",
-    ".osoplog.yaml",
-    ".osoplog.yml",
-    ".osoplog.json",
-    ".sop",
-)
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -94,29 +88,10 @@ def expand_paths(
     ``-`` is passed through (stdin).  A pattern or path that matches nothing raises
     :class:`click.UsageError` so that a typo is never a silent success.
     """
-    for item in items:
-        if item == "-":
-            yield item
-            continue
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.name.lower().endswith(suffixes)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            yield from found
-        elif path.exists():
-            yield path
-        elif any(ch in item for ch in "*?["):
-            matches = sorted(glob.glob(item, recursive=True))
-            if not matches:
-                raise click.UsageError(f"no file matches {item!r}")
-            yield from (Path(m) for m in matches if Path(m).is_file())
-        else:
-            raise click.UsageError(f"no such file or folder: {item}")
+    try:
+        yield from iter_paths(items, suffixes)
+    except NoSuchPath as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def print_json(value: Any) -> None:

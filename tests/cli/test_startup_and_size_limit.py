@@ -38,6 +38,18 @@ edges:
 HEAVY = ("click", "cel.cli", "typer", "prompt_toolkit", "rich", "jsonschema", "httpx", "mcp")
 
 
+def _probe(code: str, *args: str) -> str:
+    """Run ``code`` in a fresh interpreter on this tree; its stdout + stderr."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    return done.stdout + done.stderr
+
+
 def _modules_after(argv: list[str]) -> set[str]:
     probe = (
         "import sys, json\n"
@@ -48,14 +60,7 @@ def _modules_after(argv: list[str]) -> set[str]:
         "    pass\n"
         "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-    )
-    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+    return set(json.loads(_probe(probe).strip().splitlines()[-1]))
 
 
 def _heavy(modules: set[str]) -> list[str]:
@@ -82,6 +87,19 @@ def test_validating_a_small_file_loads_no_optional_stack(tmp_path: Path) -> None
     loaded = _modules_after(["validate", str(small)])
     assert "osop.format.validate" in loaded  # the probe did validate
     assert [m for m in _heavy(loaded) if m != "click" and not m.startswith("click.")] == []
+
+
+#: the command framework and what only other commands (or options) use
+NOT_FOR_PLAIN_VALIDATE = ("click", "osop.cli.app", "osop.cli.common", "osop.format.api", "glob")
+
+
+def test_the_plain_validate_imports_no_command_framework(tmp_path: Path) -> None:
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    loaded = _modules_after(["validate", str(small)])
+    assert "osop.format.validate" in loaded  # the probe did validate
+    assert sorted(m for m in loaded if m.split(".")[0] == "click") == []
+    assert sorted(set(NOT_FOR_PLAIN_VALIDATE) & loaded) == []
 
 
 #: what validating a workflow has no use for: the record and .sop models, the SQL
@@ -129,8 +147,6 @@ def test_the_collector_is_on_when_the_command_runs(tmp_path: Path) -> None:
         "    print('collector during the command:', gc.isenabled())\n"
         "    return real(*a, **k)\n"
         "v.validate_path = spy\n"
-        "import osop.cli.validate_cmd as c\n"
-        "c.validate_path = spy\n"
         "from osop.cli.main import main\n"
         "try:\n"
         "    main(['validate', sys.argv[1]])\n"
@@ -138,15 +154,41 @@ def test_the_collector_is_on_when_the_command_runs(tmp_path: Path) -> None:
         "    pass\n"
         "print('collector after:', gc.isenabled())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(small)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    out = _probe(probe, str(small))
+    assert "collector during the command: True" in out
+    assert "collector after: True" in out
+
+
+def _collector_during_validation(small: Path, call: str, *options: str) -> str:
+    probe = (
+        "import gc, sys\n"
+        "import osop.format.validate as v\n"
+        "real = v.validate_path\n"
+        "def spy(*a, **k):\n"
+        "    print('enabled', gc.isenabled(), 'frozen', gc.get_freeze_count() > 0)\n"
+        "    return real(*a, **k)\n"
+        "v.validate_path = spy\n"
+        "from osop.cli.main import main\n"
+        f"sys.argv = ['osop', 'validate', *{list(options)!r}, {str(small)!r}]\n"
+        "try:\n"
+        f"    {call}\n"
+        "except SystemExit:\n"
+        "    pass\n"
     )
-    assert "collector during the command: True" in done.stdout
-    assert "collector after: True" in done.stdout
+    return _probe(probe).splitlines()[0]
+
+
+def test_the_command_process_freezes_what_it_imported(tmp_path: Path) -> None:
+    small = tmp_path / "small.osop.yaml"
+    small.write_text(SMALL)
+    # The command line (argv from the process): the collector runs, skipping the
+    # modules and objects start-up made.
+    assert _collector_during_validation(small, "main()") == "enabled True frozen True"
+    frozen = _collector_during_validation(small, "main()", "--strict")  # through click
+    assert frozen == "enabled True frozen True"
+    # A caller in its own process (a test, a tool): nothing of its is frozen.
+    called = _collector_during_validation(small, f"main(['validate', {str(small)!r}])")
+    assert called == "enabled True frozen False"
 
 
 def test_a_caller_that_turned_the_collector_off_keeps_it_off(tmp_path: Path) -> None:
