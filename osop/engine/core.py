@@ -91,6 +91,11 @@ _NO_RETRY = RetryPolicy()
 _FAILED = frozenset({"FAILED", "TIMED_OUT"})
 #: How an edge's slots count in their target's join (``Core._edge_role``).
 _NEITHER, _CONTROL, _DATA = 0, 1, 2
+#: How an edge is decided when its source completed (``Core._edge_kind``): never in the
+#: forward flow (a back edge, a compensation), taken, not taken (failure modes), or by
+#: the general rules (a condition, an event, a weight, a switch, a loop, a message).
+_EDGE_SKIPPED, _EDGE_ON_SUCCESS, _EDGE_NOT_ON_SUCCESS, _EDGE_DECIDED_BY_RULE = 0, 1, 2, 3
+_EDGE_SPECIAL_MODES = frozenset({"event", "signal", "weighted", "switch", "loop", "message"})
 #: A guided run's step handed to its caller (see :mod:`osop.engine.guided`).
 CALLER_WAIT: Final = "caller"
 #: Waits a person (or the caller of a guided run) ends: the attempt's record spans
@@ -194,25 +199,51 @@ class Core:
         self.seed = int(state.meta.get("seed", settings.seed))
         #: ``outputs`` as expressions see it: each node's outputs as recorded (redacted).
         self._outputs = NodeOutputs(self._recorded_outputs, state.nodes.keys)
-        self._edges = workflow.edges
-        self._timeout_edges = {
-            n.id: any(self._edges[s[0]].mode == "timeout" for s in self.topo.out_slots[n.id])
-            for n in workflow.nodes
-        }
+        self._edges = edges = workflow.edges
+        topo = self.topo
+        # Static facts of the workflow, computed once per run, so that deciding a plain
+        # node (no condition, no loop, no data to gather) is a few dict operations.
+        #: Nodes with a timeout edge out of them (their fallback edges leave a timeout to it).
+        self._timeout_sources = frozenset(
+            nid
+            for nid, slots in topo.out_slots.items()
+            if any(edges[slot[0]].mode == "timeout" for slot in slots)
+        )
+        #: node → the back edges out of it (in ``topo.back_edges`` order).
+        self._loops_from: dict[str, list[int]] = {}
+        for pos in topo.back_edges:
+            self._loops_from.setdefault(edges[pos].source, []).append(pos)
+        #: per edge: how its slots are decided when its source completed (``_after``).
+        self._edge_kind = [_edge_kind(pos, edge, topo) for pos, edge in enumerate(edges)]
+        #: Nodes whose own inputs must be worked out (``_node_inputs``); the others have none.
+        self._gathers_inputs = frozenset(
+            node.id for node in workflow.nodes if _gathers_inputs(node, topo, edges)
+        )
+        #: Nodes whose runtime has a ``$`` somewhere (the others' need no interpolation).
+        self._templated = frozenset(n.id for n in workflow.nodes if _has_dollar(n.runtime))
+        #: Whether any node is classified: else no data flow can be refused.
+        self._flows_checked = any(classification_level(n.classification) for n in workflow.nodes)
+        self._rehearsal_approves = settings.auto_approve or self.mode in ("simulated", "dry_run")
         self.data_checks = DataChecks(workflow)
         self._taken: dict[str, int] = {}
         self._decided: dict[str, int] = {}
+        #: Only nodes with data slots (``topo.data_in``) have a count here.
         self._data_decided: dict[str, int] = {}
         #: per edge: whether its slots join their target as control or as data (or neither)
         self._edge_role = [
             _DATA
             if edge.mode == "dataflow"
             else _NEITHER
-            if edge.mode == "compensation" or pos in self.topo.back_edges
+            if edge.mode == "compensation" or pos in topo.back_edges
             else _CONTROL
-            for pos, edge in enumerate(self._edges)
+            for pos, edge in enumerate(edges)
         ]
-        self._recount(list(self.topo.control_in))
+        if state.decisions:
+            self._recount(list(topo.control_in))
+        else:  # nothing decided yet: every count is 0
+            self._taken = dict.fromkeys(topo.control_in, 0)
+            self._decided = dict.fromkeys(topo.control_in, 0)
+            self._data_decided = dict.fromkeys(topo.data_in, 0)
         self._ready: deque[str] = deque()
         self._flights: dict[str, _Flight] = {}
         self._stopping = False
@@ -259,8 +290,10 @@ class Core:
     def crashed_attempts(self) -> list[tuple[str, int, int | None]]:
         """``(node, attempt, iteration)`` whose record is still RUNNING (a crash hit them)."""
         out = []
+        nodes = self.state.nodes
         for node in self.wf.nodes:
-            if self.state.node(node.id).status != "RUNNING":
+            st = nodes.get(node.id)
+            if st is None or st.status != "RUNNING":
                 continue
             crashed = self.state.running_attempt(node.id)
             if crashed is not None:
@@ -510,7 +543,7 @@ class Core:
             ):
                 into = last
                 entry.seq = last.seq  # the same line: numbered once
-        if isinstance(entry, _Decisions) or (isinstance(entry, Done) and entry.loop):
+        if isinstance(entry, _Decisions):  # Done, Skip, Decide: the joins' counts follow
             slots = _entry_slots(entry)
             decisions = self.state.decisions
             before = {s: decisions.get(s) for s in slots}
@@ -534,9 +567,11 @@ class Core:
         """Start what is ready; when nothing is in flight any more, conclude."""
         while True:
             if self.phase == "running":
-                while self._ready and not self._stopping:
-                    nid = self._ready.popleft()
-                    if self.state.node(nid).status == "READY":
+                ready, nodes = self._ready, self.state.nodes
+                while ready and not self._stopping:
+                    nid = ready.popleft()
+                    st = nodes.get(nid)
+                    if st is not None and st.status == "READY":
                         self._start_flight(nid)
                 if self._flights or (self._ready and not self._stopping):
                     return
@@ -626,7 +661,8 @@ class Core:
             slots = self.topo.control_in.get(nid, [])
             self._taken[nid] = sum(1 for s in slots if decisions.get(s) is True)
             self._decided[nid] = sum(1 for s in slots if s in decisions)
-            self._data_decided[nid] = sum(1 for s in self.topo.data_slots(nid) if s in decisions)
+            if nid in self.topo.data_in:
+                self._data_decided[nid] = sum(1 for s in self.topo.data_in[nid] if s in decisions)
 
     def _count_changes(self, before: Mapping[Slot, bool | None]) -> None:
         decisions = self.state.decisions
@@ -646,15 +682,20 @@ class Core:
 
     def _join(self, nid: str) -> str | None:
         """``ready``, ``skip`` or None (not yet decided) for a PENDING node."""
-        if self._data_decided[nid] < len(self.topo.data_slots(nid)):
+        topo = self.topo
+        data = topo.data_in.get(nid)
+        if data is not None and self._data_decided[nid] < len(data):
             return None
-        total = len(self.topo.control_in[nid])
+        total = len(topo.control_in[nid])
         if total == 0:
-            if nid in self.topo.compensation_only:
+            if nid in topo.compensation_only:
                 return None
             return "ready"
-        taken, decided = self._taken[nid], self._decided[nid]
-        rule, count = self.topo.join[nid]
+        decided = self._decided[nid]
+        if decided < total and decided == 0:
+            return None  # nothing decided yet: no join rule can be met
+        taken = self._taken[nid]
+        rule, count = topo.join[nid]
         if rule == "wait_any":
             if taken >= 1:
                 return "ready"
@@ -668,9 +709,12 @@ class Core:
     def _evaluate(self, nids: list[str]) -> None:
         """Release or skip every node in ``nids`` whose join is now decided; skips propagate."""
         work = deque(nids)
+        nodes = self.state.nodes
         while work:
             nid = work.popleft()
-            st = self.state.node(nid)
+            st = nodes.get(nid)
+            if st is None:
+                st = self.state.node(nid)
             if st.status != "PENDING":
                 continue
             verdict = self._join(nid)
@@ -707,9 +751,7 @@ class Core:
     def _release_loops(self, nid: str, entry: _Decisions) -> list[str]:
         """``nid`` ended without looping back: decide the exits its loops held."""
         targets: list[str] = []
-        for pos in self.topo.back_edges:
-            if self._edges[pos].source != nid:
-                continue
+        for pos in self._loops_from.get(nid, ()):
             held = self.state.deferred.get(pos)
             if not held:
                 continue
@@ -804,8 +846,8 @@ class Core:
         nid = flight.node
         st = self.state.node(nid)
         pending_wait = self.state.waits.get(nid)
-        last = self.state.last_record(nid)
-        if pending_wait is None and st.failures and last and last["status"] in _FAILED:
+        last = self.state.last_record(nid) if pending_wait is None and st.failures else None
+        if last and last["status"] in _FAILED:
             # Resumed after a failed attempt whose retry was not yet decided.
             error = dict(last.get("error") or {})
             outcome = Outcome(str(last["status"]), error=error)
@@ -855,7 +897,10 @@ class Core:
         try:
             inputs = self._node_inputs(node, lambda: self.node_scope(nid, loop_vars), loop_vars)
             scope = self.node_scope(nid, loop_vars, inputs)
-            runtime = scope.interpolate(node.runtime)
+            if nid in self._templated:
+                runtime = scope.interpolate(node.runtime)
+            else:  # what interpolating it gives: a copy of its containers
+                runtime = _copied(node.runtime)
             resolve_error = None
         except (MissingReferenceError, ExpressionError, ClassificationError) as exc:
             runtime, inputs, resolve_error = {}, {}, exc
@@ -892,7 +937,8 @@ class Core:
         if self.mode == "dry_run":
             self._attempt_ended(flight, "COMPLETED", 0.0, outputs={})
             return
-        gate = self._approval_state(node, node.requires_approval)
+        answer = self._answer(node)
+        gate = self._approval_given(answer) if node.requires_approval else "ok"
         if gate == "wait":
             self._wait(flight, "approval", nid, _gate_prompt(node))
             return
@@ -911,10 +957,9 @@ class Core:
                 loop_vars=loop_vars,
                 inputs=inputs,
                 runtime=runtime,
-                answer=self._answer(node),
-                approval=self._approval_state(node, True),
-                rehearsal_approves=self.settings.auto_approve
-                or self.mode in ("simulated", "dry_run"),
+                answer=answer,
+                approval=self._approval_given(answer),
+                rehearsal_approves=self._rehearsal_approves,
                 resume_child=resume_child or self.state.open_children.get(nid),
                 timeout_sec=node.timeout_sec,
                 waiting=dict(pending) if pending is not None else None,
@@ -1091,23 +1136,34 @@ class Core:
 
     def _after(self, nid: str, outcome: Outcome) -> None:
         node = self.wf.node(nid)
+        completed = outcome.status == "COMPLETED"
         entry = Done(node=nid, status=outcome.status, at=self._at)
-        decisions: dict[str, list[Any]] = {}
+        taken_slots: list[list[Any]] = []
+        not_taken: list[list[Any]] = []
+        decisions: dict[str, list[Any]] = {"taken": taken_slots, "not": not_taken}
         handled = False
         targets: list[str] = []
         weighted_choice: str | None = None
         switch_choice: dict[int, str | None] = {}
         # The loop decision comes first: while it goes round, the exits wait.
-        loop_entry = self._loop_back(nid, node, outcome)
+        loop_entry = self._loop_back(nid, node, outcome) if nid in self._loops_from else None
         if loop_entry is not None and self._edges[loop_entry["edge"]].mode in FAILURE_MODES:
             handled = True  # "fix and retry": the failure goes round the loop
+        kinds, exits = self._edge_kind, self.topo.exit_of
         for slot in self.topo.out_slots[nid]:
             pos, target = slot
+            kind = kinds[pos]
+            if kind == _EDGE_SKIPPED:
+                continue
+            if exits and slot in exits:
+                if loop_entry is not None:
+                    continue
+            elif completed and kind != _EDGE_DECIDED_BY_RULE:
+                # Taken because the node completed, or (a failure's edge) not taken.
+                (taken_slots if kind == _EDGE_ON_SUCCESS else not_taken).append([pos, target])
+                targets.append(target)
+                continue
             edge = self._edges[pos]
-            if pos in self.topo.back_edges or edge.mode == "compensation":
-                continue
-            if loop_entry is not None and slot in self.topo.exit_of:
-                continue
             if edge.mode in ("event", "signal") and outcome.status == "COMPLETED":
                 if self._rehearsed_event(edge):
                     self._place(slot, True, nid, decisions)
@@ -1146,8 +1202,15 @@ class Core:
         failed = outcome.status in _FAILED
         if outcome.error is not None:
             entry.error = outcome.error
-        _set_decisions(entry, decisions)
-        if loop_entry is None:
+        if taken_slots:
+            entry.taken = taken_slots
+        if not_taken:
+            entry.not_ = not_taken
+        if "held" in decisions:
+            entry.held = decisions["held"]
+        if "waiting" in decisions:
+            entry.waiting = decisions["waiting"]
+        if loop_entry is None and nid in self._loops_from:
             targets.extend(self._release_loops(nid, entry))
         if failed and not handled:
             entry.unhandled = True  # the run fails (same entry: a crash cannot split them)
@@ -1194,7 +1257,7 @@ class Core:
         mode = edge.mode
         if mode == "fallback":
             return status == "FAILED" or (
-                status == "TIMED_OUT" and not self._timeout_edges[node.id]
+                status == "TIMED_OUT" and node.id not in self._timeout_sources
             )
         if mode == "timeout":
             return status == "TIMED_OUT"
@@ -1280,7 +1343,9 @@ class Core:
                 self._recorded_outputs,
                 self.state.nodes.keys,
                 guard=lambda source: self._check_flow(source, node),
-            ),
+            )
+            if self._flows_checked
+            else self._outputs,  # nothing classified: every node may read every output
             variables=self.wf.variables,
             loop=loop_vars or None,
             metadata=Lazy(lambda: self._metadata(node)),
@@ -1446,10 +1511,8 @@ class Core:
 
     def _loop_back(self, nid: str, node: Node, outcome: Outcome) -> dict[str, Any] | None:
         """A back edge out of ``nid`` that holds: what starts the next iteration."""
-        for pos, body in self.topo.back_edges.items():
-            edge = self._edges[pos]
-            if edge.source != nid:
-                continue
+        for pos in self._loops_from.get(nid, ()):
+            edge, body = self._edges[pos], self.topo.back_edges[pos]
             count = self.state.loop_counts.get(pos, 1)
             limit = min(edge.max_iterations or DEFAULT_MAX_ITERATIONS, MAX_ITERATIONS)
             if self.mode == "dry_run" or count >= limit:
@@ -1549,6 +1612,8 @@ class Core:
 
         The scope they are interpolated in is built only when something needs it.
         """
+        if node.id not in self._gathers_inputs:  # nothing to interpolate or pass along
+            return {"loop": dict(loop_vars)} if loop_vars else {}
         made: list[Scope] = []
 
         def scope() -> Scope:
@@ -1608,7 +1673,10 @@ class Core:
         """``ok``, ``wait`` or ``rejected`` for a node that needs an approval."""
         if not needed:
             return "ok"
-        answer = self._answer(node)
+        return self._approval_given(self._answer(node))
+
+    def _approval_given(self, answer: Mapping[str, Any] | None) -> str:
+        """``ok``, ``wait`` or ``rejected``, by the node's answer (None: no answer yet)."""
         if answer is None:
             if self.settings.auto_approve:
                 return "ok"
@@ -1707,15 +1775,64 @@ def _set_decisions(entry: _Decisions, decisions: Mapping[str, list[Any]]) -> Non
             setattr(entry, attr, [*(getattr(entry, attr) or []), *value])
 
 
-def _entry_slots(entry: Entry) -> list[Slot]:
+def _entry_slots(entry: _Decisions) -> list[Slot]:
+    """The slots whose decision ``entry`` may change (taken, not taken, reset by a loop)."""
     slots: list[Slot] = []
-    if isinstance(entry, _Decisions):
-        for raw in [*(entry.taken or ()), *(entry.not_ or ())]:
-            slots.append((int(raw[0]), str(raw[1])))
-    if isinstance(entry, Done) and entry.loop:
+    for listed in (entry.taken, entry.not_):
+        if listed:
+            slots.extend([(int(raw[0]), str(raw[1])) for raw in listed])
+    if type(entry) is Done and entry.loop:
         for raw in entry.loop.get("reset", ()):
             slots.append((int(raw[0]), str(raw[1])))
     return slots
+
+
+def _has_dollar(value: Any) -> bool:
+    """Whether a string in ``value`` (deeply) has a ``$``: what interpolation looks for."""
+    if isinstance(value, str):
+        return "$" in value
+    if isinstance(value, Mapping):
+        return any(_has_dollar(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_dollar(item) for item in value)
+    return False
+
+
+def _copied(value: Any) -> Any:
+    """What :func:`osop.expr.interpolate.interpolate` returns for a value without ``$``."""
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()} if value else {}
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copied(item) for item in value)
+    return value
+
+
+def _edge_kind(pos: int, edge: Edge, topo: Topology) -> int:
+    """How ``_after`` decides an edge's slots when the source completed (see ``_EDGE_*``)."""
+    if pos in topo.back_edges or edge.mode == "compensation":
+        return _EDGE_SKIPPED
+    if edge.mode in FAILURE_MODES:
+        return _EDGE_NOT_ON_SUCCESS  # with or without `when`: only a failure takes them
+    if edge.when or edge.mode in _EDGE_SPECIAL_MODES:
+        return _EDGE_DECIDED_BY_RULE
+    return _EDGE_ON_SUCCESS
+
+
+def _gathers_inputs(node: Node, topo: Topology, edges: tuple[Edge, ...] | list[Edge]) -> bool:
+    """Whether ``_node_inputs`` has anything to do for ``node`` (else its inputs are none)."""
+    if isinstance(node.inputs, Mapping) and any(
+        isinstance(value, str) and "${" in value for value in node.inputs.values()
+    ):
+        return True
+    if node.workflow_inputs or topo.data_in.get(node.id):
+        return True
+    return any(edges[slot[0]].mode in ("message", "spawn") for slot in topo.control_in[node.id])
 
 
 def _event_names(edge: Edge) -> list[str]:
