@@ -205,9 +205,10 @@ class Core:
         # node (no condition, no loop, no data to gather) is a few dict operations.
         #: Nodes with a timeout edge out of them (their fallback edges leave a timeout to it).
         self._timeout_sources = frozenset(
-            nid
-            for nid, slots in topo.out_slots.items()
-            if any(edges[slot[0]].mode == "timeout" for slot in slots)
+            edge.source
+            for pos, edge in enumerate(edges)
+            if edge.mode == "timeout"
+            and any(slot[0] == pos for slot in topo.out_slots.get(edge.source, ()))
         )
         #: node → the back edges out of it (in ``topo.back_edges`` order).
         self._loops_from: dict[str, list[int]] = {}
@@ -216,15 +217,27 @@ class Core:
         #: per edge: how its slots are decided when its source completed (``_after``).
         self._edge_kind = [_edge_kind(pos, edge, topo) for pos, edge in enumerate(edges)]
         #: Nodes whose own inputs must be worked out (``_node_inputs``); the others have none.
+        passed_to = {  # targets of message and spawn edges: they pass their source's outputs
+            slot[1]
+            for pos, edge in enumerate(edges)
+            if edge.mode in ("message", "spawn")
+            for slot in topo.out_slots.get(edge.source, ())
+            if slot[0] == pos
+        }
         self._gathers_inputs = frozenset(
-            node.id for node in workflow.nodes if _gathers_inputs(node, topo, edges)
+            node.id
+            for node in workflow.nodes
+            if node.id in passed_to or node.id in topo.data_in or _interpolates_inputs(node)
         )
         #: Nodes whose runtime has a ``$`` somewhere (the others' need no interpolation).
         self._templated = frozenset(n.id for n in workflow.nodes if _has_dollar(n.runtime))
         #: Whether any node is classified: else no data flow can be refused.
-        self._flows_checked = any(classification_level(n.classification) for n in workflow.nodes)
+        self._flows_checked = any(
+            classification_level(label) for label in {n.classification for n in workflow.nodes}
+        )
         self._rehearsal_approves = settings.auto_approve or self.mode in ("simulated", "dry_run")
         self.data_checks = DataChecks(workflow)
+        self._checks_data = bool(self.data_checks)
         self._taken: dict[str, int] = {}
         self._decided: dict[str, int] = {}
         #: Only nodes with data slots (``topo.data_in``) have a count here.
@@ -357,7 +370,6 @@ class Core:
         flight = self._flights.get(e.node)
         if flight is None or flight.attempt != e.attempt:
             return  # not an attempt this core started (already concluded by an abort)
-        node = self.wf.node(e.node)
         if e.aborted:
             # The run is being aborted: the attempt's record ends; the node ends with
             # the run (see ``_on_abort``), nothing else follows from it.
@@ -379,24 +391,13 @@ class Core:
             return
         status, error, outputs = e.status, e.error, e.outputs
         if e.returned and status == "COMPLETED":
+            node = self.wf.node(e.node)
             criteria = self._data_failure(node, outputs or {}) or self._criteria_failure(
                 node, outputs or {}
             )
             if criteria is not None:
                 status, error = "FAILED", criteria
-        self._attempt_ended(
-            flight,
-            status,
-            e.duration_ms,
-            outputs=outputs,
-            error=error,
-            ai_metadata=e.ai_metadata,
-            human_metadata=e.human_metadata,
-            tools_used=e.tools_used,
-            cost_usd=e.cost_usd,
-            children=e.children,
-            child_run_id=e.child_run_id,
-        )
+        self._attempt_ended(flight, status, e.duration_ms, outputs=outputs, error=error, report=e)
 
     def _on_wait_requested(self, e: WaitRequested) -> None:
         flight = self._flights.get(e.node)
@@ -546,9 +547,9 @@ class Core:
         if isinstance(entry, _Decisions):  # Done, Skip, Decide: the joins' counts follow
             slots = _entry_slots(entry)
             decisions = self.state.decisions
-            before = {s: decisions.get(s) for s in slots}
+            before = [decisions.get(s) for s in slots]
             self.state.apply(entry)
-            self._count_changes(before)
+            self._count_changes(slots, before)
         else:
             self.state.apply(entry)
         if into is not None:
@@ -664,9 +665,16 @@ class Core:
             if nid in self.topo.data_in:
                 self._data_decided[nid] = sum(1 for s in self.topo.data_in[nid] if s in decisions)
 
-    def _count_changes(self, before: Mapping[Slot, bool | None]) -> None:
+    def _count_changes(self, slots: list[Slot], before: list[bool | None]) -> None:
+        """Update the joins' counts: each of ``slots`` was decided ``before``, now as the state says."""
         decisions = self.state.decisions
-        for slot, old in before.items():
+        # A slot listed twice (taken, then reset by its loop) counts once.
+        pairs = (
+            zip(slots, before, strict=True)
+            if len(slots) < 2
+            else dict(zip(slots, before, strict=True)).items()
+        )
+        for slot, old in pairs:
             new = decisions.get(slot)
             if old == new:
                 continue
@@ -770,7 +778,7 @@ class Core:
         flight = _Flight(node=nid)
         self._flights[nid] = flight
         items = self.state.items.get(nid)
-        st = self.state.node(nid)
+        st = self.state.nodes.get(nid) or self.state.node(nid)
         if items is None:
             iteration = st.iteration
             if iteration is None and nid in self.topo.loops_of:
@@ -844,7 +852,7 @@ class Core:
     def _begin_iteration(self, flight: _Flight) -> None:
         """The first attempt of an iteration (or the retry a crash left undecided)."""
         nid = flight.node
-        st = self.state.node(nid)
+        st = self.state.nodes.get(nid) or self.state.node(nid)
         pending_wait = self.state.waits.get(nid)
         last = self.state.last_record(nid) if pending_wait is None and st.failures else None
         if last and last["status"] in _FAILED:
@@ -864,7 +872,7 @@ class Core:
         self._cmds.append(StartTimer(timer_id=flight.timer, seconds=seconds))
 
     def _next_attempt(self, flight: _Flight, pending_wait: Mapping[str, Any] | None) -> None:
-        st = self.state.node(flight.node)
+        st = self.state.nodes.get(flight.node) or self.state.node(flight.node)
         if pending_wait is not None:
             attempt = int(pending_wait.get("attempt") or max(1, st.attempt))
         else:
@@ -976,17 +984,14 @@ class Core:
         *,
         outputs: Mapping[str, Any] | None = None,
         error: dict[str, Any] | None = None,
-        ai_metadata: Mapping[str, Any] | None = None,
-        human_metadata: Mapping[str, Any] | None = None,
-        tools_used: list[Any] | None = None,
-        cost_usd: float | None = None,
-        children: list[dict[str, Any]] | None = None,
-        child_run_id: str | None = None,
+        report: AttemptFinished | None = None,
         approval_metadata: dict[str, Any] | None = None,
     ) -> None:
-        """Journal an attempt's end; then retry, go on with the loop, or end the node."""
+        """Journal an attempt's end; then retry, go on with the loop, or end the node.
+
+        ``report``: what the host reported of it (metadata, tools, cost, children).
+        """
         nid = flight.node
-        node = self.wf.node(nid)
         entry = End(
             node=nid,
             attempt=flight.attempt,
@@ -1004,31 +1009,32 @@ class Core:
             entry.error = self.redact(public)
             if error is not None and error.get("_retryable") is False:
                 entry.retryable = False
-        # Unknown facts are left out rather than written as null.
-        if ai_metadata:
-            entry.ai_metadata = self.redact(_known(ai_metadata))
-        if human_metadata:
-            entry.human_metadata = self.redact(_known(human_metadata))
-        if tools_used:
-            entry.tools_used = self.redact(tools_used)
-        if cost_usd is not None:
-            entry.cost_usd = cost_usd
-        if children:
-            entry.children = self.redact(children)
+        if report is not None:
+            # Unknown facts are left out rather than written as null.
+            if report.ai_metadata:
+                entry.ai_metadata = self.redact(_known(report.ai_metadata))
+            if report.human_metadata:
+                entry.human_metadata = self.redact(_known(report.human_metadata))
+            if report.tools_used:
+                entry.tools_used = self.redact(report.tools_used)
+            if report.cost_usd is not None:
+                entry.cost_usd = report.cost_usd
+            if report.children:
+                entry.children = self.redact(report.children)
         if approval_metadata:
             entry.human_metadata = self.redact(approval_metadata)
         if flight.waited_since is not None:
-            self._time_the_wait(node, flight.waited_since, entry)
+            self._time_the_wait(self.wf.node(nid), flight.waited_since, entry)
             flight.waited_since = None
-        if child_run_id is not None:
-            entry.child_run_id = child_run_id
+        if report is not None and report.child_run_id is not None:
+            entry.child_run_id = report.child_run_id
         self._log(entry)
         outcome = Outcome(status, outputs=dict(outputs) if outputs else {}, error=entry.error)
         if status == "COMPLETED":
             self._iteration_completed(flight, outcome)
             return
         retryable = error is None or error.get("_retryable", True) is not False
-        policy = self._policy(node)
+        policy = self._policy(self.wf.node(nid))
         st = self.state.node(nid)
         if not self._retry_allowed(policy, st.failures, retryable, public or {}):
             self._node_finished(flight, outcome)
@@ -1705,7 +1711,9 @@ class Core:
 
     def _data_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
         """Declared output types and edge contracts (docs/semantics.md, "Contracts")."""
-        if not self.data_checks or (self.mode == "simulated" and not self._simulated_outputs(node)):
+        if not self._checks_data or (
+            self.mode == "simulated" and not self._simulated_outputs(node)
+        ):
             return None  # a rehearsal's made-up placeholder outputs promise nothing
         message = self.data_checks.violation(node.id, outputs)
         if message is None:
@@ -1789,6 +1797,8 @@ def _entry_slots(entry: _Decisions) -> list[Slot]:
 
 def _has_dollar(value: Any) -> bool:
     """Whether a string in ``value`` (deeply) has a ``$``: what interpolation looks for."""
+    if not value:
+        return False
     if isinstance(value, str):
         return "$" in value
     if isinstance(value, Mapping):
@@ -1824,15 +1834,16 @@ def _edge_kind(pos: int, edge: Edge, topo: Topology) -> int:
     return _EDGE_ON_SUCCESS
 
 
-def _gathers_inputs(node: Node, topo: Topology, edges: tuple[Edge, ...] | list[Edge]) -> bool:
-    """Whether ``_node_inputs`` has anything to do for ``node`` (else its inputs are none)."""
-    if isinstance(node.inputs, Mapping) and any(
-        isinstance(value, str) and "${" in value for value in node.inputs.values()
-    ):
+def _interpolates_inputs(node: Node) -> bool:
+    """Whether ``node``'s own inputs have a ``${...}`` to interpolate (``_node_inputs``)."""
+    if node.workflow_inputs:
         return True
-    if node.workflow_inputs or topo.data_in.get(node.id):
-        return True
-    return any(edges[slot[0]].mode in ("message", "spawn") for slot in topo.control_in[node.id])
+    inputs = node.inputs
+    return (
+        bool(inputs)
+        and isinstance(inputs, Mapping)
+        and any(isinstance(value, str) and "${" in value for value in inputs.values())
+    )
 
 
 def _event_names(edge: Edge) -> list[str]:
