@@ -235,6 +235,7 @@ class Core:
         self._flows_checked = any(
             classification_level(label) for label in {n.classification for n in workflow.nodes}
         )
+        self._learn = self._learn_secret  # one bound method for every scope
         self._rehearsal_approves = settings.auto_approve or self.mode in ("simulated", "dry_run")
         self.data_checks = DataChecks(workflow)
         self._checks_data = bool(self.data_checks)
@@ -903,8 +904,8 @@ class Core:
         )
         resolve_error: OsopError | None
         try:
-            inputs = self._node_inputs(node, lambda: self.node_scope(nid, loop_vars), loop_vars)
-            scope = self.node_scope(nid, loop_vars, inputs)
+            inputs = self._node_inputs(node, lambda: self._scope_of(node, loop_vars), loop_vars)
+            scope = self._scope_of(node, loop_vars, inputs)
             if nid in self._templated:
                 runtime = scope.interpolate(node.runtime)
             else:  # what interpolating it gives: a copy of its containers
@@ -912,7 +913,7 @@ class Core:
             resolve_error = None
         except (MissingReferenceError, ExpressionError, ClassificationError) as exc:
             runtime, inputs, resolve_error = {}, {}, exc
-            scope = self.node_scope(nid, loop_vars)
+            scope = self._scope_of(node, loop_vars)
         self._log(
             Start(
                 node=nid,
@@ -1141,7 +1142,7 @@ class Core:
     # -- after a node ended -----------------------------------------------------------
 
     def _after(self, nid: str, outcome: Outcome) -> None:
-        node = self.wf.node(nid)
+        node: Node | None = None  # looked up when a rule needs it
         completed = outcome.status == "COMPLETED"
         entry = Done(node=nid, status=outcome.status, at=self._at)
         taken_slots: list[list[Any]] = []
@@ -1152,7 +1153,10 @@ class Core:
         weighted_choice: str | None = None
         switch_choice: dict[int, str | None] = {}
         # The loop decision comes first: while it goes round, the exits wait.
-        loop_entry = self._loop_back(nid, node, outcome) if nid in self._loops_from else None
+        loop_entry = None
+        if nid in self._loops_from:
+            node = self.wf.node(nid)
+            loop_entry = self._loop_back(nid, node, outcome)
         if loop_entry is not None and self._edges[loop_entry["edge"]].mode in FAILURE_MODES:
             handled = True  # "fix and retry": the failure goes round the loop
         kinds, exits = self._edge_kind, self.topo.exit_of
@@ -1170,6 +1174,8 @@ class Core:
                 targets.append(target)
                 continue
             edge = self._edges[pos]
+            if node is None:
+                node = self.wf.node(nid)
             if edge.mode in ("event", "signal") and outcome.status == "COMPLETED":
                 if self._rehearsed_event(edge):
                     self._place(slot, True, nid, decisions)
@@ -1339,7 +1345,11 @@ class Core:
         ``inputs.X`` reads the node's own inputs first, then the run's; reading
         another node's outputs is a data flow, checked against classifications.
         """
-        node = self.wf.node(node_id)
+        return self._scope_of(self.wf.node(node_id), loop_vars, node_inputs)
+
+    def _scope_of(
+        self, node: Node, loop_vars: Mapping[str, Any], node_inputs: Mapping[str, Any] | None = None
+    ) -> Scope:
         run_inputs = self.state.meta.get("inputs") or {}
         inputs = {**run_inputs, **node_inputs} if node_inputs else run_inputs
         return make_scope(
@@ -1357,7 +1367,7 @@ class Core:
             metadata=Lazy(lambda: self._metadata(node)),
             env=self.env,
             secrets=self.settings.secrets,
-            on_secret=self._learn_secret,
+            on_secret=self._learn,
             rehearsal=self.mode != "live",
         )
 
@@ -1787,11 +1797,11 @@ def _entry_slots(entry: _Decisions) -> list[Slot]:
     """The slots whose decision ``entry`` may change (taken, not taken, reset by a loop)."""
     slots: list[Slot] = []
     for listed in (entry.taken, entry.not_):
-        if listed:
-            slots.extend([(int(raw[0]), str(raw[1])) for raw in listed])
+        if listed:  # ``[edge, target]`` lists the core made: no conversion needed
+            slots.extend([(raw[0], raw[1]) for raw in listed])
     if type(entry) is Done and entry.loop:
         for raw in entry.loop.get("reset", ()):
-            slots.append((int(raw[0]), str(raw[1])))
+            slots.append((raw[0], raw[1]))
     return slots
 
 
