@@ -332,6 +332,9 @@ class Core:
         finished: list[str] = []
         for node in self.wf.nodes:
             st = state.node(node.id)
+            if st.status == "PENDING":  # (the usual case, asked first)
+                pending.append(node.id)
+                continue
             crashed = state.running_attempt(node.id) if st.status == "RUNNING" else None
             last = state.last_record(node.id) if st.status == "RUNNING" else None
             if (
@@ -356,8 +359,6 @@ class Core:
                 self._make_ready(node.id)
             elif st.status in ("RUNNING", "READY", "WAITING"):
                 self._make_ready(node.id)
-            elif st.status == "PENDING":
-                pending.append(node.id)
         self._evaluate(pending)
         for nid in finished:
             self._after(nid, Outcome("COMPLETED", outputs=dict(state.node(nid).outputs)))
