@@ -237,6 +237,8 @@ class Core:
         )
         self._learn = self._learn_secret  # one bound method for every scope
         self._rehearsal_approves = settings.auto_approve or self.mode in ("simulated", "dry_run")
+        #: What an approval means while nobody has answered (see ``_approval_given``).
+        self._unanswered = "ok" if self._rehearsal_approves else "wait"
         self.data_checks = DataChecks(workflow)
         self._checks_data = bool(self.data_checks)
         self._taken: dict[str, int] = {}
@@ -947,15 +949,16 @@ class Core:
         if self.mode == "dry_run":
             self._attempt_ended(flight, "COMPLETED", 0.0, outputs={})
             return
-        answer = self._answer(node)
-        gate = self._approval_given(answer) if node.requires_approval else "ok"
+        answer = self._answer(node) if nid in self.state.answers else None
+        approval = self._unanswered if answer is None else self._approval_given(answer)
+        gate = approval if node.requires_approval else "ok"
         if gate == "wait":
             self._wait(flight, "approval", nid, _gate_prompt(node))
             return
         if gate == "rejected":
             self._rejected(flight, 0.0)
             return
-        precondition = self._check_preconditions(node, inputs)
+        precondition = self._check_preconditions(node, inputs) if node.preconditions else None
         if precondition is not None:
             self._attempt_ended(flight, "FAILED", 0.0, error=precondition)
             return
@@ -968,7 +971,7 @@ class Core:
                 inputs=inputs,
                 runtime=runtime,
                 answer=answer,
-                approval=self._approval_given(answer),
+                approval=approval,
                 rehearsal_approves=self._rehearsal_approves,
                 resume_child=resume_child or self.state.open_children.get(nid),
                 timeout_sec=node.timeout_sec,
