@@ -261,6 +261,7 @@ class Core:
             self._decided = dict.fromkeys(topo.control_in, 0)
             self._data_decided = dict.fromkeys(topo.data_in, 0)
         self._ready: deque[str] = deque()
+        self._ready_entry = Ready(node="")
         self._flights: dict[str, _Flight] = {}
         self._stopping = False
         self._abort_status: str | None = None
@@ -563,7 +564,10 @@ class Core:
 
     def _make_ready(self, nid: str) -> None:
         # Applied, not handed out: a ready node is re-derived on resume, never journaled.
-        self.state.apply(Ready(node=nid))
+        # One entry serves every node: the state reads its node and keeps nothing of it.
+        ready = self._ready_entry
+        ready.node = nid
+        self.state.apply(ready)
         self._ready.append(nid)
 
     # -- the run's course ------------------------------------------------------------------
