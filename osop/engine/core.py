@@ -1242,7 +1242,8 @@ class Core:
         if loop_entry is not None:
             self._recount(list(loop_entry["body"]))
             self._ready.append(loop_entry["target"])
-        self._check_edge_waits()
+        if self.state.edge_waits:
+            self._check_edge_waits()
         self._evaluate(targets)
 
     def _wake_waiting(self) -> None:
