@@ -708,7 +708,7 @@ class Core:
                 return None
             return "ready"
         decided = self._decided[nid]
-        if decided < total and decided == 0:
+        if decided == 0:
             return None  # nothing decided yet: no join rule can be met
         taken = self._taken[nid]
         rule, count = topo.join[nid]
