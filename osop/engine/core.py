@@ -18,6 +18,7 @@ core/host split.
 
 from __future__ import annotations
 
+import gc
 import random
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -188,94 +189,107 @@ class Core:
         settings: CoreSettings,
         redactor: Redactor | None = None,
     ) -> None:
-        self.wf = workflow
-        self.topo = Topology.build(workflow)
-        self.state = state
-        self.settings = settings
-        self.mode = settings.mode
-        self.run_id = settings.run_id
-        self.redact = redactor if redactor is not None else Redactor()
-        self.env = settings.env
-        self.seed = int(state.meta.get("seed", settings.seed))
-        #: ``outputs`` as expressions see it: each node's outputs as recorded (redacted).
-        self._outputs = NodeOutputs(self._recorded_outputs, state.nodes.keys)
-        self._edges = edges = workflow.edges
-        topo = self.topo
-        # Static facts of the workflow, computed once per run, so that deciding a plain
-        # node (no condition, no loop, no data to gather) is a few dict operations.
-        #: Nodes with a timeout edge out of them (their fallback edges leave a timeout to it).
-        self._timeout_sources = frozenset(
-            edge.source
-            for pos, edge in enumerate(edges)
-            if edge.mode == "timeout"
-            and any(slot[0] == pos for slot in topo.out_slots.get(edge.source, ()))
-        )
-        #: node → the back edges out of it (in ``topo.back_edges`` order).
-        self._loops_from: dict[str, list[int]] = {}
-        for pos in topo.back_edges:
-            self._loops_from.setdefault(edges[pos].source, []).append(pos)
-        #: per edge: how its slots are decided when its source completed (``_after``).
-        self._edge_kind = [_edge_kind(pos, edge, topo) for pos, edge in enumerate(edges)]
-        #: Nodes whose own inputs must be worked out (``_node_inputs``); the others have none.
-        passed_to = {  # targets of message and spawn edges: they pass their source's outputs
-            slot[1]
-            for pos, edge in enumerate(edges)
-            if edge.mode in ("message", "spawn")
-            for slot in topo.out_slots.get(edge.source, ())
-            if slot[0] == pos
-        }
-        self._gathers_inputs = frozenset(
-            node.id
-            for node in workflow.nodes
-            if node.id in passed_to or node.id in topo.data_in or _interpolates_inputs(node)
-        )
-        #: Nodes whose runtime has a ``$`` somewhere (the others' need no interpolation).
-        self._templated = frozenset(n.id for n in workflow.nodes if _has_dollar(n.runtime))
-        #: Whether any node is classified: else no data flow can be refused.
-        self._flows_checked = any(
-            classification_level(label) for label in {n.classification for n in workflow.nodes}
-        )
-        self._learn = self._learn_secret  # one bound method for every scope
-        self._rehearsal_approves = settings.auto_approve or self.mode in ("simulated", "dry_run")
-        #: What an approval means while nobody has answered (see ``_approval_given``).
-        self._unanswered = "ok" if self._rehearsal_approves else "wait"
-        self.data_checks = DataChecks(workflow)
-        self._checks_data = bool(self.data_checks)
-        self._taken: dict[str, int] = {}
-        self._decided: dict[str, int] = {}
-        #: Only nodes with data slots (``topo.data_in``) have a count here.
-        self._data_decided: dict[str, int] = {}
-        #: per edge: whether its slots join their target as control or as data (or neither)
-        self._edge_role = [
-            _DATA
-            if edge.mode == "dataflow"
-            else _NEITHER
-            if edge.mode == "compensation" or pos in topo.back_edges
-            else _CONTROL
-            for pos, edge in enumerate(edges)
-        ]
-        if state.decisions:
-            self._recount(list(topo.control_in))
-        else:  # nothing decided yet: every count is 0
-            self._taken = dict.fromkeys(topo.control_in, 0)
-            self._decided = dict.fromkeys(topo.control_in, 0)
-            self._data_decided = dict.fromkeys(topo.data_in, 0)
-        self._ready: deque[str] = deque()
-        self._ready_entry = Ready(node="")
-        self._flights: dict[str, _Flight] = {}
-        self._stopping = False
-        self._abort_status: str | None = None
-        #: ``idle`` (no Begin yet), ``running``, ``paused``, ``compensating``, ``over``.
-        self.phase = "idle"
-        self._compensations: deque[tuple[str, str]] = deque()
-        self._final_status = ""
-        self._deadline = False
-        #: While a condition of a node's edges is evaluated, status() sees its outcome.
-        self._status_of: tuple[str, str] | None = None
-        self._at = str(state.meta.get("started_at") or "")
-        self._now: datetime | None = None
-        self._out: list[Entry] = []
-        self._cmds: list[Command] = []
+        # Building the tables makes a few containers per node and edge, none of them
+        # garbage: the cyclic collector would walk the whole workflow model several
+        # times meanwhile (a third of the setup of a large workflow) and free nothing.
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            self.wf = workflow
+            self.topo = Topology.build(workflow)
+            self.state = state
+            self.settings = settings
+            self.mode = settings.mode
+            self.run_id = settings.run_id
+            self.redact = redactor if redactor is not None else Redactor()
+            self.env = settings.env
+            self.seed = int(state.meta.get("seed", settings.seed))
+            #: ``outputs`` as expressions see it: each node's outputs as recorded (redacted).
+            self._outputs = NodeOutputs(self._recorded_outputs, state.nodes.keys)
+            self._edges = edges = workflow.edges
+            topo = self.topo
+            # Static facts of the workflow, computed once per run, so that deciding a plain
+            # node (no condition, no loop, no data to gather) is a few dict operations.
+            #: Nodes with a timeout edge out of them (their fallback edges leave a timeout to it).
+            self._timeout_sources = frozenset(
+                edge.source
+                for pos, edge in enumerate(edges)
+                if edge.mode == "timeout"
+                and any(slot[0] == pos for slot in topo.out_slots.get(edge.source, ()))
+            )
+            #: node → the back edges out of it (in ``topo.back_edges`` order).
+            self._loops_from: dict[str, list[int]] = {}
+            for pos in topo.back_edges:
+                self._loops_from.setdefault(edges[pos].source, []).append(pos)
+            #: per edge: how its slots are decided when its source completed (``_after``).
+            self._edge_kind = [_edge_kind(pos, edge, topo) for pos, edge in enumerate(edges)]
+            #: Nodes whose own inputs must be worked out (``_node_inputs``); the others have none.
+            passed_to = {  # targets of message and spawn edges: they pass their source's outputs
+                slot[1]
+                for pos, edge in enumerate(edges)
+                if edge.mode in ("message", "spawn")
+                for slot in topo.out_slots.get(edge.source, ())
+                if slot[0] == pos
+            }
+            self._gathers_inputs = frozenset(
+                node.id
+                for node in workflow.nodes
+                if node.id in passed_to or node.id in topo.data_in or _interpolates_inputs(node)
+            )
+            #: Nodes whose runtime has a ``$`` somewhere (the others' need no interpolation).
+            self._templated = frozenset(n.id for n in workflow.nodes if _has_dollar(n.runtime))
+            #: Whether any node is classified: else no data flow can be refused.
+            self._flows_checked = any(
+                classification_level(label) for label in {n.classification for n in workflow.nodes}
+            )
+            self._learn = self._learn_secret  # one bound method for every scope
+            self._rehearsal_approves = settings.auto_approve or self.mode in (
+                "simulated",
+                "dry_run",
+            )
+            #: What an approval means while nobody has answered (see ``_approval_given``).
+            self._unanswered = "ok" if self._rehearsal_approves else "wait"
+            self.data_checks = DataChecks(workflow)
+            self._checks_data = bool(self.data_checks)
+            self._taken: dict[str, int] = {}
+            self._decided: dict[str, int] = {}
+            #: Only nodes with data slots (``topo.data_in``) have a count here.
+            self._data_decided: dict[str, int] = {}
+            #: per edge: whether its slots join their target as control or as data (or neither)
+            self._edge_role = [
+                _DATA
+                if edge.mode == "dataflow"
+                else _NEITHER
+                if edge.mode == "compensation" or pos in topo.back_edges
+                else _CONTROL
+                for pos, edge in enumerate(edges)
+            ]
+            if state.decisions:
+                self._recount(list(topo.control_in))
+            else:  # nothing decided yet: every count is 0
+                self._taken = dict.fromkeys(topo.control_in, 0)
+                self._decided = dict.fromkeys(topo.control_in, 0)
+                self._data_decided = dict.fromkeys(topo.data_in, 0)
+            self._ready: deque[str] = deque()
+            self._ready_entry = Ready(node="")
+            self._flights: dict[str, _Flight] = {}
+            self._stopping = False
+            self._abort_status: str | None = None
+            #: ``idle`` (no Begin yet), ``running``, ``paused``, ``compensating``, ``over``.
+            self.phase = "idle"
+            self._compensations: deque[tuple[str, str]] = deque()
+            self._final_status = ""
+            self._deadline = False
+            #: While a condition of a node's edges is evaluated, status() sees its outcome.
+            self._status_of: tuple[str, str] | None = None
+            self._at = str(state.meta.get("started_at") or "")
+            self._now: datetime | None = None
+            self._out: list[Entry] = []
+            self._cmds: list[Command] = []
+        finally:
+            if paused:
+                gc.enable()
 
     # -- the entry points ------------------------------------------------------------
 
