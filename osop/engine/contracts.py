@@ -62,6 +62,8 @@ class DataChecks:
             return compiled[key]
 
         for node in workflow.nodes:
+            if not node.outputs:
+                continue  # nothing declared (None, {}, []): no port, nothing to check
             checks = [
                 _OutputCheck(p.name, p.required, compile_once(p.schema) if p.schema else None)
                 for p in ports_of(node.outputs, node.pointer, required_by_default=False)

@@ -18,6 +18,7 @@ core/host split.
 
 from __future__ import annotations
 
+import gc
 import random
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -91,6 +92,11 @@ _NO_RETRY = RetryPolicy()
 _FAILED = frozenset({"FAILED", "TIMED_OUT"})
 #: How an edge's slots count in their target's join (``Core._edge_role``).
 _NEITHER, _CONTROL, _DATA = 0, 1, 2
+#: How an edge is decided when its source completed (``Core._edge_kind``): never in the
+#: forward flow (a back edge, a compensation), taken, not taken (failure modes), or by
+#: the general rules (a condition, an event, a weight, a switch, a loop, a message).
+_EDGE_SKIPPED, _EDGE_ON_SUCCESS, _EDGE_NOT_ON_SUCCESS, _EDGE_DECIDED_BY_RULE = 0, 1, 2, 3
+_EDGE_SPECIAL_MODES = frozenset({"event", "signal", "weighted", "switch", "loop", "message"})
 #: A guided run's step handed to its caller (see :mod:`osop.engine.guided`).
 CALLER_WAIT: Final = "caller"
 #: Waits a person (or the caller of a guided run) ends: the attempt's record spans
@@ -183,51 +189,107 @@ class Core:
         settings: CoreSettings,
         redactor: Redactor | None = None,
     ) -> None:
-        self.wf = workflow
-        self.topo = Topology.build(workflow)
-        self.state = state
-        self.settings = settings
-        self.mode = settings.mode
-        self.run_id = settings.run_id
-        self.redact = redactor if redactor is not None else Redactor()
-        self.env = settings.env
-        self.seed = int(state.meta.get("seed", settings.seed))
-        #: ``outputs`` as expressions see it: each node's outputs as recorded (redacted).
-        self._outputs = NodeOutputs(self._recorded_outputs, state.nodes.keys)
-        self._edges = workflow.edges
-        self._timeout_edges = {
-            n.id: any(self._edges[s[0]].mode == "timeout" for s in self.topo.out_slots[n.id])
-            for n in workflow.nodes
-        }
-        self.data_checks = DataChecks(workflow)
-        self._taken: dict[str, int] = {}
-        self._decided: dict[str, int] = {}
-        self._data_decided: dict[str, int] = {}
-        #: per edge: whether its slots join their target as control or as data (or neither)
-        self._edge_role = [
-            _DATA
-            if edge.mode == "dataflow"
-            else _NEITHER
-            if edge.mode == "compensation" or pos in self.topo.back_edges
-            else _CONTROL
-            for pos, edge in enumerate(self._edges)
-        ]
-        self._recount(list(self.topo.control_in))
-        self._ready: deque[str] = deque()
-        self._flights: dict[str, _Flight] = {}
-        self._stopping = False
-        self._abort_status: str | None = None
-        #: ``idle`` (no Begin yet), ``running``, ``paused``, ``compensating``, ``over``.
-        self.phase = "idle"
-        self._compensations: deque[tuple[str, str]] = deque()
-        self._final_status = ""
-        self._deadline = False
-        #: While a condition of a node's edges is evaluated, status() sees its outcome.
-        self._status_of: tuple[str, str] | None = None
-        self._at = str(state.meta.get("started_at") or "")
-        self._now: datetime | None = None
-        self._out: list[Entry] = []
-        self._cmds: list[Command] = []
+        # Building the tables makes a few containers per node and edge, none of them
+        # garbage: the cyclic collector would walk the whole workflow model several
+        # times meanwhile (a third of the setup of a large workflow) and free nothing.
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            self.wf = workflow
+            self.topo = Topology.build(workflow)
+            self.state = state
+            self.settings = settings
+            self.mode = settings.mode
+            self.run_id = settings.run_id
+            self.redact = redactor if redactor is not None else Redactor()
+            self.env = settings.env
+            self.seed = int(state.meta.get("seed", settings.seed))
+            #: ``outputs`` as expressions see it: each node's outputs as recorded (redacted).
+            self._outputs = NodeOutputs(self._recorded_outputs, state.nodes.keys)
+            self._edges = edges = workflow.edges
+            topo = self.topo
+            # Static facts of the workflow, computed once per run, so that deciding a plain
+            # node (no condition, no loop, no data to gather) is a few dict operations.
+            #: Nodes with a timeout edge out of them (their fallback edges leave a timeout to it).
+            self._timeout_sources = frozenset(
+                edge.source
+                for pos, edge in enumerate(edges)
+                if edge.mode == "timeout"
+                and any(slot[0] == pos for slot in topo.out_slots.get(edge.source, ()))
+            )
+            #: node → the back edges out of it (in ``topo.back_edges`` order).
+            self._loops_from: dict[str, list[int]] = {}
+            for pos in topo.back_edges:
+                self._loops_from.setdefault(edges[pos].source, []).append(pos)
+            #: per edge: how its slots are decided when its source completed (``_after``).
+            self._edge_kind = [_edge_kind(pos, edge, topo) for pos, edge in enumerate(edges)]
+            #: Nodes whose own inputs must be worked out (``_node_inputs``); the others have none.
+            passed_to = {  # targets of message and spawn edges: they pass their source's outputs
+                slot[1]
+                for pos, edge in enumerate(edges)
+                if edge.mode in ("message", "spawn")
+                for slot in topo.out_slots.get(edge.source, ())
+                if slot[0] == pos
+            }
+            self._gathers_inputs = frozenset(
+                node.id
+                for node in workflow.nodes
+                if node.id in passed_to or node.id in topo.data_in or _interpolates_inputs(node)
+            )
+            #: Nodes whose runtime has a ``$`` somewhere (the others' need no interpolation).
+            self._templated = frozenset(n.id for n in workflow.nodes if _has_dollar(n.runtime))
+            #: Whether any node is classified: else no data flow can be refused.
+            self._flows_checked = any(
+                classification_level(label) for label in {n.classification for n in workflow.nodes}
+            )
+            self._learn = self._learn_secret  # one bound method for every scope
+            self._rehearsal_approves = settings.auto_approve or self.mode in (
+                "simulated",
+                "dry_run",
+            )
+            #: What an approval means while nobody has answered (see ``_approval_given``).
+            self._unanswered = "ok" if self._rehearsal_approves else "wait"
+            self.data_checks = DataChecks(workflow)
+            self._checks_data = bool(self.data_checks)
+            self._taken: dict[str, int] = {}
+            self._decided: dict[str, int] = {}
+            #: Only nodes with data slots (``topo.data_in``) have a count here.
+            self._data_decided: dict[str, int] = {}
+            #: per edge: whether its slots join their target as control or as data (or neither)
+            self._edge_role = [
+                _DATA
+                if edge.mode == "dataflow"
+                else _NEITHER
+                if edge.mode == "compensation" or pos in topo.back_edges
+                else _CONTROL
+                for pos, edge in enumerate(edges)
+            ]
+            if state.decisions:
+                self._recount(list(topo.control_in))
+            else:  # nothing decided yet: every count is 0
+                self._taken = dict.fromkeys(topo.control_in, 0)
+                self._decided = dict.fromkeys(topo.control_in, 0)
+                self._data_decided = dict.fromkeys(topo.data_in, 0)
+            self._ready: deque[str] = deque()
+            self._ready_entry = Ready(node="")
+            self._flights: dict[str, _Flight] = {}
+            self._stopping = False
+            self._abort_status: str | None = None
+            #: ``idle`` (no Begin yet), ``running``, ``paused``, ``compensating``, ``over``.
+            self.phase = "idle"
+            self._compensations: deque[tuple[str, str]] = deque()
+            self._final_status = ""
+            self._deadline = False
+            #: While a condition of a node's edges is evaluated, status() sees its outcome.
+            self._status_of: tuple[str, str] | None = None
+            self._at = str(state.meta.get("started_at") or "")
+            self._now: datetime | None = None
+            self._out: list[Entry] = []
+            self._cmds: list[Command] = []
+        finally:
+            if paused:
+                gc.enable()
 
     # -- the entry points ------------------------------------------------------------
 
@@ -259,8 +321,10 @@ class Core:
     def crashed_attempts(self) -> list[tuple[str, int, int | None]]:
         """``(node, attempt, iteration)`` whose record is still RUNNING (a crash hit them)."""
         out = []
+        nodes = self.state.nodes
         for node in self.wf.nodes:
-            if self.state.node(node.id).status != "RUNNING":
+            st = nodes.get(node.id)
+            if st is None or st.status != "RUNNING":
                 continue
             crashed = self.state.running_attempt(node.id)
             if crashed is not None:
@@ -285,6 +349,9 @@ class Core:
         finished: list[str] = []
         for node in self.wf.nodes:
             st = state.node(node.id)
+            if st.status == "PENDING":  # (the usual case, asked first)
+                pending.append(node.id)
+                continue
             crashed = state.running_attempt(node.id) if st.status == "RUNNING" else None
             last = state.last_record(node.id) if st.status == "RUNNING" else None
             if (
@@ -309,8 +376,6 @@ class Core:
                 self._make_ready(node.id)
             elif st.status in ("RUNNING", "READY", "WAITING"):
                 self._make_ready(node.id)
-            elif st.status == "PENDING":
-                pending.append(node.id)
         self._evaluate(pending)
         for nid in finished:
             self._after(nid, Outcome("COMPLETED", outputs=dict(state.node(nid).outputs)))
@@ -324,7 +389,6 @@ class Core:
         flight = self._flights.get(e.node)
         if flight is None or flight.attempt != e.attempt:
             return  # not an attempt this core started (already concluded by an abort)
-        node = self.wf.node(e.node)
         if e.aborted:
             # The run is being aborted: the attempt's record ends; the node ends with
             # the run (see ``_on_abort``), nothing else follows from it.
@@ -346,24 +410,13 @@ class Core:
             return
         status, error, outputs = e.status, e.error, e.outputs
         if e.returned and status == "COMPLETED":
+            node = self.wf.node(e.node)
             criteria = self._data_failure(node, outputs or {}) or self._criteria_failure(
                 node, outputs or {}
             )
             if criteria is not None:
                 status, error = "FAILED", criteria
-        self._attempt_ended(
-            flight,
-            status,
-            e.duration_ms,
-            outputs=outputs,
-            error=error,
-            ai_metadata=e.ai_metadata,
-            human_metadata=e.human_metadata,
-            tools_used=e.tools_used,
-            cost_usd=e.cost_usd,
-            children=e.children,
-            child_run_id=e.child_run_id,
-        )
+        self._attempt_ended(flight, status, e.duration_ms, outputs=outputs, error=error, report=e)
 
     def _on_wait_requested(self, e: WaitRequested) -> None:
         flight = self._flights.get(e.node)
@@ -510,12 +563,12 @@ class Core:
             ):
                 into = last
                 entry.seq = last.seq  # the same line: numbered once
-        if isinstance(entry, _Decisions) or (isinstance(entry, Done) and entry.loop):
+        if isinstance(entry, _Decisions):  # Done, Skip, Decide: the joins' counts follow
             slots = _entry_slots(entry)
             decisions = self.state.decisions
-            before = {s: decisions.get(s) for s in slots}
+            before = [decisions.get(s) for s in slots]
             self.state.apply(entry)
-            self._count_changes(before)
+            self._count_changes(slots, before)
         else:
             self.state.apply(entry)
         if into is not None:
@@ -525,7 +578,10 @@ class Core:
 
     def _make_ready(self, nid: str) -> None:
         # Applied, not handed out: a ready node is re-derived on resume, never journaled.
-        self.state.apply(Ready(node=nid))
+        # One entry serves every node: the state reads its node and keeps nothing of it.
+        ready = self._ready_entry
+        ready.node = nid
+        self.state.apply(ready)
         self._ready.append(nid)
 
     # -- the run's course ------------------------------------------------------------------
@@ -534,9 +590,11 @@ class Core:
         """Start what is ready; when nothing is in flight any more, conclude."""
         while True:
             if self.phase == "running":
-                while self._ready and not self._stopping:
-                    nid = self._ready.popleft()
-                    if self.state.node(nid).status == "READY":
+                ready, nodes = self._ready, self.state.nodes
+                while ready and not self._stopping:
+                    nid = ready.popleft()
+                    st = nodes.get(nid)
+                    if st is not None and st.status == "READY":
                         self._start_flight(nid)
                 if self._flights or (self._ready and not self._stopping):
                     return
@@ -626,11 +684,19 @@ class Core:
             slots = self.topo.control_in.get(nid, [])
             self._taken[nid] = sum(1 for s in slots if decisions.get(s) is True)
             self._decided[nid] = sum(1 for s in slots if s in decisions)
-            self._data_decided[nid] = sum(1 for s in self.topo.data_slots(nid) if s in decisions)
+            if nid in self.topo.data_in:
+                self._data_decided[nid] = sum(1 for s in self.topo.data_in[nid] if s in decisions)
 
-    def _count_changes(self, before: Mapping[Slot, bool | None]) -> None:
+    def _count_changes(self, slots: list[Slot], before: list[bool | None]) -> None:
+        """Update the joins' counts: each of ``slots`` was decided ``before``, now as the state says."""
         decisions = self.state.decisions
-        for slot, old in before.items():
+        # A slot listed twice (taken, then reset by its loop) counts once.
+        pairs = (
+            zip(slots, before, strict=True)
+            if len(slots) < 2
+            else dict(zip(slots, before, strict=True)).items()
+        )
+        for slot, old in pairs:
             new = decisions.get(slot)
             if old == new:
                 continue
@@ -646,15 +712,20 @@ class Core:
 
     def _join(self, nid: str) -> str | None:
         """``ready``, ``skip`` or None (not yet decided) for a PENDING node."""
-        if self._data_decided[nid] < len(self.topo.data_slots(nid)):
+        topo = self.topo
+        data = topo.data_in.get(nid)
+        if data is not None and self._data_decided[nid] < len(data):
             return None
-        total = len(self.topo.control_in[nid])
+        total = len(topo.control_in[nid])
         if total == 0:
-            if nid in self.topo.compensation_only:
+            if nid in topo.compensation_only:
                 return None
             return "ready"
-        taken, decided = self._taken[nid], self._decided[nid]
-        rule, count = self.topo.join[nid]
+        decided = self._decided[nid]
+        if decided == 0:
+            return None  # nothing decided yet: no join rule can be met
+        taken = self._taken[nid]
+        rule, count = topo.join[nid]
         if rule == "wait_any":
             if taken >= 1:
                 return "ready"
@@ -668,9 +739,12 @@ class Core:
     def _evaluate(self, nids: list[str]) -> None:
         """Release or skip every node in ``nids`` whose join is now decided; skips propagate."""
         work = deque(nids)
+        nodes = self.state.nodes
         while work:
             nid = work.popleft()
-            st = self.state.node(nid)
+            st = nodes.get(nid)
+            if st is None:
+                st = self.state.node(nid)
             if st.status != "PENDING":
                 continue
             verdict = self._join(nid)
@@ -707,9 +781,7 @@ class Core:
     def _release_loops(self, nid: str, entry: _Decisions) -> list[str]:
         """``nid`` ended without looping back: decide the exits its loops held."""
         targets: list[str] = []
-        for pos in self.topo.back_edges:
-            if self._edges[pos].source != nid:
-                continue
+        for pos in self._loops_from.get(nid, ()):
             held = self.state.deferred.get(pos)
             if not held:
                 continue
@@ -728,7 +800,7 @@ class Core:
         flight = _Flight(node=nid)
         self._flights[nid] = flight
         items = self.state.items.get(nid)
-        st = self.state.node(nid)
+        st = self.state.nodes.get(nid) or self.state.node(nid)
         if items is None:
             iteration = st.iteration
             if iteration is None and nid in self.topo.loops_of:
@@ -802,10 +874,10 @@ class Core:
     def _begin_iteration(self, flight: _Flight) -> None:
         """The first attempt of an iteration (or the retry a crash left undecided)."""
         nid = flight.node
-        st = self.state.node(nid)
+        st = self.state.nodes.get(nid) or self.state.node(nid)
         pending_wait = self.state.waits.get(nid)
-        last = self.state.last_record(nid)
-        if pending_wait is None and st.failures and last and last["status"] in _FAILED:
+        last = self.state.last_record(nid) if pending_wait is None and st.failures else None
+        if last and last["status"] in _FAILED:
             # Resumed after a failed attempt whose retry was not yet decided.
             error = dict(last.get("error") or {})
             outcome = Outcome(str(last["status"]), error=error)
@@ -822,7 +894,7 @@ class Core:
         self._cmds.append(StartTimer(timer_id=flight.timer, seconds=seconds))
 
     def _next_attempt(self, flight: _Flight, pending_wait: Mapping[str, Any] | None) -> None:
-        st = self.state.node(flight.node)
+        st = self.state.nodes.get(flight.node) or self.state.node(flight.node)
         if pending_wait is not None:
             attempt = int(pending_wait.get("attempt") or max(1, st.attempt))
         else:
@@ -853,13 +925,16 @@ class Core:
         )
         resolve_error: OsopError | None
         try:
-            inputs = self._node_inputs(node, lambda: self.node_scope(nid, loop_vars), loop_vars)
-            scope = self.node_scope(nid, loop_vars, inputs)
-            runtime = scope.interpolate(node.runtime)
+            inputs = self._node_inputs(node, lambda: self._scope_of(node, loop_vars), loop_vars)
+            scope = self._scope_of(node, loop_vars, inputs)
+            if nid in self._templated:
+                runtime = scope.interpolate(node.runtime)
+            else:  # what interpolating it gives: a copy of its containers
+                runtime = _copied(node.runtime)
             resolve_error = None
         except (MissingReferenceError, ExpressionError, ClassificationError) as exc:
             runtime, inputs, resolve_error = {}, {}, exc
-            scope = self.node_scope(nid, loop_vars)
+            scope = self._scope_of(node, loop_vars)
         self._log(
             Start(
                 node=nid,
@@ -892,14 +967,16 @@ class Core:
         if self.mode == "dry_run":
             self._attempt_ended(flight, "COMPLETED", 0.0, outputs={})
             return
-        gate = self._approval_state(node, node.requires_approval)
+        answer = self._answer(node) if nid in self.state.answers else None
+        approval = self._unanswered if answer is None else self._approval_given(answer)
+        gate = approval if node.requires_approval else "ok"
         if gate == "wait":
             self._wait(flight, "approval", nid, _gate_prompt(node))
             return
         if gate == "rejected":
             self._rejected(flight, 0.0)
             return
-        precondition = self._check_preconditions(node, inputs)
+        precondition = self._check_preconditions(node, inputs) if node.preconditions else None
         if precondition is not None:
             self._attempt_ended(flight, "FAILED", 0.0, error=precondition)
             return
@@ -911,10 +988,9 @@ class Core:
                 loop_vars=loop_vars,
                 inputs=inputs,
                 runtime=runtime,
-                answer=self._answer(node),
-                approval=self._approval_state(node, True),
-                rehearsal_approves=self.settings.auto_approve
-                or self.mode in ("simulated", "dry_run"),
+                answer=answer,
+                approval=approval,
+                rehearsal_approves=self._rehearsal_approves,
                 resume_child=resume_child or self.state.open_children.get(nid),
                 timeout_sec=node.timeout_sec,
                 waiting=dict(pending) if pending is not None else None,
@@ -931,17 +1007,14 @@ class Core:
         *,
         outputs: Mapping[str, Any] | None = None,
         error: dict[str, Any] | None = None,
-        ai_metadata: Mapping[str, Any] | None = None,
-        human_metadata: Mapping[str, Any] | None = None,
-        tools_used: list[Any] | None = None,
-        cost_usd: float | None = None,
-        children: list[dict[str, Any]] | None = None,
-        child_run_id: str | None = None,
+        report: AttemptFinished | None = None,
         approval_metadata: dict[str, Any] | None = None,
     ) -> None:
-        """Journal an attempt's end; then retry, go on with the loop, or end the node."""
+        """Journal an attempt's end; then retry, go on with the loop, or end the node.
+
+        ``report``: what the host reported of it (metadata, tools, cost, children).
+        """
         nid = flight.node
-        node = self.wf.node(nid)
         entry = End(
             node=nid,
             attempt=flight.attempt,
@@ -959,31 +1032,32 @@ class Core:
             entry.error = self.redact(public)
             if error is not None and error.get("_retryable") is False:
                 entry.retryable = False
-        # Unknown facts are left out rather than written as null.
-        if ai_metadata:
-            entry.ai_metadata = self.redact(_known(ai_metadata))
-        if human_metadata:
-            entry.human_metadata = self.redact(_known(human_metadata))
-        if tools_used:
-            entry.tools_used = self.redact(tools_used)
-        if cost_usd is not None:
-            entry.cost_usd = cost_usd
-        if children:
-            entry.children = self.redact(children)
+        if report is not None:
+            # Unknown facts are left out rather than written as null.
+            if report.ai_metadata:
+                entry.ai_metadata = self.redact(_known(report.ai_metadata))
+            if report.human_metadata:
+                entry.human_metadata = self.redact(_known(report.human_metadata))
+            if report.tools_used:
+                entry.tools_used = self.redact(report.tools_used)
+            if report.cost_usd is not None:
+                entry.cost_usd = report.cost_usd
+            if report.children:
+                entry.children = self.redact(report.children)
         if approval_metadata:
             entry.human_metadata = self.redact(approval_metadata)
         if flight.waited_since is not None:
-            self._time_the_wait(node, flight.waited_since, entry)
+            self._time_the_wait(self.wf.node(nid), flight.waited_since, entry)
             flight.waited_since = None
-        if child_run_id is not None:
-            entry.child_run_id = child_run_id
+        if report is not None and report.child_run_id is not None:
+            entry.child_run_id = report.child_run_id
         self._log(entry)
         outcome = Outcome(status, outputs=dict(outputs) if outputs else {}, error=entry.error)
         if status == "COMPLETED":
             self._iteration_completed(flight, outcome)
             return
         retryable = error is None or error.get("_retryable", True) is not False
-        policy = self._policy(node)
+        policy = self._policy(self.wf.node(nid))
         st = self.state.node(nid)
         if not self._retry_allowed(policy, st.failures, retryable, public or {}):
             self._node_finished(flight, outcome)
@@ -1090,24 +1164,40 @@ class Core:
     # -- after a node ended -----------------------------------------------------------
 
     def _after(self, nid: str, outcome: Outcome) -> None:
-        node = self.wf.node(nid)
+        node: Node | None = None  # looked up when a rule needs it
+        completed = outcome.status == "COMPLETED"
         entry = Done(node=nid, status=outcome.status, at=self._at)
-        decisions: dict[str, list[Any]] = {}
+        taken_slots: list[list[Any]] = []
+        not_taken: list[list[Any]] = []
+        decisions: dict[str, list[Any]] = {"taken": taken_slots, "not": not_taken}
         handled = False
         targets: list[str] = []
         weighted_choice: str | None = None
         switch_choice: dict[int, str | None] = {}
         # The loop decision comes first: while it goes round, the exits wait.
-        loop_entry = self._loop_back(nid, node, outcome)
+        loop_entry = None
+        if nid in self._loops_from:
+            node = self.wf.node(nid)
+            loop_entry = self._loop_back(nid, node, outcome)
         if loop_entry is not None and self._edges[loop_entry["edge"]].mode in FAILURE_MODES:
             handled = True  # "fix and retry": the failure goes round the loop
+        kinds, exits = self._edge_kind, self.topo.exit_of
         for slot in self.topo.out_slots[nid]:
             pos, target = slot
+            kind = kinds[pos]
+            if kind == _EDGE_SKIPPED:
+                continue
+            if exits and slot in exits:
+                if loop_entry is not None:
+                    continue
+            elif completed and kind != _EDGE_DECIDED_BY_RULE:
+                # Taken because the node completed, or (a failure's edge) not taken.
+                (taken_slots if kind == _EDGE_ON_SUCCESS else not_taken).append([pos, target])
+                targets.append(target)
+                continue
             edge = self._edges[pos]
-            if pos in self.topo.back_edges or edge.mode == "compensation":
-                continue
-            if loop_entry is not None and slot in self.topo.exit_of:
-                continue
+            if node is None:
+                node = self.wf.node(nid)
             if edge.mode in ("event", "signal") and outcome.status == "COMPLETED":
                 if self._rehearsed_event(edge):
                     self._place(slot, True, nid, decisions)
@@ -1146,8 +1236,15 @@ class Core:
         failed = outcome.status in _FAILED
         if outcome.error is not None:
             entry.error = outcome.error
-        _set_decisions(entry, decisions)
-        if loop_entry is None:
+        if taken_slots:
+            entry.taken = taken_slots
+        if not_taken:
+            entry.not_ = not_taken
+        if "held" in decisions:
+            entry.held = decisions["held"]
+        if "waiting" in decisions:
+            entry.waiting = decisions["waiting"]
+        if loop_entry is None and nid in self._loops_from:
             targets.extend(self._release_loops(nid, entry))
         if failed and not handled:
             entry.unhandled = True  # the run fails (same entry: a crash cannot split them)
@@ -1159,7 +1256,8 @@ class Core:
         if loop_entry is not None:
             self._recount(list(loop_entry["body"]))
             self._ready.append(loop_entry["target"])
-        self._check_edge_waits()
+        if self.state.edge_waits:
+            self._check_edge_waits()
         self._evaluate(targets)
 
     def _wake_waiting(self) -> None:
@@ -1194,7 +1292,7 @@ class Core:
         mode = edge.mode
         if mode == "fallback":
             return status == "FAILED" or (
-                status == "TIMED_OUT" and not self._timeout_edges[node.id]
+                status == "TIMED_OUT" and node.id not in self._timeout_sources
             )
         if mode == "timeout":
             return status == "TIMED_OUT"
@@ -1270,7 +1368,11 @@ class Core:
         ``inputs.X`` reads the node's own inputs first, then the run's; reading
         another node's outputs is a data flow, checked against classifications.
         """
-        node = self.wf.node(node_id)
+        return self._scope_of(self.wf.node(node_id), loop_vars, node_inputs)
+
+    def _scope_of(
+        self, node: Node, loop_vars: Mapping[str, Any], node_inputs: Mapping[str, Any] | None = None
+    ) -> Scope:
         run_inputs = self.state.meta.get("inputs") or {}
         inputs = {**run_inputs, **node_inputs} if node_inputs else run_inputs
         return make_scope(
@@ -1280,13 +1382,15 @@ class Core:
                 self._recorded_outputs,
                 self.state.nodes.keys,
                 guard=lambda source: self._check_flow(source, node),
-            ),
+            )
+            if self._flows_checked
+            else self._outputs,  # nothing classified: every node may read every output
             variables=self.wf.variables,
             loop=loop_vars or None,
             metadata=Lazy(lambda: self._metadata(node)),
             env=self.env,
             secrets=self.settings.secrets,
-            on_secret=self._learn_secret,
+            on_secret=self._learn,
             rehearsal=self.mode != "live",
         )
 
@@ -1446,10 +1550,8 @@ class Core:
 
     def _loop_back(self, nid: str, node: Node, outcome: Outcome) -> dict[str, Any] | None:
         """A back edge out of ``nid`` that holds: what starts the next iteration."""
-        for pos, body in self.topo.back_edges.items():
-            edge = self._edges[pos]
-            if edge.source != nid:
-                continue
+        for pos in self._loops_from.get(nid, ()):
+            edge, body = self._edges[pos], self.topo.back_edges[pos]
             count = self.state.loop_counts.get(pos, 1)
             limit = min(edge.max_iterations or DEFAULT_MAX_ITERATIONS, MAX_ITERATIONS)
             if self.mode == "dry_run" or count >= limit:
@@ -1549,6 +1651,8 @@ class Core:
 
         The scope they are interpolated in is built only when something needs it.
         """
+        if node.id not in self._gathers_inputs:  # nothing to interpolate or pass along
+            return {"loop": dict(loop_vars)} if loop_vars else {}
         made: list[Scope] = []
 
         def scope() -> Scope:
@@ -1608,7 +1712,10 @@ class Core:
         """``ok``, ``wait`` or ``rejected`` for a node that needs an approval."""
         if not needed:
             return "ok"
-        answer = self._answer(node)
+        return self._approval_given(self._answer(node))
+
+    def _approval_given(self, answer: Mapping[str, Any] | None) -> str:
+        """``ok``, ``wait`` or ``rejected``, by the node's answer (None: no answer yet)."""
         if answer is None:
             if self.settings.auto_approve:
                 return "ok"
@@ -1637,7 +1744,9 @@ class Core:
 
     def _data_failure(self, node: Node, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
         """Declared output types and edge contracts (docs/semantics.md, "Contracts")."""
-        if not self.data_checks or (self.mode == "simulated" and not self._simulated_outputs(node)):
+        if not self._checks_data or (
+            self.mode == "simulated" and not self._simulated_outputs(node)
+        ):
             return None  # a rehearsal's made-up placeholder outputs promise nothing
         message = self.data_checks.violation(node.id, outputs)
         if message is None:
@@ -1707,15 +1816,67 @@ def _set_decisions(entry: _Decisions, decisions: Mapping[str, list[Any]]) -> Non
             setattr(entry, attr, [*(getattr(entry, attr) or []), *value])
 
 
-def _entry_slots(entry: Entry) -> list[Slot]:
+def _entry_slots(entry: _Decisions) -> list[Slot]:
+    """The slots whose decision ``entry`` may change (taken, not taken, reset by a loop)."""
     slots: list[Slot] = []
-    if isinstance(entry, _Decisions):
-        for raw in [*(entry.taken or ()), *(entry.not_ or ())]:
-            slots.append((int(raw[0]), str(raw[1])))
-    if isinstance(entry, Done) and entry.loop:
+    for listed in (entry.taken, entry.not_):
+        if listed:  # ``[edge, target]`` lists the core made: no conversion needed
+            slots.extend([(raw[0], raw[1]) for raw in listed])
+    if type(entry) is Done and entry.loop:
         for raw in entry.loop.get("reset", ()):
-            slots.append((int(raw[0]), str(raw[1])))
+            slots.append((raw[0], raw[1]))
     return slots
+
+
+def _has_dollar(value: Any) -> bool:
+    """Whether a string in ``value`` (deeply) has a ``$``: what interpolation looks for."""
+    if not value:
+        return False
+    if isinstance(value, str):
+        return "$" in value
+    if isinstance(value, Mapping):
+        return any(_has_dollar(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_dollar(item) for item in value)
+    return False
+
+
+def _copied(value: Any) -> Any:
+    """What :func:`osop.expr.interpolate.interpolate` returns for a value without ``$``."""
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()} if value else {}
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copied(item) for item in value)
+    return value
+
+
+def _edge_kind(pos: int, edge: Edge, topo: Topology) -> int:
+    """How ``_after`` decides an edge's slots when the source completed (see ``_EDGE_*``)."""
+    if pos in topo.back_edges or edge.mode == "compensation":
+        return _EDGE_SKIPPED
+    if edge.mode in FAILURE_MODES:
+        return _EDGE_NOT_ON_SUCCESS  # with or without `when`: only a failure takes them
+    if edge.when or edge.mode in _EDGE_SPECIAL_MODES:
+        return _EDGE_DECIDED_BY_RULE
+    return _EDGE_ON_SUCCESS
+
+
+def _interpolates_inputs(node: Node) -> bool:
+    """Whether ``node``'s own inputs have a ``${...}`` to interpolate (``_node_inputs``)."""
+    if node.workflow_inputs:
+        return True
+    inputs = node.inputs
+    return (
+        bool(inputs)
+        and isinstance(inputs, Mapping)
+        and any(isinstance(value, str) and "${" in value for value in inputs.values())
+    )
 
 
 def _event_names(edge: Edge) -> list[str]:

@@ -13,6 +13,7 @@ higher ``v`` was written by a newer osop and is refused rather than misread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -77,6 +78,13 @@ class Entry:
                 out[key] = value
         return out
 
+    def _put_fields(self, out: dict[str, Any]) -> None:
+        """The fields that are set, into ``out`` (generated per class by ``_spec``)."""
+        for attr, key in self._SPEC:
+            value = getattr(self, attr)
+            if value is not None:
+                out[key] = value
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Entry:
         kwargs = {attr: data.get(key) for attr, key in cls._SPEC if key in data}
@@ -92,7 +100,45 @@ def _spec(cls: type[Entry]) -> type[Entry]:
         for f in fields(cls)
         if f.name != "seq" and f.metadata.get("wire", True)
     )
+    # The journal line is encoded a few times per node: one function per class that
+    # reads each field by name (what :meth:`Entry.to_dict` does with a loop of getattr).
+    cls._put_fields = _field_writer(cls._SPEC)  # type: ignore[method-assign,assignment]
+    if "to_dict" not in cls.__dict__:
+        cls.to_dict = _line_writer(cls)  # type: ignore[method-assign,assignment]
     return cls
+
+
+def _field_writer(spec: tuple[tuple[str, str], ...]) -> Callable[[Entry, dict[str, Any]], None]:
+    """``put(entry, out)``: the set fields of ``entry`` into ``out``, in ``spec`` order."""
+    return _compiled(["def put(self, out):", *_field_lines(spec), "    return None"], "put")  # type: ignore[no-any-return]
+
+
+def _line_writer(cls: type[Entry]) -> Callable[[Entry], dict[str, Any]]:
+    """``to_dict`` of ``cls``: ``"t"`` (and ``"v"`` above version 1), then the set fields."""
+    head = {"t": cls.KIND} if cls.VERSION == 1 else {"t": cls.KIND, "v": cls.VERSION}
+    lines = [
+        "def to_dict(self):",
+        f"    out = {head!r}",
+        *_field_lines(cls._SPEC),
+        "    return out",
+    ]
+    function = _compiled(lines, "to_dict")
+    function.__doc__ = Entry.to_dict.__doc__
+    function.__qualname__ = f"{cls.__name__}.to_dict"
+    return function  # type: ignore[no-any-return]
+
+
+def _field_lines(spec: tuple[tuple[str, str], ...]) -> list[str]:
+    lines: list[str] = []
+    for attr, key in spec:  # attribute and key names come from the dataclass fields
+        lines += [f"    v = self.{attr}", "    if v is not None:", f"        out[{key!r}] = v"]
+    return lines
+
+
+def _compiled(lines: list[str], name: str) -> Any:
+    namespace: dict[str, Any] = {}
+    exec("\n".join(lines), {}, namespace)
+    return namespace[name]
 
 
 #: Fields that live in memory only (never written: e.g. the unredacted inputs).
@@ -229,13 +275,11 @@ class End(Entry):
     def to_dict(self) -> dict[str, Any]:
         done = self.done
         out: dict[str, Any] = {"t": "end"} if done is None else {"t": "end", "v": 2}
-        for attr, key in self._SPEC:
-            value = getattr(self, attr)
-            if value is not None:
-                out[key] = value
+        self._put_fields(out)
         if done is not None:
-            folded = done.to_dict()
-            del folded["t"], folded["node"]
+            folded: dict[str, Any] = {}
+            done._put_fields(folded)
+            del folded["node"]
             if folded.get("status") == self.status:
                 del folded["status"]
             if "at" in folded and folded["at"] == self.at:

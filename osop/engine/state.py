@@ -149,7 +149,7 @@ class RunState:
 
     def _on_start(self, e: Start) -> None:
         nid = e.node
-        st = self.node(nid)
+        st = self.nodes.get(nid) or self.node(nid)
         st.status = "RUNNING"
         st.attempt = int(e.attempt)
         st.iteration = e.iteration
@@ -168,8 +168,9 @@ class RunState:
             record["inputs"] = e.inputs
         if e.classification:
             record["x-classification"] = e.classification
-        if key in self._record_index:  # a wait being retried: same attempt, same record
-            existing = self.records[self._record_index[key]]
+        index = self._record_index.get(key)
+        if index is not None:  # a wait being retried: same attempt, same record
+            existing = self.records[index]
             if existing.get("status") == "WAITING":
                 # The attempt began when the wait did, not when the answer was taken in.
                 record["started_at"] = existing["started_at"]
@@ -209,21 +210,32 @@ class RunState:
     def _end_attempt(self, e: End) -> None:
         """One attempt ended (the node itself may retry or loop: see ``done``)."""
         nid = e.node
-        st = self.node(nid)
+        st = self.nodes.get(nid) or self.node(nid)
         status = str(e.status)
         index = self._record_index.get((nid, int(e.attempt), e.iteration))
         if index is not None:
             record = self.records[index]
             record.pop("x-waiting-for", None)
             record["status"] = status
-            for key in ("ended_at", "duration_ms", "outputs", "error", "ai_metadata"):
-                value = getattr(e, key)
-                if value is not None:
-                    record[key] = value
-            for key in ("human_metadata", "tools_used", "cost_usd", "child_run_id"):
-                value = getattr(e, key)
-                if value:
-                    record[key] = value
+            # Field by field (not a loop of getattr: this runs for every attempt).
+            if e.ended_at is not None:
+                record["ended_at"] = e.ended_at
+            if e.duration_ms is not None:
+                record["duration_ms"] = e.duration_ms
+            if e.outputs is not None:
+                record["outputs"] = e.outputs
+            if e.error is not None:
+                record["error"] = e.error
+            if e.ai_metadata is not None:
+                record["ai_metadata"] = e.ai_metadata
+            if e.human_metadata:
+                record["human_metadata"] = e.human_metadata
+            if e.tools_used:
+                record["tools_used"] = e.tools_used
+            if e.cost_usd:
+                record["cost_usd"] = e.cost_usd
+            if e.child_run_id:
+                record["child_run_id"] = e.child_run_id
             for child in e.children or ():  # a multi-agent node's agents
                 self.records.append({**child, "x-parent_node": nid})
         self.reports.pop(nid, None)
@@ -249,7 +261,7 @@ class RunState:
     def _on_done(self, e: Done) -> None:
         """A node reached its final status; its outgoing decisions come with it."""
         nid = e.node
-        st = self.node(nid)
+        st = self.nodes.get(nid) or self.node(nid)
         st.status = str(e.status)
         st.completed_seq = self.seq
         if e.error is not None:
@@ -502,7 +514,7 @@ class RunState:
         self.paused = None
 
     def _on_ready(self, e: Ready) -> None:
-        self.node(e.node).status = "READY"
+        (self.nodes.get(e.node) or self.node(e.node)).status = "READY"
 
     # -- queries ----------------------------------------------------------------
 

@@ -25,6 +25,7 @@ SMOKE_ARGS: dict[str, list[str]] = {
         "30,90",
     ],
     "bench_cel.py": ["--smoke"],
+    "bench_core.py": ["--smoke"],
     "bench_engine.py": ["--smoke"],
     "bench_hub.py": ["--packages", "20"],
     "bench_import.py": ["--sessions", "2", "--lines", "40", "--repeat", "1"],

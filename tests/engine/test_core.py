@@ -7,6 +7,7 @@ entries and commands, and the journal they make must rebuild the same state.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from typing import Any
@@ -434,6 +435,67 @@ def test_every_entry_kind_round_trips_through_its_journal_line() -> None:
         assert isinstance(entry, Entry) and kind == entry.KIND and entry.seq == 3
         assert entry.to_dict() == data
         assert next(iter(entry.to_dict())) == "t"  # crash tools look for it first
+
+
+def test_every_journal_line_lists_its_set_fields_in_declaration_order() -> None:
+    # The journal's bytes follow the key order: "t" ("v" above version 1), then each
+    # field as the class declares it, fields that are None left out.
+    for kind, cls in ENTRY_KINDS.items():
+        if not cls.JOURNALED or cls is Run:
+            continue
+        wire = [
+            (f.name, {"not_": "not", "for_": "for"}.get(f.name, f.name))
+            for f in dataclasses.fields(cls)
+            if f.name != "seq" and f.metadata.get("wire", True)
+        ]
+        head = ["t"] if cls.VERSION == 1 or cls is End else ["t", "v"]
+        full = cls(**{attr: f"{attr}-value" for attr, _ in wire})  # type: ignore[arg-type]
+        assert list(full.to_dict()) == head + [key for _, key in wire], kind
+        assert full.to_dict()["t"] == kind
+        sparse = cls(
+            **{attr: (f"{attr}-value" if i % 2 else None) for i, (attr, _) in enumerate(wire)}
+        )  # type: ignore[arg-type]
+        assert list(sparse.to_dict()) == head + [key for i, (_, key) in enumerate(wire) if i % 2]
+
+
+def test_a_completed_node_decides_each_edge_by_its_mode() -> None:
+    wf = workflow(
+        [node(n) for n in ("a", "b", "c", "d", "e", "f", "g", "h")],
+        [
+            {"from": "a", "to": "b"},
+            {"from": "a", "to": "c", "mode": "fallback", "when": "true"},
+            {"from": "a", "to": "d", "mode": "error", "when": "true"},
+            {"from": "a", "to": "e", "mode": "timeout"},
+            {"from": "a", "to": "f", "mode": "conditional", "when": "x > 1"},
+            {"from": "a", "to": "g", "mode": "parallel"},
+            {"from": "a", "to": "h", "mode": "conditional", "when": "x == 1"},
+        ],
+    )
+    core = fresh(wf)
+    [first] = starts(core.decide(Begin(at=T0)))
+    after = core.decide(finished(first, 1, outputs={"x": 1}))
+    end = after.entries[0]
+    assert isinstance(end, End) and end.done is not None
+    assert end.done.taken == [[0, "b"], [5, "g"], [6, "h"]]
+    assert end.done.not_ == [[1, "c"], [2, "d"], [3, "e"], [4, "f"]]
+    assert sorted(c.node for c in starts(after)) == ["b", "g", "h"]
+    assert {e.node for e in after.entries if isinstance(e, Skip)} == {"c", "d", "e", "f"}
+
+
+@pytest.mark.parametrize(("timeout_edge", "taken"), [(True, "t"), (False, "fb")])
+def test_a_timed_out_node_takes_its_timeout_edge_else_its_fallback(
+    timeout_edge: bool, taken: str
+) -> None:
+    edges = [{"from": "a", "to": "fb", "mode": "fallback"}]
+    if timeout_edge:
+        edges.append({"from": "a", "to": "t", "mode": "timeout"})
+    wf = workflow([node("a"), node("fb")] + ([node("t")] if timeout_edge else []), edges)
+    core = fresh(wf)
+    [first] = starts(core.decide(Begin(at=T0)))
+    after = core.decide(
+        finished(first, 1, "TIMED_OUT", error={"code": "TIMEOUT", "message": "late"})
+    )
+    assert [c.node for c in starts(after)] == [taken]
 
 
 def test_an_end_with_its_done_folded_in_round_trips_and_replays_like_the_two() -> None:
