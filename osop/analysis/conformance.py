@@ -37,14 +37,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, Literal
 
 from osop.analysis.records import (
     NodeExecution,
     PlainRecord,
     executions_of,
+    record_moments,
     timestamp,
-    written_timestamp,
 )
 from osop.format.workflow import Edge, Workflow
 from osop.record.model import RunRecord
@@ -547,34 +549,37 @@ class Replayer:
 
 
 def _variant(plain: PlainRecord) -> object | None:
-    """What :func:`replay` depends on, timestamps as their rank (None: not plain data)."""
+    """What :func:`replay` depends on, timestamps as their rank (None: not plain data).
+
+    Column by column (each a C loop over the node records): the same facts as one
+    tuple per node record, and as many of them, so two keys are equal exactly when
+    those tuples would be.
+    """
     nodes = plain.nodes
     if nodes is None:
         return None
-    moments: dict[str | None, float | None] = {None: None}
-    for node in nodes:
-        for text in (node["started_at"], node.get("ended_at")):
-            if text not in moments:
-                moments[text] = written_timestamp(text)
+    moments = record_moments(nodes)
     order = {v: i for i, v in enumerate(sorted({v for v in moments.values() if v is not None}))}
     rank = {text: (None if v is None else order[v]) for text, v in moments.items()}
+    errors = list(map(dict.get, nodes, repeat("error")))
     head = plain.head
     return (
         head.status,
         head.workflow_id,
-        tuple(
-            (
-                n["node_id"],
-                n["status"],
-                n["attempt"],
-                n.get("iteration"),
-                rank[n["started_at"]],
-                rank[n.get("ended_at")],
-                _code(n.get("error")),
-            )
-            for n in nodes
-        ),
+        tuple(map(_NODE_ID, nodes)),
+        tuple(map(_STATUS, nodes)),
+        tuple(map(_ATTEMPT, nodes)),
+        tuple(map(dict.get, nodes, repeat("iteration"))),
+        tuple(map(rank.__getitem__, map(_STARTED, nodes))),
+        tuple(map(rank.__getitem__, map(dict.get, nodes, repeat("ended_at")))),
+        None if errors.count(None) == len(errors) else tuple(map(_code, errors)),
     )
+
+
+_NODE_ID = itemgetter("node_id")
+_STATUS = itemgetter("status")
+_ATTEMPT = itemgetter("attempt")
+_STARTED = itemgetter("started_at")
 
 
 def _code(error: dict[str, Any] | None) -> object:

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,7 @@ __all__ = [
     "read_record_data",
     "read_records",
     "record_from_data",
+    "record_moments",
     "record_start",
     "timestamp",
     "written_timestamp",
@@ -543,6 +546,44 @@ def written_timestamp(text: str | None) -> float | None:
         except ValueError:
             pass
     return timestamp(text)
+
+
+#: Timestamps exactly as the engine writes them (UTC, ``Z``), one a line: every one of a
+#: record's can be checked by one regular-expression match over their joined text.
+_WRITTEN_STAMPS = re.compile(
+    r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z\n)*",
+    re.ASCII,
+)
+_STARTED_AT = itemgetter("started_at")
+_to_posix = datetime.timestamp
+
+
+def record_moments(nodes: list[dict[str, Any]]) -> dict[str | None, float | None]:
+    """:func:`written_timestamp` of every ``started_at`` and ``ended_at`` of plain node
+    records (:func:`is_plain_node`), keyed by the text (``None`` → ``None`` included).
+
+    Over 10,000 records the ~400,000 timestamps cost more one call at a time than
+    their parsing does: in the written form (every text of the record matching
+    ``_WRITTEN_STAMPS``) they are checked by one match and converted by C loops,
+    with exactly the calls :func:`written_timestamp` makes; anything else takes
+    :func:`written_timestamp` text by text.
+    """
+    texts: set[str | None] = set(map(_STARTED_AT, nodes))
+    texts.update(map(dict.get, nodes, repeat("ended_at")))
+    texts.discard(None)
+    keys: list[Any] = list(texts)
+    moments: dict[str | None, float | None] = {None: None}
+    if _WRITTEN_STAMPS.fullmatch("\n".join(keys) + "\n" if keys else ""):
+        try:
+            moments.update(
+                zip(keys, map(_to_posix, map(datetime.fromisoformat, keys)), strict=True)
+            )
+            return moments
+        except ValueError:  # a date that does not exist (2026-02-30): one at a time
+            pass
+    for text in keys:
+        moments[text] = written_timestamp(text)
+    return moments
 
 
 def record_start(record: NodeRecord) -> float:

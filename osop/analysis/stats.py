@@ -29,9 +29,10 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-from osop.analysis.records import PlainRecord, executions_of, written_timestamp
+from osop.analysis.records import PlainRecord, executions_of, record_moments, written_timestamp
 from osop.record.model import NodeRecord, RunRecord, parse_timestamp
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT"})
+_STARTED = itemgetter("started_at")
+_ATTEMPT = itemgetter("attempt")
 #: How many distinct errors ``common_errors`` lists.
 TOP_ERRORS = 5
 
@@ -390,31 +393,30 @@ class _WorkflowAccumulator:
         breakdown = _breakdown(head)
         seen: set[str] = set()
         occurred: set[str] = set()
-        moments: dict[str | None, float | None] = {}
+        moments = record_moments(nodes)
         isfinite = math.isfinite
+        inf = math.inf
         # executions_of on plain data: attempts in order of start (file order on ties)
-        starts = []
-        for node in nodes:
-            text = node["started_at"]
-            value = moments.get(text, moments)
-            if value is moments:
-                value = moments[text] = written_timestamp(text)
-            starts.append(value if value is not None else math.inf)
-        open_execution: dict[str, list[dict[str, Any]]] = {}
-        executions: list[list[dict[str, Any]]] = []
-        by_start = sorted(range(len(nodes)), key=starts.__getitem__)  # type: ignore[arg-type]
-        for index in by_start:  # a stable sort: file order on equal starts
-            node = nodes[index]
-            current = open_execution.get(node["node_id"])
-            if (
-                current is not None
-                and node["attempt"] > current[-1]["attempt"]
-                and node.get("iteration") == current[-1].get("iteration")
-            ):
-                current.append(node)
-                continue
-            open_execution[node["node_id"]] = fresh = [node]
-            executions.append(fresh)
+        starts = [inf if v is None else v for v in map(moments.__getitem__, map(_STARTED, nodes))]
+        by_start = sorted(range(len(nodes)), key=starts.__getitem__)  # a stable sort
+        executions: list[list[dict[str, Any]]]
+        if len(set(map(_ATTEMPT, nodes))) == 1:
+            # every attempt numbered alike (no retry): no attempt continues another
+            executions = [[node] for node in map(nodes.__getitem__, by_start)]
+        else:
+            open_execution: dict[str, list[dict[str, Any]]] = {}
+            executions = []
+            for node in map(nodes.__getitem__, by_start):
+                current = open_execution.get(node["node_id"])
+                if (
+                    current is not None
+                    and node["attempt"] > current[-1]["attempt"]
+                    and node.get("iteration") == current[-1].get("iteration")
+                ):
+                    current.append(node)
+                    continue
+                open_execution[node["node_id"]] = fresh = [node]
+                executions.append(fresh)
 
         for attempts in executions:
             last = attempts[-1]
@@ -451,12 +453,9 @@ class _WorkflowAccumulator:
                     _add_wait(acc, last, seconds)
                 # _plain_execution_ms of one attempt
                 start = moments[last["started_at"]]
-                text = last.get("ended_at")
-                end = moments.get(text, moments)
-                if end is moments:
-                    end = moments[text] = written_timestamp(text)
+                end = moments[last.get("ended_at")]
                 if start is not None and end is not None:
-                    wall = round((end - start) * 1000.0, 3)  # type: ignore[operator]
+                    wall = round((end - start) * 1000.0, 3)
                     if measured is not None and isfinite(measured) and abs(measured - wall) < 1.0:
                         duration: float | None = max(measured, 0.0)
                     else:
