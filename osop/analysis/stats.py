@@ -389,7 +389,10 @@ class _WorkflowAccumulator:
         if isinstance(total, int | float) and head.cost:
             self.cost += _money(float(total))
         else:
-            self.cost += _money(sum(_plain_cost(n) for n in nodes))
+            # only these carry a cost (_plain_cost of any other is 0.0, which adds nothing)
+            self.cost += _money(
+                sum(_plain_cost(n) for n in nodes if "ai_metadata" in n or "cost_usd" in n)
+            )
         breakdown = _breakdown(head)
         seen: set[str] = set()
         occurred: set[str] = set()
@@ -421,7 +424,8 @@ class _WorkflowAccumulator:
         for attempts in executions:
             last = attempts[-1]
             node_id = last["node_id"]
-            first = node_id not in occurred  # the node's first execution in this run
+            # the node's first execution in this run (it alone may take a breakdown cost)
+            first = bool(breakdown) and node_id not in occurred
             if first:
                 occurred.add(node_id)
             acc = self.nodes.get(node_id)
