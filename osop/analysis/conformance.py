@@ -179,7 +179,8 @@ class ConformanceSummary:
     def deviation_counts(self) -> dict[str, int]:
         return dict(Counter(d.kind for r in self.results for d in r.deviations))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, with_records: bool = True) -> dict[str, Any]:
+        """The summary; ``with_records=False`` leaves ``records`` empty (for streaming)."""
         return {
             "kind": "conformance",
             "workflow": self.workflow,
@@ -191,7 +192,7 @@ class ConformanceSummary:
                 "average_fitness": round(self.average_fitness, 6),
                 "deviations": self.deviation_counts(),
             },
-            "records": [r.to_dict() for r in self.results],
+            "records": [r.to_dict() for r in self.results] if with_records else [],
             "skipped": list(self.skipped),
             "notes": list(self.notes),
             **({"selection": self.selection} if self.selection else {}),

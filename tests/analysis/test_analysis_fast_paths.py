@@ -253,3 +253,55 @@ def test_variant_keys_group_records_as_the_definition_does() -> None:
     for i in range(len(plains)):
         for j in range(len(plains)):
             assert (new[i] == new[j]) == (old[i] == old[j]), (i, j)
+
+
+def _conformance_summary(tmp_path: Path) -> Any:
+    from osop.analysis.compare import compare_paths
+
+    gen = generate(REVIEW_TREE, REVIEW_STEPS, 12, seed=8)
+    workflow = tmp_path / "process.osop.json"
+    workflow.write_text(json.dumps(gen.workflow))
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for i, record in enumerate(gen.records):
+        if i == 3:
+            record["node_records"] = record["node_records"][::-1][:-1]  # deviates
+        _write(folder, f"{i:02}.osoplog.json", record)
+    (folder / "bad.osoplog.json").write_text('{"a": 1')
+    summary = compare_paths(str(workflow), str(folder))
+    # a note that reads like the records' slot must not be taken for it
+    summary.notes.append('\n  "records": [] «ü»')
+    return summary
+
+
+def test_diff_json_in_pieces_is_the_whole_json(tmp_path: Path) -> None:
+    from osop.analysis.conformance import ConformanceSummary
+    from osop.analysis.diff_format import diff_json_chunks
+
+    summary = _conformance_summary(tmp_path)
+    assert isinstance(summary, ConformanceSummary) and len(summary.results) == 12
+    assert not summary.conformant and summary.skipped
+
+    def whole(value: Any) -> str:
+        return json.dumps(value.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+    assert "".join(diff_json_chunks(summary)) == whole(summary)
+    summary.results = summary.results[:1]
+    assert "".join(diff_json_chunks(summary)) == whole(summary)
+    summary.results = []
+    assert "".join(diff_json_chunks(summary)) == whole(summary)
+
+
+def test_diff_command_json_output(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from osop.analysis.compare import compare_paths
+    from osop.cli.main import cli
+
+    summary = _conformance_summary(tmp_path)
+    workflow, folder = str(tmp_path / "process.osop.json"), str(tmp_path / "runs")
+    out = CliRunner().invoke(cli, ["diff", workflow, folder, "--format", "json"])
+    assert out.exit_code == 1, out.output
+    expected = compare_paths(workflow, folder).to_dict()
+    assert out.stdout == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+    assert len(json.loads(out.stdout)["records"]) == len(summary.results)
