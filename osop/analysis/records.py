@@ -537,40 +537,34 @@ def no_records_message(given: Iterable[str], files: int) -> str:
 
 def _fingerprint(record: RunRecord) -> int:
     """What tells two files of the same run apart (a hash: 10,000 records stay cheap)."""
+    nodes = record.node_records
     return hash(
         (
             record.status,
             record.started_at,
             record.ended_at,
-            tuple(
-                (n.node_id, n.node_type, n.attempt, n.status, n.started_at, n.ended_at)
-                for n in record.node_records
-            ),
+            tuple((n.node_id, n.node_type, n.attempt, n.status, n.started_at) for n in nodes),
+            tuple(n.ended_at for n in nodes),
         )
     )
 
 
+_FINGERPRINT_FIELDS = itemgetter("node_id", "node_type", "attempt", "status", "started_at")
+
+
 def _plain_fingerprint(plain: PlainRecord) -> int:
-    """:func:`_fingerprint` of ``plain.record()``, from the plain data."""
+    """:func:`_fingerprint` of ``plain.record()``, from the plain data (in C loops)."""
     if plain.nodes is None:
         return _fingerprint(plain.head)
     head = plain.head
+    nodes = plain.nodes
     return hash(
         (
             head.status,
             head.started_at,
             head.ended_at,
-            tuple(
-                (
-                    n["node_id"],
-                    n["node_type"],
-                    n["attempt"],
-                    n["status"],
-                    n["started_at"],
-                    n.get("ended_at"),
-                )
-                for n in plain.nodes
-            ),
+            tuple(map(_FINGERPRINT_FIELDS, nodes)),
+            tuple(map(dict.get, nodes, repeat("ended_at"))),
         )
     )
 

@@ -305,3 +305,15 @@ def test_diff_command_json_output(tmp_path: Path) -> None:
     expected = compare_paths(workflow, folder).to_dict()
     assert out.stdout == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
     assert len(json.loads(out.stdout)["records"]) == len(summary.results)
+
+
+def test_plain_fingerprint_is_the_records() -> None:
+    from osop.analysis.records import _fingerprint, _plain_fingerprint
+
+    records = generate(REVIEW_TREE, REVIEW_STEPS, 10, seed=9).records
+    odd = copy.deepcopy(records[0])
+    odd["node_records"][0]["status"] = "TIMEOUT"  # read leniently: the object path
+    for data in [*records, odd]:
+        plain = plain_record(copy.deepcopy(data))
+        assert _plain_fingerprint(plain) == _fingerprint(plain.record())
+    assert plain_record(odd).nodes is None
