@@ -394,6 +394,9 @@ class _WorkflowAccumulator:
                 sum(_plain_cost(n) for n in nodes if "ai_metadata" in n or "cost_usd" in n)
             )
         breakdown = _breakdown(head)
+        has_breakdown = bool(breakdown)
+        accumulators = self.nodes
+        failed_statuses = FAILED_STATUSES
         seen: set[str] = set()
         occurred: set[str] = set()
         moments = record_moments(nodes)
@@ -425,12 +428,12 @@ class _WorkflowAccumulator:
             last = attempts[-1]
             node_id = last["node_id"]
             # the node's first execution in this run (it alone may take a breakdown cost)
-            first = bool(breakdown) and node_id not in occurred
+            first = has_breakdown and node_id not in occurred
             if first:
                 occurred.add(node_id)
-            acc = self.nodes.get(node_id)
+            acc = accumulators.get(node_id)
             if acc is None:
-                acc = self.nodes[node_id] = _NodeAccumulator(last["node_type"])
+                acc = accumulators[node_id] = _NodeAccumulator(last["node_type"])
             if len(attempts) == 1:  # the common case, no retry: the general code, unrolled
                 status = last["status"]
                 if status == "SKIPPED":
@@ -445,9 +448,9 @@ class _WorkflowAccumulator:
                 seconds = measured / 1000.0 if measured is not None else _plain_seconds(last)
                 if seconds is not None:
                     value = seconds * 1000.0
-                    if isfinite(value) and value >= 0:
+                    if 0 <= value < inf:  # finite and not negative (NaN is neither)
                         acc.attempt_durations.append(value)
-                if status in FAILED_STATUSES:
+                if status in failed_statuses:
                     acc.failed_attempts += 1
                     acc.errors[_plain_error_key(last)] += 1
                     if status == "TIMED_OUT":
@@ -460,13 +463,14 @@ class _WorkflowAccumulator:
                 end = moments[last.get("ended_at")]
                 if start is not None and end is not None:
                     wall = round((end - start) * 1000.0, 3)
-                    if measured is not None and isfinite(measured) and abs(measured - wall) < 1.0:
-                        duration: float | None = max(measured, 0.0)
+                    # wall is finite: an infinite or NaN measure is never within 1 ms of it
+                    if measured is not None and -1.0 < measured - wall < 1.0:
+                        duration: float | None = 0.0 if measured < 0.0 else measured  # max()
                     else:
                         duration = wall
                 else:
                     duration = 0.0 + seconds * 1000.0 if seconds is not None else None
-                if duration is not None and isfinite(duration) and duration >= 0:
+                if duration is not None and 0 <= duration < inf:
                     durations = acc.durations
                     if durations.objects is None and type(duration) is float:
                         durations.floats.append(duration)  # _Values.append, inlined

@@ -317,3 +317,43 @@ def test_plain_fingerprint_is_the_records() -> None:
         plain = plain_record(copy.deepcopy(data))
         assert _plain_fingerprint(plain) == _fingerprint(plain.record())
     assert plain_record(odd).nodes is None
+
+
+def _single(node_id: str, start: str, end: str | None, **fields: Any) -> dict[str, Any]:
+    node = _node(start, end)
+    node["node_id"] = node_id
+    node.update(fields)
+    return node
+
+
+def test_stats_single_attempt_figures_match_the_object_path() -> None:
+    from osop.analysis.stats import StatsAccumulator, compute_stats
+
+    t0, t1, t2 = "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z"
+    nodes = [
+        _single("neg", t0, t1, duration_ms=-0.4),  # agrees with a 0 ms wall: max(-0.4, 0.0)
+        _single("negzero", t0, t1, duration_ms=-0.0),
+        _single("int", t0, t2, duration_ms=1000),  # an int stays an int
+        _single("off", t0, t2, duration_ms=1001.0),  # 1 ms away: the wall time
+        _single("close", t0, t2, duration_ms=999.2),
+        _single("open", t0, None, duration_ms=5.0),  # no end: its own duration
+        _single("bare", t0, None),
+        _single("huge", t0, t2, duration_ms=1e299),
+        _single("waits", t0, t2, node_type="human", human_metadata={"response_time_ms": 7}),
+        _single("paid", t0, t2, ai_metadata={"cost_usd": 0.5}),
+        _single("free", t0, t2, status="FAILED", error={"code": "E", "message": "m"}),
+        _single("late", "2026-01-01T00:00:01.000+01:00", t2, duration_ms=3.0),
+    ]
+    data = {
+        **_head(),
+        "cost": {"breakdown": [{"node_id": "free", "cost_usd": 0.25}]},
+        "node_records": nodes,
+    }
+    again = {**copy.deepcopy(data), "run_id": "another"}
+    reference = [s.to_dict() for s in compute_stats(record_from_dict(r) for r in (data, again))]
+    acc = StatsAccumulator()
+    for record in (data, again):
+        plain = plain_record(copy.deepcopy(record))
+        assert plain.nodes is not None
+        acc.add_plain(plain)
+    assert json.dumps([s.to_dict() for s in acc.finish()]) == json.dumps(reference)
