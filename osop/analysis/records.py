@@ -350,8 +350,8 @@ _HEAD_TEXTS = (
     "result_summary",
 )
 _HEAD_MAPPINGS = ("trigger", "runtime", "variables", "cost")
-_TEXT_OR_NONE = (str, type(None))
-_MAPPING_OR_NONE = (dict, type(None))
+_TEXT_OR_NONE = frozenset((str, type(None)))
+_MAPPING_OR_NONE = frozenset((dict, type(None)))
 _CANONICAL_RUN_STATUSES = frozenset(RUN_STATUSES)
 #: The run-level fields (the rest goes to ``extra``, as ``record_from_dict`` does).
 _RUN_FIELDS = frozenset(f.name for f in fields(RunRecord)) - {"extra", "notes"}
@@ -377,10 +377,10 @@ def _fast_head(data: dict[str, Any]) -> RunRecord | None:
         or type(version) is not str
     ):
         return None
-    texts = [get(key) for key in _HEAD_TEXTS]
-    mappings = [get(key) for key in _HEAD_MAPPINGS]
-    if not all(type(v) in _TEXT_OR_NONE for v in texts) or not all(
-        type(v) in _MAPPING_OR_NONE for v in mappings
+    texts = list(map(get, _HEAD_TEXTS))
+    mappings = list(map(get, _HEAD_MAPPINGS))
+    if not _TEXT_OR_NONE.issuperset(map(type, texts)) or not _MAPPING_OR_NONE.issuperset(
+        map(type, mappings)
     ):
         return None
     duration = get("duration_ms")

@@ -29,6 +29,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, compress
 from operator import itemgetter
 from typing import Any
 
@@ -280,6 +281,7 @@ class WorkflowStats:
 
 class _NodeAccumulator:
     __slots__ = (
+        "also_attempt",
         "attempt_durations",
         "attempts",
         "cost",
@@ -308,10 +310,26 @@ class _NodeAccumulator:
         self.skipped = 0
         # 8 bytes a value, not 32: 100,000 records hold millions of them
         self.durations = _Values()  # an int duration_ms stays an int (as in the output)
+        # An attempt's own duration is nearly always its execution's too (the same
+        # float): then it is kept once, marked in `also_attempt` (a byte per execution
+        # duration); `attempt_durations` holds the others. Percentiles sort the values,
+        # so which array holds one does not matter (zeros are never shared: -0.0 and
+        # 0.0 keep their order).
+        self.also_attempt = bytearray()
         self.attempt_durations = array("d")
         self.waits = array("d")
         self.cost = 0.0
         self.errors: Counter[str] = Counter()
+
+    def add_duration(self, duration: float | None) -> None:
+        """An execution's duration (not one of its attempts'), when it is a real one."""
+        if duration is not None and 0 <= duration < math.inf:
+            self.durations.append(duration)
+            self.also_attempt.append(0)
+
+    def attempt_values(self) -> Iterator[float]:
+        """Every attempt duration: those kept with the executions', then the others."""
+        return chain(compress(self.durations, self.also_attempt), self.attempt_durations)
 
 
 class _WorkflowAccumulator:
@@ -366,9 +384,7 @@ class _WorkflowAccumulator:
                         _add(acc.waits, attempt.duration_seconds * 1000.0)
             if ran[-1].status in FAILED_STATUSES:
                 acc.failed_executions += 1
-            duration = execution.duration_ms
-            if duration is not None:
-                _add(acc.durations, duration)
+            acc.add_duration(execution.duration_ms)
             cost = sum(a.cost_usd for a in execution.attempts)
             if not cost and execution.occurrence == 1:
                 cost = breakdown.get(execution.node_id, 0.0)
@@ -446,10 +462,11 @@ class _WorkflowAccumulator:
                 acc.attempts += 1
                 measured = last.get("duration_ms")
                 seconds = measured / 1000.0 if measured is not None else _plain_seconds(last)
+                value = None  # the attempt's own duration, once known to be a real one
                 if seconds is not None:
                     value = seconds * 1000.0
-                    if 0 <= value < inf:  # finite and not negative (NaN is neither)
-                        acc.attempt_durations.append(value)
+                    if not 0 <= value < inf:  # finite and not negative (NaN is neither)
+                        value = None
                 if status in failed_statuses:
                     acc.failed_attempts += 1
                     acc.errors[_plain_error_key(last)] += 1
@@ -476,6 +493,13 @@ class _WorkflowAccumulator:
                         durations.floats.append(duration)  # _Values.append, inlined
                     else:
                         durations.append(duration)
+                    if value and value == duration and type(duration) is float:
+                        acc.also_attempt.append(1)  # the same float: kept once
+                        value = None
+                    else:
+                        acc.also_attempt.append(0)
+                if value is not None:
+                    acc.attempt_durations.append(value)
                 cost = 0.0
                 if "ai_metadata" in last or "cost_usd" in last:
                     cost += _plain_cost(last)
@@ -517,9 +541,7 @@ class _WorkflowAccumulator:
                     _add_wait(acc, attempt, seconds)
             if ran[-1]["status"] in FAILED_STATUSES:
                 acc.failed_executions += 1
-            duration = _plain_execution_ms(attempts, moments)
-            if duration is not None:
-                _add(acc.durations, duration)
+            acc.add_duration(_plain_execution_ms(attempts, moments))
             for attempt in attempts:
                 if "ai_metadata" in attempt or "cost_usd" in attempt:
                     cost += _plain_cost(attempt)
@@ -544,7 +566,7 @@ class _WorkflowAccumulator:
                 human_wait_ms=Distribution.of(acc.waits),
                 total_cost_usd=acc.cost,
                 errors=_common(acc.errors),
-                attempt_duration_ms=Distribution.of(acc.attempt_durations),
+                attempt_duration_ms=Distribution.of(acc.attempt_values()),
             )
             for node_id, acc in self.nodes.items()
         }

@@ -343,6 +343,7 @@ def test_stats_single_attempt_figures_match_the_object_path() -> None:
         _single("paid", t0, t2, ai_metadata={"cost_usd": 0.5}),
         _single("free", t0, t2, status="FAILED", error={"code": "E", "message": "m"}),
         _single("late", "2026-01-01T00:00:01.000+01:00", t2, duration_ms=3.0),
+        _single("zeros", t0, t2, duration_ms=-0.0),  # an attempt of -0.0, an execution of 1 s
     ]
     data = {
         **_head(),
@@ -350,9 +351,15 @@ def test_stats_single_attempt_figures_match_the_object_path() -> None:
         "node_records": nodes,
     }
     again = {**copy.deepcopy(data), "run_id": "another"}
-    reference = [s.to_dict() for s in compute_stats(record_from_dict(r) for r in (data, again))]
+    # the same values as a float, or a zero of the other sign: their order must not move
+    again["node_records"][1]["duration_ms"] = 0.0
+    again["node_records"][2]["duration_ms"] = 1000.0
+    again["node_records"][-1].update(ended_at=t1, duration_ms=0.0)  # 0.0 for both
+    third = {**copy.deepcopy(data), "run_id": "third"}
+    runs = (data, again, third)
+    reference = [s.to_dict() for s in compute_stats(record_from_dict(r) for r in runs)]
     acc = StatsAccumulator()
-    for record in (data, again):
+    for record in runs:
         plain = plain_record(copy.deepcopy(record))
         assert plain.nodes is not None
         acc.add_plain(plain)
