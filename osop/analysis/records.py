@@ -100,8 +100,18 @@ _RecordYamlLoader.add_implicit_resolver(
 
 
 _NOT_FAST = object()
-#: bytes → b"0" for an ASCII digit, b" " otherwise (to find long digit runs in C)
-_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+#: bytes → b"0" for an ASCII digit, b"[" for ``{`` and ``[``, b":" for ``:``, b" " for
+#: the rest: one C pass, then long digit runs, brackets and colons are found in it
+_MARKS = bytes(
+    0x30
+    if 0x30 <= byte <= 0x39
+    else 0x5B
+    if byte in (0x5B, 0x7B)
+    else 0x3A
+    if byte == 0x3A
+    else 0x20
+    for byte in range(256)
+)
 _LONG_DIGITS = b"0" * 19
 
 
@@ -126,7 +136,8 @@ def _fast_json(raw: bytes) -> Any:
     Anything else, or any doubt, returns ``_NOT_FAST`` and the caller uses
     :func:`json_loads_checked`, errors and all.
     """
-    if _LONG_DIGITS in raw.translate(_DIGITS):
+    marks = raw.translate(_MARKS)
+    if _LONG_DIGITS in marks:
         return _NOT_FAST
     if b"\\u003" in raw and (b"\\u003a" in raw or b"\\u003A" in raw):
         return _NOT_FAST
@@ -136,9 +147,9 @@ def _fast_json(raw: bytes) -> Any:
         return _NOT_FAST
     if type(data) is dict or type(data) is list:
         # depth first: orjson encodes fewer levels (254) than it decodes (1,024)
-        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and nests_too_deep(data):
+        if marks.count(b"[") > MAX_DEPTH and nests_too_deep(data):
             return _NOT_FAST
-        if orjson.dumps(data).count(b":") != raw.count(b":"):
+        if orjson.dumps(data).count(b":") != marks.count(b":"):
             return _NOT_FAST  # a duplicate key (or something unusual): let the loader say
     return data
 
