@@ -369,3 +369,59 @@ def test_stats_single_attempt_figures_match_the_object_path() -> None:
         assert plain.nodes is not None
         acc.add_plain(plain)
     assert json.dumps([s.to_dict() for s in acc.finish()]) == json.dumps(reference)
+
+
+class _Text(str):
+    """A str subclass (what a loader that records positions might give)."""
+
+
+def _odd_nodes() -> list[Any]:
+    base = _single("a", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z", duration_ms=5.0)
+    changes: list[dict[str, Any]] = [
+        {},
+        {"status": "TIMEOUT"},
+        {"status": "completed"},
+        {"status": ["COMPLETED"]},
+        {"status": _Text("COMPLETED")},
+        {"attempt": True},
+        {"attempt": 1.0},
+        {"attempt": None},
+        {"node_id": 3},
+        {"node_type": None},
+        {"started_at": None},
+        {"ended_at": 5},
+        {"ended_at": None},
+        {"duration_ms": float("nan")},
+        {"duration_ms": float("inf")},
+        {"duration_ms": -1e300},
+        {"duration_ms": 1e299},
+        {"duration_ms": 10**300},
+        {"duration_ms": 10**299},
+        {"duration_ms": False},
+        {"duration_ms": "5"},
+        {"duration_ms": None},
+        {"iteration": 1.5},
+        {"iteration": 2},
+        {"error": "boom"},
+        {"error": None},
+        {"ai_metadata": []},
+        {"human_metadata": {"response_time_ms": 1}},
+        {"tools_used": ("a",)},
+        {"tools_used": ["a"]},
+        {"extra": {"anything": 1}},
+    ]
+    out: list[Any] = [{**base, **change} for change in changes]
+    missing = dict(base)
+    del missing["attempt"]
+    return [*out, missing, "not a mapping", None, [base]]
+
+
+def test_all_plain_nodes_is_is_plain_node_of_each() -> None:
+    from osop.analysis.records import all_plain_nodes, is_plain_node
+
+    good = _single("b", "2026-01-01T00:00:00.000Z", None)
+    for node in _odd_nodes():
+        for raw in ([node], [good, node], [node, good, good]):
+            assert all_plain_nodes(raw) == all(map(is_plain_node, raw)), node
+    for record in generate(REVIEW_TREE, REVIEW_STEPS, 10, seed=3).records:
+        assert all_plain_nodes(record["node_records"])
