@@ -22,9 +22,9 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import repeat
-from operator import is_not, itemgetter
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,6 @@ __all__ = [
     "NodeExecution",
     "PlainRecord",
     "ReadFailure",
-    "all_plain_nodes",
     "duration_text",
     "executions_of",
     "is_plain_node",
@@ -253,47 +252,6 @@ def is_plain_node(r: Any) -> bool:
     return True
 
 
-_NONE = type(None)
-_is_not_none = partial(is_not, None)
-#: is_plain_node's test of each field, as the types its value may have (None: absent)
-_FIELD_TYPES = (
-    ("status", frozenset({str})),
-    ("attempt", frozenset({int})),
-    ("node_id", frozenset({str})),
-    ("node_type", frozenset({str})),
-    ("started_at", frozenset({str})),
-    ("ended_at", frozenset({str, _NONE})),
-    ("duration_ms", frozenset({int, float, _NONE})),
-    ("iteration", frozenset({int, _NONE})),
-    ("error", frozenset({dict, _NONE})),
-    ("ai_metadata", frozenset({dict, _NONE})),
-    ("human_metadata", frozenset({dict, _NONE})),
-    ("tools_used", frozenset({list, _NONE})),
-)
-_ONLY_DICTS = frozenset({dict})
-_MAX_MAGNITUDE_FLOAT = 1e300
-
-
-def all_plain_nodes(raw: list[Any]) -> bool:
-    """``all(map(is_plain_node, raw))``, field by field over all the node records.
-
-    Each test is a C loop over the records (a type per value, checked against a
-    set), not ~12 lookups and tests in Python per record: a record's node records
-    are checked for less than a third of the work.
-    """
-    if not _ONLY_DICTS.issuperset(map(type, raw)):
-        return False
-    get = dict.get
-    for key, types in _FIELD_TYPES:
-        if not types.issuperset(map(type, map(get, raw, repeat(key)))):
-            return False
-    if not _CANONICAL_STATUSES.issuperset(map(get, raw, repeat("status"))):  # all str now
-        return False
-    # |duration| < 1e300 (NaN is not): what the model reads as a duration
-    durations: Iterator[Any] = filter(_is_not_none, map(get, raw, repeat("duration_ms")))
-    return all(map(_MAX_MAGNITUDE_FLOAT.__gt__, map(abs, durations)))
-
-
 _NUMBER_TYPES = (int, float)
 _OPTIONAL_SHAPES = (
     ("error", dict),
@@ -467,7 +425,7 @@ def _fast_head(data: dict[str, Any]) -> RunRecord | None:
 def plain_record(data: dict[str, Any]) -> PlainRecord:
     """:class:`PlainRecord` of a record's data (see :func:`read_record_data`)."""
     raw = data.get("node_records")
-    if type(raw) is list and raw and all_plain_nodes(raw):
+    if type(raw) is list and raw and all(map(is_plain_node, raw)):
         head = _fast_head(data)
         if head is None:
             head = record_from_dict({k: v for k, v in data.items() if k != "node_records"})
