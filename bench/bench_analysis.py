@@ -7,7 +7,9 @@ and nothing else — the floor any analysis of these files pays.
     python bench/bench_analysis.py [--records 10000] [--repeat 3]
                                    [--memory-records 10000,100000]
 
-Times are CPU time (``time.process_time``): the machine is shared. The rows
+Times are CPU time (``time.process_time``): the machine is shared, so each round
+times the baseline right before the measure, and the ratio is the median of the
+rounds' ratios (load that drifts during the run hits both alike). The rows
 "stats" and "diff WF DIR" are what the commands do (stream, analyse, format);
 "every record replayed" is the diff without its replay of each variant once.
 
@@ -133,25 +135,44 @@ def memory_rows(gen: object, sizes: list[int], tmp: Path) -> None:
     workflow.write_text(json.dumps(gen.workflow))  # type: ignore[attr-defined]
     print()
     print(f"{'peak RSS of the command (child process)':<44} " + "".join(f"{n:>12,}" for n in sizes))
-    peaks: dict[str, list[int]] = {"osop stats DIR": [], "osop diff WF DIR": []}
+    peaks: dict[str, list[int]] = {
+        "osop stats DIR": [],
+        "osop diff WF DIR": [],
+        "osop diff WF DIR --format json": [],
+    }
     for n in sizes:
         folder = tmp / f"copies-{n}"
         write_copies(texts, run_ids, folder, n)
         peaks["osop stats DIR"].append(command_peak_rss(["stats", str(folder), "--format", "json"]))
         peaks["osop diff WF DIR"].append(command_peak_rss(["diff", str(workflow), str(folder)]))
+        peaks["osop diff WF DIR --format json"].append(
+            command_peak_rss(["diff", str(workflow), str(folder), "--format", "json"])
+        )
     for label, values in peaks.items():
         cells = "".join(f"{v / 1024:9.1f} MB" for v in values)
         growth = f"   x{values[-1] / values[0]:.2f} from {sizes[0]:,} to {sizes[-1]:,}"
-        print(f"{label:<44} {cells}{growth if len(values) > 1 else ''}")
+        print(f"{label:<44} {cells}{growth if len(values) > 1 else ''}", flush=True)
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    times = []
+def cpu_time(fn: Callable[[], object]) -> float:
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
+def paired(
+    fn: Callable[[], object], base: Callable[[], object], repeat: int
+) -> tuple[float, float, float]:
+    """Medians of ``fn``'s time, the baseline's, and their ratio, each round timing
+    the baseline right before ``fn``."""
+    times, bases, ratios = [], [], []
     for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return statistics.median(times)
+        b = cpu_time(base)
+        t = cpu_time(fn)
+        bases.append(b)
+        times.append(t)
+        ratios.append(t / b)
+    return statistics.median(times), statistics.median(bases), statistics.median(ratios)
 
 
 def plain_json(paths: list[Path]) -> None:
@@ -164,9 +185,11 @@ def plain_yaml(paths: list[Path]) -> None:
         yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)
 
 
-def row(name: str, seconds: float, baseline: float, base_name: str) -> None:
+def row(name: str, measured: tuple[float, float, float], base_name: str) -> None:
+    seconds, baseline, ratio = measured
     print(
-        f"{name:<44} {seconds:8.3f} s   {base_name:<26} {baseline:7.3f} s   x{seconds / baseline:5.2f}"
+        f"{name:<44} {seconds:8.3f} s   {base_name:<26} {baseline:7.3f} s   x{ratio:5.2f}",
+        flush=True,
     )
 
 
@@ -199,8 +222,13 @@ def main() -> None:
             yp.write_text(yaml.safe_dump(rec, sort_keys=False))
             ypaths.append(yp)
         r = args.repeat
-        base_json = median_time(lambda: plain_json(jpaths), r)
-        base_yaml = median_time(lambda: plain_yaml(ypaths), r)
+
+        def base_json() -> None:
+            plain_json(jpaths)
+
+        def base_yaml() -> None:
+            plain_yaml(ypaths)
+
         print()
         print(
             f"{'measure (median of ' + str(r) + ')':<44} {'time':>10}   {'baseline':<26} {'time':>9}   ratio"
@@ -220,20 +248,17 @@ def main() -> None:
 
         row(
             f"stats, {n} JSON records",
-            median_time(lambda: stats_of(jdir), r),
-            base_json,
+            paired(lambda: stats_of(jdir), base_json, r),
             "json.loads only",
         )
         row(
             f"stats, {n} JSON records, object path",
-            median_time(lambda: stats_objects(jpaths), r),
-            base_json,
+            paired(lambda: stats_objects(jpaths), base_json, r),
             "json.loads only",
         )
         row(
             f"stats, {n} YAML records",
-            median_time(lambda: stats_of(ydir), r),
-            base_yaml,
+            paired(lambda: stats_of(ydir), base_yaml, r),
             "CSafeLoader only",
         )
         wf = workflow_from_dict(gen.workflow)
@@ -250,14 +275,12 @@ def main() -> None:
 
         row(
             f"diff WF DIR, {n} records (token replay)",
-            median_time(diff_command, r),
-            base_json,
+            paired(diff_command, base_json, r),
             "json.loads only",
         )
         row(
             f"diff WF, {n} records, every record replayed",
-            median_time(every_replay, r),
-            base_json,
+            paired(every_replay, base_json, r),
             "json.loads only",
         )
 
@@ -266,7 +289,7 @@ def main() -> None:
             for a, b in zip(loaded[::2], loaded[1::2], strict=False):
                 diff_records(a, b)
 
-        row(f"diff run vs run, {n // 2} pairs", median_time(pairs, r), base_json, "json.loads only")
+        row(f"diff run vs run, {n // 2} pairs", paired(pairs, base_json, r), "json.loads only")
         m = min(args.synth_records, n)
         subset = jpaths[:m]
 
@@ -275,8 +298,7 @@ def main() -> None:
 
         row(
             f"synthesize --base, {m} records",
-            median_time(synth, r),
-            median_time(lambda: plain_json(subset), r),
+            paired(synth, lambda: plain_json(subset), r),
             "json.loads only",
         )
         sizes = [int(x) for x in args.memory_records.split(",") if x.strip()]

@@ -37,14 +37,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, Literal
 
 from osop.analysis.records import (
     NodeExecution,
     PlainRecord,
     executions_of,
+    record_moments,
     timestamp,
-    written_timestamp,
 )
 from osop.format.workflow import Edge, Workflow
 from osop.record.model import RunRecord
@@ -177,7 +179,8 @@ class ConformanceSummary:
     def deviation_counts(self) -> dict[str, int]:
         return dict(Counter(d.kind for r in self.results for d in r.deviations))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, with_records: bool = True) -> dict[str, Any]:
+        """The summary; ``with_records=False`` leaves ``records`` empty (for streaming)."""
         return {
             "kind": "conformance",
             "workflow": self.workflow,
@@ -189,7 +192,7 @@ class ConformanceSummary:
                 "average_fitness": round(self.average_fitness, 6),
                 "deviations": self.deviation_counts(),
             },
-            "records": [r.to_dict() for r in self.results],
+            "records": [r.to_dict() for r in self.results] if with_records else [],
             "skipped": list(self.skipped),
             "notes": list(self.notes),
             **({"selection": self.selection} if self.selection else {}),
@@ -514,7 +517,8 @@ class Replayer:
     code, at the run's status and workflow id — and at its timestamps only to put
     them in order and to compare them.  Two records alike in all of that, with
     timestamps in the same order (ties included), replay the same way: the second
-    gets the first one's result under its own name and run id.  Runs of one process
+    gets the first one's result under its own name and run id (its deviation and
+    warning lists shared with the first one's: results are read, never changed).  Runs of one process
     repeat a few paths (PM4Py replays each variant once for the same reason), so
     10,000 records cost a few hundred replays.
     """
@@ -535,46 +539,53 @@ class Replayer:
         return ConformanceResult(
             name,
             head.run_id,
-            head.workflow_id,
-            head.status,
+            # equal to the record's (both are in the variant): the known texts are kept,
+            # not one copy of each per record
+            known.workflow_id,
+            known.status,
             known.produced,
             known.consumed,
             known.missing,
             known.remaining,
-            list(known.deviations),
-            list(known.warnings),
+            # shared, not copied (a result is not changed once replayed): 100,000
+            # records would otherwise hold 200,000 lists, nearly all empty
+            known.deviations,
+            known.warnings,
         )
 
 
 def _variant(plain: PlainRecord) -> object | None:
-    """What :func:`replay` depends on, timestamps as their rank (None: not plain data)."""
+    """What :func:`replay` depends on, timestamps as their rank (None: not plain data).
+
+    Column by column (each a C loop over the node records): the same facts as one
+    tuple per node record, and as many of them, so two keys are equal exactly when
+    those tuples would be.
+    """
     nodes = plain.nodes
     if nodes is None:
         return None
-    moments: dict[str | None, float | None] = {None: None}
-    for node in nodes:
-        for text in (node["started_at"], node.get("ended_at")):
-            if text not in moments:
-                moments[text] = written_timestamp(text)
+    moments = record_moments(nodes)
     order = {v: i for i, v in enumerate(sorted({v for v in moments.values() if v is not None}))}
     rank = {text: (None if v is None else order[v]) for text, v in moments.items()}
+    errors = list(map(dict.get, nodes, repeat("error")))
     head = plain.head
     return (
         head.status,
         head.workflow_id,
-        tuple(
-            (
-                n["node_id"],
-                n["status"],
-                n["attempt"],
-                n.get("iteration"),
-                rank[n["started_at"]],
-                rank[n.get("ended_at")],
-                _code(n.get("error")),
-            )
-            for n in nodes
-        ),
+        tuple(map(_NODE_ID, nodes)),
+        tuple(map(_STATUS, nodes)),
+        tuple(map(_ATTEMPT, nodes)),
+        tuple(map(dict.get, nodes, repeat("iteration"))),
+        tuple(map(rank.__getitem__, map(_STARTED, nodes))),
+        tuple(map(rank.__getitem__, map(dict.get, nodes, repeat("ended_at")))),
+        None if errors.count(None) == len(errors) else tuple(map(_code, errors)),
     )
+
+
+_NODE_ID = itemgetter("node_id")
+_STATUS = itemgetter("status")
+_ATTEMPT = itemgetter("attempt")
+_STARTED = itemgetter("started_at")
 
 
 def _code(error: dict[str, Any] | None) -> object:

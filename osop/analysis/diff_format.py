@@ -13,7 +13,7 @@ from osop.analysis.diff_workflows import FieldChange, WorkflowDiff
 from osop.analysis.records import duration_text
 from osop.analysis.sessions import SessionDiff, format_session_diff
 
-__all__ = ["AnyDiff", "diff_lines", "format_diff"]
+__all__ = ["AnyDiff", "diff_json_chunks", "diff_lines", "format_diff"]
 
 AnyDiff = WorkflowDiff | RecordDiff | ConformanceSummary | SessionDiff
 TextFormat = Literal["text", "markdown"]
@@ -208,3 +208,32 @@ def diff_lines(diff: AnyDiff, fmt: TextFormat = "text") -> Iterator[str]:
 
 def format_diff(diff: AnyDiff, fmt: TextFormat = "text") -> str:
     return "\n".join(diff_lines(diff, fmt)) + "\n"
+
+
+#: Where the records go in a conformance summary's JSON (a key at the top level: only
+#: there does a line start with two spaces and ``"records"``; strings escape ``"``).
+_RECORDS_SLOT = '\n  "records": []'
+
+
+def diff_json_chunks(diff: AnyDiff) -> Iterator[str]:
+    """``json.dumps(diff.to_dict(), indent=2, ensure_ascii=False, default=str)`` in pieces.
+
+    A conformance summary of 100,000 records is written record by record: its
+    records are never all turned into mappings, nor the text held whole. Other
+    diffs are small and come in one piece.
+    """
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+    if not isinstance(diff, ConformanceSummary) or not diff.results:
+        yield dumps(diff.to_dict())
+        return
+    frame = dumps(diff.to_dict(with_records=False))
+    before, after = frame.split(_RECORDS_SLOT, 1)
+    yield before + '\n  "records": ['
+    separator = "\n"
+    for result in diff.results:
+        yield separator + "    " + dumps(result.to_dict()).replace("\n", "\n    ")
+        separator = ",\n"
+    yield "\n  ]" + after

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +42,10 @@ from osop.format.loader import (
     nests_too_deep,
     yaml_load_error,
 )
-from osop.format.vocabulary import NODE_STATUSES
+from osop.format.vocabulary import NODE_STATUSES, RUN_STATUSES
 from osop.record.model import (
     NODE_RECORD_FIELDS,
+    OSOPLOG_VERSION,
     ErrorInfo,
     NodeRecord,
     RunRecord,
@@ -64,6 +68,7 @@ __all__ = [
     "read_record_data",
     "read_records",
     "record_from_data",
+    "record_moments",
     "record_start",
     "timestamp",
     "written_timestamp",
@@ -95,8 +100,18 @@ _RecordYamlLoader.add_implicit_resolver(
 
 
 _NOT_FAST = object()
-#: bytes → b"0" for an ASCII digit, b" " otherwise (to find long digit runs in C)
-_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+#: bytes → b"0" for an ASCII digit, b"[" for ``{`` and ``[``, b":" for ``:``, b" " for
+#: the rest: one C pass, then long digit runs, brackets and colons are found in it
+_MARKS = bytes(
+    0x30
+    if 0x30 <= byte <= 0x39
+    else 0x5B
+    if byte in (0x5B, 0x7B)
+    else 0x3A
+    if byte == 0x3A
+    else 0x20
+    for byte in range(256)
+)
 _LONG_DIGITS = b"0" * 19
 
 
@@ -121,7 +136,8 @@ def _fast_json(raw: bytes) -> Any:
     Anything else, or any doubt, returns ``_NOT_FAST`` and the caller uses
     :func:`json_loads_checked`, errors and all.
     """
-    if _LONG_DIGITS in raw.translate(_DIGITS):
+    marks = raw.translate(_MARKS)
+    if _LONG_DIGITS in marks:
         return _NOT_FAST
     if b"\\u003" in raw and (b"\\u003a" in raw or b"\\u003A" in raw):
         return _NOT_FAST
@@ -131,9 +147,9 @@ def _fast_json(raw: bytes) -> Any:
         return _NOT_FAST
     if type(data) is dict or type(data) is list:
         # depth first: orjson encodes fewer levels (254) than it decodes (1,024)
-        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and nests_too_deep(data):
+        if marks.count(b"[") > MAX_DEPTH and nests_too_deep(data):
             return _NOT_FAST
-        if orjson.dumps(data).count(b":") != raw.count(b":"):
+        if orjson.dumps(data).count(b":") != marks.count(b":"):
             return _NOT_FAST  # a duplicate key (or something unusual): let the loader say
     return data
 
@@ -335,20 +351,155 @@ class PlainRecord:
         return self.head if self.nodes is None else record_from_data(self.data)
 
 
+#: Run-level fields read as text (``None`` when absent), and as a mapping.
+_HEAD_TEXTS = (
+    "started_at",
+    "workflow_version",
+    "workflow_hash",
+    "mode",
+    "ended_at",
+    "result_summary",
+)
+_HEAD_MAPPINGS = ("trigger", "runtime", "variables", "cost")
+_TEXT_OR_NONE = frozenset((str, type(None)))
+_MAPPING_OR_NONE = frozenset((dict, type(None)))
+_CANONICAL_RUN_STATUSES = frozenset(RUN_STATUSES)
+#: The run-level fields (the rest goes to ``extra``, as ``record_from_dict`` does).
+_RUN_FIELDS = frozenset(f.name for f in fields(RunRecord)) - {"extra", "notes"}
+_MAX_MAGNITUDE = 1e300
+
+
+def _fast_head(data: dict[str, Any]) -> RunRecord | None:
+    """``record_from_dict`` of the run-level fields (node records left out) when they are
+    in the written form: texts are ``str``, mappings ``dict``, the status canonical, the
+    duration a number in range.  Anything else returns ``None`` (the lenient reader's
+    turn), so the result is always the same; 10,000 records read ~3× faster this way.
+    """
+    get = data.get
+    status = get("status")
+    run_id = get("run_id")
+    workflow_id = get("workflow_id")
+    version = get("osoplog_version", OSOPLOG_VERSION)
+    if (
+        type(status) is not str
+        or status not in _CANONICAL_RUN_STATUSES
+        or type(run_id) is not str
+        or type(workflow_id) is not str
+        or type(version) is not str
+    ):
+        return None
+    texts = list(map(get, _HEAD_TEXTS))
+    mappings = list(map(get, _HEAD_MAPPINGS))
+    if not _TEXT_OR_NONE.issuperset(map(type, texts)) or not _MAPPING_OR_NONE.issuperset(
+        map(type, mappings)
+    ):
+        return None
+    duration = get("duration_ms")
+    if duration is not None and (
+        type(duration) not in _NUMBER_TYPES or not -_MAX_MAGNITUDE < duration < _MAX_MAGNITUDE
+    ):
+        return None
+    started, workflow_version, workflow_hash, mode, ended, summary = texts
+    trigger, runtime, variables, cost = (None if v is None else dict(v) for v in mappings)
+    return RunRecord(
+        run_id=run_id,
+        workflow_id=workflow_id,
+        status=status,
+        started_at=started,
+        node_records=(),
+        osoplog_version=version,
+        workflow_version=workflow_version,
+        workflow_hash=workflow_hash,
+        mode=mode,
+        trigger=trigger,
+        ended_at=ended,
+        duration_ms=duration,
+        runtime=runtime,
+        variables=variables,
+        result_summary=summary,
+        cost=cost,
+        extra={k: v for k, v in data.items() if k not in _RUN_FIELDS},
+    )
+
+
 def plain_record(data: dict[str, Any]) -> PlainRecord:
     """:class:`PlainRecord` of a record's data (see :func:`read_record_data`)."""
     raw = data.get("node_records")
     if type(raw) is list and raw and all(map(is_plain_node, raw)):
-        head = record_from_dict({k: v for k, v in data.items() if k != "node_records"})
+        head = _fast_head(data)
+        if head is None:
+            head = record_from_dict({k: v for k, v in data.items() if k != "node_records"})
         return PlainRecord(head, raw, data)
     return PlainRecord(record_from_dict(data), None, data)
+
+
+class _FirstFiles:
+    """``dict.setdefault(run_id, (fingerprint, path))`` in ~100 bytes a run, not ~300.
+
+    Reading 100,000 records must not keep 100,000 run ids, tuples and paths: the
+    run id is kept as its 64-bit hash (an open-addressing table in arrays), the
+    fingerprint as a 64-bit integer, the path UTF-8 encoded in one buffer.  Two run
+    ids with the same hash would read as one run — and then still as two records
+    unless their fingerprints, hashes too, are also equal.
+    """
+
+    __slots__ = ("_count", "_ends", "_keys", "_marks", "_paths", "_where")
+
+    def __init__(self) -> None:
+        self._keys = array("q", bytes(8 * 1024))  # 0: an empty slot
+        self._where = array("q", bytes(8 * 1024))  # the first file's number
+        self._marks = array("q")  # by file number: its fingerprint
+        self._paths = bytearray()
+        self._ends = array("Q")  # by file number: where its path ends in _paths
+        self._count = 0
+
+    def setdefault(self, run_id: str, mark: int, path: str) -> tuple[int, str]:
+        """The first ``(mark, path)`` given for ``run_id`` (these, when it is the first)."""
+        key = hash(run_id) or 1
+        keys = self._keys
+        mask = len(keys) - 1
+        slot = key & mask
+        while True:
+            found = keys[slot]
+            if found == key:
+                number = self._where[slot]
+                start = self._ends[number - 1] if number else 0
+                text = self._paths[start : self._ends[number]].decode("utf-8", "surrogatepass")
+                return self._marks[number], text
+            if found == 0:
+                break
+            slot = (slot + 1) & mask
+        keys[slot] = key
+        self._where[slot] = len(self._ends)
+        self._marks.append(mark)
+        self._paths += path.encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._paths))
+        self._count += 1
+        if self._count * 2 > len(keys):  # at most half full: probes stay short
+            self._grow()
+        return mark, path
+
+    def _grow(self) -> None:
+        old = zip(self._keys, self._where, strict=True)
+        size = len(self._keys) * 2
+        self._keys = keys = array("q", bytes(8 * size))
+        self._where = where = array("q", bytes(8 * size))
+        mask = size - 1
+        for key, number in old:
+            if key == 0:
+                continue
+            slot = key & mask
+            while keys[slot] != 0:
+                slot = (slot + 1) & mask
+            keys[slot] = key
+            where[slot] = number
 
 
 def read_plain_records(
     paths: Iterable[str | Path], failures: list[ReadFailure] | None = None
 ) -> Iterator[tuple[str, PlainRecord]]:
     """:func:`read_records`, yielding :class:`PlainRecord` (one at a time: streaming)."""
-    seen: dict[str, tuple[int, str]] = {}  # run id → (fingerprint, first path)
+    seen = _FirstFiles()  # run id → (fingerprint, first path)
     for path in paths:
         try:
             plain = plain_record(read_record_data(path))
@@ -359,7 +510,7 @@ def read_plain_records(
             continue
         if failures is not None:
             mark = _plain_fingerprint(plain)
-            first = seen.setdefault(plain.head.run_id, (mark, str(path)))
+            first = seen.setdefault(plain.head.run_id, mark, str(path))
             if first[1] != str(path) and first[0] == mark:
                 failures.append(
                     ReadFailure(
@@ -397,40 +548,34 @@ def no_records_message(given: Iterable[str], files: int) -> str:
 
 def _fingerprint(record: RunRecord) -> int:
     """What tells two files of the same run apart (a hash: 10,000 records stay cheap)."""
+    nodes = record.node_records
     return hash(
         (
             record.status,
             record.started_at,
             record.ended_at,
-            tuple(
-                (n.node_id, n.node_type, n.attempt, n.status, n.started_at, n.ended_at)
-                for n in record.node_records
-            ),
+            tuple((n.node_id, n.node_type, n.attempt, n.status, n.started_at) for n in nodes),
+            tuple(n.ended_at for n in nodes),
         )
     )
 
 
+_FINGERPRINT_FIELDS = itemgetter("node_id", "node_type", "attempt", "status", "started_at")
+
+
 def _plain_fingerprint(plain: PlainRecord) -> int:
-    """:func:`_fingerprint` of ``plain.record()``, from the plain data."""
+    """:func:`_fingerprint` of ``plain.record()``, from the plain data (in C loops)."""
     if plain.nodes is None:
         return _fingerprint(plain.head)
     head = plain.head
+    nodes = plain.nodes
     return hash(
         (
             head.status,
             head.started_at,
             head.ended_at,
-            tuple(
-                (
-                    n["node_id"],
-                    n["node_type"],
-                    n["attempt"],
-                    n["status"],
-                    n["started_at"],
-                    n.get("ended_at"),
-                )
-                for n in plain.nodes
-            ),
+            tuple(map(_FINGERPRINT_FIELDS, nodes)),
+            tuple(map(dict.get, nodes, repeat("ended_at"))),
         )
     )
 
@@ -543,6 +688,47 @@ def written_timestamp(text: str | None) -> float | None:
         except ValueError:
             pass
     return timestamp(text)
+
+
+_STARTED_AT = itemgetter("started_at")
+_FIRST_CHARACTER = itemgetter(0)
+_to_posix = datetime.timestamp
+
+
+def record_moments(nodes: list[dict[str, Any]]) -> dict[str | None, float | None]:
+    """:func:`written_timestamp` of every ``started_at`` and ``ended_at`` of plain node
+    records (:func:`is_plain_node`), keyed by the text (``None`` → ``None`` included).
+
+    Over 10,000 records the ~400,000 timestamps cost more one call at a time than
+    their parsing does.  When every text of the record takes
+    :func:`written_timestamp`'s direct way (it ends in ``Z``, starts with a digit,
+    has no space) — checked for all of them at once on their joined text — they
+    are converted by C loops with exactly the calls it makes; otherwise, or when
+    one of them is no date, text by text.
+    """
+    texts: set[str | None] = set(map(_STARTED_AT, nodes))
+    texts.update(map(dict.get, nodes, repeat("ended_at")))
+    texts.discard(None)
+    keys: list[Any] = list(texts)
+    moments: dict[str | None, float | None] = {None: None}
+    joined = "\n".join(keys) + "\n"
+    count = len(keys)
+    if (
+        joined.count("\n") == count  # no text holds a line break, so that ...
+        and joined.count("Z\n") == count  # ... each one ends in Z
+        and " " not in joined
+        and "".join(map(_FIRST_CHARACTER, keys)).isdigit()  # (no text is empty: each ends in Z)
+    ):
+        try:
+            moments.update(
+                zip(keys, map(_to_posix, map(datetime.fromisoformat, keys)), strict=True)
+            )
+            return moments
+        except ValueError:  # a date that does not exist (2026-02-30): one at a time
+            pass
+    for text in keys:
+        moments[text] = written_timestamp(text)
+    return moments
 
 
 def record_start(record: NodeRecord) -> float:

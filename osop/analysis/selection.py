@@ -148,8 +148,17 @@ def _walk(top: str, prefix: str, inner: str) -> Iterator[str]:
         if is_dir:
             if not entry.is_symlink():
                 yield from _walk(top, prefix, rel)
-        elif name.lower().endswith(LOG_SUFFIXES) and os.path.isfile(prefix + rel):
+        elif name.lower().endswith(LOG_SUFFIXES) and _is_file(entry):
             yield prefix + rel
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """``os.path.isfile`` of the entry's path, from what the folder listing already says
+    (no ``stat`` for a regular file: one system call fewer per record)."""
+    try:
+        return entry.is_file()  # follows a symbolic link, as isfile does
+    except OSError:
+        return False
 
 
 def _looks_like_run_id(item: str) -> bool:

@@ -29,9 +29,11 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, compress
+from operator import itemgetter
 from typing import Any
 
-from osop.analysis.records import PlainRecord, executions_of, written_timestamp
+from osop.analysis.records import PlainRecord, executions_of, record_moments, written_timestamp
 from osop.record.model import NodeRecord, RunRecord, parse_timestamp
 
 __all__ = [
@@ -46,6 +48,8 @@ __all__ = [
 ]
 
 FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT"})
+_STARTED = itemgetter("started_at")
+_ATTEMPT = itemgetter("attempt")
 #: How many distinct errors ``common_errors`` lists.
 TOP_ERRORS = 5
 
@@ -277,6 +281,7 @@ class WorkflowStats:
 
 class _NodeAccumulator:
     __slots__ = (
+        "also_attempt",
         "attempt_durations",
         "attempts",
         "cost",
@@ -305,10 +310,26 @@ class _NodeAccumulator:
         self.skipped = 0
         # 8 bytes a value, not 32: 100,000 records hold millions of them
         self.durations = _Values()  # an int duration_ms stays an int (as in the output)
+        # An attempt's own duration is nearly always its execution's too (the same
+        # float): then it is kept once, marked in `also_attempt` (a byte per execution
+        # duration); `attempt_durations` holds the others. Percentiles sort the values,
+        # so which array holds one does not matter (zeros are never shared: -0.0 and
+        # 0.0 keep their order).
+        self.also_attempt = bytearray()
         self.attempt_durations = array("d")
         self.waits = array("d")
         self.cost = 0.0
         self.errors: Counter[str] = Counter()
+
+    def add_duration(self, duration: float | None) -> None:
+        """An execution's duration (not one of its attempts'), when it is a real one."""
+        if duration is not None and 0 <= duration < math.inf:
+            self.durations.append(duration)
+            self.also_attempt.append(0)
+
+    def attempt_values(self) -> Iterator[float]:
+        """Every attempt duration: those kept with the executions', then the others."""
+        return chain(compress(self.durations, self.also_attempt), self.attempt_durations)
 
 
 class _WorkflowAccumulator:
@@ -363,9 +384,7 @@ class _WorkflowAccumulator:
                         _add(acc.waits, attempt.duration_seconds * 1000.0)
             if ran[-1].status in FAILED_STATUSES:
                 acc.failed_executions += 1
-            duration = execution.duration_ms
-            if duration is not None:
-                _add(acc.durations, duration)
+            acc.add_duration(execution.duration_ms)
             cost = sum(a.cost_usd for a in execution.attempts)
             if not cost and execution.occurrence == 1:
                 cost = breakdown.get(execution.node_id, 0.0)
@@ -386,45 +405,51 @@ class _WorkflowAccumulator:
         if isinstance(total, int | float) and head.cost:
             self.cost += _money(float(total))
         else:
-            self.cost += _money(sum(_plain_cost(n) for n in nodes))
+            # only these carry a cost (_plain_cost of any other is 0.0, which adds nothing)
+            self.cost += _money(
+                sum(_plain_cost(n) for n in nodes if "ai_metadata" in n or "cost_usd" in n)
+            )
         breakdown = _breakdown(head)
+        has_breakdown = bool(breakdown)
+        accumulators = self.nodes
+        failed_statuses = FAILED_STATUSES
         seen: set[str] = set()
         occurred: set[str] = set()
-        moments: dict[str | None, float | None] = {}
+        moments = record_moments(nodes)
         isfinite = math.isfinite
+        inf = math.inf
         # executions_of on plain data: attempts in order of start (file order on ties)
-        starts = []
-        for node in nodes:
-            text = node["started_at"]
-            value = moments.get(text, moments)
-            if value is moments:
-                value = moments[text] = written_timestamp(text)
-            starts.append(value if value is not None else math.inf)
-        open_execution: dict[str, list[dict[str, Any]]] = {}
-        executions: list[list[dict[str, Any]]] = []
-        by_start = sorted(range(len(nodes)), key=starts.__getitem__)  # type: ignore[arg-type]
-        for index in by_start:  # a stable sort: file order on equal starts
-            node = nodes[index]
-            current = open_execution.get(node["node_id"])
-            if (
-                current is not None
-                and node["attempt"] > current[-1]["attempt"]
-                and node.get("iteration") == current[-1].get("iteration")
-            ):
-                current.append(node)
-                continue
-            open_execution[node["node_id"]] = fresh = [node]
-            executions.append(fresh)
+        starts = [inf if v is None else v for v in map(moments.__getitem__, map(_STARTED, nodes))]
+        by_start = sorted(range(len(nodes)), key=starts.__getitem__)  # a stable sort
+        executions: list[list[dict[str, Any]]]
+        if len(set(map(_ATTEMPT, nodes))) == 1:
+            # every attempt numbered alike (no retry): no attempt continues another
+            executions = [[node] for node in map(nodes.__getitem__, by_start)]
+        else:
+            open_execution: dict[str, list[dict[str, Any]]] = {}
+            executions = []
+            for node in map(nodes.__getitem__, by_start):
+                current = open_execution.get(node["node_id"])
+                if (
+                    current is not None
+                    and node["attempt"] > current[-1]["attempt"]
+                    and node.get("iteration") == current[-1].get("iteration")
+                ):
+                    current.append(node)
+                    continue
+                open_execution[node["node_id"]] = fresh = [node]
+                executions.append(fresh)
 
         for attempts in executions:
             last = attempts[-1]
             node_id = last["node_id"]
-            first = node_id not in occurred  # the node's first execution in this run
+            # the node's first execution in this run (it alone may take a breakdown cost)
+            first = has_breakdown and node_id not in occurred
             if first:
                 occurred.add(node_id)
-            acc = self.nodes.get(node_id)
+            acc = accumulators.get(node_id)
             if acc is None:
-                acc = self.nodes[node_id] = _NodeAccumulator(last["node_type"])
+                acc = accumulators[node_id] = _NodeAccumulator(last["node_type"])
             if len(attempts) == 1:  # the common case, no retry: the general code, unrolled
                 status = last["status"]
                 if status == "SKIPPED":
@@ -437,11 +462,12 @@ class _WorkflowAccumulator:
                 acc.attempts += 1
                 measured = last.get("duration_ms")
                 seconds = measured / 1000.0 if measured is not None else _plain_seconds(last)
+                value = None  # the attempt's own duration, once known to be a real one
                 if seconds is not None:
                     value = seconds * 1000.0
-                    if isfinite(value) and value >= 0:
-                        acc.attempt_durations.append(value)
-                if status in FAILED_STATUSES:
+                    if not 0 <= value < inf:  # finite and not negative (NaN is neither)
+                        value = None
+                if status in failed_statuses:
                     acc.failed_attempts += 1
                     acc.errors[_plain_error_key(last)] += 1
                     if status == "TIMED_OUT":
@@ -451,24 +477,29 @@ class _WorkflowAccumulator:
                     _add_wait(acc, last, seconds)
                 # _plain_execution_ms of one attempt
                 start = moments[last["started_at"]]
-                text = last.get("ended_at")
-                end = moments.get(text, moments)
-                if end is moments:
-                    end = moments[text] = written_timestamp(text)
+                end = moments[last.get("ended_at")]
                 if start is not None and end is not None:
-                    wall = round((end - start) * 1000.0, 3)  # type: ignore[operator]
-                    if measured is not None and isfinite(measured) and abs(measured - wall) < 1.0:
-                        duration: float | None = max(measured, 0.0)
+                    wall = round((end - start) * 1000.0, 3)
+                    # wall is finite: an infinite or NaN measure is never within 1 ms of it
+                    if measured is not None and -1.0 < measured - wall < 1.0:
+                        duration: float | None = 0.0 if measured < 0.0 else measured  # max()
                     else:
                         duration = wall
                 else:
                     duration = 0.0 + seconds * 1000.0 if seconds is not None else None
-                if duration is not None and isfinite(duration) and duration >= 0:
+                if duration is not None and 0 <= duration < inf:
                     durations = acc.durations
                     if durations.objects is None and type(duration) is float:
                         durations.floats.append(duration)  # _Values.append, inlined
                     else:
                         durations.append(duration)
+                    if value and value == duration and type(duration) is float:
+                        acc.also_attempt.append(1)  # the same float: kept once
+                        value = None
+                    else:
+                        acc.also_attempt.append(0)
+                if value is not None:
+                    acc.attempt_durations.append(value)
                 cost = 0.0
                 if "ai_metadata" in last or "cost_usd" in last:
                     cost += _plain_cost(last)
@@ -510,9 +541,7 @@ class _WorkflowAccumulator:
                     _add_wait(acc, attempt, seconds)
             if ran[-1]["status"] in FAILED_STATUSES:
                 acc.failed_executions += 1
-            duration = _plain_execution_ms(attempts, moments)
-            if duration is not None:
-                _add(acc.durations, duration)
+            acc.add_duration(_plain_execution_ms(attempts, moments))
             for attempt in attempts:
                 if "ai_metadata" in attempt or "cost_usd" in attempt:
                     cost += _plain_cost(attempt)
@@ -537,7 +566,7 @@ class _WorkflowAccumulator:
                 human_wait_ms=Distribution.of(acc.waits),
                 total_cost_usd=acc.cost,
                 errors=_common(acc.errors),
-                attempt_duration_ms=Distribution.of(acc.attempt_durations),
+                attempt_duration_ms=Distribution.of(acc.attempt_values()),
             )
             for node_id, acc in self.nodes.items()
         }

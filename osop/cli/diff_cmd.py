@@ -9,9 +9,9 @@ import click
 
 from osop.analysis.compare import compare_paths
 from osop.analysis.conformance import ConformanceSummary
-from osop.analysis.diff_format import diff_lines
+from osop.analysis.diff_format import diff_json_chunks, diff_lines
 from osop.analysis.selection import parse_modes
-from osop.cli.common import max_bytes_option, modes_option, print_json
+from osop.cli.common import max_bytes_option, modes_option
 from osop.cli.run_support import store_option
 from osop.errors import OsopError
 
@@ -65,7 +65,10 @@ def diff(
         for message in result.skipped:
             click.echo(f"warning: skipped {message}", err=True)
     if fmt == "json":
-        print_json(result.to_dict())
+        # in pieces too: the JSON of 100,000 records is never built whole
+        for piece in diff_json_chunks(result):
+            click.echo(piece, nl=False)
+        click.echo()
     else:
         # in pieces: a diff of 100,000 records is 200,000 lines, not held all at once
         chunk: list[str] = []

@@ -42,6 +42,8 @@ _NODE = '{"node_id":"a","node_type":"cli","attempt":1,"status":"COMPLETED","star
         '"n":' + "[" * 200 + "]" * 200,  # deeper than the limit
         '"n":' + "[" * 600 + "]" * 600,  # deeper than orjson encodes
         '"n":' + "[" * 100 + "]" * 100,  # deep, within the limit
+        '"n":' + '{"a":[' * 70 + "1" + "]}" * 70,  # mappings and lists, deeper than the limit
+        '"n":' + '{"a":' * 127 + "1" + "}" * 127,  # mappings as deep as the limit allows
         '"n":"x:y","m":{"k":[1,2.5,-0,true,null,"\\u00e9\\/"]}',
         '"n":1.0,"m":1,"o":-0.0,"p":1e-400',
     ],

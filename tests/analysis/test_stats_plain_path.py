@@ -127,8 +127,9 @@ def _run(**extra: Any) -> dict[str, Any]:
         {"cost": {"total_usd": 3, "breakdown": [{"node_id": "b", "cost_usd": 0.125}]}},
         {"duration_ms": 12345, "status": "TIMEOUT"},
         {"workflow_version": "2"},
+        {"cost": {"breakdown": [{"node_id": "b", "cost_usd": 0.125}, {"node_id": "d"}]}},
     ],
-    ids=["plain", "cost-total", "duration-and-legacy-status", "version"],
+    ids=["plain", "cost-total", "duration-and-legacy-status", "version", "breakdown-only"],
 )
 def test_record_shapes(extra: dict[str, Any]) -> None:
     records = [_run(**extra), _run(**extra, run_id="6f1c2b7a-9d8e-4c3b-8a2f-1e0d9c8b7a60")]

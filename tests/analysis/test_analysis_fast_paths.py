@@ -1,0 +1,371 @@
+"""The fast paths of reading many records give exactly what the checked paths give:
+timestamps parsed a record at a time, run-level fields built directly, run ids kept
+as hashes, replay variants keyed column by column — odd inputs included."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from osop.analysis.conformance import _variant
+from osop.analysis.records import (
+    _fast_head,
+    _FirstFiles,
+    plain_record,
+    read_plain_records,
+    record_moments,
+    written_timestamp,
+)
+from osop.record.model import record_from_dict
+
+from .generator import generate
+from .processes import REVIEW_STEPS, REVIEW_TREE
+
+ODD_STAMPS = [
+    "2026-01-01T00:00:00.000Z",
+    "2026-01-01T00:00:00Z",
+    "2026-01-01T00:00:00.5Z",
+    "2026-01-01T00:00:00.123456Z",
+    "2026-01-01T00:00:00.1234567Z",  # seven digits: not the written form
+    "2026-01-01T02:00:00.000+02:00",  # a non-UTC offset
+    "2026-01-01T00:00:00.000z",
+    "2026-01-01 00:00:00.000Z",
+    "2026-01-01T00:00:00.000",  # no offset: read as UTC
+    "2026-02-30T00:00:00.000Z",  # no such day
+    "2026-01-01T24:00:00.000Z",
+    "2026-01-01T00:00:60.000Z",  # a leap second
+    "٢٠٢٦-01-01T00:00:00.000Z",  # not ASCII digits
+    "not a time",
+    "",
+    "Z",
+    "1Z",
+    "2026-01-01T00:00:00Z\n2026-01-01T00:00:00Z",  # a line break inside
+    "2026-01-01T00:00:00.000Z\n",
+    "2026-01-01T00:00:00+00:00",
+]
+
+
+def _node(started: str, ended: str | None) -> dict[str, Any]:
+    node: dict[str, Any] = {
+        "node_id": "a",
+        "node_type": "cli",
+        "attempt": 1,
+        "status": "COMPLETED",
+        "started_at": started,
+    }
+    if ended is not None:
+        node["ended_at"] = ended
+    return node
+
+
+@pytest.mark.parametrize("odd", ODD_STAMPS)
+def test_record_moments_are_written_timestamp_of_each_text(odd: str) -> None:
+    # the odd text among written ones: a record is parsed in one pass or text by text
+    nodes = [
+        _node("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.250Z"),
+        _node(odd, None),
+        _node("2026-01-01T00:00:02.000Z", odd),
+    ]
+    moments = record_moments(nodes)
+    texts = {n["started_at"] for n in nodes} | {n.get("ended_at") for n in nodes}
+    assert set(moments) == texts | {None}
+    for text in texts:
+        assert moments[text] == written_timestamp(text), text
+
+
+def test_record_moments_of_written_records() -> None:
+    for record in generate(REVIEW_TREE, REVIEW_STEPS, 30, seed=2).records:
+        nodes = record["node_records"]
+        moments = record_moments(nodes)
+        for node in nodes:
+            for text in (node["started_at"], node.get("ended_at")):
+                assert moments[text] == written_timestamp(text)
+
+
+def _head(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "osoplog_version": "1.0",
+        "run_id": "0d6c7a4e-3f0b-4f7e-9a43-6f7c2d1e9b10",
+        "workflow_id": "shapes",
+        "workflow_version": "1.2.0",
+        "mode": "live",
+        "status": "COMPLETED",
+        "trigger": {"type": "manual"},
+        "started_at": "2026-01-01T00:00:00.000Z",
+        "ended_at": "2026-01-01T00:00:10.000Z",
+        "duration_ms": 10000.0,
+        "cost": {"total_usd": 0.5},
+        "x-team": "ops",
+        "note": [1, 2],
+    }
+    for key, value in changes.items():
+        if value is _DROP:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+_DROP = object()
+ODD_HEADS = [
+    {},
+    {"status": "success"},
+    {"status": "completed"},
+    {"status": " COMPLETED"},
+    {"status": 3},
+    {"status": _DROP},
+    {"run_id": 12},
+    {"run_id": _DROP},
+    {"workflow_id": None},
+    {"osoplog_version": 1.0},
+    {"osoplog_version": _DROP},
+    {"duration_ms": 10000},
+    {"duration_ms": float("inf")},
+    {"duration_ms": float("nan")},
+    {"duration_ms": 1e301},
+    {"duration_ms": -5.0},
+    {"duration_ms": 10**400},
+    {"duration_ms": True},
+    {"duration_ms": "10"},
+    {"duration_ms": None},
+    {"trigger": ["manual"]},
+    {"cost": None},
+    {"runtime": {"host": "h"}, "variables": {"a": 1}, "result_summary": "ok"},
+    {"started_at": 1767225600},
+    {"ended_at": None},
+    {"workflow_hash": "sha256:abc"},
+    {"mode": ["live"]},
+]
+
+
+@pytest.mark.parametrize("changes", ODD_HEADS)
+def test_fast_head_is_record_from_dict(changes: dict[str, Any]) -> None:
+    data = _head(**changes)
+    reference = record_from_dict(data)
+    fast = _fast_head(copy.deepcopy(data))
+    assert fast is None or fast == reference
+    nodes = [_node("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z")]
+    plain = plain_record({**data, "node_records": nodes})
+    assert plain.nodes is not None
+    assert plain.head == reference  # whichever way the head was built
+
+
+def test_fast_head_takes_the_written_form() -> None:
+    assert _fast_head(_head()) is not None
+    for record in generate(REVIEW_TREE, REVIEW_STEPS, 5, seed=2).records:
+        head = {k: v for k, v in record.items() if k != "node_records"}
+        assert _fast_head(record) == record_from_dict(head)
+
+
+def test_first_files_is_dict_setdefault() -> None:
+    # thousands of runs (the table grows several times), some seen again, odd paths
+    first = _FirstFiles()
+    reference: dict[str, tuple[int, str]] = {}
+    for i in range(6000):
+        run_id = f"run-{(i * 7919) % 4500}"
+        mark = hash((run_id, i % 3))
+        path = f"folder/{i:05}-\udcff-é.osoplog.json"  # an undecodable byte, kept as is
+        assert first.setdefault(run_id, mark, path) == reference.setdefault(run_id, (mark, path))
+
+
+def _write(folder: Path, name: str, data: dict[str, Any]) -> str:
+    path = folder / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_repeated_copies_of_a_run_count_once(tmp_path: Path) -> None:
+    records = generate(REVIEW_TREE, REVIEW_STEPS, 3, seed=4).records
+    a, b = records[0], records[1]
+    other = copy.deepcopy(a)  # the same run id, other node records: not a copy
+    other["node_records"] = other["node_records"][:-1]
+    paths = [
+        _write(tmp_path, "1.osoplog.json", a),
+        _write(tmp_path, "2.osoplog.json", a),
+        _write(tmp_path, "3.osoplog.json", b),
+        _write(tmp_path, "4.osoplog.json", a),
+        _write(tmp_path, "5.osoplog.json", other),
+    ]
+    failures: list[Any] = []
+    used = [path for path, _ in read_plain_records([*paths, paths[0]], failures)]
+    # the same file named twice is not a copy of itself (as before)
+    assert used == [paths[0], paths[2], paths[4], paths[0]]
+    assert [f.path for f in failures] == [paths[1], paths[3]]
+    assert all(f"a copy of {paths[0]}" in f.message for f in failures)
+
+
+def _reference_variant(plain: Any) -> object:
+    """The replay variant key as one tuple per node record (the definition)."""
+    moments: dict[str | None, float | None] = {None: None}
+    for node in plain.nodes:
+        for text in (node["started_at"], node.get("ended_at")):
+            if text not in moments:
+                moments[text] = written_timestamp(text)
+    order = {v: i for i, v in enumerate(sorted({v for v in moments.values() if v is not None}))}
+    rank = {text: (None if v is None else order[v]) for text, v in moments.items()}
+
+    def code(error: Any) -> object:
+        if error is None:
+            return False
+        return None if error.get("code") is None else str(error.get("code"))
+
+    return (
+        plain.head.status,
+        plain.head.workflow_id,
+        tuple(
+            (
+                n["node_id"],
+                n["status"],
+                n["attempt"],
+                n.get("iteration"),
+                rank[n["started_at"]],
+                rank[n.get("ended_at")],
+                code(n.get("error")),
+            )
+            for n in plain.nodes
+        ),
+    )
+
+
+def test_variant_keys_group_records_as_the_definition_does() -> None:
+    records = generate(REVIEW_TREE, REVIEW_STEPS, 60, seed=6).records
+    odd = []
+    for record in records[:6]:
+        for change in ("error", "no-code", "iteration", "late", "missing-end", "odd-time"):
+            twin = copy.deepcopy(record)
+            node = twin["node_records"][0]
+            if change == "error":
+                node["error"] = {"code": "E1", "message": "m"}
+            elif change == "no-code":
+                node["error"] = {"message": "m"}
+            elif change == "iteration":
+                node["iteration"] = 0
+            elif change == "late":
+                node["ended_at"] = "2027-01-01T00:00:00.000Z"
+            elif change == "missing-end":
+                node.pop("ended_at", None)
+            else:
+                node["started_at"] = "2026-01-01T00:00:00+01:00"
+            odd.append(twin)
+    plains = [plain_record(r) for r in records + odd]
+    assert all(p.nodes is not None for p in plains)
+    new = [_variant(p) for p in plains]
+    old = [_reference_variant(p) for p in plains]
+    for i in range(len(plains)):
+        for j in range(len(plains)):
+            assert (new[i] == new[j]) == (old[i] == old[j]), (i, j)
+
+
+def _conformance_summary(tmp_path: Path) -> Any:
+    from osop.analysis.compare import compare_paths
+
+    gen = generate(REVIEW_TREE, REVIEW_STEPS, 12, seed=8)
+    workflow = tmp_path / "process.osop.json"
+    workflow.write_text(json.dumps(gen.workflow))
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for i, record in enumerate(gen.records):
+        if i == 3:
+            record["node_records"] = record["node_records"][::-1][:-1]  # deviates
+        _write(folder, f"{i:02}.osoplog.json", record)
+    (folder / "bad.osoplog.json").write_text('{"a": 1')
+    summary = compare_paths(str(workflow), str(folder))
+    # a note that reads like the records' slot must not be taken for it
+    summary.notes.append('\n  "records": [] «ü»')
+    return summary
+
+
+def test_diff_json_in_pieces_is_the_whole_json(tmp_path: Path) -> None:
+    from osop.analysis.conformance import ConformanceSummary
+    from osop.analysis.diff_format import diff_json_chunks
+
+    summary = _conformance_summary(tmp_path)
+    assert isinstance(summary, ConformanceSummary) and len(summary.results) == 12
+    assert not summary.conformant and summary.skipped
+
+    def whole(value: Any) -> str:
+        return json.dumps(value.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+    assert "".join(diff_json_chunks(summary)) == whole(summary)
+    summary.results = summary.results[:1]
+    assert "".join(diff_json_chunks(summary)) == whole(summary)
+    summary.results = []
+    assert "".join(diff_json_chunks(summary)) == whole(summary)
+
+
+def test_diff_command_json_output(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from osop.analysis.compare import compare_paths
+    from osop.cli.main import cli
+
+    summary = _conformance_summary(tmp_path)
+    workflow, folder = str(tmp_path / "process.osop.json"), str(tmp_path / "runs")
+    out = CliRunner().invoke(cli, ["diff", workflow, folder, "--format", "json"])
+    assert out.exit_code == 1, out.output
+    expected = compare_paths(workflow, folder).to_dict()
+    assert out.stdout == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+    assert len(json.loads(out.stdout)["records"]) == len(summary.results)
+
+
+def test_plain_fingerprint_is_the_records() -> None:
+    from osop.analysis.records import _fingerprint, _plain_fingerprint
+
+    records = generate(REVIEW_TREE, REVIEW_STEPS, 10, seed=9).records
+    odd = copy.deepcopy(records[0])
+    odd["node_records"][0]["status"] = "TIMEOUT"  # read leniently: the object path
+    for data in [*records, odd]:
+        plain = plain_record(copy.deepcopy(data))
+        assert _plain_fingerprint(plain) == _fingerprint(plain.record())
+    assert plain_record(odd).nodes is None
+
+
+def _single(node_id: str, start: str, end: str | None, **fields: Any) -> dict[str, Any]:
+    node = _node(start, end)
+    node["node_id"] = node_id
+    node.update(fields)
+    return node
+
+
+def test_stats_single_attempt_figures_match_the_object_path() -> None:
+    from osop.analysis.stats import StatsAccumulator, compute_stats
+
+    t0, t1, t2 = "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z"
+    nodes = [
+        _single("neg", t0, t1, duration_ms=-0.4),  # agrees with a 0 ms wall: max(-0.4, 0.0)
+        _single("negzero", t0, t1, duration_ms=-0.0),
+        _single("int", t0, t2, duration_ms=1000),  # an int stays an int
+        _single("off", t0, t2, duration_ms=1001.0),  # 1 ms away: the wall time
+        _single("close", t0, t2, duration_ms=999.2),
+        _single("open", t0, None, duration_ms=5.0),  # no end: its own duration
+        _single("bare", t0, None),
+        _single("huge", t0, t2, duration_ms=1e299),
+        _single("waits", t0, t2, node_type="human", human_metadata={"response_time_ms": 7}),
+        _single("paid", t0, t2, ai_metadata={"cost_usd": 0.5}),
+        _single("free", t0, t2, status="FAILED", error={"code": "E", "message": "m"}),
+        _single("late", "2026-01-01T00:00:01.000+01:00", t2, duration_ms=3.0),
+        _single("zeros", t0, t2, duration_ms=-0.0),  # an attempt of -0.0, an execution of 1 s
+    ]
+    data = {
+        **_head(),
+        "cost": {"breakdown": [{"node_id": "free", "cost_usd": 0.25}]},
+        "node_records": nodes,
+    }
+    again = {**copy.deepcopy(data), "run_id": "another"}
+    # the same values as a float, or a zero of the other sign: their order must not move
+    again["node_records"][1]["duration_ms"] = 0.0
+    again["node_records"][2]["duration_ms"] = 1000.0
+    again["node_records"][-1].update(ended_at=t1, duration_ms=0.0)  # 0.0 for both
+    third = {**copy.deepcopy(data), "run_id": "third"}
+    runs = (data, again, third)
+    reference = [s.to_dict() for s in compute_stats(record_from_dict(r) for r in runs)]
+    acc = StatsAccumulator()
+    for record in runs:
+        plain = plain_record(copy.deepcopy(record))
+        assert plain.nodes is not None
+        acc.add_plain(plain)
+    assert json.dumps([s.to_dict() for s in acc.finish()]) == json.dumps(reference)
