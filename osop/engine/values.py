@@ -67,9 +67,7 @@ class Redactor:
             self._compiled = SecurityRedactor(self.values)
 
     def __call__(self, value: Any) -> Any:
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        return self._compiled(value)
+        return self._compiled(value)  # scalars come back at once
 
 
 def _small_scalar(value: Any, limit: int) -> bool:

@@ -1,0 +1,151 @@
+"""The fast encoders and readers of the engine give exactly what the standard library
+gives: the record's compact JSON (orjson where it writes the same bytes) and the
+journal read back (orjson where it reads the same values)."""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from osop.engine.journal import read_journal
+from osop.engine.recording import _encode
+
+
+def _standard(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+class Colour(enum.Enum):
+    RED = 1
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+class Name(str):
+    pass
+
+
+class Ratio(float):
+    pass
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=-1e-3, max_value=1e-3),
+    st.text(),
+    st.sampled_from([Colour.RED, Level.LOW, Name("n"), Ratio(1.5), Ratio(1e-7), b"x"]),
+)
+_KEYS = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.floats())
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(_KEYS, inner, max_size=4),
+        st.dictionaries(st.text(), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+def _same_text(value: Any) -> None:
+    try:
+        expected = _standard(value)
+    except (TypeError, ValueError) as exc:
+        try:
+            _encode(value)
+        except type(exc):
+            return
+        raise AssertionError(
+            f"the standard encoder refuses {value!r}, the fast one writes it"
+        ) from None
+    assert _encode(value) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES)
+def test_the_record_encoder_writes_what_json_dumps_writes(value: Any) -> None:
+    _same_text(value)
+
+
+def test_the_values_where_orjson_writes_differently_are_written_as_json_does() -> None:
+    cycle: dict[str, Any] = {}
+    cycle["self"] = cycle
+    deep: Any = "leaf"
+    for _ in range(300):  # deeper than orjson writes
+        deep = [deep]
+    for value in [
+        {"a": 1e-05},
+        {"a": -3.5e-07},
+        {"a": math.nan, "b": math.inf, "c": -math.inf},
+        {"a": 2**64, "b": -(2**63) - 1},
+        {"a": Colour.RED, "b": Level.LOW, "c": Name("x"), "d": Ratio(0.5)},
+        {2: "int key", True: "bool key", None: "none key", 1.5: "float key"},
+        {"a": "\ud800 lone surrogate"},
+        {"a": "é ü \u2028 \x00 \x1f \x7f 😀"},
+        deep,
+        [0.0001, 0.001, 1e16, 1e22, 5e-324, -0.0, 0.1, 1 / 3],
+    ]:
+        _same_text(value)
+    try:
+        _encode(cycle)
+    except ValueError as exc:
+        assert "Circular" in str(exc)
+    else:
+        raise AssertionError("a cycle was written")
+
+
+_JSON_LINES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**80), max_value=2**80),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(), inner)),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(st.text(), _JSON_LINES, min_size=1), min_size=1, max_size=5))
+def test_a_journal_reads_back_as_json_loads_reads_it(
+    tmp_path_factory: Any, entries: list[dict[str, Any]]
+) -> None:
+    path: Path = tmp_path_factory.mktemp("journal") / "journal.jsonl"
+    text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    expected = [json.loads(line) for line in text.split("\n") if line]
+    assert repr(read_journal(path)) == repr(expected)
+
+
+def test_journal_lines_orjson_reads_differently_are_read_as_json_reads_them(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        b'{"t":"a","n":-9223372036854775809}',
+        b'{"t":"b","n":NaN,"i":Infinity,"big":1e400}',
+        b'{"t":"c","s":"\\ud800"}',
+        b'{"t":"d","k":1,"k":2}',
+        b'{"t":"e","f":0.1,"g":1E2,"h":-0.0}',
+    ]
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    expected = [json.loads(line.decode()) for line in lines]
+    assert repr(read_journal(path)) == repr(expected)
+    # one long digit run anywhere: the whole journal is read by json
+    path.write_bytes(b'{"t":"x","n":123}\n{"t":"y","n":-99999999999999999999}\n')
+    assert read_journal(path) == [{"t": "x", "n": 123}, {"t": "y", "n": -99999999999999999999}]
