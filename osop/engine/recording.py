@@ -124,6 +124,92 @@ def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
     return _node_record(record), None
 
 
+def _row(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
+    """``_converted(raw)``'s node record as ``NodeRecord.to_dict()`` gives it, and its
+    cost, built straight from the attempt (no ``NodeRecord`` on the way: its frozen
+    fields cost more than the rest of the conversion).  The record text is encoded
+    from these rows; tests/engine/test_record_text.py holds them to the model's.
+    """
+    label = raw.get("x-classification")
+    classified = label is not None and classification_level(label) > RECORDED_UP_TO
+    out: dict[str, Any] = {
+        "node_id": str(raw["node_id"]),
+        "node_type": str(raw.get("node_type", "")),
+        "attempt": int(raw.get("attempt", 1)),
+        "status": str(raw["status"]),
+        "started_at": raw.get("started_at"),
+    }
+    extra: dict[str, Any] | None = None
+    cost = None
+    for key, value in raw.items():
+        if key in _ROW_SKIPS:
+            continue
+        if key == "cost_usd":
+            cost = value
+        elif key not in NODE_RECORD_FIELDS:
+            if extra is None:
+                extra = {}
+            extra[key] = value
+    for key in _ROW_OPTIONAL:
+        value = raw.get(key)
+        if key == "inputs" or key == "outputs":
+            if key not in raw:
+                continue
+            value = classified_summary(value, str(label)) if classified else truncate_value(value)
+        if value is None:
+            continue
+        if key == "error":
+            if not isinstance(value, dict):
+                continue
+            value = _error_dict(value)
+        elif key == "tools_used":
+            if not isinstance(value, list) or not value:
+                continue
+            value = list(value)
+        out[key] = value
+    ai = raw.get("ai_metadata")
+    if cost is None and isinstance(ai, dict):
+        cost = ai.get("cost_usd")
+    if isinstance(cost, int | float) and not isinstance(cost, bool):
+        if not isinstance(ai, dict) or "cost_usd" not in ai:
+            if extra is None:
+                extra = {}
+            extra["x-cost_usd"] = cost
+    else:
+        cost = None
+    if extra:
+        out.update(extra)
+    return out, cost
+
+
+#: The row's first fields (always there), then the spec's optional ones in the
+#: model's order; the rest of an attempt's keys follow as they come.
+_ROW_SKIPS = frozenset({"node_id", "node_type", "attempt", "status", "started_at"})
+_ROW_OPTIONAL = (
+    "ended_at",
+    "duration_ms",
+    "iteration",
+    "inputs",
+    "outputs",
+    "error",
+    "ai_metadata",
+    "human_metadata",
+    "tools_used",
+)
+
+
+def _error_dict(error: dict[str, Any]) -> dict[str, Any]:
+    """``ErrorInfo(...).to_dict()`` of an attempt's error, as ``_node_record`` makes it."""
+    out: dict[str, Any] = {
+        "code": str(error["code"]) if error.get("code") is not None else None,
+        "message": str(error.get("message") or error.get("code") or "error"),
+    }
+    details = error.get("details")
+    if details is not None:
+        out["details"] = details
+    return out
+
+
 def build_record(
     state: RunState,
     *,
@@ -234,10 +320,10 @@ class RecordText:
         encoded: list[str] = []
         costs: dict[str, float] = {}
         for raw in state.records:
-            node_record, cost = _converted(raw)
-            encoded.append(_encode(node_record.to_dict()))
+            row, cost = _row(raw)
+            encoded.append(_encode(row))
             if cost is not None:
-                costs[node_record.node_id] = costs.get(node_record.node_id, 0.0) + cost
+                costs[row["node_id"]] = costs.get(row["node_id"], 0.0) + cost
         head = build_record(state, status=status, costs=costs).to_dict()
         prefix, suffix = _around_node_records(head)
         encoded[0] = prefix + encoded[0]

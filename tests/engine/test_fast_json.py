@@ -149,3 +149,58 @@ def test_journal_lines_orjson_reads_differently_are_read_as_json_reads_them(
     # one long digit run anywhere: the whole journal is read by json
     path.write_bytes(b'{"t":"x","n":123}\n{"t":"y","n":-99999999999999999999}\n')
     assert read_journal(path) == [{"t": "x", "n": 123}, {"t": "y", "n": -99999999999999999999}]
+
+
+_RAW_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["code", "message", "details", "cost_usd", "k"]),
+        st.integers() | st.none() | st.text(max_size=3),
+        max_size=3,
+    ),
+)
+_RAW_KEYS = st.sampled_from(
+    [
+        "node_type",
+        "attempt",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "iteration",
+        "inputs",
+        "outputs",
+        "error",
+        "ai_metadata",
+        "human_metadata",
+        "tools_used",
+        "cost_usd",
+        "x-cost_usd",
+        "x-other",
+        "zz",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(_RAW_KEYS, _RAW_VALUES, max_size=10),
+    st.sampled_from([None, "public", "secret", "odd"]),
+)
+def test_a_record_row_is_the_node_record_the_model_writes(
+    fields: dict[str, Any], label: str | None
+) -> None:
+    from osop.engine.recording import _converted, _row
+
+    raw: dict[str, Any] = {"node_id": "n", "status": "COMPLETED", **fields}
+    if label is not None:
+        raw["x-classification"] = label
+    if not isinstance(raw.get("attempt", 1), int):
+        raw["attempt"] = 1
+    node_record, cost = _converted(raw)
+    assert _row(raw) == (node_record.to_dict(), cost)
+    assert list(_row(raw)[0]) == list(node_record.to_dict())
