@@ -74,10 +74,43 @@ def node_outputs(state: RunState) -> dict[str, Any]:
 _NO_EXTRA: dict[str, Any] = {}
 
 
-def _node_record(raw: dict[str, Any]) -> NodeRecord:
+def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
+    """One attempt as the record holds it (values truncated or summarised), and its cost.
+
+    Its fields straight from the attempt (no copy of it first); ``extra`` holds
+    the attempt's other keys in order, then ``x-cost_usd`` when ``ai_metadata``
+    does not carry the cost.
+    """
+    label = raw.get("x-classification")
+    classified = label is not None and classification_level(label) > RECORDED_UP_TO
+    inputs = raw.get("inputs")
+    if "inputs" in raw:
+        inputs = classified_summary(inputs, str(label)) if classified else truncate_value(inputs)
+    outputs = raw.get("outputs")
+    if "outputs" in raw:
+        outputs = classified_summary(outputs, str(label)) if classified else truncate_value(outputs)
+    extra: dict[str, Any] | None = None
+    cost = None
+    for key, value in raw.items():
+        if key == "cost_usd":
+            cost = value
+        elif key not in NODE_RECORD_FIELDS:
+            if extra is None:
+                extra = {}
+            extra[key] = value
+    ai = raw.get("ai_metadata")
+    if cost is None and isinstance(ai, dict):
+        cost = ai.get("cost_usd")
+    if isinstance(cost, int | float) and not isinstance(cost, bool):
+        if not isinstance(ai, dict) or "cost_usd" not in ai:
+            if extra is None:
+                extra = {}
+            extra["x-cost_usd"] = cost
+    else:
+        cost = None
     error = raw.get("error")
     tools = raw.get("tools_used")
-    return NodeRecord(
+    node_record = NodeRecord(
         node_id=str(raw["node_id"]),
         node_type=str(raw.get("node_type", "")),
         status=str(raw["status"]),
@@ -86,8 +119,8 @@ def _node_record(raw: dict[str, Any]) -> NodeRecord:
         ended_at=raw.get("ended_at"),
         duration_ms=raw.get("duration_ms"),
         iteration=raw.get("iteration"),
-        inputs=raw.get("inputs"),
-        outputs=raw.get("outputs"),
+        inputs=inputs,
+        outputs=outputs,
         error=ErrorInfo(
             code=str(error["code"]) if error.get("code") is not None else None,
             message=str(error.get("message") or error.get("code") or "error"),
@@ -95,33 +128,12 @@ def _node_record(raw: dict[str, Any]) -> NodeRecord:
         )
         if isinstance(error, dict)
         else None,
-        ai_metadata=raw.get("ai_metadata"),
+        ai_metadata=ai,
         human_metadata=raw.get("human_metadata"),
         tools_used=tuple(tools) if isinstance(tools, list) else (),
-        extra={k: v for k, v in raw.items() if k not in NODE_RECORD_FIELDS} or _NO_EXTRA,
+        extra=extra or _NO_EXTRA,
     )
-
-
-def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
-    """One attempt as the record holds it (values truncated or summarised), and its cost."""
-    record = dict(raw)
-    label = record.get("x-classification")
-    classified = classification_level(label) > RECORDED_UP_TO
-    for key in ("inputs", "outputs"):
-        if key in record:
-            value = record[key]
-            record[key] = (
-                classified_summary(value, str(label)) if classified else truncate_value(value)
-            )
-    cost = record.pop("cost_usd", None)
-    ai = record.get("ai_metadata")
-    if cost is None and isinstance(ai, dict):
-        cost = ai.get("cost_usd")
-    if isinstance(cost, int | float) and not isinstance(cost, bool):
-        if not isinstance(ai, dict) or "cost_usd" not in ai:
-            record["x-cost_usd"] = cost
-        return _node_record(record), cost
-    return _node_record(record), None
+    return node_record, cost
 
 
 def _row(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
@@ -199,7 +211,7 @@ _ROW_OPTIONAL = (
 
 
 def _error_dict(error: dict[str, Any]) -> dict[str, Any]:
-    """``ErrorInfo(...).to_dict()`` of an attempt's error, as ``_node_record`` makes it."""
+    """``ErrorInfo(...).to_dict()`` of an attempt's error, as ``_converted`` makes it."""
     out: dict[str, Any] = {
         "code": str(error["code"]) if error.get("code") is not None else None,
         "message": str(error.get("message") or error.get("code") or "error"),

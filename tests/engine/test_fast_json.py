@@ -202,5 +202,62 @@ def test_a_record_row_is_the_node_record_the_model_writes(
     if not isinstance(raw.get("attempt", 1), int):
         raw["attempt"] = 1
     node_record, cost = _converted(raw)
+    assert (node_record, cost) == _reference_converted(raw)
+    assert node_record.extra == _reference_converted(raw)[0].extra
+    assert list(node_record.extra) == list(_reference_converted(raw)[0].extra)
     assert _row(raw) == (node_record.to_dict(), cost)
     assert list(_row(raw)[0]) == list(node_record.to_dict())
+
+
+def _reference_converted(raw: dict[str, Any]) -> tuple[Any, float | None]:
+    """How the engine converted an attempt into a node record before (copy, then build)."""
+    from osop.engine.values import (
+        RECORDED_UP_TO,
+        classification_level,
+        classified_summary,
+        truncate_value,
+    )
+    from osop.record.model import NODE_RECORD_FIELDS, ErrorInfo, NodeRecord
+
+    record = dict(raw)
+    label = record.get("x-classification")
+    classified = classification_level(label) > RECORDED_UP_TO
+    for key in ("inputs", "outputs"):
+        if key in record:
+            value = record[key]
+            record[key] = (
+                classified_summary(value, str(label)) if classified else truncate_value(value)
+            )
+    cost = record.pop("cost_usd", None)
+    ai = record.get("ai_metadata")
+    if cost is None and isinstance(ai, dict):
+        cost = ai.get("cost_usd")
+    numeric = isinstance(cost, int | float) and not isinstance(cost, bool)
+    if numeric and (not isinstance(ai, dict) or "cost_usd" not in ai):
+        record["x-cost_usd"] = cost
+    error = record.get("error")
+    tools = record.get("tools_used")
+    node_record = NodeRecord(
+        node_id=str(record["node_id"]),
+        node_type=str(record.get("node_type", "")),
+        status=str(record["status"]),
+        attempt=int(record.get("attempt", 1)),
+        started_at=record.get("started_at"),
+        ended_at=record.get("ended_at"),
+        duration_ms=record.get("duration_ms"),
+        iteration=record.get("iteration"),
+        inputs=record.get("inputs"),
+        outputs=record.get("outputs"),
+        error=ErrorInfo(
+            code=str(error["code"]) if error.get("code") is not None else None,
+            message=str(error.get("message") or error.get("code") or "error"),
+            details=error.get("details"),
+        )
+        if isinstance(error, dict)
+        else None,
+        ai_metadata=record.get("ai_metadata"),
+        human_metadata=record.get("human_metadata"),
+        tools_used=tuple(tools) if isinstance(tools, list) else (),
+        extra={k: v for k, v in record.items() if k not in NODE_RECORD_FIELDS},
+    )
+    return node_record, cost if numeric else None
