@@ -209,6 +209,7 @@ class Engine:
         self._sets_waiting = not {"waiting", "compensating"} & set(options.services)
         #: Whether a node is started by a ``spawn`` edge (by node id; the graph is fixed).
         self._spawn_started: dict[str, bool] = {}
+        self._spawns = any(edge.mode == "spawn" for edge in workflow.edges)
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._deadline: asyncio.Task[None] | None = None
         self._deadline_passed = False
@@ -767,6 +768,8 @@ class Engine:
         return finished
 
     def _spawned(self, node: Node) -> bool:
+        if not self._spawns:
+            return False
         spawned = self._spawn_started.get(node.id)
         if spawned is None:
             edges = self.wf.edges
