@@ -116,24 +116,31 @@ class Journal:
         Written means fsync'd in a durable journal, in the file (the operating
         system's) in a group-commit one.  With nothing outstanding it runs now;
         otherwise after the next write, which is scheduled for the end of this
-        turn of the event loop (every task ready in this turn appends first).
+        turn of the event loop (every task ready in this turn appends first), or
+        made at once when nothing else is ready to run in this turn.
         """
         if not self._pending and not self._waiting and not (self.durable and self._unsynced):
             callback()
             return
         self._waiting.append(callback)
-        self._schedule()
+        self._schedule(now_if_alone=True)
 
     def holds(self) -> bool:
         """Whether something waits for a write (what comes next must queue behind it)."""
         return bool(self._waiting)
 
-    def _schedule(self) -> None:
+    def _schedule(self, *, now_if_alone: bool = False) -> None:
         if self._scheduled:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (closing a run): write now
+            self._write_scheduled()
+            return
+        if now_if_alone and not getattr(loop, "_ready", True):
+            # Nothing else is ready to run in this turn of the loop, so no other
+            # task can join this write: made now, not one loop turn later (a
+            # chain's node costs one turn of the loop instead of two).
             self._write_scheduled()
             return
         self._scheduled = True
