@@ -32,6 +32,11 @@ def open_status(state: RunState) -> str:
     return _RUN_STATUS_PAUSED if state.paused is not None else _RUN_STATUS_WHILE_OPEN
 
 
+def run_status(state: RunState) -> str:
+    """The record status of a run as it stands (``build_record``'s)."""
+    return state.status if state.finished else open_status(state)
+
+
 def result_summary(state: RunState, status: str) -> str:
     counts: dict[str, int] = {}
     for st in state.nodes.values():
@@ -210,6 +215,18 @@ _ROW_OPTIONAL = (
 )
 
 
+def _cost(raw: dict[str, Any]) -> float | None:
+    """The cost ``_row(raw)`` gives, without making the row."""
+    cost = raw.get("cost_usd")
+    if cost is None:
+        ai = raw.get("ai_metadata")
+        if isinstance(ai, dict):
+            cost = ai.get("cost_usd")
+    if isinstance(cost, int | float) and not isinstance(cost, bool):
+        return cost
+    return None
+
+
 def _error_dict(error: dict[str, Any]) -> dict[str, Any]:
     """``ErrorInfo(...).to_dict()`` of an attempt's error, as ``_converted`` makes it."""
     out: dict[str, Any] = {
@@ -234,7 +251,7 @@ def build_record(
     records are left out: the caller has them.
     """
     meta = state.meta
-    run_status = status or (state.status if state.finished else open_status(state))
+    record_status = status or run_status(state)
     records: list[NodeRecord] = []
     cost_breakdown: dict[str, float] = {}
     if costs is not None:
@@ -288,7 +305,7 @@ def build_record(
     return RunRecord(
         run_id=str(meta.get("run_id", "")),
         workflow_id=str(meta.get("workflow_id", "")),
-        status=run_status,
+        status=record_status,
         started_at=meta.get("started_at"),
         node_records=tuple(records),
         workflow_version=meta.get("workflow_version"),
@@ -299,7 +316,7 @@ def build_record(
         duration_ms=duration_ms,
         runtime=meta.get("runtime"),
         variables=truncate_value(variables),
-        result_summary=result_summary(state, run_status),
+        result_summary=result_summary(state, record_status),
         cost={
             "total_usd": round(sum(cost_breakdown.values()), 6),
             "breakdown": [
@@ -350,6 +367,26 @@ class RecordText:
     def outputs_text(self, state: RunState) -> str:
         """``json.dumps(node_outputs(state), ensure_ascii=False, default=str)``."""
         return json.dumps(node_outputs(state), ensure_ascii=False, default=str)
+
+    @staticmethod
+    def final_parts_of(state: RunState) -> Iterator[str]:
+        """The text of ``build_record(state)`` (the run paused or ended: its state no
+        longer changes), encoded one node record at a time as the parts are
+        written, straight from the attempts (no ``NodeRecord`` is made)."""
+        if not state.records:  # the PENDING placeholders
+            yield record_to_text(build_record(state), "json", compact=True)
+            return
+        costs: dict[str, float] = {}
+        for raw in state.records:
+            cost = _cost(raw)
+            if cost is not None:
+                node_id = str(raw["node_id"])
+                costs[node_id] = costs.get(node_id, 0.0) + cost
+        prefix, suffix = _around_node_records(build_record(state, costs=costs).to_dict())
+        yield prefix
+        for index, raw in enumerate(state.records):
+            yield ("," if index else "") + _encode(_row(raw)[0])
+        yield suffix
 
     @staticmethod
     def final_parts(record: RunRecord) -> Iterator[str]:

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from osop.engine.inputs import check_inputs
 from osop.engine.journal import Journal, read_journal, recover_tail
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.protocol import Abort, AnswerArrived, ChildStarted, SignalDelivered
-from osop.engine.recording import RecordText, build_record, node_outputs
+from osop.engine.recording import RecordText, build_record, node_outputs, run_status
 from osop.engine.scheduler import Engine, NullJournal
 from osop.engine.state import RunState
 from osop.engine.store import Owner, RunHandle, RunStore
@@ -338,20 +339,20 @@ class _Session:
                 self.engine.note(
                     Finished(status=outcome, at=self.engine.now(), active_ms=round(active, 3))
                 )
-            record = build_record(self.state)
             if self.handle is not None:
                 texts = (
-                    RecordText.final_parts(record),
+                    RecordText.final_parts_of(self.state),
                     self.record_writer.outputs_text(self.state),
                 )
                 await _off_the_loop(self._close_and_write, self.handle, texts)
             else:
                 self.journal.close()
             outputs = {nid: st.outputs for nid, st in self.state.nodes.items() if st.outputs}
-            return RunResult(
-                run_id=record.run_id,
-                status=record.status,
-                record=record,
+            # The state no longer changes: the record is built from it if asked for.
+            return RunResult.built_later(
+                partial(build_record, self.state),
+                run_id=str(self.state.meta.get("run_id", "")),
+                status=run_status(self.state),
                 paused=outcome == "PAUSED",
                 waiting=self._waiting() if outcome == "PAUSED" else [],
                 handle=self.handle,
