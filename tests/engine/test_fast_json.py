@@ -261,3 +261,28 @@ def _reference_converted(raw: dict[str, Any]) -> tuple[Any, float | None]:
         extra={k: v for k, v in record.items() if k not in NODE_RECORD_FIELDS},
     )
     return node_record, cost if numeric else None
+
+
+def test_secret_references_are_found_as_in_the_standard_text() -> None:
+    import datetime
+
+    from osop.engine.runner import _SECRET_REFERENCE, _searchable_text
+
+    document: dict[Any, Any] = {
+        "nodes": [
+            {
+                "id": "a",
+                "runtime": {"command": "curl -H 'X: ${secrets.API_KEY}' ${ secrets.tok_2 }"},
+            },
+            {"id": "b", "runtime": {"env": {"T": "${secrets.é}", "U": "${\tsecrets.TAB}"}}},
+            {"id": "c", "when": "x", 3: "${secrets.INT_KEY}", "d": datetime.date(2026, 1, 1)},
+            {"id": "d", "big": 2**80, "s": "\ud800 ${secrets.SURROGATE}"},
+        ]
+    }
+    plain = {"nodes": document["nodes"][:3]}  # orjson writes it
+    for doc, names in [
+        (plain, {"API_KEY", "tok_2", "INT_KEY"}),
+        (document, {"API_KEY", "tok_2", "INT_KEY", "SURROGATE"}),  # json writes it
+    ]:
+        expected = set(_SECRET_REFERENCE.findall(json.dumps(doc, default=str)))
+        assert set(_SECRET_REFERENCE.findall(_searchable_text(doc))) == expected == names
