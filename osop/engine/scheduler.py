@@ -496,34 +496,31 @@ class Engine:
         """One attempt (started once its ``start`` is on disk); what follows from its
         end is carried out once the end is on disk (see :meth:`decide`)."""
         try:
-            await self._attempt_steps(cmd)
+            start_mono = self.clock.monotonic()
+            report: AttemptFinished | None
+            try:
+                report = await self._run_attempt(self.wf.node(cmd.node), cmd, start_mono)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug or misconfiguration: recorded, never a hang
+                report = self._report(
+                    cmd,
+                    start_mono,
+                    "FAILED",
+                    error={
+                        "code": "ENGINE_ERROR",
+                        "message": f"{type(exc).__name__}: {exc}",
+                        "_retryable": False,
+                    },
+                )
+            running = self._attempts.get(cmd.node)
+            if running is not None and running[0] is cmd:
+                del self._attempts[cmd.node]
+            if report is not None:
+                self.decide(report)
+            self._checkpoint()
         finally:
             del self._live[id(cmd)]
-
-    async def _attempt_steps(self, cmd: StartAttempt) -> None:
-        start_mono = self.clock.monotonic()
-        report: AttemptFinished | None
-        try:
-            report = await self._run_attempt(self.wf.node(cmd.node), cmd, start_mono)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a bug or misconfiguration: recorded, never a hang
-            report = self._report(
-                cmd,
-                start_mono,
-                "FAILED",
-                error={
-                    "code": "ENGINE_ERROR",
-                    "message": f"{type(exc).__name__}: {exc}",
-                    "_retryable": False,
-                },
-            )
-        running = self._attempts.get(cmd.node)
-        if running is not None and running[0] is cmd:
-            del self._attempts[cmd.node]
-        if report is not None:
-            self.decide(report)
-        self._checkpoint()
 
     def _report(
         self, cmd: StartAttempt, start_mono: float, status: str, **fields: Any
