@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from osop.engine.clock import Clock, SystemClock
 from osop.executors.base import Executor, ProgressSink, RunMode
@@ -99,6 +99,26 @@ class RunResult:
     outputs: dict[str, Any] = field(default_factory=dict)
     #: What this session repaired or found on its way in (a torn journal tail ...).
     notes: list[str] = field(default_factory=list)
+    #: Builds ``record`` when it is first read (a session leaves it to be built:
+    #: a caller that only wants the status never pays for the run's node records).
+    build_record: Callable[[], RunRecord] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.build_record is not None:
+            del self.record  # built by __getattr__ on first use
+
+    def __getattr__(self, name: str) -> Any:
+        build = self.__dict__.get("build_record")
+        if name == "record" and build is not None:
+            record = build()
+            self.record = record
+            return record
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @classmethod
+    def built_later(cls, build: Callable[[], RunRecord], **fields: Any) -> RunResult:
+        """A result whose ``record`` is ``build()``, made when first read."""
+        return cls(record=cast("RunRecord", None), build_record=build, **fields)
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio.run formats its task's result, and a full record

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from osop.engine.state import RunState
 from osop.engine.values import (
     RECORDED_UP_TO,
@@ -28,6 +30,11 @@ _RUN_STATUS_PAUSED = "PAUSED"
 def open_status(state: RunState) -> str:
     """The record status of a run that has not ended."""
     return _RUN_STATUS_PAUSED if state.paused is not None else _RUN_STATUS_WHILE_OPEN
+
+
+def run_status(state: RunState) -> str:
+    """The record status of a run as it stands (``build_record``'s)."""
+    return state.status if state.finished else open_status(state)
 
 
 def result_summary(state: RunState, status: str) -> str:
@@ -72,10 +79,43 @@ def node_outputs(state: RunState) -> dict[str, Any]:
 _NO_EXTRA: dict[str, Any] = {}
 
 
-def _node_record(raw: dict[str, Any]) -> NodeRecord:
+def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
+    """One attempt as the record holds it (values truncated or summarised), and its cost.
+
+    Its fields straight from the attempt (no copy of it first); ``extra`` holds
+    the attempt's other keys in order, then ``x-cost_usd`` when ``ai_metadata``
+    does not carry the cost.
+    """
+    label = raw.get("x-classification")
+    classified = label is not None and classification_level(label) > RECORDED_UP_TO
+    inputs = raw.get("inputs")
+    if "inputs" in raw:
+        inputs = classified_summary(inputs, str(label)) if classified else truncate_value(inputs)
+    outputs = raw.get("outputs")
+    if "outputs" in raw:
+        outputs = classified_summary(outputs, str(label)) if classified else truncate_value(outputs)
+    extra: dict[str, Any] | None = None
+    cost = None
+    for key, value in raw.items():
+        if key == "cost_usd":
+            cost = value
+        elif key not in NODE_RECORD_FIELDS:
+            if extra is None:
+                extra = {}
+            extra[key] = value
+    ai = raw.get("ai_metadata")
+    if cost is None and isinstance(ai, dict):
+        cost = ai.get("cost_usd")
+    if isinstance(cost, int | float) and not isinstance(cost, bool):
+        if not isinstance(ai, dict) or "cost_usd" not in ai:
+            if extra is None:
+                extra = {}
+            extra["x-cost_usd"] = cost
+    else:
+        cost = None
     error = raw.get("error")
     tools = raw.get("tools_used")
-    return NodeRecord(
+    node_record = NodeRecord(
         node_id=str(raw["node_id"]),
         node_type=str(raw.get("node_type", "")),
         status=str(raw["status"]),
@@ -84,8 +124,8 @@ def _node_record(raw: dict[str, Any]) -> NodeRecord:
         ended_at=raw.get("ended_at"),
         duration_ms=raw.get("duration_ms"),
         iteration=raw.get("iteration"),
-        inputs=raw.get("inputs"),
-        outputs=raw.get("outputs"),
+        inputs=inputs,
+        outputs=outputs,
         error=ErrorInfo(
             code=str(error["code"]) if error.get("code") is not None else None,
             message=str(error.get("message") or error.get("code") or "error"),
@@ -93,33 +133,110 @@ def _node_record(raw: dict[str, Any]) -> NodeRecord:
         )
         if isinstance(error, dict)
         else None,
-        ai_metadata=raw.get("ai_metadata"),
+        ai_metadata=ai,
         human_metadata=raw.get("human_metadata"),
         tools_used=tuple(tools) if isinstance(tools, list) else (),
-        extra={k: v for k, v in raw.items() if k not in NODE_RECORD_FIELDS} or _NO_EXTRA,
+        extra=extra or _NO_EXTRA,
     )
+    return node_record, cost
 
 
-def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
-    """One attempt as the record holds it (values truncated or summarised), and its cost."""
-    record = dict(raw)
-    label = record.get("x-classification")
-    classified = classification_level(label) > RECORDED_UP_TO
-    for key in ("inputs", "outputs"):
-        if key in record:
-            value = record[key]
-            record[key] = (
-                classified_summary(value, str(label)) if classified else truncate_value(value)
-            )
-    cost = record.pop("cost_usd", None)
-    ai = record.get("ai_metadata")
+def _row(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
+    """``_converted(raw)``'s node record as ``NodeRecord.to_dict()`` gives it, and its
+    cost, built straight from the attempt (no ``NodeRecord`` on the way: its frozen
+    fields cost more than the rest of the conversion).  The record text is encoded
+    from these rows; tests/engine/test_record_text.py holds them to the model's.
+    """
+    label = raw.get("x-classification")
+    classified = label is not None and classification_level(label) > RECORDED_UP_TO
+    out: dict[str, Any] = {
+        "node_id": str(raw["node_id"]),
+        "node_type": str(raw.get("node_type", "")),
+        "attempt": int(raw.get("attempt", 1)),
+        "status": str(raw["status"]),
+        "started_at": raw.get("started_at"),
+    }
+    extra: dict[str, Any] | None = None
+    cost = None
+    for key, value in raw.items():
+        if key in _ROW_SKIPS:
+            continue
+        if key == "cost_usd":
+            cost = value
+        elif key not in NODE_RECORD_FIELDS:
+            if extra is None:
+                extra = {}
+            extra[key] = value
+    for key in _ROW_OPTIONAL:
+        value = raw.get(key)
+        if key == "inputs" or key == "outputs":
+            if key not in raw:
+                continue
+            value = classified_summary(value, str(label)) if classified else truncate_value(value)
+        if value is None:
+            continue
+        if key == "error":
+            if not isinstance(value, dict):
+                continue
+            value = _error_dict(value)
+        elif key == "tools_used":
+            if not isinstance(value, list) or not value:
+                continue
+            value = list(value)
+        out[key] = value
+    ai = raw.get("ai_metadata")
     if cost is None and isinstance(ai, dict):
         cost = ai.get("cost_usd")
     if isinstance(cost, int | float) and not isinstance(cost, bool):
         if not isinstance(ai, dict) or "cost_usd" not in ai:
-            record["x-cost_usd"] = cost
-        return _node_record(record), cost
-    return _node_record(record), None
+            if extra is None:
+                extra = {}
+            extra["x-cost_usd"] = cost
+    else:
+        cost = None
+    if extra:
+        out.update(extra)
+    return out, cost
+
+
+#: The row's first fields (always there), then the spec's optional ones in the
+#: model's order; the rest of an attempt's keys follow as they come.
+_ROW_SKIPS = frozenset({"node_id", "node_type", "attempt", "status", "started_at"})
+_ROW_OPTIONAL = (
+    "ended_at",
+    "duration_ms",
+    "iteration",
+    "inputs",
+    "outputs",
+    "error",
+    "ai_metadata",
+    "human_metadata",
+    "tools_used",
+)
+
+
+def _cost(raw: dict[str, Any]) -> float | None:
+    """The cost ``_row(raw)`` gives, without making the row."""
+    cost = raw.get("cost_usd")
+    if cost is None:
+        ai = raw.get("ai_metadata")
+        if isinstance(ai, dict):
+            cost = ai.get("cost_usd")
+    if isinstance(cost, int | float) and not isinstance(cost, bool):
+        return cost
+    return None
+
+
+def _error_dict(error: dict[str, Any]) -> dict[str, Any]:
+    """``ErrorInfo(...).to_dict()`` of an attempt's error, as ``_converted`` makes it."""
+    out: dict[str, Any] = {
+        "code": str(error["code"]) if error.get("code") is not None else None,
+        "message": str(error.get("message") or error.get("code") or "error"),
+    }
+    details = error.get("details")
+    if details is not None:
+        out["details"] = details
+    return out
 
 
 def build_record(
@@ -134,7 +251,7 @@ def build_record(
     records are left out: the caller has them.
     """
     meta = state.meta
-    run_status = status or (state.status if state.finished else open_status(state))
+    record_status = status or run_status(state)
     records: list[NodeRecord] = []
     cost_breakdown: dict[str, float] = {}
     if costs is not None:
@@ -188,7 +305,7 @@ def build_record(
     return RunRecord(
         run_id=str(meta.get("run_id", "")),
         workflow_id=str(meta.get("workflow_id", "")),
-        status=run_status,
+        status=record_status,
         started_at=meta.get("started_at"),
         node_records=tuple(records),
         workflow_version=meta.get("workflow_version"),
@@ -199,7 +316,7 @@ def build_record(
         duration_ms=duration_ms,
         runtime=meta.get("runtime"),
         variables=truncate_value(variables),
-        result_summary=result_summary(state, run_status),
+        result_summary=result_summary(state, record_status),
         cost={
             "total_usd": round(sum(cost_breakdown.values()), 6),
             "breakdown": [
@@ -232,10 +349,10 @@ class RecordText:
         encoded: list[str] = []
         costs: dict[str, float] = {}
         for raw in state.records:
-            node_record, cost = _converted(raw)
-            encoded.append(_encode(node_record.to_dict()))
+            row, cost = _row(raw)
+            encoded.append(_encode(row))
             if cost is not None:
-                costs[node_record.node_id] = costs.get(node_record.node_id, 0.0) + cost
+                costs[row["node_id"]] = costs.get(row["node_id"], 0.0) + cost
         head = build_record(state, status=status, costs=costs).to_dict()
         prefix, suffix = _around_node_records(head)
         encoded[0] = prefix + encoded[0]
@@ -250,6 +367,26 @@ class RecordText:
     def outputs_text(self, state: RunState) -> str:
         """``json.dumps(node_outputs(state), ensure_ascii=False, default=str)``."""
         return json.dumps(node_outputs(state), ensure_ascii=False, default=str)
+
+    @staticmethod
+    def final_parts_of(state: RunState) -> Iterator[str]:
+        """The text of ``build_record(state)`` (the run paused or ended: its state no
+        longer changes), encoded one node record at a time as the parts are
+        written, straight from the attempts (no ``NodeRecord`` is made)."""
+        if not state.records:  # the PENDING placeholders
+            yield record_to_text(build_record(state), "json", compact=True)
+            return
+        costs: dict[str, float] = {}
+        for raw in state.records:
+            cost = _cost(raw)
+            if cost is not None:
+                node_id = str(raw["node_id"])
+                costs[node_id] = costs.get(node_id, 0.0) + cost
+        prefix, suffix = _around_node_records(build_record(state, costs=costs).to_dict())
+        yield prefix
+        for index, raw in enumerate(state.records):
+            yield ("," if index else "") + _encode(_row(raw)[0])
+        yield suffix
 
     @staticmethod
     def final_parts(record: RunRecord) -> Iterator[str]:
@@ -272,5 +409,69 @@ def _around_node_records(head: dict[str, Any]) -> tuple[str, str]:
     return prefix + "[", "]" + suffix + "\n"
 
 
+#: ``json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))``, built once
+#: (``json.dumps`` with arguments builds a new encoder per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
+_INF = float("inf")
+#: Containers :func:`_orjson_writes_alike` looks into before it gives up.
+_WALK_LIMIT = 1 << 20
+#: Every type a value must have for orjson to write it as ``_JSON`` does: subclasses,
+#: datetimes and dataclasses are refused (they reach ``default`` there), and only
+#: plain values get this far (:func:`_orjson_writes_alike`).
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def _orjson_writes_alike(value: Any) -> bool:
+    """Whether orjson writes ``value`` byte for byte as the standard encoder does.
+
+    True for dicts with string keys, lists, tuples, strings, integers, booleans,
+    ``None`` and floats that both write the same way (not ``NaN``/``Infinity``,
+    which orjson writes as ``null``, nor 0 < |x| < 1e-4, where Python writes
+    ``1e-05`` and orjson ``0.00001``).  Anything else (a subclass, an enum, a
+    datetime, an object written through ``default=str``) is False, and so is a
+    value with more than :data:`_WALK_LIMIT` containers (a cycle never ends).
+    """
+    stack = [value]
+    pop, push = stack.pop, stack.append
+    budget = _WALK_LIMIT
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is float:
+            if 1e-4 <= abs(item) < _INF or item == 0.0:
+                continue
+            return False
+        if kind is dict:
+            for key, inner in item.items():
+                if type(key) is not str:
+                    return False
+                inner_kind = type(inner)
+                if inner_kind is not str and inner_kind is not int and inner is not None:
+                    push(inner)
+            continue
+        if kind is list or kind is tuple:
+            stack.extend(item)
+            continue
+        return False
+    return True
+
+
 def _encode(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    """Compact JSON, as ``json.dumps(value, ensure_ascii=False, default=str,
+    separators=(",", ":"))`` writes it: by orjson (several times faster) when it
+    writes the very same bytes (:func:`_orjson_writes_alike`)."""
+    if _orjson_writes_alike(value):
+        try:
+            return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
+        except orjson.JSONEncodeError:  # nested deeper than orjson goes, a lone surrogate ...
+            pass
+    return _JSON.encode(value)

@@ -24,8 +24,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from osop import __version__
 from osop.engine.clock import iso
@@ -35,7 +38,7 @@ from osop.engine.inputs import check_inputs
 from osop.engine.journal import Journal, read_journal, recover_tail
 from osop.engine.options import RunOptions, RunResult
 from osop.engine.protocol import Abort, AnswerArrived, ChildStarted, SignalDelivered
-from osop.engine.recording import RecordText, build_record, node_outputs
+from osop.engine.recording import RecordText, build_record, node_outputs, run_status
 from osop.engine.scheduler import Engine, NullJournal
 from osop.engine.state import RunState
 from osop.engine.store import Owner, RunHandle, RunStore
@@ -338,20 +341,20 @@ class _Session:
                 self.engine.note(
                     Finished(status=outcome, at=self.engine.now(), active_ms=round(active, 3))
                 )
-            record = build_record(self.state)
             if self.handle is not None:
                 texts = (
-                    RecordText.final_parts(record),
+                    RecordText.final_parts_of(self.state),
                     self.record_writer.outputs_text(self.state),
                 )
                 await _off_the_loop(self._close_and_write, self.handle, texts)
             else:
                 self.journal.close()
             outputs = {nid: st.outputs for nid, st in self.state.nodes.items() if st.outputs}
-            return RunResult(
-                run_id=record.run_id,
-                status=record.status,
-                record=record,
+            # The state no longer changes: the record is built from it if asked for.
+            return RunResult.built_later(
+                partial(build_record, self.state),
+                run_id=str(self.state.meta.get("run_id", "")),
+                status=run_status(self.state),
                 paused=outcome == "PAUSED",
                 waiting=self._waiting() if outcome == "PAUSED" else [],
                 handle=self.handle,
@@ -889,7 +892,7 @@ def deliver_answer(
 def _known_secrets(workflow: Workflow, options: RunOptions) -> set[str]:
     """Every secret value the run may use: the store's, and each ``${secrets.X}`` it names."""
     values = set(options.secrets.all_values())
-    for name in set(_SECRET_REFERENCE.findall(json.dumps(workflow.raw, default=str))):
+    for name in set(_SECRET_REFERENCE.findall(_searchable_text(workflow.raw))):
         if name in options.secrets:
             with contextlib.suppress(OsopError):
                 values.add(options.secrets.get(name))
@@ -897,6 +900,15 @@ def _known_secrets(workflow: Workflow, options: RunOptions) -> set[str]:
 
 
 _SECRET_REFERENCE = re.compile(r"\$\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _searchable_text(document: Any) -> str:
+    """The document as JSON text to search for references (an ASCII pattern finds the
+    same names in orjson's text as in ``json.dumps``'s, several times sooner)."""
+    try:
+        return orjson.dumps(document, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):  # nested past orjson's depth, huge ints ...
+        return json.dumps(document, default=str)
 
 
 def _mask_delivery(handle: RunHandle, value: Any) -> Any:

@@ -67,18 +67,23 @@ class Redactor:
             self._compiled = SecurityRedactor(self.values)
 
     def __call__(self, value: Any) -> Any:
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        return self._compiled(value)
+        return self._compiled(value)  # scalars come back at once
 
 
-def _small_scalar(value: Any, limit: int) -> bool:
-    """A value ``truncate_value`` keeps as it is, told without encoding it (a str of
-    at most ``limit // 4`` characters is at most ``limit`` UTF-8 bytes)."""
-    kind = type(value)
-    if kind is str:
-        return len(value) <= limit // 4
-    return value is None or kind is int or kind is float or kind is bool
+def _small_scalars(value: dict[Any, Any], limit: int) -> bool:
+    """Whether ``truncate_value`` keeps every item of ``value`` as it is, told without
+    encoding it: str keys; values None, int, float, bool, or a str of at most
+    ``limit // 4`` characters (so at most ``limit`` UTF-8 bytes)."""
+    chars = limit // 4
+    for key, item in value.items():
+        if type(key) is not str:
+            return False
+        kind = type(item)
+        if kind is int or kind is float or kind is bool or item is None:
+            continue
+        if kind is not str or len(item) > chars:
+            return False
+    return True
 
 
 def truncate_value(value: Any, limit: int = MAX_VALUE_BYTES) -> Any:
@@ -95,9 +100,7 @@ def truncate_value(value: Any, limit: int = MAX_VALUE_BYTES) -> Any:
             return value
         return {"truncated": True, "size_bytes": size, "preview": value[:_PREVIEW_CHARS]}
     if isinstance(value, Mapping):
-        if type(value) is dict and all(
-            type(k) is str and _small_scalar(v, limit) for k, v in value.items()
-        ):
+        if type(value) is dict and _small_scalars(value, limit):
             return value  # the usual case: small plain values, nothing to cut or copy
         out = {str(k): truncate_value(v, limit) for k, v in value.items()}
         if type(value) is dict and all(type(k) is str and out[k] is v for k, v in value.items()):

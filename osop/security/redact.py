@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any, Final
 
 __all__ = [
@@ -110,22 +111,42 @@ class Redactor:
             value = masked
 
     def __call__(self, value: Any) -> Any:
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is int or kind is float or kind is bool or value is None:
+            return value  # the usual leaves first: nothing to mask
+        if kind is str:
             return self.text(value)
-        if isinstance(value, Mapping):
+        if kind is dict or (kind is not list and isinstance(value, Mapping)):
             out: dict[Any, Any] = {}
+            masking = self._pattern is not None
             for key, item in value.items():
-                new_key = self.text(key) if isinstance(key, str) else key
-                if self._redact_keys and isinstance(key, str) and is_secret_key(key):
-                    out[new_key] = _mask_all(item)
+                if isinstance(key, str):
+                    new_key = self.text(key) if masking else key
+                    if self._redact_keys and _secret_key(key):
+                        out[new_key] = _mask_all(item)
+                        continue
+                else:
+                    new_key = key
+                kind = type(item)
+                if kind is int or kind is float or kind is bool or item is None:
+                    out[new_key] = item
+                elif kind is str:
+                    out[new_key] = self.text(item) if masking else item
                 else:
                     out[new_key] = self(item)
             return out
+        if isinstance(value, str):
+            return self.text(value)
         if isinstance(value, list):
             return [self(item) for item in value]
         if isinstance(value, tuple):
             return tuple(self(item) for item in value)
         return value
+
+
+#: :func:`is_secret_key` of the keys seen so far (a run's outputs repeat the same few
+#: keys for every node; bounded, since keys may come from data).
+_secret_key = lru_cache(maxsize=4096)(is_secret_key)
 
 
 def _mask_all(value: Any) -> Any:

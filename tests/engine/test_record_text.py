@@ -70,6 +70,12 @@ def test_incremental_record_equals_the_full_rebuild(case_dir: Path, tmp_path: Pa
     # The session's last write encodes the record it built anyway, part by part.
     record = build_record(state)
     assert "".join(RecordText.final_parts(record)) == record_to_text(record, "json", compact=True)
+    # ... and the one written straight from the attempts, the record built only if asked for
+    assert "".join(RecordText.final_parts_of(state)) == record_to_text(record, "json", compact=True)
+    assert handle.record_path.read_text(encoding="utf-8") == record_to_text(
+        result.record, "json", compact=True
+    )
+    assert result.status == record.status
 
 
 def test_a_record_with_no_node_records_is_written_whole() -> None:
@@ -92,3 +98,33 @@ def test_truncation_keeps_a_small_mapping_as_it_is() -> None:
     cut = truncate_value(big)
     assert cut is not big and cut["n"] == 1 and cut["text"]["truncated"] is True
     assert big["text"] == "x" * 100_000  # the given mapping is never changed
+
+
+def test_a_result_builds_its_record_once_when_first_read() -> None:
+    from dataclasses import replace
+
+    from osop.engine.options import RunResult
+    from osop.record.model import RunRecord
+
+    built: list[RunRecord] = []
+
+    def build() -> RunRecord:
+        built.append(
+            RunRecord(
+                run_id="r", workflow_id="w", status="COMPLETED", started_at=None, node_records=()
+            )
+        )
+        return built[-1]
+
+    result = RunResult.built_later(build, run_id="r", status="COMPLETED")
+    assert built == []
+    assert result.status == "COMPLETED" and result.exit_code == 0
+    assert result.record is built[0]
+    assert result.record is built[0] and len(built) == 1
+    assert replace(result).record == result.record
+    try:
+        result.no_such_field  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_field" in str(exc)
+    else:
+        raise AssertionError("a missing attribute was found")
