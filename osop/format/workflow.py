@@ -211,8 +211,18 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+#: The one empty mapping every absent mapping field of the model shares.  The model
+#: is read-only (nothing in OSOP changes a model's mappings); a dict per absent
+#: field (eight per node) was a third of the model's memory.
+EMPTY_MAPPING: dict[str, Any] = {}
+
+
 def _mapping(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
+    return dict(value) if isinstance(value, Mapping) and value else EMPTY_MAPPING
+
+
+def _extensions(data: Mapping[str, Any]) -> dict[str, Any]:
+    return extensions_of(data) or EMPTY_MAPPING
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,13 +511,35 @@ def _node_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Node:
         workflow_ref=_text(data.get("workflow_ref")),
         workflow_inputs=_mapping(data.get("workflow_inputs")),
         metadata=_mapping(data.get("metadata")),
-        extensions=extensions_of(data),
+        extensions=_extensions(data),
         raw=dict(data),
     )
 
 
-def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
+def _shared_id(raw: dict[str, Any], key: str, ids: Mapping[str, str]) -> str:
+    """``str(raw[key])``, as the very string of the node id it names (if any).
+
+    The edge's ends then cost no memory of their own: its ``raw`` copy gets the
+    same (equal) string back in place of the document's duplicate.
+    """
+    value = raw.get(key, "")
+    text = str(value)
+    shared = ids.get(text)
+    if shared is None:
+        return text
+    if type(value) is str:
+        raw[key] = shared
+    return shared
+
+
+def _edge_from(
+    data: Mapping[str, Any],
+    index: int,
+    notes: list[Issue],
+    ids: Mapping[str, str] = EMPTY_MAPPING,
+) -> Edge:
     pointer = join_pointer("/edges", index)
+    raw = dict(data)
     when_key = "when"
     when = data.get("when")
     if when is None and "condition" in data:
@@ -531,8 +563,8 @@ def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
     join_count = data.get("join_count")
     max_iterations = data.get("max_iterations")
     return Edge(
-        source=str(data.get("from", "")),
-        target=str(data.get("to", "")),
+        source=_shared_id(raw, "from", ids),
+        target=_shared_id(raw, "to", ids),
         index=index,
         pointer=pointer,
         mode=str(data.get("mode") or "sequential"),
@@ -562,8 +594,8 @@ def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
         if isinstance(max_iterations, int) and not isinstance(max_iterations, bool)
         else None,
         metadata=_mapping(data.get("metadata")),
-        extensions=extensions_of(data),
-        raw=dict(data),
+        extensions=_extensions(data),
+        raw=raw,
         when_key=when_key,
     )
 
@@ -604,19 +636,35 @@ def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
                 pointer="/osop_version" if "osop_version" in data else "/osop",
             )
         )
+    # Each node and edge keeps its own copy of its mapping (``raw``); the workflow's
+    # ``raw`` lists those same copies rather than holding on to the input's, so a big
+    # document is not kept twice (the input is usually dropped once modelled).
+    raw = dict(data)
+    node_list: list[Node] = []
+    edge_list: list[Edge] = []
     raw_nodes = data.get("nodes")
+    if isinstance(raw_nodes, list):
+        raw["nodes"] = kept = []
+        for i, item in enumerate(raw_nodes):
+            if isinstance(item, Mapping):
+                node = _node_from(item, i, notes)
+                node_list.append(node)
+                item = node.raw
+            kept.append(item)
+    ids = {node.id: node.id for node in node_list}
     raw_edges = data.get("edges")
-    nodes = tuple(
-        _node_from(n, i, notes)
-        for i, n in enumerate(raw_nodes if isinstance(raw_nodes, list) else [])
-        if isinstance(n, Mapping)
-    )
-    edges = tuple(
-        _edge_from(e, i, notes)
-        for i, e in enumerate(raw_edges if isinstance(raw_edges, list) else [])
-        if isinstance(e, Mapping)
-    )
-    contracts = _mapping(data.get("contracts"))
+    if isinstance(raw_edges, list):
+        raw["edges"] = kept = []
+        for i, item in enumerate(raw_edges):
+            if isinstance(item, Mapping):
+                edge = _edge_from(item, i, notes, ids)
+                edge_list.append(edge)
+                item = edge.raw
+            kept.append(item)
+    del ids
+    nodes, edges = tuple(node_list), tuple(edge_list)
+    del node_list, edge_list
+    contracts = dict(_mapping(data.get("contracts")))  # its own: filled in below
     for cname, cvalue in _message_contracts(data.get("message_contracts")).items():
         contracts.setdefault(cname, cvalue)
     tags = data.get("tags")
@@ -649,7 +697,7 @@ def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
         ledger=_mapping(data.get("ledger")),
         observability=_mapping(data.get("observability")),
         evolution=_mapping(data.get("evolution")),
-        extensions=extensions_of(data),
-        raw=dict(data),
+        extensions=_extensions(data),
+        raw=raw,
         notes=tuple(notes),
     )
