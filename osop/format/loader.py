@@ -147,7 +147,7 @@ class Document:
         except LoadError:
             return  # valid JSON that YAML cannot read (rare): issues stay unlocated
         if node is not None:
-            builder = _Builder(self.name)
+            builder = _Builder(self.name, self.text)
             builder.build(node, "", 0)
             self.positions, self.key_positions = builder.positions, builder.key_positions
 
@@ -323,19 +323,27 @@ def _load_error(message: str, rule: str, name: str, node: yaml.Node | None) -> L
 class _Builder:
     """Turns a composed node graph into plain data, positions and sanity checks."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, text: str | None = None) -> None:
         self.name = name
         self.positions: dict[str, Position] = {}
         self.key_positions: dict[str, Position] = {}
         self.expanded = 0
         self.seen: set[int] = set()
         self.active: set[int] = set()
+        # Without an anchor (``&``) no composed node can be reached twice: each is
+        # let go once built (the composed graph costs more than the data it becomes,
+        # ~4 KB per workflow node), and there is no alias to count or to recurse.
+        self.single_use = text is not None and "&" not in text
+        # One string per distinct key (every node repeats ``id``, ``type`` ...).
+        self.keys: dict[str, str] = {}
 
     def build(self, node: yaml.Node, pointer: str, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise _load_error(
                 f"nesting deeper than {MAX_DEPTH} levels", "document/too-deep", self.name, node
             )
+        if self.single_use:
+            return self._build(node, pointer, depth)
         ident = id(node)
         if ident in self.active:
             raise _load_error(
@@ -357,22 +365,28 @@ class _Builder:
                 )
         else:
             self.seen.add(ident)
+        self.active.add(ident)
+        try:
+            return self._build(node, pointer, depth)
+        finally:
+            self.active.discard(ident)
+
+    def _build(self, node: yaml.Node, pointer: str, depth: int) -> Any:
         self.positions[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
             return _tagged_scalar(node, self.name)
-        self.active.add(ident)
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                self._check_collection_tag(node, "tag:yaml.org,2002:seq")
-                return [
-                    self.build(item, f"{pointer}/{index}", depth + 1)
-                    for index, item in enumerate(node.value)
-                ]
-            assert isinstance(node, yaml.MappingNode)
-            self._check_collection_tag(node, "tag:yaml.org,2002:map")
-            return self._mapping(node, pointer, depth)
-        finally:
-            self.active.discard(ident)
+        if isinstance(node, yaml.SequenceNode):
+            self._check_collection_tag(node, "tag:yaml.org,2002:seq")
+            items: list[Any] = node.value
+            out = []
+            for index, item in enumerate(items):
+                out.append(self.build(item, f"{pointer}/{index}", depth + 1))
+                if self.single_use:
+                    items[index] = None
+            return out
+        assert isinstance(node, yaml.MappingNode)
+        self._check_collection_tag(node, "tag:yaml.org,2002:map")
+        return self._mapping(node, pointer, depth)
 
     def _check_collection_tag(self, node: yaml.Node, default: str) -> None:
         if node.tag not in (default, "!", "?", None):
@@ -385,7 +399,8 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, pointer: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        pairs: list[Any] = node.value
+        for index, (key_node, value_node) in enumerate(pairs):
             if key_node.tag == "tag:yaml.org,2002:merge" or (
                 key_node.tag == _PLAIN_TAG and key_node.value == "<<"
             ):
@@ -418,7 +433,9 @@ class _Builder:
                 key_node.start_mark.line + 1,
                 key_node.start_mark.column + 1,
             )
-            out[key] = self.build(value_node, child, depth + 1)
+            out[self.keys.setdefault(key, key)] = self.build(value_node, child, depth + 1)
+            if self.single_use:
+                pairs[index] = None
         return out
 
 
@@ -679,7 +696,7 @@ def parse_text(
     node = _compose(text, name)
     if node is None:
         return None, {}, {}, "yaml"
-    builder = _Builder(name)
+    builder = _Builder(name, text)
     try:
         data = builder.build(node, "", 0)
     except RecursionError:
