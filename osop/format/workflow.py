@@ -461,8 +461,11 @@ class Workflow:
         return self.name or self.id
 
 
-def _node_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Node:
+def _node_from(
+    data: Mapping[str, Any], index: int, notes: list[Issue], strings: dict[str, str]
+) -> Node:
     pointer = join_pointer("/nodes", index)
+    raw = dict(data)
     name = _text(data.get("name"))
     purpose = _text(data.get("purpose"))
     criteria = data.get("success_criteria")
@@ -484,8 +487,8 @@ def _node_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Node:
             )
         )
     return Node(
-        id=str(data.get("id", "")),
-        type=str(data.get("type", "")),
+        id=_shared(raw, "id", str(raw.get("id", "")), strings),
+        type=_shared(raw, "type", str(raw.get("type", "")), strings),
         index=index,
         pointer=pointer,
         name=name,
@@ -512,31 +515,26 @@ def _node_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Node:
         workflow_inputs=_mapping(data.get("workflow_inputs")),
         metadata=_mapping(data.get("metadata")),
         extensions=_extensions(data),
-        raw=dict(data),
+        raw=raw,
     )
 
 
-def _shared_id(raw: dict[str, Any], key: str, ids: Mapping[str, str]) -> str:
-    """``str(raw[key])``, as the very string of the node id it names (if any).
+def _shared(raw: dict[str, Any], key: str, text: str, strings: dict[str, str]) -> str:
+    """``text`` (the value of ``raw[key]`` as text), as one string per document.
 
-    The edge's ends then cost no memory of their own: its ``raw`` copy gets the
-    same (equal) string back in place of the document's duplicate.
+    Node ids, edge ends, node types and edge modes repeat across a document: an
+    edge's ends then cost no memory of their own, nor does the ten-thousandth
+    ``cli``.  ``raw`` gets the same (equal) string back in place of its duplicate.
     """
-    value = raw.get(key, "")
-    text = str(value)
-    shared = ids.get(text)
-    if shared is None:
-        return text
-    if type(value) is str:
+    shared = strings.setdefault(text, text)
+    value = raw.get(key)
+    if value is not shared and type(value) is str and value == shared:
         raw[key] = shared
     return shared
 
 
 def _edge_from(
-    data: Mapping[str, Any],
-    index: int,
-    notes: list[Issue],
-    ids: Mapping[str, str] = EMPTY_MAPPING,
+    data: Mapping[str, Any], index: int, notes: list[Issue], strings: dict[str, str]
 ) -> Edge:
     pointer = join_pointer("/edges", index)
     raw = dict(data)
@@ -563,11 +561,11 @@ def _edge_from(
     join_count = data.get("join_count")
     max_iterations = data.get("max_iterations")
     return Edge(
-        source=_shared_id(raw, "from", ids),
-        target=_shared_id(raw, "to", ids),
+        source=_shared(raw, "from", str(raw.get("from", "")), strings),
+        target=_shared(raw, "to", str(raw.get("to", "")), strings),
         index=index,
         pointer=pointer,
-        mode=str(data.get("mode") or "sequential"),
+        mode=_shared(raw, "mode", str(raw.get("mode") or "sequential"), strings),
         when=when if isinstance(when, str) else None,
         label=_text(data.get("label")),
         contract=data["contract"] if isinstance(data.get("contract"), str) else None,
@@ -640,28 +638,26 @@ def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
     # ``raw`` lists those same copies rather than holding on to the input's, so a big
     # document is not kept twice (the input is usually dropped once modelled).
     raw = dict(data)
+    strings: dict[str, str] = {}
     node_list: list[Node] = []
     edge_list: list[Edge] = []
     raw_nodes = data.get("nodes")
     if isinstance(raw_nodes, list):
-        raw["nodes"] = kept = []
+        raw["nodes"] = kept = list(raw_nodes)
         for i, item in enumerate(raw_nodes):
             if isinstance(item, Mapping):
-                node = _node_from(item, i, notes)
+                node = _node_from(item, i, notes, strings)
                 node_list.append(node)
-                item = node.raw
-            kept.append(item)
-    ids = {node.id: node.id for node in node_list}
+                kept[i] = node.raw
     raw_edges = data.get("edges")
     if isinstance(raw_edges, list):
-        raw["edges"] = kept = []
+        raw["edges"] = kept = list(raw_edges)
         for i, item in enumerate(raw_edges):
             if isinstance(item, Mapping):
-                edge = _edge_from(item, i, notes, ids)
+                edge = _edge_from(item, i, notes, strings)
                 edge_list.append(edge)
-                item = edge.raw
-            kept.append(item)
-    del ids
+                kept[i] = edge.raw
+    del strings
     nodes, edges = tuple(node_list), tuple(edge_list)
     del node_list, edge_list
     contracts = dict(_mapping(data.get("contracts")))  # its own: filled in below
