@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+
+from osop.errors import LoadError
 from osop.format import loader
 from osop.format.loader import load_document
 from osop.format.workflow import EMPTY_MAPPING, workflow_from_dict
@@ -90,3 +95,30 @@ def test_documents_with_anchors_still_expand_aliases() -> None:
     doc = load_document(text, "w.osop")
     assert doc.data["x-copy"] == {"id": "a", "type": "cli"}
     assert doc.positions["/x-copy/id"] == doc.positions["/nodes/0/id"]
+
+
+def _yaml_files() -> list[Path]:
+    root = Path(__file__).resolve().parents[2]
+    found = [*root.glob("examples/**/*.osop*"), *root.glob("tests/conformance/**/*.yaml")]
+    return sorted(p for p in found if p.is_file())
+
+
+def test_documents_without_anchors_parse_from_events_exactly_as_composed() -> None:
+    compared = 0
+    for path in _yaml_files():
+        text = path.read_text(encoding="utf-8")
+        if "&" in text:
+            continue
+        try:
+            node = loader._compose(text, path.name)
+            builder = loader._Builder(path.name)
+            data = builder.build(node, "", 0) if node is not None else None
+        except LoadError:
+            # the event path must hand anything the composing path refuses back to it
+            with pytest.raises((loader._Unusual, LoadError, yaml.YAMLError)):
+                loader._parse_plain(text, path.name)
+            continue
+        expected = (data, builder.positions, builder.key_positions)
+        assert repr(loader._parse_plain(text, path.name)) == repr(expected), path
+        compared += 1
+    assert compared > 50
