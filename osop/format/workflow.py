@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from osop.diagnostics import Issue, join_pointer
 from osop.format.durations import parse_duration
@@ -609,6 +609,27 @@ def _message_contracts(value: Any) -> dict[str, Any]:
     return _mapping(value)
 
 
+_Part = TypeVar("_Part", Node, Edge)
+
+
+def _modelled(
+    raw: dict[str, Any], key: str, make: Callable[[Mapping[str, Any], int], _Part]
+) -> tuple[_Part, ...]:
+    """The model of each mapping in the list ``raw[key]``; ``raw[key]`` becomes a
+    copy of that list holding each model's own ``raw`` in place of its mapping."""
+    items = raw.get(key)
+    if not isinstance(items, list):
+        return ()
+    made: list[_Part] = []
+    raw[key] = kept = list(items)
+    for i, item in enumerate(items):
+        if isinstance(item, Mapping):
+            part = make(item, i)
+            made.append(part)
+            kept[i] = part.raw
+    return tuple(made)
+
+
 def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
     """Build the model from plain data; never raises on odd shapes (the validator does)."""
     notes: list[Issue] = []
@@ -639,27 +660,8 @@ def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
     # document is not kept twice (the input is usually dropped once modelled).
     raw = dict(data)
     strings: dict[str, str] = {}
-    node_list: list[Node] = []
-    edge_list: list[Edge] = []
-    raw_nodes = data.get("nodes")
-    if isinstance(raw_nodes, list):
-        raw["nodes"] = kept = list(raw_nodes)
-        for i, item in enumerate(raw_nodes):
-            if isinstance(item, Mapping):
-                node = _node_from(item, i, notes, strings)
-                node_list.append(node)
-                kept[i] = node.raw
-    raw_edges = data.get("edges")
-    if isinstance(raw_edges, list):
-        raw["edges"] = kept = list(raw_edges)
-        for i, item in enumerate(raw_edges):
-            if isinstance(item, Mapping):
-                edge = _edge_from(item, i, notes, strings)
-                edge_list.append(edge)
-                kept[i] = edge.raw
-    del strings
-    nodes, edges = tuple(node_list), tuple(edge_list)
-    del node_list, edge_list
+    nodes = _modelled(raw, "nodes", lambda item, i: _node_from(item, i, notes, strings))
+    edges = _modelled(raw, "edges", lambda item, i: _edge_from(item, i, notes, strings))
     contracts = dict(_mapping(data.get("contracts")))  # its own: filled in below
     for cname, cvalue in _message_contracts(data.get("message_contracts")).items():
         contracts.setdefault(cname, cvalue)
