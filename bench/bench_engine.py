@@ -1,7 +1,7 @@
 """Engine overhead, measured against baselines run in the same process.
 
     python bench/bench_engine.py [--quick]
-    python bench/bench_engine.py --scale 1000,10000,100000 [--durable]
+    python bench/bench_engine.py --scale 1000,10000,100000 [--durable] [--from-yaml]
 
 1. A 10,000-node chain and a 1,000-wide fan-out/fan-in of no-op nodes (simulated
    mode, journal and record written, group commit) vs. a bare asyncio loop doing
@@ -14,9 +14,11 @@
 3. CEL cost per edge: a chain with `when:` on every edge vs. the same chain without.
 
 4. ``--scale``: the same no-op chain at each size, each in a fresh process, with
-   its CPU time per node, its peak memory (max RSS over the interpreter's own
-   baseline) per node, and the ratio of each size's CPU per node to the
-   smallest size's (linear = 1.0).
+   its CPU time per node, the ratio of each size's CPU per node to the smallest
+   size's (linear = 1.0), and its peak memory per node (max RSS over the
+   interpreter's own): building the workflow model, the engine run, and both.
+   ``--from-yaml`` also runs each chain from an ``.osop`` file as ``osop run``
+   does (parse, validation, model), with the parse's transient peak.
 
 Times are CPU time of this process (``time.process_time``): the machine is
 shared, and a busy neighbour stretches wall time but not the work done.
@@ -280,53 +282,120 @@ def report(name: str, seconds: float, per: int, baseline_name: str, baseline: fl
     )
 
 
-def one_chain(n: int, durable: bool) -> None:
-    """Child process of ``--scale``: one chain of ``n``, its figures as JSON."""
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    wf = chain(n)
-    built_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def chain_yaml(n: int) -> str:
+    """:func:`chain` as an ``.osop`` file, block style as authors write it, each node
+    named (a node without a name is a validator warning: 300k of them would be
+    measured too)."""
+    nodes = "".join(f"- id: n{i}\n  name: Step {i}\n  type: cli\n" for i in range(n))
+    edges = "".join(f"- from: n{i}\n  to: n{i + 1}\n" for i in range(n - 1))
+    return f'osop_version: "1.1"\nid: chain\nname: chain\nnodes:\n{nodes}edges:\n{edges}'
+
+
+def _rss_kb() -> int:
+    """The resident set now (KB), as opposed to ``ru_maxrss``, its high-water mark."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+def _max_rss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def one_chain(n: int, durable: bool, yaml_file: str | None) -> None:
+    """Child process of ``--scale``: one chain of ``n``, its figures as JSON.
+
+    Memory is the high-water mark of the resident set (``ru_maxrss``) over the
+    interpreter's own after a tiny warm-up run (imports, caches), in three parts:
+    building the workflow model (from a dict, or loading and validating
+    ``yaml_file``), the engine run on top of it, and the whole (what ``osop run``
+    pays). A YAML parse is transient; ``kept_kb`` is what is still resident after it.
+    """
+    from osop.format.api import load_workflow
+
+    folder = Path(tempfile.mkdtemp(prefix="osop-bench-"))
+    try:
+        tiny = folder / "tiny.osop"
+        tiny.write_text(chain_yaml(10))
+        run_engine(load_workflow(tiny) if yaml_file else chain(10), durable=durable)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    base_rss = _max_rss_kb()
+    load = time.process_time()
+    wf = load_workflow(yaml_file, max_bytes=None) if yaml_file else chain(n)
+    load = time.process_time() - load
+    built_rss, kept_rss = _max_rss_kb(), _rss_kb()
     seconds = run_engine(wf, durable=durable)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _max_rss_kb()
     print(
         json.dumps(
             {
                 "n": n,
                 "cpu": seconds,
-                "peak_kb": peak - base_rss,
+                "load_cpu": load,
+                "model_kb": built_rss - base_rss,
+                "kept_kb": kept_rss - base_rss,
                 "engine_kb": peak - built_rss,
+                "peak_kb": peak - base_rss,
             }
         )
     )
 
 
-def scale(sizes: list[int], durable: bool, repeat: int) -> None:
+def _children(n: int, durable: bool, repeat: int, yaml_file: Path | None) -> dict[str, float]:
+    runs = []
+    for _ in range(repeat):
+        command = [sys.executable, __file__, "--one-chain", str(n)]
+        if durable:
+            command.append("--durable")
+        if yaml_file is not None:
+            command += ["--yaml-file", str(yaml_file)]
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def scale(sizes: list[int], durable: bool, repeat: int, from_yaml: bool) -> None:
     print(
         f"chain, no-op executor, {'fsync per transition' if durable else 'group commit'}; "
         f"each size in a fresh process; medians of {repeat}\n"
+        "memory: KB per node of peak RSS over the interpreter's own (after a warm-up run);\n"
+        "  model = building the workflow, engine = the run on top of it, whole = both\n"
     )
     print(
         f"{'nodes':>8} {'CPU s':>9} {'µs/node':>9} {'× smallest':>11} "
-        f"{'peak KB/node':>13} {'engine KB/node':>15}"
+        f"{'model KB/n':>11} {'engine KB/n':>12} {'whole KB/n':>11}"
     )
     first: float | None = None
     for n in sizes:
-        runs = []
-        for _ in range(repeat):
-            command = [sys.executable, __file__, "--one-chain", str(n)]
-            if durable:
-                command.append("--durable")
-            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-            runs.append(json.loads(out.strip().splitlines()[-1]))
-        cpu = statistics.median(r["cpu"] for r in runs)
-        peak = statistics.median(r["peak_kb"] for r in runs)
-        engine = statistics.median(r["engine_kb"] for r in runs)
-        per = cpu / n * 1e6
+        r = _children(n, durable, repeat, None)
+        per = r["cpu"] / n * 1e6
         first = first if first is not None else per
         print(
-            f"{n:>8} {cpu:>9.2f} {per:>9.1f} {per / first:>10.2f}x "
-            f"{peak / n:>13.2f} {engine / n:>15.2f}",
+            f"{n:>8} {r['cpu']:>9.2f} {per:>9.1f} {per / first:>10.2f}x "
+            f"{r['model_kb'] / n:>11.2f} {r['engine_kb'] / n:>12.2f} {r['peak_kb'] / n:>11.2f}",
             flush=True,
         )
+    if not from_yaml:
+        return
+    print(
+        "\nthe same chains run from an .osop file (load_workflow: YAML parse, validation, "
+        "model),\n  as `osop run` does; load = its peak, kept = resident after it\n"
+    )
+    print(
+        f"{'nodes':>8} {'load µs/n':>10} {'run µs/n':>9} {'load KB/n':>10} {'kept KB/n':>10} "
+        f"{'engine KB/n':>12} {'whole KB/n':>11}"
+    )
+    with tempfile.TemporaryDirectory(prefix="osop-bench-") as folder:
+        for n in sizes:
+            path = Path(folder) / f"chain-{n}.osop"
+            path.write_text(chain_yaml(n))
+            r = _children(n, durable, repeat, path)
+            print(
+                f"{n:>8} {r['load_cpu'] / n * 1e6:>10.1f} {r['cpu'] / n * 1e6:>9.1f} "
+                f"{r['model_kb'] / n:>10.2f} {r['kept_kb'] / n:>10.2f} "
+                f"{r['engine_kb'] / n:>12.2f} {r['peak_kb'] / n:>11.2f}",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -336,13 +405,18 @@ def main() -> None:
     parser.add_argument("--scale", help="comma-separated chain sizes, e.g. 1000,10000,100000")
     parser.add_argument("--durable", action="store_true", help="with --scale: fsync per node")
     parser.add_argument("--repeat", type=int, default=3, help="with --scale: runs per size")
+    parser.add_argument(
+        "--from-yaml", action="store_true", help="with --scale: also run each chain from a file"
+    )
     parser.add_argument("--one-chain", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--yaml-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_chain:
-        one_chain(args.one_chain, args.durable)
+        one_chain(args.one_chain, args.durable, args.yaml_file)
         return
     if args.scale:
-        scale([int(x) for x in args.scale.split(",")], args.durable, args.repeat)
+        sizes = [int(x) for x in args.scale.split(",")]
+        scale(sizes, args.durable, args.repeat, args.from_yaml)
         return
     n, width, repeat = (2_000, 200, 3) if args.quick else (10_000, 1_000, 5)
     procs = 50 if args.quick else 200

@@ -98,6 +98,11 @@ class Topology:
                 elif edge.mode != "compensation" and pos not in topo.back_edges:
                     topo.control_in[target].append(slot)
         del slots_of
+        # Trimmed to their length: a list grown by append keeps room for four slots,
+        # and there are two per node (a third of this index's memory on a chain).
+        for table in (topo.control_in, topo.out_slots):
+            for nid, slots in table.items():
+                table[nid] = slots.copy()
         # Innermost loop first, so an exit is released by the loop it leaves first.
         for index, body in sorted(topo.back_edges.items(), key=lambda item: len(item[1])):
             members = set(body)

@@ -147,7 +147,7 @@ class Document:
         except LoadError:
             return  # valid JSON that YAML cannot read (rare): issues stay unlocated
         if node is not None:
-            builder = _Builder(self.name)
+            builder = _Builder(self.name, self.text)
             builder.build(node, "", 0)
             self.positions, self.key_positions = builder.positions, builder.key_positions
 
@@ -323,19 +323,27 @@ def _load_error(message: str, rule: str, name: str, node: yaml.Node | None) -> L
 class _Builder:
     """Turns a composed node graph into plain data, positions and sanity checks."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, text: str | None = None) -> None:
         self.name = name
         self.positions: dict[str, Position] = {}
         self.key_positions: dict[str, Position] = {}
         self.expanded = 0
         self.seen: set[int] = set()
         self.active: set[int] = set()
+        # Without an anchor (``&``) no composed node can be reached twice: each is
+        # let go once built (the composed graph costs more than the data it becomes,
+        # ~4 KB per workflow node), and there is no alias to count or to recurse.
+        self.single_use = text is not None and "&" not in text
+        # One string per distinct key (every node repeats ``id``, ``type`` ...).
+        self.keys: dict[str, str] = {}
 
     def build(self, node: yaml.Node, pointer: str, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise _load_error(
                 f"nesting deeper than {MAX_DEPTH} levels", "document/too-deep", self.name, node
             )
+        if self.single_use:
+            return self._build(node, pointer, depth)
         ident = id(node)
         if ident in self.active:
             raise _load_error(
@@ -357,22 +365,28 @@ class _Builder:
                 )
         else:
             self.seen.add(ident)
+        self.active.add(ident)
+        try:
+            return self._build(node, pointer, depth)
+        finally:
+            self.active.discard(ident)
+
+    def _build(self, node: yaml.Node, pointer: str, depth: int) -> Any:
         self.positions[pointer] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
             return _tagged_scalar(node, self.name)
-        self.active.add(ident)
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                self._check_collection_tag(node, "tag:yaml.org,2002:seq")
-                return [
-                    self.build(item, f"{pointer}/{index}", depth + 1)
-                    for index, item in enumerate(node.value)
-                ]
-            assert isinstance(node, yaml.MappingNode)
-            self._check_collection_tag(node, "tag:yaml.org,2002:map")
-            return self._mapping(node, pointer, depth)
-        finally:
-            self.active.discard(ident)
+        if isinstance(node, yaml.SequenceNode):
+            self._check_collection_tag(node, "tag:yaml.org,2002:seq")
+            items: list[Any] = node.value
+            out = []
+            for index, item in enumerate(items):
+                out.append(self.build(item, f"{pointer}/{index}", depth + 1))
+                if self.single_use:
+                    items[index] = None
+            return out
+        assert isinstance(node, yaml.MappingNode)
+        self._check_collection_tag(node, "tag:yaml.org,2002:map")
+        return self._mapping(node, pointer, depth)
 
     def _check_collection_tag(self, node: yaml.Node, default: str) -> None:
         if node.tag not in (default, "!", "?", None):
@@ -385,7 +399,8 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, pointer: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        pairs: list[Any] = node.value
+        for index, (key_node, value_node) in enumerate(pairs):
             if key_node.tag == "tag:yaml.org,2002:merge" or (
                 key_node.tag == _PLAIN_TAG and key_node.value == "<<"
             ):
@@ -418,8 +433,117 @@ class _Builder:
                 key_node.start_mark.line + 1,
                 key_node.start_mark.column + 1,
             )
-            out[key] = self.build(value_node, child, depth + 1)
+            out[self.keys.setdefault(key, key)] = self.build(value_node, child, depth + 1)
+            if self.single_use:
+                pairs[index] = None
         return out
+
+
+class _Unusual(Exception):
+    """Something :func:`_parse_plain` leaves to the composing path (which reports it)."""
+
+
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_NO_KEY = object()
+
+
+def _parse_plain(text: str, name: str) -> tuple[Any, dict[str, Position], dict[str, Position]]:
+    """What :class:`_Builder` makes of ``_compose(text)``, straight from parser events.
+
+    For documents without anchors (so without aliases): no graph of composed nodes
+    is held (it costs ~4 KB per workflow node, more than the data it becomes).
+    Anything unusual (an error, a tag, a merge or complex key, a duplicate key,
+    too deep, a second document) raises :class:`_Unusual` or the parser's error:
+    the caller then takes the composing path, which reports it exactly as always.
+    """
+    loader = _ComposeOnlyLoader(text)
+    positions: dict[str, Position] = {}
+    key_positions: dict[str, Position] = {}
+    keys: dict[str, str] = {}
+    try:
+        if not isinstance(loader.get_event(), yaml.StreamStartEvent):
+            raise _Unusual
+        if loader.check_event(yaml.StreamEndEvent):
+            return None, positions, key_positions
+        if not isinstance(loader.get_event(), yaml.DocumentStartEvent):
+            raise _Unusual
+        # one entry per open collection: [the collection, its pointer, its depth,
+        # the key whose value comes next (mappings), that value's pointer]
+        stack: list[list[Any]] = []
+        root: Any = None
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                stack.pop()
+                if stack:
+                    continue
+                break
+            if kind not in (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent):
+                raise _Unusual  # an alias, or an event out of place
+            top = stack[-1] if stack else None
+            if top is None:
+                pointer, depth = "", 0
+            elif type(top[0]) is dict:
+                if top[3] is _NO_KEY:  # this event is a key
+                    if kind is not yaml.ScalarEvent:
+                        raise _Unusual
+                    key_node = _scalar_node(loader, event)
+                    if key_node.tag == "tag:yaml.org,2002:merge" or (
+                        key_node.tag == _PLAIN_TAG and key_node.value == "<<"
+                    ):
+                        raise _Unusual
+                    raw_key = _tagged_scalar(key_node, name)
+                    key = key_node.value if not isinstance(raw_key, str) else raw_key
+                    if key in top[0]:
+                        raise _Unusual
+                    top[3] = keys.setdefault(key, key)
+                    top[4] = f"{top[1]}/{escape_pointer_token(key)}"
+                    mark = event.start_mark
+                    key_positions[top[4]] = (mark.line + 1, mark.column + 1)
+                    continue
+                pointer, depth = top[4], top[2] + 1
+            else:
+                pointer, depth = f"{top[1]}/{len(top[0])}", top[2] + 1
+            if depth > MAX_DEPTH:
+                raise _Unusual
+            mark = event.start_mark
+            positions[pointer] = (mark.line + 1, mark.column + 1)
+            value: Any
+            if kind is yaml.ScalarEvent:
+                value = _tagged_scalar(_scalar_node(loader, event), name)
+            else:
+                tag = event.tag
+                if tag not in (None, "!", _MAP_TAG if kind is yaml.MappingStartEvent else _SEQ_TAG):
+                    raise _Unusual
+                value = {} if kind is yaml.MappingStartEvent else []
+            if top is None:
+                root = value
+            elif type(top[0]) is dict:
+                top[0][top[3]] = value
+                top[3] = _NO_KEY
+            else:
+                top[0].append(value)
+            if kind is not yaml.ScalarEvent:
+                stack.append([value, pointer, depth, _NO_KEY, None])
+            elif top is None:
+                break
+        if not isinstance(loader.get_event(), yaml.DocumentEndEvent):
+            raise _Unusual
+        if not loader.check_event(yaml.StreamEndEvent):
+            raise _Unusual  # a second document: the composing path says so
+        return root, positions, key_positions
+    finally:
+        loader.dispose()
+
+
+def _scalar_node(loader: Any, event: Any) -> yaml.ScalarNode:
+    """The node the composer would make of a scalar event (its tag resolved alike)."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    return yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -676,10 +800,19 @@ def parse_text(
         # Positions come later, on demand (Document.positions_pending): JSON is
         # (almost always) YAML 1.2, so the YAML pass can locate issues when needed.
         return data, {}, {}, "json"
+    if "&" not in text:  # no anchor, so no alias: no composed graph is needed
+        check_nesting(text, name)
+        try:
+            data, positions, key_positions = _parse_plain(text, name)
+        except (_Unusual, yaml.YAMLError, LoadError, ValueError, RecursionError):
+            pass  # the composing path below reports it
+        else:
+            check_strings(data, text, name)
+            return data, positions, key_positions, "yaml"
     node = _compose(text, name)
     if node is None:
         return None, {}, {}, "yaml"
-    builder = _Builder(name)
+    builder = _Builder(name, text)
     try:
         data = builder.build(node, "", 0)
     except RecursionError:

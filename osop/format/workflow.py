@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from osop.diagnostics import Issue, join_pointer
 from osop.format.durations import parse_duration
@@ -211,8 +211,18 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+#: The one empty mapping every absent mapping field of the model shares.  The model
+#: is read-only (nothing in OSOP changes a model's mappings); a dict per absent
+#: field (eight per node) was a third of the model's memory.
+EMPTY_MAPPING: dict[str, Any] = {}
+
+
 def _mapping(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
+    return dict(value) if isinstance(value, Mapping) and value else EMPTY_MAPPING
+
+
+def _extensions(data: Mapping[str, Any]) -> dict[str, Any]:
+    return extensions_of(data) or EMPTY_MAPPING
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,8 +461,11 @@ class Workflow:
         return self.name or self.id
 
 
-def _node_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Node:
+def _node_from(
+    data: Mapping[str, Any], index: int, notes: list[Issue], strings: dict[str, str]
+) -> Node:
     pointer = join_pointer("/nodes", index)
+    raw = dict(data)
     name = _text(data.get("name"))
     purpose = _text(data.get("purpose"))
     criteria = data.get("success_criteria")
@@ -474,8 +487,8 @@ def _node_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Node:
             )
         )
     return Node(
-        id=str(data.get("id", "")),
-        type=str(data.get("type", "")),
+        id=_shared(raw, "id", str(raw.get("id", "")), strings),
+        type=_shared(raw, "type", str(raw.get("type", "")), strings),
         index=index,
         pointer=pointer,
         name=name,
@@ -501,13 +514,30 @@ def _node_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Node:
         workflow_ref=_text(data.get("workflow_ref")),
         workflow_inputs=_mapping(data.get("workflow_inputs")),
         metadata=_mapping(data.get("metadata")),
-        extensions=extensions_of(data),
-        raw=dict(data),
+        extensions=_extensions(data),
+        raw=raw,
     )
 
 
-def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
+def _shared(raw: dict[str, Any], key: str, text: str, strings: dict[str, str]) -> str:
+    """``text`` (the value of ``raw[key]`` as text), as one string per document.
+
+    Node ids, edge ends, node types and edge modes repeat across a document: an
+    edge's ends then cost no memory of their own, nor does the ten-thousandth
+    ``cli``.  ``raw`` gets the same (equal) string back in place of its duplicate.
+    """
+    shared = strings.setdefault(text, text)
+    value = raw.get(key)
+    if value is not shared and type(value) is str and value == shared:
+        raw[key] = shared
+    return shared
+
+
+def _edge_from(
+    data: Mapping[str, Any], index: int, notes: list[Issue], strings: dict[str, str]
+) -> Edge:
     pointer = join_pointer("/edges", index)
+    raw = dict(data)
     when_key = "when"
     when = data.get("when")
     if when is None and "condition" in data:
@@ -531,11 +561,11 @@ def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
     join_count = data.get("join_count")
     max_iterations = data.get("max_iterations")
     return Edge(
-        source=str(data.get("from", "")),
-        target=str(data.get("to", "")),
+        source=_shared(raw, "from", str(raw.get("from", "")), strings),
+        target=_shared(raw, "to", str(raw.get("to", "")), strings),
         index=index,
         pointer=pointer,
-        mode=str(data.get("mode") or "sequential"),
+        mode=_shared(raw, "mode", str(raw.get("mode") or "sequential"), strings),
         when=when if isinstance(when, str) else None,
         label=_text(data.get("label")),
         contract=data["contract"] if isinstance(data.get("contract"), str) else None,
@@ -562,8 +592,8 @@ def _edge_from(data: Mapping[str, Any], index: int, notes: list[Issue]) -> Edge:
         if isinstance(max_iterations, int) and not isinstance(max_iterations, bool)
         else None,
         metadata=_mapping(data.get("metadata")),
-        extensions=extensions_of(data),
-        raw=dict(data),
+        extensions=_extensions(data),
+        raw=raw,
         when_key=when_key,
     )
 
@@ -577,6 +607,27 @@ def _message_contracts(value: Any) -> dict[str, Any]:
             if isinstance(item, Mapping) and isinstance(item.get("id"), str)
         }
     return _mapping(value)
+
+
+_Part = TypeVar("_Part", Node, Edge)
+
+
+def _modelled(
+    raw: dict[str, Any], key: str, make: Callable[[Mapping[str, Any], int], _Part]
+) -> tuple[_Part, ...]:
+    """The model of each mapping in the list ``raw[key]``; ``raw[key]`` becomes a
+    copy of that list holding each model's own ``raw`` in place of its mapping."""
+    items = raw.get(key)
+    if not isinstance(items, list):
+        return ()
+    made: list[_Part] = []
+    raw[key] = kept = list(items)
+    for i, item in enumerate(items):
+        if isinstance(item, Mapping):
+            part = make(item, i)
+            made.append(part)
+            kept[i] = part.raw
+    return tuple(made)
 
 
 def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
@@ -604,19 +655,14 @@ def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
                 pointer="/osop_version" if "osop_version" in data else "/osop",
             )
         )
-    raw_nodes = data.get("nodes")
-    raw_edges = data.get("edges")
-    nodes = tuple(
-        _node_from(n, i, notes)
-        for i, n in enumerate(raw_nodes if isinstance(raw_nodes, list) else [])
-        if isinstance(n, Mapping)
-    )
-    edges = tuple(
-        _edge_from(e, i, notes)
-        for i, e in enumerate(raw_edges if isinstance(raw_edges, list) else [])
-        if isinstance(e, Mapping)
-    )
-    contracts = _mapping(data.get("contracts"))
+    # Each node and edge keeps its own copy of its mapping (``raw``); the workflow's
+    # ``raw`` lists those same copies rather than holding on to the input's, so a big
+    # document is not kept twice (the input is usually dropped once modelled).
+    raw = dict(data)
+    strings: dict[str, str] = {}
+    nodes = _modelled(raw, "nodes", lambda item, i: _node_from(item, i, notes, strings))
+    edges = _modelled(raw, "edges", lambda item, i: _edge_from(item, i, notes, strings))
+    contracts = dict(_mapping(data.get("contracts")))  # its own: filled in below
     for cname, cvalue in _message_contracts(data.get("message_contracts")).items():
         contracts.setdefault(cname, cvalue)
     tags = data.get("tags")
@@ -649,7 +695,7 @@ def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
         ledger=_mapping(data.get("ledger")),
         observability=_mapping(data.get("observability")),
         evolution=_mapping(data.get("evolution")),
-        extensions=extensions_of(data),
-        raw=dict(data),
+        extensions=_extensions(data),
+        raw=raw,
         notes=tuple(notes),
     )

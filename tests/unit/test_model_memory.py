@@ -1,0 +1,124 @@
+"""What keeps a big workflow's model small must not change what it holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from osop.errors import LoadError
+from osop.format import loader
+from osop.format.loader import load_document
+from osop.format.workflow import EMPTY_MAPPING, workflow_from_dict
+
+TEXT = """\
+osop_version: "1.1"
+id: small
+name: Small
+metadata: {owner: ops}
+nodes:
+  - id: a
+    type: cli
+    runtime: {command: "true"}
+    x-note: kept
+  - id: b
+    type: human
+    name: Check
+  - [not, a, node]
+edges:
+  - {from: a, to: b, mode: conditional, when: "true"}
+  - {from: b, to: a, mode: loop, max_iterations: 2}
+"""
+
+
+def test_workflow_raw_lists_each_node_and_edge_once() -> None:
+    data = load_document(TEXT, "small.osop").data
+    wf = workflow_from_dict(data)
+    assert wf.raw == data
+    assert wf.raw["nodes"][0] is wf.nodes[0].raw
+    assert wf.raw["nodes"][1] is wf.nodes[1].raw
+    assert wf.raw["nodes"][2] == ["not", "a", "node"]
+    assert wf.raw["edges"][1] is wf.edges[1].raw
+    assert wf.nodes[0].raw == data["nodes"][0] and wf.nodes[0].raw is not data["nodes"][0]
+
+
+def test_edge_ends_are_the_node_id_strings() -> None:
+    data: dict[str, Any] = {
+        "id": "w",
+        "nodes": [{"id": "".join(["a", "b"]), "type": "cli"}, {"id": "c", "type": "cli"}],
+        "edges": [{"from": "".join(["a", "b"]), "to": "c"}, {"from": "c", "to": "gone"}],
+    }
+    wf = workflow_from_dict(data)
+    assert wf.edges[0].source is wf.nodes[0].id
+    assert wf.edges[0].raw["from"] is wf.nodes[0].id
+    assert wf.edges[1].target == "gone"
+    assert data["edges"][0]["from"] is not wf.nodes[0].id  # the input is not changed
+
+
+def test_absent_mappings_share_one_empty_dict_and_present_ones_are_copies() -> None:
+    data = load_document(TEXT, "small.osop").data
+    wf = workflow_from_dict(data)
+    a, b = wf.nodes[0], wf.nodes[1]
+    assert b.runtime is EMPTY_MAPPING and b.security is EMPTY_MAPPING
+    assert b.extensions is EMPTY_MAPPING and wf.edges[0].metadata is EMPTY_MAPPING
+    assert a.runtime == {"command": "true"} and a.runtime is not data["nodes"][0]["runtime"]
+    assert a.extensions == {"x-note": "kept"}
+    assert wf.metadata == {"owner": "ops"}
+    assert EMPTY_MAPPING == {}
+
+
+def test_message_contracts_do_not_fill_the_shared_empty_dict() -> None:
+    wf = workflow_from_dict(
+        {"id": "w", "nodes": [], "message_contracts": [{"id": "c1", "producer": "p"}]}
+    )
+    assert wf.contracts == {"c1": {"id": "c1", "producer": "p"}}
+    assert EMPTY_MAPPING == {}
+
+
+def test_yaml_built_once_and_let_go_gives_the_same_data_and_positions() -> None:
+    node = loader._compose(TEXT, "small.osop")
+    full = loader._Builder("small.osop")  # the path documents with anchors take
+    expected = full.build(node, "", 0)
+    single = loader._Builder("small.osop", TEXT)
+    assert single.single_use
+    assert single.build(loader._compose(TEXT, "small.osop"), "", 0) == expected
+    assert single.positions == full.positions
+    assert single.key_positions == full.key_positions
+    doc = load_document(TEXT, "small.osop")
+    assert doc.positions == full.positions and doc.data == expected
+
+
+def test_documents_with_anchors_still_expand_aliases() -> None:
+    text = "id: w\nnodes:\n  - &n {id: a, type: cli}\nedges: []\nx-copy: *n\n"
+    doc = load_document(text, "w.osop")
+    assert doc.data["x-copy"] == {"id": "a", "type": "cli"}
+    assert doc.positions["/x-copy/id"] == doc.positions["/nodes/0/id"]
+
+
+def _yaml_files() -> list[Path]:
+    root = Path(__file__).resolve().parents[2]
+    found = [*root.glob("examples/**/*.osop*"), *root.glob("tests/conformance/**/*.yaml")]
+    return sorted(p for p in found if p.is_file())
+
+
+def test_documents_without_anchors_parse_from_events_exactly_as_composed() -> None:
+    compared = 0
+    for path in _yaml_files():
+        text = path.read_text(encoding="utf-8")
+        if "&" in text:
+            continue
+        try:
+            node = loader._compose(text, path.name)
+            builder = loader._Builder(path.name)
+            data = builder.build(node, "", 0) if node is not None else None
+        except LoadError:
+            # the event path must hand anything the composing path refuses back to it
+            with pytest.raises((loader._Unusual, LoadError, yaml.YAMLError)):
+                loader._parse_plain(text, path.name)
+            continue
+        expected = (data, builder.positions, builder.key_positions)
+        assert repr(loader._parse_plain(text, path.name)) == repr(expected), path
+        compared += 1
+    assert compared > 50
