@@ -23,7 +23,6 @@ also measures another tree's core: ``--tree PATH`` (a checkout of another revisi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import sys
 import time
@@ -37,6 +36,8 @@ sys.path.insert(
     if "--tree" in sys.argv[:-1]
     else str(Path(__file__).resolve().parent.parent),
 )
+
+from _bare_asyncio import bare_chain
 
 from osop.engine import protocol
 from osop.engine.core import Core, CoreSettings
@@ -102,20 +103,6 @@ def decide_run(workflow: Workflow) -> tuple[float, float, int]:
     decisions = time.process_time() - start
     assert core.phase == "over", core.phase
     return setup, decisions, attempts
-
-
-async def _noop() -> dict[str, int]:
-    return {"n": 1}
-
-
-def bare_chain(n: int) -> float:
-    async def main() -> None:
-        for _ in range(n):
-            await asyncio.ensure_future(_noop())
-
-    start = time.process_time()
-    asyncio.run(main())
-    return time.process_time() - start
 
 
 def measure(name: str, workflow: Workflow, nodes: int, repeat: int) -> None:

@@ -44,6 +44,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _bare_asyncio import bare_chain, bare_fan
+
 from osop.engine import RunOptions, RunStore, start_run
 from osop.executors.base import NodeContext, NodeResult
 from osop.format.workflow import Workflow, workflow_from_dict
@@ -114,10 +116,6 @@ def run_engine(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def _noop() -> dict[str, int]:
-    return {"n": 1}
-
-
 def durable_chain(n: int) -> tuple[float, float, list[bytes]]:
     """A live chain of ``n`` no-op nodes, fsync'd as a live run is: (wall s, CPU s,
     the journal bytes of each node)."""
@@ -180,27 +178,6 @@ def against_fsync_floor(n: int, repeat: int) -> None:
         f"{'  ratio to the fsync floor':<44} wall {e_wall / f_wall:6.2f}x          "
         f"CPU {e_cpu / f_cpu:6.2f}x   (medians of {repeat}, alternating)"
     )
-
-
-def bare_chain(n: int) -> float:
-    async def main() -> None:
-        for _ in range(n):
-            await asyncio.ensure_future(_noop())
-
-    start = time.process_time()
-    asyncio.run(main())
-    return time.process_time() - start
-
-
-def bare_fan(width: int) -> float:
-    async def main() -> None:
-        await _noop()
-        await asyncio.gather(*(asyncio.ensure_future(_noop()) for _ in range(width)))
-        await _noop()
-
-    start = time.process_time()
-    asyncio.run(main())
-    return time.process_time() - start
 
 
 def bare_processes(width: int) -> float:

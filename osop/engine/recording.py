@@ -79,21 +79,9 @@ def node_outputs(state: RunState) -> dict[str, Any]:
 _NO_EXTRA: dict[str, Any] = {}
 
 
-def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
-    """One attempt as the record holds it (values truncated or summarised), and its cost.
-
-    Its fields straight from the attempt (no copy of it first); ``extra`` holds
-    the attempt's other keys in order, then ``x-cost_usd`` when ``ai_metadata``
-    does not carry the cost.
-    """
-    label = raw.get("x-classification")
-    classified = label is not None and classification_level(label) > RECORDED_UP_TO
-    inputs = raw.get("inputs")
-    if "inputs" in raw:
-        inputs = classified_summary(inputs, str(label)) if classified else truncate_value(inputs)
-    outputs = raw.get("outputs")
-    if "outputs" in raw:
-        outputs = classified_summary(outputs, str(label)) if classified else truncate_value(outputs)
+def _extra_and_cost(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, float | None]:
+    """An attempt's keys outside the spec's node-record fields, in order, then
+    ``x-cost_usd`` when ``ai_metadata`` does not carry the cost; and that cost."""
     extra: dict[str, Any] | None = None
     cost = None
     for key, value in raw.items():
@@ -113,6 +101,26 @@ def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
             extra["x-cost_usd"] = cost
     else:
         cost = None
+    return extra, cost
+
+
+def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
+    """One attempt as the record holds it (values truncated or summarised), and its cost.
+
+    Its fields straight from the attempt (no copy of it first); ``extra`` holds
+    the attempt's other keys in order, then ``x-cost_usd`` when ``ai_metadata``
+    does not carry the cost.
+    """
+    label = raw.get("x-classification")
+    classified = label is not None and classification_level(label) > RECORDED_UP_TO
+    inputs = raw.get("inputs")
+    if "inputs" in raw:
+        inputs = classified_summary(inputs, str(label)) if classified else truncate_value(inputs)
+    outputs = raw.get("outputs")
+    if "outputs" in raw:
+        outputs = classified_summary(outputs, str(label)) if classified else truncate_value(outputs)
+    extra, cost = _extra_and_cost(raw)
+    ai = raw.get("ai_metadata")
     error = raw.get("error")
     tools = raw.get("tools_used")
     node_record = NodeRecord(
@@ -156,17 +164,6 @@ def _row(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
         "status": str(raw["status"]),
         "started_at": raw.get("started_at"),
     }
-    extra: dict[str, Any] | None = None
-    cost = None
-    for key, value in raw.items():
-        if key in _ROW_SKIPS:
-            continue
-        if key == "cost_usd":
-            cost = value
-        elif key not in NODE_RECORD_FIELDS:
-            if extra is None:
-                extra = {}
-            extra[key] = value
     for key in _ROW_OPTIONAL:
         value = raw.get(key)
         if key == "inputs" or key == "outputs":
@@ -184,16 +181,7 @@ def _row(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
                 continue
             value = list(value)
         out[key] = value
-    ai = raw.get("ai_metadata")
-    if cost is None and isinstance(ai, dict):
-        cost = ai.get("cost_usd")
-    if isinstance(cost, int | float) and not isinstance(cost, bool):
-        if not isinstance(ai, dict) or "cost_usd" not in ai:
-            if extra is None:
-                extra = {}
-            extra["x-cost_usd"] = cost
-    else:
-        cost = None
+    extra, cost = _extra_and_cost(raw)
     if extra:
         out.update(extra)
     return out, cost
@@ -201,7 +189,6 @@ def _row(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
 
 #: The row's first fields (always there), then the spec's optional ones in the
 #: model's order; the rest of an attempt's keys follow as they come.
-_ROW_SKIPS = frozenset({"node_id", "node_type", "attempt", "status", "started_at"})
 _ROW_OPTIONAL = (
     "ended_at",
     "duration_ms",
