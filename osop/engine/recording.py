@@ -16,7 +16,14 @@ from osop.engine.values import (
     classified_summary,
     truncate_value,
 )
-from osop.record.model import NODE_RECORD_FIELDS, ErrorInfo, NodeRecord, RunRecord, parse_timestamp
+from osop.record.model import (
+    NODE_RECORD_FIELD_ORDER,
+    NODE_RECORD_FIELDS,
+    ErrorInfo,
+    NodeRecord,
+    RunRecord,
+    parse_timestamp,
+)
 from osop.record.writer import record_to_text
 
 __all__ = ["RecordText", "build_record", "node_outputs", "result_summary"]
@@ -189,17 +196,7 @@ def _row(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
 
 #: The row's first fields (always there), then the spec's optional ones in the
 #: model's order; the rest of an attempt's keys follow as they come.
-_ROW_OPTIONAL = (
-    "ended_at",
-    "duration_ms",
-    "iteration",
-    "inputs",
-    "outputs",
-    "error",
-    "ai_metadata",
-    "human_metadata",
-    "tools_used",
-)
+_ROW_OPTIONAL = NODE_RECORD_FIELD_ORDER[NODE_RECORD_FIELD_ORDER.index("ended_at") :]
 
 
 def _cost(raw: dict[str, Any]) -> float | None:

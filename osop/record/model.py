@@ -165,25 +165,25 @@ class NodeRecord:
         return out
 
 
-#: The spec's node-record fields; anything else is kept in ``NodeRecord.extra``.
-NODE_RECORD_FIELDS = frozenset(
-    {
-        "node_id",
-        "node_type",
-        "status",
-        "attempt",
-        "started_at",
-        "ended_at",
-        "duration_ms",
-        "iteration",
-        "inputs",
-        "outputs",
-        "error",
-        "ai_metadata",
-        "human_metadata",
-        "tools_used",
-    }
+#: The spec's node-record fields in the order the record writes its optional ones;
+#: anything else is kept in ``NodeRecord.extra``.
+NODE_RECORD_FIELD_ORDER = (
+    "node_id",
+    "node_type",
+    "status",
+    "attempt",
+    "started_at",
+    "ended_at",
+    "duration_ms",
+    "iteration",
+    "inputs",
+    "outputs",
+    "error",
+    "ai_metadata",
+    "human_metadata",
+    "tools_used",
 )
+NODE_RECORD_FIELDS = frozenset(NODE_RECORD_FIELD_ORDER)
 
 
 @dataclass(frozen=True)
