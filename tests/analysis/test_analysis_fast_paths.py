@@ -18,6 +18,7 @@ from osop.analysis.records import (
     plain_record,
     read_plain_records,
     record_moments,
+    record_ranks,
     written_timestamp,
 )
 from osop.record.model import record_from_dict
@@ -84,6 +85,48 @@ def test_record_moments_of_written_records() -> None:
         for node in nodes:
             for text in (node["started_at"], node.get("ended_at")):
                 assert moments[text] == written_timestamp(text)
+
+
+def _reference_ranks(nodes: list[dict[str, Any]]) -> dict[str | None, int | None]:
+    """Each text's rank among the record's distinct moments, from the moments themselves."""
+    moments = record_moments(nodes)
+    order = sorted({v for v in moments.values() if v is not None})
+    return {text: None if v is None else order.index(v) for text, v in moments.items()}
+
+
+WRITTEN_EDGES = [
+    "2024-02-29T23:59:59.999Z",  # a leap day
+    "2026-02-29T00:00:00.000Z",  # no such day
+    "2026-04-31T00:00:00.000Z",
+    "2026-13-01T00:00:00.000Z",
+    "2026-00-10T00:00:00.000Z",
+    "0000-01-01T00:00:00.000Z",  # no year 0
+    "0001-01-01T00:00:00.000Z",
+    "9999-12-31T23:59:59.999Z",
+    "2026-01-01T23:60:00.000Z",
+    "2025-12-31T23:59:59.999Z",  # a year earlier
+    "2026-01-01T00:00:00.001Z",
+    "2026-01-01T00:00:00.000Z",  # equal to a text already there
+]
+
+
+@pytest.mark.parametrize("odd", ODD_STAMPS + WRITTEN_EDGES)
+def test_record_ranks_order_the_moments(odd: str) -> None:
+    # ranked by sorting texts when all are written alike, else from their moments
+    nodes = [
+        _node("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.250Z"),
+        _node(odd, None),
+        _node("2026-01-01T00:00:02.000Z", odd),
+        _node("2026-01-01T00:00:01.250Z", "2026-01-01T00:00:01.250Z"),
+    ]
+    assert record_ranks(nodes) == _reference_ranks(nodes)
+    assert record_ranks([_node(odd, odd)]) == _reference_ranks([_node(odd, odd)])
+
+
+def test_record_ranks_of_written_records() -> None:
+    for record in generate(REVIEW_TREE, REVIEW_STEPS, 30, seed=2).records:
+        nodes = record["node_records"]
+        assert record_ranks(nodes) == _reference_ranks(nodes)
 
 
 def _head(**changes: Any) -> dict[str, Any]:
