@@ -5,6 +5,7 @@ as hashes, replay variants keyed column by column — odd inputs included."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from osop.analysis.records import (
     record_ranks,
     written_timestamp,
 )
-from osop.record.model import record_from_dict
+from osop.record.model import RunRecord, record_from_dict
 
 from .generator import generate
 from .processes import REVIEW_STEPS, REVIEW_TREE
@@ -198,7 +199,13 @@ def test_fast_head_is_record_from_dict(changes: dict[str, Any]) -> None:
 
 
 def test_fast_head_takes_the_written_form() -> None:
-    assert _fast_head(_head()) is not None
+    fast = _fast_head(_head())
+    assert fast is not None
+    # built without RunRecord's __init__: every field set, and nothing else
+    assert vars(fast).keys() == {f.name for f in dataclasses.fields(RunRecord)}
+    assert fast == record_from_dict(_head()) and repr(fast) == repr(record_from_dict(_head()))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.status = "FAILED"  # type: ignore[misc]
     for record in generate(REVIEW_TREE, REVIEW_STEPS, 5, seed=2).records:
         head = {k: v for k, v in record.items() if k != "node_records"}
         assert _fast_head(record) == record_from_dict(head)
