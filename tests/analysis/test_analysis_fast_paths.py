@@ -18,6 +18,7 @@ from osop.analysis.records import (
     _FirstFiles,
     plain_record,
     read_plain_records,
+    record_from_data,
     record_moments,
     record_ranks,
     written_timestamp,
@@ -196,6 +197,20 @@ def test_fast_head_is_record_from_dict(changes: dict[str, Any]) -> None:
     plain = plain_record({**data, "node_records": nodes})
     assert plain.nodes is not None
     assert plain.head == reference  # whichever way the head was built
+
+
+@pytest.mark.parametrize("changes", ODD_HEADS)
+def test_plain_record_is_the_record_read_from_its_data(changes: dict[str, Any]) -> None:
+    # PlainRecord.record() builds on the head and the nodes already checked
+    records = generate(REVIEW_TREE, REVIEW_STEPS, 8, seed=4).records
+    for record in records:
+        data = {**_head(**changes), "node_records": record["node_records"]}
+        plain = plain_record(copy.deepcopy(data))
+        assert plain.nodes is not None
+        built = plain.record()
+        assert built == record_from_dict(data) == record_from_data(copy.deepcopy(data))
+        assert repr(built) == repr(record_from_dict(data))
+        assert vars(built).keys() == {f.name for f in dataclasses.fields(RunRecord)}
 
 
 def test_fast_head_takes_the_written_form() -> None:
