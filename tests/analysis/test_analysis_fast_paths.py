@@ -414,6 +414,28 @@ def test_stats_single_attempt_figures_match_the_object_path() -> None:
         _single("free", t0, t2, status="FAILED", error={"code": "E", "message": "m"}),
         _single("late", "2026-01-01T00:00:01.000+01:00", t2, duration_ms=3.0),
         _single("zeros", t0, t2, duration_ms=-0.0),  # an attempt of -0.0, an execution of 1 s
+        # at the edge of the 1 ms band, where the wall time's rounding decides
+        *(
+            _single(f"edge{i}", t0, t2, duration_ms=1000.0 + sign * gap)
+            for i, (sign, gap) in enumerate(
+                (sign, gap)
+                for sign in (1, -1)
+                for gap in (0.9985, 0.999, 0.99949, 0.9995, 0.99951, 1.0, 1.0004, 1.001)
+            )
+        ),
+        # microsecond ends: (end - start) * 1000 is not the 3-decimal wall time itself
+        *(
+            _single(f"us{i}", t0, end, duration_ms=wall + gap)
+            for i, (end, wall, gap) in enumerate(
+                (end, wall, gap)
+                for end, wall in (
+                    ("2026-01-01T00:00:00.001500Z", 1.5),
+                    ("2026-01-01T00:00:00.000333Z", 0.333),
+                    ("2026-01-01T00:00:07.654321Z", 7654.321),
+                )
+                for gap in (1.0, -1.0, 0.9999999, 1.0000001, 0.9995, -0.9995, 0.0)
+            )
+        ),
     ]
     data = {
         **_head(),
