@@ -119,6 +119,50 @@ def test_documents_without_anchors_parse_from_events_exactly_as_composed() -> No
                 loader._parse_plain(text, path.name)
             continue
         expected = (data, builder.positions, builder.key_positions)
-        assert repr(loader._parse_plain(text, path.name)) == repr(expected), path
+        plain, marks = loader._parse_plain(text, path.name)
+        assert repr((plain, *marks.dicts())) == repr(expected), path
         compared += 1
     assert compared > 50
+
+
+def _probes(positions: dict[str, Any]) -> list[str]:
+    """Every located pointer, and pointers that are not there (each answered by an ancestor)."""
+    probes = ["", "/", "/nope", "/nodes/00", "/nodes/-1", "/nodes/999999/id", "/a~1b", "/a~2b"]
+    for pointer in positions:
+        probes += [pointer, f"{pointer}/missing", f"{pointer}/0", f"{pointer}/01"]
+    return probes
+
+
+def test_compact_marks_locate_exactly_as_the_pointer_tables() -> None:
+    texts = [
+        "a/b: {x~y: 1, '': [1, {q: 2}]}\nnodes: []\n'0': zero\n",
+        "- 1\n- [2, 3]\n- {k: v}\n",
+        '{"id": "w", "nodes": [{"id": "a", "type": "cli"}], "edges": []}',
+    ]
+    texts += [p.read_text(encoding="utf-8") for p in _yaml_files()]
+    compared = 0
+    for text in texts:
+        if "&" in text:
+            continue
+        try:
+            _, marks = loader._parse_plain(text, "t.osop")
+        except (loader._Unusual, LoadError, yaml.YAMLError):
+            continue
+        table = loader._Table(*marks.dicts())
+        for pointer in _probes(table.positions):
+            assert marks.locate(pointer) == table.locate(pointer), (text[:40], pointer)
+            assert marks.locate_key(pointer) == table.locate_key(pointer), (text[:40], pointer)
+        compared += 1
+    assert compared > 50
+
+
+def test_yaml_documents_keep_compact_marks_and_json_ones_locate_on_demand() -> None:
+    doc = load_document(TEXT, "small.osop")
+    assert isinstance(doc.where, loader.Marks)
+    assert doc.locate("/nodes/1/name") == (12, 11)
+    assert doc.locate_key("/nodes/1/name") == (12, 5)
+    assert doc.locate("/nodes/2/5") == (13, 5)  # nearest ancestor: the list
+    as_json = load_document('{"id": "w",\n "nodes": [{"id": "a"}]}', "w.osop.json")
+    assert as_json.positions_pending
+    assert as_json.locate("/nodes/0/id") == (2, 19)
+    assert as_json.locate_key("/nodes/0/id") == (2, 13)
