@@ -166,3 +166,37 @@ def test_yaml_documents_keep_compact_marks_and_json_ones_locate_on_demand() -> N
     assert as_json.positions_pending
     assert as_json.locate("/nodes/0/id") == (2, 19)
     assert as_json.locate_key("/nodes/0/id") == (2, 13)
+
+
+def test_an_adopting_model_keeps_the_parsed_mappings_and_says_the_same() -> None:
+    doc = load_document(TEXT, "small.osop")
+    copied = workflow_from_dict(load_document(TEXT, "small.osop").data)
+    adopted = workflow_from_dict(doc.data, adopt=True)
+    assert adopted.nodes[0].raw is doc.data["nodes"][0]
+    assert adopted.edges[1].raw is doc.data["edges"][1]
+    assert adopted.edges[0].source is adopted.nodes[0].id  # shared strings, as copies have
+    assert adopted.raw == copied.raw
+    for mine, theirs in zip(
+        adopted.nodes + adopted.edges, copied.nodes + copied.edges, strict=True
+    ):
+        assert repr(mine) == repr(theirs)
+
+
+def test_load_workflow_adopts_and_pointers_are_made_from_the_index(tmp_path: Path) -> None:
+    from osop.format.api import load_workflow
+    from osop.format.validate import validate_path
+
+    path = tmp_path / "small.osop"
+    text = TEXT.replace("  - [not, a, node]\n", "").replace(
+        "max_iterations", "when: 'false', max_iterations"
+    )
+    path.write_text(text, encoding="utf-8")
+    wf = load_workflow(path)
+    assert [n.pointer for n in wf.nodes] == ["/nodes/0", "/nodes/1"]
+    assert [e.pointer for e in wf.edges] == ["/edges/0", "/edges/1"]
+    report = validate_path(path, adopt=True)
+    assert report.document is not None and report.model is not None
+    assert report.model.raw["nodes"][1] is report.document.data["nodes"][1]  # type: ignore[union-attr]
+    kept = validate_path(path)
+    assert kept.document is not None and kept.model is not None
+    assert kept.model.raw["nodes"][1] is not kept.document.data["nodes"][1]  # type: ignore[union-attr]
