@@ -32,7 +32,8 @@ _KIND_NAMES: dict[DocumentKind, str] = {
 def _checked(
     path: str | Path, kind: DocumentKind, max_bytes: int | None, strict: bool = False
 ) -> ValidationReport:
-    report = validate_path(path, kind=kind, max_bytes=max_bytes)
+    # Only the model is kept: it may take the parsed document's mappings as its own.
+    report = validate_path(path, kind=kind, max_bytes=max_bytes, adopt=True)
     if report.kind is None:  # unreadable: the one issue says why
         issue = report.issues[0]
         raise LoadError(

@@ -4,7 +4,8 @@ Why not ``yaml.safe_load``: PyYAML resolves scalars by YAML 1.1 rules (``on`` is
 ``True``, ``2026-03-31`` a date, ``0o17`` a string) and silently keeps the last of
 duplicate keys.  We compose the node graph with libyaml (fast) and build the values
 ourselves with YAML 1.2 *core schema* rules, recording the line/column of every
-value under its JSON pointer, and rejecting hostile input (alias bombs, deep nesting,
+value (compact :class:`Marks`, looked up by JSON pointer when an issue needs
+locating), and rejecting hostile input (alias bombs, deep nesting,
 binary junk) with a :class:`~osop.errors.LoadError` instead of a hang or a traceback.
 """
 
@@ -14,12 +15,13 @@ import json
 import math
 import re
 import sys
+from array import array
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 
@@ -121,39 +123,16 @@ _SUFFIX_KINDS: tuple[tuple[str, DocumentKind], ...] = (
 Position = tuple[int, int]
 
 
-@dataclass(slots=True)
-class Document:
-    """A parsed document: plain data plus the position of every value."""
+class _Table:
+    """Positions as dictionaries keyed by JSON pointer (what the composing path builds)."""
 
-    data: dict[str, Any]
-    kind: DocumentKind
-    text: str
-    name: str
-    syntax: Literal["yaml", "json"]
-    positions: dict[str, Position] = field(default_factory=dict)
-    #: Positions of mapping *keys* (``/nodes/0/id`` → where ``id:`` is written).
-    key_positions: dict[str, Position] = field(default_factory=dict)
-    path: Path | None = None
-    #: JSON documents compute positions only when an issue needs locating: the
-    #: position pass costs far more than ``json.loads`` itself.
-    positions_pending: bool = False
+    __slots__ = ("key_positions", "positions")
 
-    def _ensure_positions(self) -> None:
-        if not self.positions_pending:
-            return
-        self.positions_pending = False
-        try:
-            node = _compose(self.text, self.name)
-        except LoadError:
-            return  # valid JSON that YAML cannot read (rare): issues stay unlocated
-        if node is not None:
-            builder = _Builder(self.name, self.text)
-            builder.build(node, "", 0)
-            self.positions, self.key_positions = builder.positions, builder.key_positions
+    def __init__(self, positions: dict[str, Position], key_positions: dict[str, Position]):
+        self.positions = positions
+        self.key_positions = key_positions
 
     def locate(self, pointer: str) -> Position | None:
-        """Line/column (1-based) of ``pointer``, or of its nearest located ancestor."""
-        self._ensure_positions()
         probe = pointer
         while True:
             if probe in self.positions:
@@ -163,9 +142,158 @@ class Document:
             probe = probe.rsplit("/", 1)[0]
 
     def locate_key(self, pointer: str) -> Position | None:
-        """Where the key that holds ``pointer`` is written (falls back to the value)."""
-        self._ensure_positions()
         return self.key_positions.get(pointer) or self.locate(pointer)
+
+    def dicts(self) -> tuple[dict[str, Position], dict[str, Position]]:
+        return self.positions, self.key_positions
+
+
+class Marks:
+    """Where each value of a document is written, in compact arrays (no pointer strings).
+
+    Values are numbered in document order (a collection before what it holds). A
+    pointer-keyed dictionary of positions cost ~1.9 KB per workflow node (a pointer
+    string, a tuple and a dict entry per value and per key), more than the data
+    itself; these arrays cost 28 bytes per value, and a pointer is found by walking
+    down from the root when an issue needs locating. Answers are exactly the
+    dictionaries' (:meth:`dicts` rebuilds them; tests compare the two).
+    """
+
+    __slots__ = ("_children", "at", "ends", "key_at", "keys")
+
+    def __init__(self) -> None:
+        #: line, column (1-based) of value ``i`` at ``2i``, ``2i + 1``
+        self.at = array("I")
+        #: line, column of the key that holds value ``i`` (0, 0: a list item or the root)
+        self.key_at = array("I")
+        #: the number of the first value after value ``i`` and all it holds
+        self.ends = array("I")
+        #: the key that holds value ``i`` (None: a list item or the root)
+        self.keys: list[str | None] = []
+        # A collection's children, by escaped key or list index: made when first
+        # walked through, so many issues under one big list cost one pass over it.
+        self._children: dict[int, dict[str, int] | array[int]] = {}
+
+    def _child(self, parent: int, token: str) -> int | None:
+        children = self._children.get(parent)
+        if children is None:
+            ends, keys = self.ends, self.keys
+            first, end = parent + 1, ends[parent]
+            if first < end and keys[first] is not None:
+                by_key: dict[str, int] = {}
+                child = first
+                while child < end:
+                    by_key.setdefault(escape_pointer_token(cast(str, keys[child])), child)
+                    child = ends[child]
+                children = by_key
+            else:
+                by_index = array("I")
+                child = first
+                while child < end:
+                    by_index.append(child)
+                    child = ends[child]
+                children = by_index
+            self._children[parent] = children
+        if isinstance(children, dict):
+            return children.get(token)
+        if token.isascii() and token.isdigit() and str(int(token)) == token:
+            index = int(token)
+            return children[index] if index < len(children) else None
+        return None
+
+    def _find(self, pointer: str) -> tuple[int, bool]:
+        """The value ``pointer`` names, else its nearest ancestor (and whether exact)."""
+        if not self.ends:
+            return -1, False
+        if not pointer:
+            return 0, True
+        value = 0
+        for token in pointer[1:].split("/") if pointer[0] == "/" else ["\0"]:
+            child = self._child(value, token)
+            if child is None:
+                return value, False
+            value = child
+        return value, True
+
+    def locate(self, pointer: str) -> Position | None:
+        value, _ = self._find(pointer)
+        return (self.at[2 * value], self.at[2 * value + 1]) if value >= 0 else None
+
+    def locate_key(self, pointer: str) -> Position | None:
+        value, exact = self._find(pointer)
+        if exact and self.key_at[2 * value]:
+            return (self.key_at[2 * value], self.key_at[2 * value + 1])
+        return self.locate(pointer)
+
+    def dicts(self) -> tuple[dict[str, Position], dict[str, Position]]:
+        """The same positions as pointer-keyed dictionaries (what :class:`_Table` holds)."""
+        positions: dict[str, Position] = {}
+        key_positions: dict[str, Position] = {}
+        at, key_at, ends, keys = self.at, self.key_at, self.ends, self.keys
+        open_: list[list[Any]] = []  # [end, pointer, next list index]
+        for value in range(len(ends)):
+            while open_ and open_[-1][0] <= value:
+                open_.pop()
+            if not open_:
+                pointer = ""
+            else:
+                top = open_[-1]
+                key = keys[value]
+                if key is None:
+                    pointer = f"{top[1]}/{top[2]}"
+                    top[2] += 1
+                else:
+                    pointer = f"{top[1]}/{escape_pointer_token(key)}"
+                    key_positions[pointer] = (key_at[2 * value], key_at[2 * value + 1])
+            positions[pointer] = (at[2 * value], at[2 * value + 1])
+            if ends[value] > value + 1:
+                open_.append([ends[value], pointer, 0])
+        return positions, key_positions
+
+
+_Where = Marks | _Table
+
+
+@dataclass(slots=True)
+class Document:
+    """A parsed document: plain data, and where each value is written (on demand)."""
+
+    data: dict[str, Any]
+    kind: DocumentKind
+    text: str
+    name: str
+    syntax: Literal["yaml", "json"]
+    path: Path | None = None
+    #: Where each value is written; None until an issue needs locating (JSON
+    #: documents: the position pass costs far more than ``json.loads`` itself).
+    where: _Where | None = None
+
+    @property
+    def positions_pending(self) -> bool:
+        return self.where is None
+
+    def _located(self) -> _Where:
+        if self.where is None:
+            self.where = _where_of(self.text, self.name)
+        return self.where
+
+    @property
+    def positions(self) -> dict[str, Position]:
+        """Line/column (1-based) of every value by JSON pointer (built on each call)."""
+        return self._located().dicts()[0]
+
+    @property
+    def key_positions(self) -> dict[str, Position]:
+        """Positions of mapping *keys* (``/nodes/0/id`` → where ``id:`` is written)."""
+        return self._located().dicts()[1]
+
+    def locate(self, pointer: str) -> Position | None:
+        """Line/column (1-based) of ``pointer``, or of its nearest located ancestor."""
+        return self._located().locate(pointer)
+
+    def locate_key(self, pointer: str) -> Position | None:
+        """Where the key that holds ``pointer`` is written (falls back to the value)."""
+        return self._located().locate_key(pointer)
 
     def line_text(self, line: int) -> str:
         lines = self.text.splitlines()
@@ -448,43 +576,48 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _NO_KEY = object()
 
 
-def _parse_plain(text: str, name: str) -> tuple[Any, dict[str, Position], dict[str, Position]]:
+def _parse_plain(text: str, name: str) -> tuple[Any, Marks]:
     """What :class:`_Builder` makes of ``_compose(text)``, straight from parser events.
 
     For documents without anchors (so without aliases): no graph of composed nodes
-    is held (it costs ~4 KB per workflow node, more than the data it becomes).
+    is held (it costs ~4 KB per workflow node, more than the data it becomes), and
+    positions go to compact :class:`Marks` (no pointer strings).
     Anything unusual (an error, a tag, a merge or complex key, a duplicate key,
     too deep, a second document) raises :class:`_Unusual` or the parser's error:
     the caller then takes the composing path, which reports it exactly as always.
     """
     loader = _ComposeOnlyLoader(text)
-    positions: dict[str, Position] = {}
-    key_positions: dict[str, Position] = {}
+    marks = Marks()
+    at, key_at, ends, keys_of = marks.at, marks.key_at, marks.ends, marks.keys
     keys: dict[str, str] = {}
     try:
         if not isinstance(loader.get_event(), yaml.StreamStartEvent):
             raise _Unusual
         if loader.check_event(yaml.StreamEndEvent):
-            return None, positions, key_positions
+            return None, marks
         if not isinstance(loader.get_event(), yaml.DocumentStartEvent):
             raise _Unusual
-        # one entry per open collection: [the collection, its pointer, its depth,
-        # the key whose value comes next (mappings), that value's pointer]
+        # one entry per open collection: [the collection, its number, its depth,
+        # the key whose value comes next (mappings), that key's line, its column]
         stack: list[list[Any]] = []
         root: Any = None
         while True:
             event = loader.get_event()
             kind = type(event)
             if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                stack.pop()
+                ends[stack.pop()[1]] = len(ends)
                 if stack:
                     continue
                 break
             if kind not in (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent):
                 raise _Unusual  # an alias, or an event out of place
             top = stack[-1] if stack else None
+            mark = event.start_mark
             if top is None:
-                pointer, depth = "", 0
+                depth = 0
+                key_at.append(0)
+                key_at.append(0)
+                keys_of.append(None)
             elif type(top[0]) is dict:
                 if top[3] is _NO_KEY:  # this event is a key
                     if kind is not yaml.ScalarEvent:
@@ -499,17 +632,24 @@ def _parse_plain(text: str, name: str) -> tuple[Any, dict[str, Position], dict[s
                     if key in top[0]:
                         raise _Unusual
                     top[3] = keys.setdefault(key, key)
-                    top[4] = f"{top[1]}/{escape_pointer_token(key)}"
-                    mark = event.start_mark
-                    key_positions[top[4]] = (mark.line + 1, mark.column + 1)
+                    top[4] = mark.line + 1
+                    top[5] = mark.column + 1
                     continue
-                pointer, depth = top[4], top[2] + 1
+                depth = top[2] + 1
+                key_at.append(top[4])
+                key_at.append(top[5])
+                keys_of.append(top[3])
             else:
-                pointer, depth = f"{top[1]}/{len(top[0])}", top[2] + 1
+                depth = top[2] + 1
+                key_at.append(0)
+                key_at.append(0)
+                keys_of.append(None)
             if depth > MAX_DEPTH:
                 raise _Unusual
-            mark = event.start_mark
-            positions[pointer] = (mark.line + 1, mark.column + 1)
+            number = len(ends)
+            at.append(mark.line + 1)
+            at.append(mark.column + 1)
+            ends.append(number + 1)  # a collection's is set at its end
             value: Any
             if kind is yaml.ScalarEvent:
                 value = _tagged_scalar(_scalar_node(loader, event), name)
@@ -526,14 +666,14 @@ def _parse_plain(text: str, name: str) -> tuple[Any, dict[str, Position], dict[s
             else:
                 top[0].append(value)
             if kind is not yaml.ScalarEvent:
-                stack.append([value, pointer, depth, _NO_KEY, None])
+                stack.append([value, number, depth, _NO_KEY, 0, 0])
             elif top is None:
                 break
         if not isinstance(loader.get_event(), yaml.DocumentEndEvent):
             raise _Unusual
         if not loader.check_event(yaml.StreamEndEvent):
             raise _Unusual  # a second document: the composing path says so
-        return root, positions, key_positions
+        return root, marks
     finally:
         loader.dispose()
 
@@ -792,26 +932,38 @@ def nests_too_deep(data: Any) -> bool:
 def parse_text(
     text: str, name: str = "<input>", *, syntax: Literal["yaml", "json"] | None = None
 ) -> tuple[Any, dict[str, Position], dict[str, Position], Literal["yaml", "json"]]:
-    """Parse text into ``(data, positions, key_positions, syntax)``; any root type."""
+    """Parse text into ``(data, positions, key_positions, syntax)``; any root type.
+
+    JSON gives no positions here (:class:`Document` finds them when needed).
+    """
+    data, where, used = _parse(text, name, syntax)
+    positions, key_positions = where.dicts() if where is not None else ({}, {})
+    return data, positions, key_positions, used
+
+
+def _parse(
+    text: str, name: str, syntax: Literal["yaml", "json"] | None
+) -> tuple[Any, _Where | None, Literal["yaml", "json"]]:
+    """``(data, where its values are written, syntax)``; JSON's positions come later."""
     if syntax is None:
         syntax = "json" if name.lower().endswith(".json") else "yaml"
     if syntax == "json":
         data = json_loads_checked(text, name)
         # Positions come later, on demand (Document.positions_pending): JSON is
         # (almost always) YAML 1.2, so the YAML pass can locate issues when needed.
-        return data, {}, {}, "json"
+        return data, None, "json"
     if "&" not in text:  # no anchor, so no alias: no composed graph is needed
         check_nesting(text, name)
         try:
-            data, positions, key_positions = _parse_plain(text, name)
+            data, marks = _parse_plain(text, name)
         except (_Unusual, yaml.YAMLError, LoadError, ValueError, RecursionError):
             pass  # the composing path below reports it
         else:
             check_strings(data, text, name)
-            return data, positions, key_positions, "yaml"
+            return data, marks, "yaml"
     node = _compose(text, name)
     if node is None:
-        return None, {}, {}, "yaml"
+        return None, _Table({}, {}), "yaml"
     builder = _Builder(name, text)
     try:
         data = builder.build(node, "", 0)
@@ -820,7 +972,27 @@ def parse_text(
             f"nesting deeper than {MAX_DEPTH} levels", rule="document/too-deep", file=name
         ) from None
     check_strings(data, text, name)
-    return data, builder.positions, builder.key_positions, "yaml"
+    return data, _Table(builder.positions, builder.key_positions), "yaml"
+
+
+def _where_of(text: str, name: str) -> _Where:
+    """Positions of a document parsed without them (JSON), from its text."""
+    if "&" not in text:
+        try:
+            check_nesting(text, name)
+            return _parse_plain(text, name)[1]
+        except (_Unusual, yaml.YAMLError, LoadError, ValueError, RecursionError):
+            pass
+    try:
+        node = _compose(text, name)
+    except LoadError:
+        node = None  # valid JSON that YAML cannot read (rare): issues stay unlocated
+    builder = _Builder(name, text)
+    if node is not None:
+        # What was located before a refusal is kept.
+        with suppress(LoadError, RecursionError):
+            builder.build(node, "", 0)
+    return _Table(builder.positions, builder.key_positions)
 
 
 def load_document(
@@ -852,11 +1024,11 @@ def load_document(
             syntax = "json"
         except (ValueError, RecursionError):
             syntax = None
-    data, positions, key_positions, used = parse_text(text, name, syntax=syntax)
+    data, where, used = _parse(text, name, syntax)
     if data is None:
         raise LoadError("the document is empty", rule="document/empty", file=name)
     if not isinstance(data, dict):
-        line, column = positions.get("", (1, 1))
+        line, column = (where.locate("") if where is not None else None) or (1, 1)
         raise LoadError(
             f"the document's root is a {_type_name(data)}; an OSOP document is a mapping",
             rule="document/not-a-mapping",
@@ -878,10 +1050,8 @@ def load_document(
         text=text,
         name=name,
         syntax=used,
-        positions=positions,
-        key_positions=key_positions,
-        positions_pending=used == "json",
         path=path,
+        where=where,
     )
 
 

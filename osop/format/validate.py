@@ -178,19 +178,22 @@ def validate_document(
     *,
     workflow: Workflow | None = None,
     base_dir: Path | None = None,
+    adopt: bool = False,
 ) -> ValidationReport:
     """Validate a parsed document.
 
     ``workflow`` checks a ``.osoplog`` against the workflow it claims to record;
     ``base_dir`` resolves relative paths (imports, ``.sop`` refs) — by default
-    the document's folder.
+    the document's folder. ``adopt``: a workflow model takes the document's node
+    and edge mappings as its own (see :func:`workflow_from_dict`), for a caller
+    that keeps the model and drops the document.
     """
     base = base_dir or (doc.path.parent if doc.path is not None else Path.cwd())
     report = ValidationReport(file=doc.name, kind=doc.kind, document=doc)
     issues = _schema_issues(doc.kind, doc.data)
     structural = any(i.is_error for i in issues)
     if doc.kind == "workflow":
-        wf = workflow_from_dict(doc.data)
+        wf = workflow_from_dict(doc.data, adopt=adopt)
         report.model = wf
         issues.extend(wf.notes)
         issues.extend(workflow_rules.check(wf, doc.data, base_dir=base, structural=structural))
@@ -247,13 +250,14 @@ def validate_path(
     workflow: Workflow | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     kind: DocumentKind | None = None,
+    adopt: bool = False,
 ) -> ValidationReport:
     """Load and validate a file; an unreadable file is a report with one error."""
     try:
         doc = load_path(path, kind=kind, max_bytes=max_bytes)
     except LoadError as exc:
         return _load_failure(exc, str(path))
-    return validate_document(doc, workflow=workflow)
+    return validate_document(doc, workflow=workflow, adopt=adopt)
 
 
 def validate_text(

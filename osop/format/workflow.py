@@ -238,7 +238,6 @@ class Node:
     id: str
     type: str
     index: int
-    pointer: str
     name: str | None = None
     subtype: str | None = None
     purpose: str | None = None
@@ -262,6 +261,11 @@ class Node:
     metadata: dict[str, Any] = field(default_factory=dict)
     extensions: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pointer(self) -> str:
+        """``/nodes/<index>``: made when asked (a string kept per node was ~64 bytes)."""
+        return f"/nodes/{self.index}"
 
     @property
     def label(self) -> str:
@@ -288,7 +292,6 @@ class Edge:
     source: str
     target: str
     index: int
-    pointer: str
     mode: str = "sequential"
     when: str | None = None
     label: str | None = None
@@ -310,6 +313,11 @@ class Edge:
     raw: dict[str, Any] = field(default_factory=dict)
     #: ``"when"`` or ``"condition"`` (the deprecated alias) — for diagnostics.
     when_key: str = "when"
+
+    @property
+    def pointer(self) -> str:
+        """``/edges/<index>``: made when asked (a string kept per edge was ~64 bytes)."""
+        return f"/edges/{self.index}"
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -462,10 +470,10 @@ class Workflow:
 
 
 def _node_from(
-    data: Mapping[str, Any], index: int, notes: list[Issue], strings: dict[str, str]
+    data: Mapping[str, Any], index: int, notes: list[Issue], strings: dict[str, str], adopt: bool
 ) -> Node:
     pointer = join_pointer("/nodes", index)
-    raw = dict(data)
+    raw = data if adopt and type(data) is dict else dict(data)
     name = _text(data.get("name"))
     purpose = _text(data.get("purpose"))
     criteria = data.get("success_criteria")
@@ -490,7 +498,6 @@ def _node_from(
         id=_shared(raw, "id", str(raw.get("id", "")), strings),
         type=_shared(raw, "type", str(raw.get("type", "")), strings),
         index=index,
-        pointer=pointer,
         name=name,
         subtype=_text(data.get("subtype")),
         purpose=purpose,
@@ -534,10 +541,10 @@ def _shared(raw: dict[str, Any], key: str, text: str, strings: dict[str, str]) -
 
 
 def _edge_from(
-    data: Mapping[str, Any], index: int, notes: list[Issue], strings: dict[str, str]
+    data: Mapping[str, Any], index: int, notes: list[Issue], strings: dict[str, str], adopt: bool
 ) -> Edge:
     pointer = join_pointer("/edges", index)
-    raw = dict(data)
+    raw = data if adopt and type(data) is dict else dict(data)
     when_key = "when"
     when = data.get("when")
     if when is None and "condition" in data:
@@ -564,7 +571,6 @@ def _edge_from(
         source=_shared(raw, "from", str(raw.get("from", "")), strings),
         target=_shared(raw, "to", str(raw.get("to", "")), strings),
         index=index,
-        pointer=pointer,
         mode=_shared(raw, "mode", str(raw.get("mode") or "sequential"), strings),
         when=when if isinstance(when, str) else None,
         label=_text(data.get("label")),
@@ -630,8 +636,16 @@ def _modelled(
     return tuple(made)
 
 
-def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
-    """Build the model from plain data; never raises on odd shapes (the validator does)."""
+def workflow_from_dict(data: Mapping[str, Any], *, adopt: bool = False) -> Workflow:
+    """Build the model from plain data; never raises on odd shapes (the validator does).
+
+    ``data`` is not changed, and the model shares none of its node or edge mappings,
+    unless ``adopt``: then each node's and edge's mapping (a ``dict``) becomes its
+    ``raw`` as it is, its id/type/mode/end strings replaced by equal shared ones. For
+    data nobody else keeps or changes, such as a document just parsed: a copy of
+    every mapping held next to the original at the load's peak was ~400 bytes a
+    chain node (``bench/bench_engine.py --scale ... --from-yaml``).
+    """
     notes: list[Issue] = []
     version = data.get("osop_version")
     if version is None and "osop" in data:
@@ -655,13 +669,14 @@ def workflow_from_dict(data: Mapping[str, Any]) -> Workflow:
                 pointer="/osop_version" if "osop_version" in data else "/osop",
             )
         )
-    # Each node and edge keeps its own copy of its mapping (``raw``); the workflow's
-    # ``raw`` lists those same copies rather than holding on to the input's, so a big
-    # document is not kept twice (the input is usually dropped once modelled).
+    # Each node and edge keeps its own copy of its mapping (``raw``, or the mapping
+    # itself with ``adopt``); the workflow's ``raw`` lists those same mappings rather
+    # than holding on to the input's, so a big document is not kept twice (the input
+    # is usually dropped once modelled).
     raw = dict(data)
     strings: dict[str, str] = {}
-    nodes = _modelled(raw, "nodes", lambda item, i: _node_from(item, i, notes, strings))
-    edges = _modelled(raw, "edges", lambda item, i: _edge_from(item, i, notes, strings))
+    nodes = _modelled(raw, "nodes", lambda item, i: _node_from(item, i, notes, strings, adopt))
+    edges = _modelled(raw, "edges", lambda item, i: _edge_from(item, i, notes, strings, adopt))
     contracts = dict(_mapping(data.get("contracts")))  # its own: filled in below
     for cname, cvalue in _message_contracts(data.get("message_contracts")).items():
         contracts.setdefault(cname, cvalue)

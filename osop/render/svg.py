@@ -378,7 +378,7 @@ def render_legend(graph: DrawGraph, *, id_prefix: str = "osop-legend") -> str:
     parts: list[str] = []
     x = 4.0
     for node_type in types:
-        probe = Node(id="", type=node_type, index=0, pointer="")
+        probe = Node(id="", type=node_type, index=0)
         parts.append(_shape(probe, x, 6, 34, 20, INK))
         label = node_type or "node"
         parts.append(

@@ -119,6 +119,84 @@ def test_documents_without_anchors_parse_from_events_exactly_as_composed() -> No
                 loader._parse_plain(text, path.name)
             continue
         expected = (data, builder.positions, builder.key_positions)
-        assert repr(loader._parse_plain(text, path.name)) == repr(expected), path
+        plain, marks = loader._parse_plain(text, path.name)
+        assert repr((plain, *marks.dicts())) == repr(expected), path
         compared += 1
     assert compared > 50
+
+
+def _probes(positions: dict[str, Any]) -> list[str]:
+    """Every located pointer, and pointers that are not there (each answered by an ancestor)."""
+    probes = ["", "/", "/nope", "/nodes/00", "/nodes/-1", "/nodes/999999/id", "/a~1b", "/a~2b"]
+    for pointer in positions:
+        probes += [pointer, f"{pointer}/missing", f"{pointer}/0", f"{pointer}/01"]
+    return probes
+
+
+def test_compact_marks_locate_exactly_as_the_pointer_tables() -> None:
+    texts = [
+        "a/b: {x~y: 1, '': [1, {q: 2}]}\nnodes: []\n'0': zero\n",
+        "- 1\n- [2, 3]\n- {k: v}\n",
+        '{"id": "w", "nodes": [{"id": "a", "type": "cli"}], "edges": []}',
+    ]
+    texts += [p.read_text(encoding="utf-8") for p in _yaml_files()]
+    compared = 0
+    for text in texts:
+        if "&" in text:
+            continue
+        try:
+            _, marks = loader._parse_plain(text, "t.osop")
+        except (loader._Unusual, LoadError, yaml.YAMLError):
+            continue
+        table = loader._Table(*marks.dicts())
+        for pointer in _probes(table.positions):
+            assert marks.locate(pointer) == table.locate(pointer), (text[:40], pointer)
+            assert marks.locate_key(pointer) == table.locate_key(pointer), (text[:40], pointer)
+        compared += 1
+    assert compared > 50
+
+
+def test_yaml_documents_keep_compact_marks_and_json_ones_locate_on_demand() -> None:
+    doc = load_document(TEXT, "small.osop")
+    assert isinstance(doc.where, loader.Marks)
+    assert doc.locate("/nodes/1/name") == (12, 11)
+    assert doc.locate_key("/nodes/1/name") == (12, 5)
+    assert doc.locate("/nodes/2/5") == (13, 5)  # nearest ancestor: the list
+    as_json = load_document('{"id": "w",\n "nodes": [{"id": "a"}]}', "w.osop.json")
+    assert as_json.positions_pending
+    assert as_json.locate("/nodes/0/id") == (2, 19)
+    assert as_json.locate_key("/nodes/0/id") == (2, 13)
+
+
+def test_an_adopting_model_keeps_the_parsed_mappings_and_says_the_same() -> None:
+    doc = load_document(TEXT, "small.osop")
+    copied = workflow_from_dict(load_document(TEXT, "small.osop").data)
+    adopted = workflow_from_dict(doc.data, adopt=True)
+    assert adopted.nodes[0].raw is doc.data["nodes"][0]
+    assert adopted.edges[1].raw is doc.data["edges"][1]
+    assert adopted.edges[0].source is adopted.nodes[0].id  # shared strings, as copies have
+    assert adopted.raw == copied.raw
+    for mine, theirs in zip(
+        adopted.nodes + adopted.edges, copied.nodes + copied.edges, strict=True
+    ):
+        assert repr(mine) == repr(theirs)
+
+
+def test_load_workflow_adopts_and_pointers_are_made_from_the_index(tmp_path: Path) -> None:
+    from osop.format.api import load_workflow
+    from osop.format.validate import validate_path
+
+    path = tmp_path / "small.osop"
+    text = TEXT.replace("  - [not, a, node]\n", "").replace(
+        "max_iterations", "when: 'false', max_iterations"
+    )
+    path.write_text(text, encoding="utf-8")
+    wf = load_workflow(path)
+    assert [n.pointer for n in wf.nodes] == ["/nodes/0", "/nodes/1"]
+    assert [e.pointer for e in wf.edges] == ["/edges/0", "/edges/1"]
+    report = validate_path(path, adopt=True)
+    assert report.document is not None and report.model is not None
+    assert report.model.raw["nodes"][1] is report.document.data["nodes"][1]  # type: ignore[union-attr]
+    kept = validate_path(path)
+    assert kept.document is not None and kept.model is not None
+    assert kept.model.raw["nodes"][1] is not kept.document.data["nodes"][1]  # type: ignore[union-attr]
