@@ -218,6 +218,7 @@ def _own_row_checks(keys: tuple[str, ...]) -> tuple[str, ...] | None:
 
 #: :func:`_own_row_checks` by an attempt's keys (a run has a few shapes of attempts).
 _OWN_ROW_SHAPES: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+_UNSEEN: tuple[str, ...] = ("not seen yet",)
 #: Node records encoded together in one part of the final record (one encoder call).
 _ROWS_PER_PART = 256
 
@@ -234,8 +235,8 @@ def _is_own_row(raw: dict[str, Any]) -> bool:
     the ~5 µs each node record cost at the end of a run (bench/bench_engine.py).
     """
     keys = tuple(raw)
-    checks = _OWN_ROW_SHAPES.get(keys, False)
-    if checks is False:
+    checks = _OWN_ROW_SHAPES.get(keys, _UNSEEN)
+    if checks is _UNSEEN:
         checks = _own_row_checks(keys)
         if len(_OWN_ROW_SHAPES) < 256:
             _OWN_ROW_SHAPES[keys] = checks
