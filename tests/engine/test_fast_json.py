@@ -288,25 +288,6 @@ def test_secret_references_are_found_as_in_the_standard_text() -> None:
         assert set(_SECRET_REFERENCE.findall(_searchable_text(doc))) == expected == names
 
 
-#: The order of a record row's keys (then the ones it moves to its end).
-_ROW_ORDER = [
-    "node_id",
-    "node_type",
-    "attempt",
-    "status",
-    "started_at",
-    "ended_at",
-    "duration_ms",
-    "iteration",
-    "inputs",
-    "outputs",
-    "error",
-    "ai_metadata",
-    "human_metadata",
-    "tools_used",
-]
-
-
 @settings(max_examples=400, deadline=None)
 @given(
     st.dictionaries(_RAW_KEYS, _RAW_VALUES, max_size=8),
@@ -331,7 +312,11 @@ def test_an_attempt_taken_as_its_own_row_is_the_row(
     if type(raw["attempt"]) is not int:
         raw["attempt"] = 2
     if in_row_order:  # as the engine's attempts are: most are their own rows
-        rank = {key: index for index, key in enumerate(_ROW_ORDER)}
+        from osop.record.model import NODE_RECORD_FIELD_ORDER
+
+        head = ["node_id", "node_type", "attempt", "status"]  # the row's order
+        order = head + [key for key in NODE_RECORD_FIELD_ORDER if key not in head]
+        rank = {key: index for index, key in enumerate(order)}
         raw = dict(sorted(raw.items(), key=lambda kv: rank.get(kv[0], len(rank))))
     if _is_own_row(raw):
         row = _row(raw)[0]
