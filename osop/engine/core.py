@@ -1397,6 +1397,12 @@ class Core:
     def _learn_secret(self, value: str) -> None:
         self.redact.add([value])
 
+    def let_go(self) -> None:
+        """The host is done with the core: drop the core's own bound methods it keeps
+        (a cycle that held the run's whole state until the cyclic collector ran)."""
+        self._outputs = NodeOutputs(_no_outputs, self.state.nodes.keys)
+        self._learn = _learn_nothing
+
     def _metadata(self, node: Node | None) -> dict[str, Any]:
         meta = {
             "run_id": self.run_id,
@@ -1793,6 +1799,14 @@ _HANDLERS: dict[type[Any], Callable[[Core, Any], None]] = {
     TimerFired: Core._on_timer_fired,
     Abort: Core._on_abort,
 }
+
+
+def _no_outputs(nid: str) -> Mapping[str, Any] | None:
+    return None
+
+
+def _learn_nothing(value: str) -> None:
+    pass
 
 
 def _iso(moment: datetime) -> str:

@@ -364,6 +364,7 @@ class _Session:
             if self._write_job is not None:
                 futures_wait([self._write_job])  # nothing is written after the lock goes
             self.journal.close()
+            self.engine.let_go()
 
     def _waiting(self) -> list[dict[str, Any]]:
         return self.state.waiting(str(self.state.meta.get("run_id", "")))

@@ -286,3 +286,59 @@ def test_secret_references_are_found_as_in_the_standard_text() -> None:
     ]:
         expected = set(_SECRET_REFERENCE.findall(json.dumps(doc, default=str)))
         assert set(_SECRET_REFERENCE.findall(_searchable_text(doc))) == expected == names
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(_RAW_KEYS, _RAW_VALUES, max_size=8),
+    st.booleans(),
+    st.sampled_from([None, "public", "secret"]),
+)
+def test_an_attempt_taken_as_its_own_row_is_the_row(
+    fields: dict[str, Any], in_row_order: bool, label: str | None
+) -> None:
+    from osop.engine.recording import _is_own_row, _row
+
+    raw: dict[str, Any] = {
+        "node_id": "n",
+        "node_type": "cli",
+        "attempt": 1,
+        "status": "COMPLETED",
+        "started_at": "2026-01-01T00:00:00.000Z",
+        **fields,
+    }
+    if label is not None:
+        raw["x-classification"] = label
+    if type(raw["attempt"]) is not int:
+        raw["attempt"] = 2
+    if in_row_order:  # as the engine's attempts are: most are their own rows
+        from osop.record.model import NODE_RECORD_FIELD_ORDER
+
+        head = ["node_id", "node_type", "attempt", "status"]  # the row's order
+        order = head + [key for key in NODE_RECORD_FIELD_ORDER if key not in head]
+        rank = {key: index for index, key in enumerate(order)}
+        raw = dict(sorted(raw.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+    if _is_own_row(raw):
+        row = _row(raw)[0]
+        assert row == raw
+        assert list(row) == list(raw)
+
+
+def test_a_plain_attempt_is_its_own_row() -> None:
+    from osop.engine.recording import _is_own_row
+
+    raw = {
+        "node_id": "n5",
+        "node_type": "cli",
+        "attempt": 1,
+        "status": "COMPLETED",
+        "started_at": "2026-12-03T13:00:27.133Z",
+        "ended_at": "2026-12-03T13:00:27.133Z",
+        "duration_ms": 0.021,
+        "outputs": {"n": 1},
+    }
+    assert _is_own_row(raw)
+    assert not _is_own_row({**raw, "error": {"code": "X", "message": "m"}})
+    assert not _is_own_row({**raw, "attempt": True})
+    assert not _is_own_row({**raw, "outputs": {"n": "x" * 70_000}})
+    assert not _is_own_row({"node_type": "cli", **raw})

@@ -515,3 +515,32 @@ def test_an_invalid_sub_workflow_fails_the_node(runner: Runner, tmp_path: Path) 
     error = result.record.node_records[0].error
     assert result.status == "FAILED"
     assert error is not None and error.code == "EXECUTION_ERROR" and "broken" in error.message
+
+
+@pytest.mark.parametrize("store", [True, False])
+def test_a_finished_run_is_freed_without_the_cycle_collector(runner: Runner, store: bool) -> None:
+    """Nothing of a run is left in reference cycles: its state goes when its result
+    does, not at the next full collection (which came in the middle of the next run)."""
+    import gc
+
+    from osop.engine.state import RunState
+
+    data = {
+        "id": "chain",
+        "nodes": [cli(f"n{i}") for i in range(5)],
+        "edges": [{"from": f"n{i}", "to": f"n{i + 1}"} for i in range(4)],
+    }
+    runner.run(data, store=store)  # imports and caches first
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = sum(1 for o in gc.get_objects() if type(o) is RunState)
+        result = runner.run(data, store=store)
+        assert result.status == "COMPLETED"
+        del result
+        after = sum(1 for o in gc.get_objects() if type(o) is RunState)
+    finally:
+        if enabled:
+            gc.enable()
+    assert after == before
