@@ -376,6 +376,10 @@ class Core:
                 self._make_ready(node.id)
             elif st.status in ("RUNNING", "READY", "WAITING"):
                 self._make_ready(node.id)
+        if not state.decisions and len(pending) == len(self.wf.nodes):
+            # Nothing decided yet: only entry nodes can be released (every other join
+            # waits for a decision), so the others' joins need not be asked.
+            pending = list(self.topo.entry)
         self._evaluate(pending)
         for nid in finished:
             self._after(nid, Outcome("COMPLETED", outputs=dict(state.node(nid).outputs)))
