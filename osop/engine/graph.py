@@ -46,11 +46,17 @@ class Topology:
     compensation_only: frozenset[str] = frozenset()
     #: source → its compensation targets.
     compensations: dict[str, list[str]] = field(default_factory=dict)
+    #: node → its join rule, only where an incoming edge names one other than the
+    #: default (read it with :meth:`join_of`): one entry per node was ~40 bytes a node.
     join: dict[str, tuple[str, int]] = field(default_factory=dict)
     entry: tuple[str, ...] = ()
 
     def data_slots(self, node_id: str) -> list[Slot]:
         return self.data_in.get(node_id, _NO_SLOTS)
+
+    def join_of(self, node_id: str) -> tuple[str, int]:
+        """``(rule, count)`` of a node's join: ``wait_all`` unless an edge names another."""
+        return self.join.get(node_id, _WAIT_ALL)
 
     @classmethod
     def build(cls, workflow: Workflow) -> Topology:
@@ -163,13 +169,11 @@ class Topology:
             for t in compensation_targets
             if not control_in[t] and t not in topo.data_in and not _loop_target(t, workflow)
         )
-        # Most nodes have no edge that names a join: they share the default rule.
-        join = topo.join
-        if any(edge.join_mode for edge in edges):
+        if any(edge.join_mode for edge in edges):  # else every join is the default
             for nid in ids:
-                join[nid] = _join_rule(workflow, control_in[nid])
-        else:
-            join.update(dict.fromkeys(ids, _WAIT_ALL))
+                rule = _join_rule(workflow, control_in[nid])
+                if rule != _WAIT_ALL:
+                    topo.join[nid] = rule
         data_in = topo.data_in
         topo.entry = tuple(
             nid
