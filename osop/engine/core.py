@@ -41,7 +41,6 @@ from osop.engine.entries import (
     Interrupted,
     Items,
     Proc,
-    Ready,
     Report,
     RunWarning,
     Skip,
@@ -74,7 +73,7 @@ from osop.engine.protocol import (
     WaitFor,
     WaitRequested,
 )
-from osop.engine.state import RunState
+from osop.engine.state import NodeState, RunState
 from osop.engine.values import Redactor, classification_level
 from osop.errors import ClassificationError, ExpressionError, MissingReferenceError, OsopError
 from osop.executors.approval import APPROVED_SUBJECT
@@ -272,7 +271,6 @@ class Core:
                 self._decided = dict.fromkeys(topo.control_in, 0)
                 self._data_decided = dict.fromkeys(topo.data_in, 0)
             self._ready: deque[str] = deque()
-            self._ready_entry = Ready(node="")
             self._flights: dict[str, _Flight] = {}
             self._stopping = False
             self._abort_status: str | None = None
@@ -376,6 +374,10 @@ class Core:
                 self._make_ready(node.id)
             elif st.status in ("RUNNING", "READY", "WAITING"):
                 self._make_ready(node.id)
+        if not state.decisions and len(pending) == len(self.wf.nodes):
+            # Nothing decided yet: only entry nodes can be released (every other join
+            # waits for a decision), so the others' joins need not be asked.
+            pending = list(self.topo.entry)
         self._evaluate(pending)
         for nid in finished:
             self._after(nid, Outcome("COMPLETED", outputs=dict(state.node(nid).outputs)))
@@ -553,18 +555,20 @@ class Core:
         folded into that end: one journal line, made durable at once with it.
         """
         into: End | None = None
-        if type(entry) is Done and self._out:
-            last = self._out[-1]
+        kind = type(entry)
+        if kind is Done:
+            out = self._out
+            last = out[-1] if out else None
             if (
                 type(last) is End
-                and last.node == entry.node
+                and last.node == entry.node  # type: ignore[attr-defined]
                 and last.done is None
                 and last.iteration_done is None
             ):
                 into = last
                 entry.seq = last.seq  # the same line: numbered once
-        if isinstance(entry, _Decisions):  # Done, Skip, Decide: the joins' counts follow
-            slots = _entry_slots(entry)
+        if kind is Done or kind is Skip or kind is Decide:  # the joins' counts follow
+            slots = _entry_slots(entry)  # type: ignore[arg-type]
             decisions = self.state.decisions
             before = [decisions.get(s) for s in slots]
             self.state.apply(entry)
@@ -577,11 +581,9 @@ class Core:
         self._out.append(entry)
 
     def _make_ready(self, nid: str) -> None:
-        # Applied, not handed out: a ready node is re-derived on resume, never journaled.
-        # One entry serves every node: the state reads its node and keeps nothing of it.
-        ready = self._ready_entry
-        ready.node = nid
-        self.state.apply(ready)
+        # Not journaled (a ready node is re-derived on resume): the state is told
+        # directly what applying a ``ready`` entry does, with no entry to dispatch.
+        self.state.mark_ready(nid)
         self._ready.append(nid)
 
     # -- the run's course ------------------------------------------------------------------
@@ -696,19 +698,22 @@ class Core:
             if len(slots) < 2
             else dict(zip(slots, before, strict=True)).items()
         )
+        decided, roles = self._decided, self._edge_role
         for slot, old in pairs:
             new = decisions.get(slot)
-            if old == new:
+            if old is new:  # None, True or False: the same object when unchanged
                 continue
-            target = slot[1]
-            if target not in self._decided or slot[0] >= len(self._edge_role):
+            pos, target = slot
+            if target not in decided or pos >= len(roles):
                 continue  # not a slot of this workflow
-            role = self._edge_role[slot[0]]
+            role = roles[pos]
             if role == _CONTROL:
-                self._decided[target] += (new is not None) - (old is not None)
-                self._taken[target] += (new is True) - (old is True)
-            elif role == _DATA:
-                self._data_decided[target] += (new is not None) - (old is not None)
+                if old is None or new is None:
+                    decided[target] += 1 if old is None else -1
+                if old is True or new is True:
+                    self._taken[target] += 1 if new is True else -1
+            elif role == _DATA and (old is None or new is None):
+                self._data_decided[target] += 1 if old is None else -1
 
     def _join(self, nid: str) -> str | None:
         """``ready``, ``skip`` or None (not yet decided) for a PENDING node."""
@@ -725,7 +730,7 @@ class Core:
         if decided == 0:
             return None  # nothing decided yet: no join rule can be met
         taken = self._taken[nid]
-        rule, count = topo.join[nid]
+        rule, count = topo.join_of(nid)
         if rule == "wait_any":
             if taken >= 1:
                 return "ready"
@@ -887,7 +892,7 @@ class Core:
                 return
             self._start_retry_timer(flight, policy.delay_before(st.failures + 1))
             return
-        self._next_attempt(flight, pending_wait)
+        self._begin_attempt(flight, _attempt_number(st, pending_wait))
 
     def _start_retry_timer(self, flight: _Flight, seconds: float) -> None:
         flight.timer = retry_timer(flight.node)
@@ -895,11 +900,7 @@ class Core:
 
     def _next_attempt(self, flight: _Flight, pending_wait: Mapping[str, Any] | None) -> None:
         st = self.state.nodes.get(flight.node) or self.state.node(flight.node)
-        if pending_wait is not None:
-            attempt = int(pending_wait.get("attempt") or max(1, st.attempt))
-        else:
-            attempt = st.attempt + 1
-        self._begin_attempt(flight, attempt)
+        self._begin_attempt(flight, _attempt_number(st, pending_wait))
 
     def _retry_allowed(
         self, policy: RetryPolicy, failures: int, retryable: bool, error: Mapping[str, Any]
@@ -925,12 +926,15 @@ class Core:
         )
         resolve_error: OsopError | None
         try:
-            inputs = self._node_inputs(node, lambda: self._scope_of(node, loop_vars), loop_vars)
+            if nid in self._gathers_inputs:
+                inputs = self._node_inputs(node, lambda: self._scope_of(node, loop_vars), loop_vars)
+            else:  # nothing to interpolate or pass along (what _node_inputs returns)
+                inputs = {"loop": dict(loop_vars)} if loop_vars else {}
             scope = self._scope_of(node, loop_vars, inputs)
             if nid in self._templated:
                 runtime = scope.interpolate(node.runtime)
             else:  # what interpolating it gives: a copy of its containers
-                runtime = _copied(node.runtime)
+                runtime = _copied(node.runtime) if node.runtime else {}
             resolve_error = None
         except (MissingReferenceError, ExpressionError, ClassificationError) as exc:
             runtime, inputs, resolve_error = {}, {}, exc
@@ -1054,6 +1058,12 @@ class Core:
         self._log(entry)
         outcome = Outcome(status, outputs=dict(outputs) if outputs else {}, error=entry.error)
         if status == "COMPLETED":
+            if flight.spec is None and flight.compensation_for is None:
+                # The node ended (what _iteration_completed and _node_finished do for a
+                # node outside a forward loop and not compensating), without two calls.
+                self._flights.pop(nid, None)
+                self._after(nid, outcome)
+                return
             self._iteration_completed(flight, outcome)
             return
         retryable = error is None or error.get("_retryable", True) is not False
@@ -1167,13 +1177,16 @@ class Core:
         node: Node | None = None  # looked up when a rule needs it
         completed = outcome.status == "COMPLETED"
         entry = Done(node=nid, status=outcome.status, at=self._at)
-        taken_slots: list[list[Any]] = []
-        not_taken: list[list[Any]] = []
+        # Slots decided here are the topology's own tuples (encoded as ``[edge, target]``
+        # like the lists the other rules make): the state keeps them as they are, one
+        # tuple per slot instead of a copy per decision (56 bytes a node on a chain).
+        taken_slots: list[Any] = []
+        not_taken: list[Any] = []
         decisions: dict[str, list[Any]] = {"taken": taken_slots, "not": not_taken}
         handled = False
         targets: list[str] = []
         weighted_choice: str | None = None
-        switch_choice: dict[int, str | None] = {}
+        switch_choice: dict[int, str | None] | None = None  # made when a switch needs it
         # The loop decision comes first: while it goes round, the exits wait.
         loop_entry = None
         if nid in self._loops_from:
@@ -1192,7 +1205,7 @@ class Core:
                     continue
             elif completed and kind != _EDGE_DECIDED_BY_RULE:
                 # Taken because the node completed, or (a failure's edge) not taken.
-                (taken_slots if kind == _EDGE_ON_SUCCESS else not_taken).append([pos, target])
+                (taken_slots if kind == _EDGE_ON_SUCCESS else not_taken).append(slot)
                 targets.append(target)
                 continue
             edge = self._edges[pos]
@@ -1213,6 +1226,8 @@ class Core:
                     weighted_choice = self._weighted_choice(nid)
                 taken = target == weighted_choice
             elif edge.mode == "switch" and edge.cases and outcome.status == "COMPLETED":
+                if switch_choice is None:
+                    switch_choice = {}
                 if pos not in switch_choice:
                     switch_choice[pos] = self._switch_choice(edge, node, outcome)
                 taken = target == switch_choice[pos]
@@ -1815,6 +1830,13 @@ def _iso(moment: datetime) -> str:
     return iso(moment)
 
 
+def _attempt_number(st: NodeState, pending_wait: Mapping[str, Any] | None) -> int:
+    """The number of a node's next attempt: the waiting one's again, else one more."""
+    if pending_wait is not None:
+        return int(pending_wait.get("attempt") or max(1, st.attempt))
+    return st.attempt + 1
+
+
 def _public(error: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (error or {}).items() if not k.startswith("_")}
 
@@ -1834,8 +1856,8 @@ def _entry_slots(entry: _Decisions) -> list[Slot]:
     """The slots whose decision ``entry`` may change (taken, not taken, reset by a loop)."""
     slots: list[Slot] = []
     for listed in (entry.taken, entry.not_):
-        if listed:  # ``[edge, target]`` lists the core made: no conversion needed
-            slots.extend([(raw[0], raw[1]) for raw in listed])
+        if listed:  # slots or ``[edge, target]`` lists the core made: no conversion needed
+            slots.extend([raw if type(raw) is tuple else (raw[0], raw[1]) for raw in listed])
     if type(entry) is Done and entry.loop:
         for raw in entry.loop.get("reset", ()):
             slots.append((raw[0], raw[1]))

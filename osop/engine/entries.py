@@ -149,8 +149,10 @@ _MEMORY = {"wire": False}
 class _Decisions(Entry):
     """Edge decisions an entry carries: slots ``[edge index, target]`` taken or not."""
 
-    taken: list[list[Any]] | None = None
-    not_: list[list[Any]] | None = None
+    #: Slots ``[edge index, target]`` (a decision the core made keeps the topology's
+    #: ``(edge, target)`` tuple: the same JSON).
+    taken: list[Any] | None = None
+    not_: list[Any] | None = None
     #: ``[loop edge, slot, taken]``: an exit decision held until its loop ends.
     held: list[list[Any]] | None = None
     #: Loop edges whose held exits are decided now.

@@ -22,6 +22,8 @@ _NO_SLOTS: list[Slot] = []  # never appended to: data_slots() of a node without 
 CONTROL_EXCLUDED_MODES = frozenset({"compensation", "dataflow"})
 #: Modes taken only when their source did not complete.
 FAILURE_MODES = frozenset({"fallback", "error", "timeout"})
+#: The join of a node whose incoming edges name none.
+_WAIT_ALL = ("wait_all", 1)
 
 
 @dataclass
@@ -44,87 +46,139 @@ class Topology:
     compensation_only: frozenset[str] = frozenset()
     #: source → its compensation targets.
     compensations: dict[str, list[str]] = field(default_factory=dict)
+    #: node → its join rule, only where an incoming edge names one other than the
+    #: default (read it with :meth:`join_of`): one entry per node was ~40 bytes a node.
     join: dict[str, tuple[str, int]] = field(default_factory=dict)
     entry: tuple[str, ...] = ()
 
     def data_slots(self, node_id: str) -> list[Slot]:
         return self.data_in.get(node_id, _NO_SLOTS)
 
+    def join_of(self, node_id: str) -> tuple[str, int]:
+        """``(rule, count)`` of a node's join: ``wait_all`` unless an edge names another."""
+        return self.join.get(node_id, _WAIT_ALL)
+
     @classmethod
     def build(cls, workflow: Workflow) -> Topology:
         topo = cls(workflow)
         ids = [n.id for n in workflow.nodes]
-        for nid in ids:
-            topo.control_in[nid] = []
-            topo.out_slots[nid] = []
-        # one tuple per slot, shared by its source's out_slots and its target's join
-        slots_of: dict[int, list[Slot]] = {}
-        forward: dict[str, list[str]] = {nid: [] for nid in ids}
-        backward: dict[str, list[str]] = {nid: [] for nid in ids}
+        known = set(ids)
+        edges = workflow.edges
+        # Each node's slots are gathered first and stored once, as lists of their exact
+        # length (a list grown by append keeps room for four slots, and there are two
+        # per node: a third of this index's memory on a chain).  One tuple per slot,
+        # shared by its source's out_slots and its target's join.
+        out_of: dict[str, list[Slot]] = {}
+        into: dict[str, list[Slot]] = {}
         loops: list[tuple[int, Edge]] = []
-        for pos, edge in enumerate(workflow.edges):
-            if edge.source not in forward:
+        skipped: set[int] = set()  # loop and compensation edges: no control slots
+        for pos, edge in enumerate(edges):
+            source = edge.source
+            if source not in known:
                 continue
-            targets = [t for t in edge.targets if t in forward]
-            made = slots_of[pos] = [(pos, target) for target in targets]
-            topo.out_slots[edge.source].extend(made)
-            if edge.mode == "loop" or (
-                edge.mode in IMPLICIT_LOOP_MODES and edge.index in workflow.back_edges
+            mode = edge.mode
+            targets = edge.targets
+            if len(targets) == 1:  # the usual edge: one target, no list to filter
+                target = targets[0]
+                if target not in known:
+                    continue
+                made: list[Slot] = [(pos, target)]
+            else:
+                made = [(pos, t) for t in targets if t in known]
+            held = out_of.get(source)
+            if held is None:
+                out_of[source] = made
+            else:
+                held.extend(made)
+            if mode == "loop" or (
+                mode in IMPLICIT_LOOP_MODES and edge.index in workflow.back_edges
             ):
                 # A guarded edge that closes a cycle ("fix and retry" written as a
                 # fallback or conditional back edge) runs as a loop edge: see
                 # docs/semantics.md and the validator's graph/implicit-loop warning.
                 loops.append((pos, edge))
+                skipped.add(pos)
                 continue
-            if edge.mode == "compensation":
-                for target in targets:
-                    topo.compensations.setdefault(edge.source, []).append(target)
+            if mode == "compensation":
+                for slot in made:
+                    topo.compensations.setdefault(source, []).append(slot[1])
+                skipped.add(pos)
                 continue
-            for target in targets:
-                forward[edge.source].append(target)
-                backward[target].append(edge.source)
-        for pos, edge in loops:
-            if edge.target not in forward:
-                continue
-            down = _reach(edge.target, forward)
-            if edge.source in down:
-                members = down & _reach(edge.source, backward)
-                topo.back_edges[pos] = tuple(n for n in ids if n in members)
-        for pos, edge in enumerate(workflow.edges):
-            for slot in slots_of.get(pos, ()):
-                target = slot[1]
-                if edge.mode == "dataflow":
-                    topo.data_in.setdefault(target, []).append(slot)
-                elif edge.mode != "compensation" and pos not in topo.back_edges:
-                    topo.control_in[target].append(slot)
-        del slots_of
-        # Trimmed to their length: a list grown by append keeps room for four slots,
-        # and there are two per node (a third of this index's memory on a chain).
-        for table in (topo.control_in, topo.out_slots):
-            for nid, slots in table.items():
-                table[nid] = slots.copy()
+            for slot in made:
+                if mode == "dataflow":
+                    topo.data_in.setdefault(slot[1], []).append(slot)
+                else:
+                    held = into.get(slot[1])
+                    if held is None:
+                        into[slot[1]] = [slot]
+                    else:
+                        held.append(slot)
+        if loops:
+            # Only loop edges need the graph's reachability (which of them close a cycle).
+            slots_of: dict[int, list[Slot]] = {}
+            for slots in out_of.values():
+                for slot in slots:
+                    slots_of.setdefault(slot[0], []).append(slot)
+            forward: dict[str, list[str]] = {nid: [] for nid in ids}
+            backward: dict[str, list[str]] = {nid: [] for nid in ids}
+            for pos, edge in enumerate(edges):
+                if pos in skipped:
+                    continue
+                for _, target in slots_of.get(pos, ()):
+                    forward[edge.source].append(target)
+                    backward[target].append(edge.source)
+            for pos, edge in loops:
+                if edge.target not in forward:
+                    continue
+                down = _reach(edge.target, forward)
+                if edge.source in down:
+                    members = down & _reach(edge.source, backward)
+                    topo.back_edges[pos] = tuple(n for n in ids if n in members)
+            # A loop edge that closes no cycle joins its target like any control edge:
+            # the joins again in edge order.
+            into = {}
+            for pos, edge in enumerate(edges):
+                mode = edge.mode
+                if mode in ("dataflow", "compensation") or pos in topo.back_edges:
+                    continue
+                for slot in slots_of.get(pos, ()):
+                    into.setdefault(slot[1], []).append(slot)
+        control_in, out_slots = topo.control_in, topo.out_slots
+        for nid in ids:
+            # A one-slot list made as a literal is already exact; a grown one is trimmed
+            # (the joins rebuilt for loops above were grown).
+            leaving = out_of.get(nid)
+            out_slots[nid] = (
+                [] if leaving is None else leaving if len(leaving) == 1 else leaving.copy()
+            )
+            joining = into.get(nid)
+            exact = joining is not None and len(joining) == 1 and not loops
+            control_in[nid] = [] if joining is None else joining if exact else joining.copy()
+        del out_of, into
         # Innermost loop first, so an exit is released by the loop it leaves first.
         for index, body in sorted(topo.back_edges.items(), key=lambda item: len(item[1])):
             members = set(body)
             for nid in body:
                 topo.loops_of.setdefault(nid, []).append(index)
-                for slot in topo.out_slots[nid]:
+                for slot in out_slots[nid]:
                     if slot[1] not in members and slot[0] != index and slot not in topo.exit_of:
                         topo.exit_of[slot] = index
         compensation_targets = {t for ts in topo.compensations.values() for t in ts}
         topo.compensation_only = frozenset(
             t
             for t in compensation_targets
-            if not topo.control_in[t] and t not in topo.data_in and not _loop_target(t, workflow)
+            if not control_in[t] and t not in topo.data_in and not _loop_target(t, workflow)
         )
-        for nid in ids:
-            topo.join[nid] = _join_rule(workflow, topo.control_in[nid])
+        if any(edge.join_mode for edge in edges):  # else every join is the default
+            for nid in ids:
+                rule = _join_rule(workflow, control_in[nid])
+                if rule != _WAIT_ALL:
+                    topo.join[nid] = rule
+        data_in = topo.data_in
         topo.entry = tuple(
             nid
             for nid in ids
-            if not topo.control_in[nid]
-            and nid not in topo.data_in
-            and nid not in topo.compensation_only
+            if not control_in[nid] and nid not in data_in and nid not in topo.compensation_only
         )
         return topo
 
@@ -154,4 +208,4 @@ def _join_rule(workflow: Workflow, slots: Iterable[Slot]) -> tuple[str, int]:
                 count = edge.join_count if edge.join_count and edge.join_count > 0 else 1
                 return "wait_n", min(count, len(slots))
             return edge.join_mode, 1
-    return "wait_all", 1
+    return _WAIT_ALL

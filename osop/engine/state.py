@@ -60,12 +60,13 @@ class NodeState:
     #: Iterations of a for-each / while loop on this node already finished.
     iterations_done: int = 0
     duration_ms: float | None = None
-    completed_seq: int = 0
     #: Whether the latest failed attempt may be retried (a NodeFailure can say no).
     retryable: bool = True
 
 
 def _slot(value: Any) -> Slot:
+    if type(value) is tuple:  # a slot the core decided: already (edge, target)
+        return value
     return (int(value[0]), str(value[1]))
 
 
@@ -263,7 +264,6 @@ class RunState:
         nid = e.node
         st = self.nodes.get(nid) or self.node(nid)
         st.status = str(e.status)
-        st.completed_seq = self.seq
         if e.error is not None:
             st.error = e.error
         self.waits.pop(nid, None)
@@ -514,7 +514,11 @@ class RunState:
         self.paused = None
 
     def _on_ready(self, e: Ready) -> None:
-        (self.nodes.get(e.node) or self.node(e.node)).status = "READY"
+        self.mark_ready(e.node)
+
+    def mark_ready(self, node_id: str) -> None:
+        """What a ``ready`` entry does; the core calls it directly (never journaled)."""
+        (self.nodes.get(node_id) or self.node(node_id)).status = "READY"
 
     # -- queries ----------------------------------------------------------------
 
