@@ -34,13 +34,15 @@ run of the graph.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
+from osop.analysis.packed import PackedRows
 from osop.analysis.records import (
     NodeExecution,
     PlainRecord,
@@ -53,6 +55,7 @@ from osop.record.model import RunRecord
 
 __all__ = [
     "ConformanceResult",
+    "ConformanceResults",
     "ConformanceSummary",
     "Deviation",
     "Replayer",
@@ -146,53 +149,171 @@ class ConformanceResult:
         }
 
 
+class ConformanceResults(Sequence[ConformanceResult]):
+    """The results of many records, in order, kept compactly (a diff of 100,000 records).
+
+    Records of one process end in a few outcomes: the result less its record's name
+    and run id (workflow, status, token counts, deviations, warnings). Each distinct
+    outcome is kept once; per record only its outcome's number (4 bytes) and its name
+    and run id, compressed (:class:`~osop.analysis.packed.PackedRows`, ~10–30 bytes)
+    — as one object per result, ~400 bytes a record. The totals the summary reports
+    are folded in as results are added. Reading a result gives an equal
+    :class:`ConformanceResult` (its deviation and warning lists shared with the other
+    records of its outcome: results are read, never changed).
+    """
+
+    __slots__ = (
+        "_names",
+        "_numbers",
+        "_outcomes",
+        "_seen",
+        "conformant",
+        "consumed",
+        "deviations",
+        "missing",
+        "produced",
+        "remaining",
+    )
+
+    def __init__(self, results: Iterable[ConformanceResult] = ()) -> None:
+        self._seen: dict[tuple[Any, ...], int] = {}  # outcome → its number
+        self._outcomes: list[ConformanceResult] = []  # by number: its first result
+        self._numbers = array("I")  # by record: its outcome's number
+        self._names = PackedRows()  # by record: (name, run id)
+        #: totals over the records: conformant ones, tokens, deviations by kind
+        self.conformant = 0
+        self.missing = self.consumed = self.remaining = self.produced = 0
+        self.deviations: Counter[str] = Counter()
+        for result in results:
+            self.append(result)
+
+    def append(self, result: ConformanceResult) -> None:
+        outcome = (
+            result.workflow_id,
+            result.status,
+            result.produced,
+            result.consumed,
+            result.missing,
+            result.remaining,
+            tuple(result.deviations),
+            tuple(result.warnings),
+        )
+        number = self._seen.get(outcome)
+        if number is None:
+            number = self._seen[outcome] = len(self._outcomes)
+            self._outcomes.append(result)
+        self._numbers.append(number)
+        self._names.append((result.name, result.run_id))
+        self.conformant += result.conformant
+        self.missing += result.missing
+        self.consumed += result.consumed
+        self.remaining += result.remaining
+        self.produced += result.produced
+        if result.deviations:  # counted in record order, as a Counter over them all would
+            self.deviations.update(d.kind for d in result.deviations)
+
+    def fitness_total(self) -> float:
+        """``sum(r.fitness for r in self)``: the same floats added in the same order."""
+        fitness = [outcome.fitness for outcome in self._outcomes]
+        return sum(map(fitness.__getitem__, self._numbers))
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def _result(self, number: int, row: tuple[Any, ...]) -> ConformanceResult:
+        known = self._outcomes[number]
+        return ConformanceResult(
+            row[0],
+            row[1],
+            known.workflow_id,
+            known.status,
+            known.produced,
+            known.consumed,
+            known.missing,
+            known.remaining,
+            known.deviations,
+            known.warnings,
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> ConformanceResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ConformanceResult]: ...
+
+    def __getitem__(self, index: int | slice) -> ConformanceResult | list[ConformanceResult]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("result index out of range")
+        return self._result(self._numbers[index], self._names[index])
+
+    def __iter__(self) -> Iterator[ConformanceResult]:
+        return map(self._result, self._numbers, self._names)
+
+
 @dataclass
 class ConformanceSummary:
     """Several records against one workflow."""
 
     workflow: str
-    results: list[ConformanceResult]
+    #: one per record (:func:`summarise` keeps them as :class:`ConformanceResults`)
+    results: Sequence[ConformanceResult]
     #: files found in a folder that could not be read as records, and why
     skipped: list[str] = field(default_factory=list)
     #: which records were used and what was left out (modes, other workflows, versions)
     notes: list[str] = field(default_factory=list)
     selection: dict[str, Any] = field(default_factory=dict)
 
+    def _totals(self) -> ConformanceResults:
+        """The results with their totals folded in (counted now if given as a list)."""
+        results = self.results
+        return results if isinstance(results, ConformanceResults) else ConformanceResults(results)
+
+    @property
+    def conformant_records(self) -> int:
+        return self._totals().conformant
+
     @property
     def conformant(self) -> bool:
-        return all(r.conformant for r in self.results)
+        return self.conformant_records == len(self.results)
 
     @property
     def log_fitness(self) -> float:
         """Fitness of the totals (PM4Py's ``log_fitness``)."""
-        return fitness(
-            sum(r.missing for r in self.results),
-            sum(r.consumed for r in self.results),
-            sum(r.remaining for r in self.results),
-            sum(r.produced for r in self.results),
-        )
+        totals = self._totals()
+        return fitness(totals.missing, totals.consumed, totals.remaining, totals.produced)
 
     @property
     def average_fitness(self) -> float:
-        return sum(r.fitness for r in self.results) / len(self.results) if self.results else 1.0
+        if not self.results:
+            return 1.0
+        return self._totals().fitness_total() / len(self.results)
 
     def deviation_counts(self) -> dict[str, int]:
-        return dict(Counter(d.kind for r in self.results for d in r.deviations))
+        return dict(self._totals().deviations)
 
     def to_dict(self, *, with_records: bool = True) -> dict[str, Any]:
         """The summary; ``with_records=False`` leaves ``records`` empty (for streaming)."""
+        totals = self._totals()
         return {
             "kind": "conformance",
             "workflow": self.workflow,
-            "conformant": self.conformant,
+            "conformant": totals.conformant == len(totals),
             "summary": {
-                "records": len(self.results),
-                "conformant_records": sum(1 for r in self.results if r.conformant),
-                "log_fitness": round(self.log_fitness, 6),
-                "average_fitness": round(self.average_fitness, 6),
-                "deviations": self.deviation_counts(),
+                "records": len(totals),
+                "conformant_records": totals.conformant,
+                "log_fitness": round(
+                    fitness(totals.missing, totals.consumed, totals.remaining, totals.produced), 6
+                ),
+                "average_fitness": round(
+                    totals.fitness_total() / len(totals) if len(totals) else 1.0, 6
+                ),
+                "deviations": dict(totals.deviations),
             },
-            "records": [r.to_dict() for r in self.results] if with_records else [],
+            "records": [r.to_dict() for r in totals] if with_records else [],
             "skipped": list(self.skipped),
             "notes": list(self.notes),
             **({"selection": self.selection} if self.selection else {}),
@@ -202,7 +323,8 @@ class ConformanceSummary:
 def summarise(
     workflow: str, results: Iterable[ConformanceResult], skipped: Iterable[str] = ()
 ) -> ConformanceSummary:
-    return ConformanceSummary(workflow, list(results), list(skipped))
+    kept = results if isinstance(results, ConformanceResults) else ConformanceResults(results)
+    return ConformanceSummary(workflow, kept, list(skipped))
 
 
 def _start(execution: NodeExecution) -> float:
