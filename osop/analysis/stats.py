@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, MutableSequence, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import itemgetter
@@ -200,7 +200,7 @@ class _Values:
         return chain.from_iterable(parts)
 
 
-def _add(values: MutableSequence[float] | _Values, value: float) -> None:
+def _add(values: _Values, value: float) -> None:
     """Keep a duration only when it is a real one (records may say ``.inf`` or ``-5``)."""
     if math.isfinite(value) and value >= 0:
         values.append(value)
