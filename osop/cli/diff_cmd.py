@@ -11,8 +11,7 @@ from osop.analysis.compare import compare_paths
 from osop.analysis.conformance import ConformanceSummary
 from osop.analysis.diff_format import diff_json_chunks, diff_lines
 from osop.analysis.selection import parse_modes
-from osop.cli.common import max_bytes_option, modes_option
-from osop.cli.run_support import store_option
+from osop.cli.common import max_bytes_option, modes_option, store_option
 from osop.errors import OsopError
 
 __all__ = ["diff"]

@@ -10,8 +10,7 @@ import click
 from osop.analysis.export_ocel import write_ocel
 from osop.analysis.export_xes import write_xes
 from osop.analysis.selection import parse_modes, select_records
-from osop.cli.common import handle_errors, modes_option
-from osop.cli.run_support import store_option
+from osop.cli.common import handle_errors, modes_option, store_option
 from osop.errors import OsopError
 from osop.record.writer import atomic_write_text
 

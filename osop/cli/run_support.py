@@ -15,6 +15,7 @@ from typing import IO, Any, NoReturn, TypeVar
 
 import click
 
+from osop.cli.common import store_option
 from osop.engine import EXIT_INVALID, RunResult, RunStore
 from osop.engine.store import default_store_root
 from osop.record.writer import atomic_write_text, write_record
@@ -33,17 +34,6 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-
-
-def store_option(func: F) -> F:
-    """``--store DIR``: where runs live (default ``$OSOP_HOME`` or ``./.osop``)."""
-    return click.option(
-        "--store",
-        "store_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Run store folder (default: $OSOP_HOME, else ./.osop).",
-    )(func)
 
 
 def open_store(store_dir: Path | None) -> RunStore:
@@ -198,7 +188,7 @@ def progress_sink(json_lines: bool, quiet: bool) -> Callable[[dict[str, Any]], N
 
 def session_options(func: F) -> F:
     """The options `osop run` and `osop resume` share (one definition, one help text)."""
-    decorators = [
+    decorators: list[Callable[[Any], Any]] = [
         click.option(
             "--log",
             "log_path",

@@ -12,8 +12,7 @@ from osop.analysis.selection import parse_modes, require_some, stream_records
 from osop.analysis.sessions import format_session_stats, is_session, session_stats
 from osop.analysis.stats import StatsAccumulator
 from osop.analysis.stats_text import format_stats_text
-from osop.cli.common import handle_errors, modes_option, print_json
-from osop.cli.run_support import store_option
+from osop.cli.common import handle_errors, modes_option, print_json, store_option
 from osop.record.model import RunRecord
 
 __all__ = ["stats"]

@@ -19,8 +19,7 @@ from osop.analysis.selection import parse_modes, select_records
 from osop.analysis.sessions import is_session
 from osop.analysis.stats import compute_stats
 from osop.analysis.synthesize import SynthesisResult, check_valid, dump_workflow, synthesize
-from osop.cli.common import handle_errors, max_bytes_option, modes_option, print_json
-from osop.cli.run_support import store_option
+from osop.cli.common import handle_errors, max_bytes_option, modes_option, print_json, store_option
 from osop.errors import OsopError
 from osop.format.api import load_workflow
 from osop.format.workflow import Workflow

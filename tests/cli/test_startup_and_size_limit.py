@@ -298,3 +298,17 @@ def test_the_limit_does_not_outlive_the_command(tmp_path: Path) -> None:
     small.write_text(SMALL)
     CliRunner().invoke(cli, ["render", str(small), "--max-bytes", "100"])
     assert load_document(SMALL, "small.osop.yaml").data["id"] == "small"
+
+
+@pytest.mark.parametrize("command", ["stats", "export"])
+def test_commands_that_read_records_do_not_import_the_engine(command: str, tmp_path: Path) -> None:
+    # A records folder given by path needs no run store, so nothing of the engine.
+    record = (
+        Path(__file__).resolve().parents[1] / "conformance/validator/log-timeout-alias.osoplog.yaml"
+    )
+    argv = [command, str(record)]
+    if command == "export":
+        argv += ["--to", "xes", "-o", str(tmp_path / "out.xes")]
+    loaded = _modules_after(argv)
+    assert "osop.analysis.selection" in loaded  # the probe did read the record
+    assert sorted(m for m in loaded if m.startswith("osop.engine")) == []
