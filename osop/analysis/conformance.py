@@ -57,6 +57,7 @@ __all__ = [
     "ConformanceResult",
     "ConformanceResults",
     "ConformanceSummary",
+    "ConformanceTotals",
     "Deviation",
     "Replayer",
     "fitness",
@@ -149,6 +150,23 @@ class ConformanceResult:
         }
 
 
+#: Distinct (deviation list, warning list) pairs :class:`ConformanceResults` looks up
+#: by identity (a bound: beyond it, by value).
+_LISTS_KEPT = 4096
+
+
+@dataclass(slots=True)
+class ConformanceTotals:
+    """Totals over many results: conformant ones, tokens, deviations by kind."""
+
+    conformant: int = 0
+    missing: int = 0
+    consumed: int = 0
+    remaining: int = 0
+    produced: int = 0
+    deviations: Counter[str] = field(default_factory=Counter)
+
+
 class ConformanceResults(Sequence[ConformanceResult]):
     """The results of many records, in order, kept compactly (a diff of 100,000 records).
 
@@ -162,55 +180,66 @@ class ConformanceResults(Sequence[ConformanceResult]):
     records of its outcome: results are read, never changed).
     """
 
-    __slots__ = (
-        "_names",
-        "_numbers",
-        "_outcomes",
-        "_seen",
-        "conformant",
-        "consumed",
-        "deviations",
-        "missing",
-        "produced",
-        "remaining",
-    )
+    __slots__ = ("_by_lists", "_names", "_numbers", "_outcomes", "_seen", "_totals")
 
     def __init__(self, results: Iterable[ConformanceResult] = ()) -> None:
         self._seen: dict[tuple[Any, ...], int] = {}  # outcome → its number
         self._outcomes: list[ConformanceResult] = []  # by number: its first result
+        #: (ids of the deviation and warning lists, the scalars) → (number, the lists):
+        #: a replayed variant's records share its lists, so most records are found
+        #: without hashing their deviations (held here, the lists keep their ids)
+        self._by_lists: dict[tuple[Any, ...], tuple[int, object, object]] = {}
         self._numbers = array("I")  # by record: its outcome's number
         self._names = PackedRows()  # by record: (name, run id)
-        #: totals over the records: conformant ones, tokens, deviations by kind
-        self.conformant = 0
-        self.missing = self.consumed = self.remaining = self.produced = 0
-        self.deviations: Counter[str] = Counter()
+        self._totals: ConformanceTotals | None = None
         for result in results:
             self.append(result)
 
     def append(self, result: ConformanceResult) -> None:
-        outcome = (
+        deviations, warnings = result.deviations, result.warnings
+        scalars = (
             result.workflow_id,
             result.status,
             result.produced,
             result.consumed,
             result.missing,
             result.remaining,
-            tuple(result.deviations),
-            tuple(result.warnings),
         )
-        number = self._seen.get(outcome)
-        if number is None:
-            number = self._seen[outcome] = len(self._outcomes)
-            self._outcomes.append(result)
+        lists = (id(deviations), id(warnings), *scalars)
+        known = self._by_lists.get(lists)
+        if known is not None:
+            number = known[0]
+        else:
+            outcome = (*scalars, tuple(deviations), tuple(warnings))
+            number = self._seen.setdefault(outcome, len(self._outcomes))
+            if number == len(self._outcomes):
+                self._outcomes.append(result)
+            if len(self._by_lists) < _LISTS_KEPT:
+                self._by_lists[lists] = (number, deviations, warnings)
         self._numbers.append(number)
         self._names.append((result.name, result.run_id))
-        self.conformant += result.conformant
-        self.missing += result.missing
-        self.consumed += result.consumed
-        self.remaining += result.remaining
-        self.produced += result.produced
-        if result.deviations:  # counted in record order, as a Counter over them all would
-            self.deviations.update(d.kind for d in result.deviations)
+        self._totals = None
+
+    def totals(self) -> ConformanceTotals:
+        """Counted over the records from each outcome's count (exact: integers; the
+        deviation kinds in the order records first show them, as outcomes are
+        numbered in that order)."""
+        if self._totals is not None:
+            return self._totals
+        per = [0] * len(self._outcomes)
+        for number in self._numbers:
+            per[number] += 1
+        totals = ConformanceTotals()
+        for count, outcome in zip(per, self._outcomes, strict=True):
+            totals.conformant += count if outcome.conformant else 0
+            totals.missing += count * outcome.missing
+            totals.consumed += count * outcome.consumed
+            totals.remaining += count * outcome.remaining
+            totals.produced += count * outcome.produced
+            for deviation in outcome.deviations:
+                totals.deviations[deviation.kind] += count
+        self._totals = totals
+        return totals
 
     def fitness_total(self) -> float:
         """``sum(r.fitness for r in self)``: the same floats added in the same order."""
@@ -267,10 +296,13 @@ class ConformanceSummary:
     notes: list[str] = field(default_factory=list)
     selection: dict[str, Any] = field(default_factory=dict)
 
-    def _totals(self) -> ConformanceResults:
-        """The results with their totals folded in (counted now if given as a list)."""
+    def _packed(self) -> ConformanceResults:
+        """The results as :class:`ConformanceResults` (packed now if given as a list)."""
         results = self.results
         return results if isinstance(results, ConformanceResults) else ConformanceResults(results)
+
+    def _totals(self) -> ConformanceTotals:
+        return self._packed().totals()
 
     @property
     def conformant_records(self) -> int:
@@ -290,30 +322,31 @@ class ConformanceSummary:
     def average_fitness(self) -> float:
         if not self.results:
             return 1.0
-        return self._totals().fitness_total() / len(self.results)
+        return self._packed().fitness_total() / len(self.results)
 
     def deviation_counts(self) -> dict[str, int]:
         return dict(self._totals().deviations)
 
     def to_dict(self, *, with_records: bool = True) -> dict[str, Any]:
         """The summary; ``with_records=False`` leaves ``records`` empty (for streaming)."""
-        totals = self._totals()
+        packed = self._packed()
+        totals = packed.totals()
         return {
             "kind": "conformance",
             "workflow": self.workflow,
-            "conformant": totals.conformant == len(totals),
+            "conformant": totals.conformant == len(packed),
             "summary": {
-                "records": len(totals),
+                "records": len(packed),
                 "conformant_records": totals.conformant,
                 "log_fitness": round(
                     fitness(totals.missing, totals.consumed, totals.remaining, totals.produced), 6
                 ),
                 "average_fitness": round(
-                    totals.fitness_total() / len(totals) if len(totals) else 1.0, 6
+                    packed.fitness_total() / len(packed) if len(packed) else 1.0, 6
                 ),
                 "deviations": dict(totals.deviations),
             },
-            "records": [r.to_dict() for r in totals] if with_records else [],
+            "records": [r.to_dict() for r in packed] if with_records else [],
             "skipped": list(self.skipped),
             "notes": list(self.notes),
             **({"selection": self.selection} if self.selection else {}),
