@@ -47,7 +47,7 @@ from osop.analysis.records import (
     NodeExecution,
     PlainRecord,
     executions_of,
-    record_moments,
+    record_ranks,
     timestamp,
 )
 from osop.format.workflow import Edge, Workflow
@@ -719,9 +719,7 @@ def _variant(plain: PlainRecord) -> object | None:
     nodes = plain.nodes
     if nodes is None:
         return None
-    moments = record_moments(nodes)
-    order = {v: i for i, v in enumerate(sorted({v for v in moments.values() if v is not None}))}
-    rank = {text: (None if v is None else order[v]) for text, v in moments.items()}
+    rank = record_ranks(nodes)
     errors = list(map(dict.get, nodes, repeat("error")))
     head = plain.head
     return (

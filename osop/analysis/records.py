@@ -21,7 +21,7 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from itertools import repeat
 from operator import itemgetter
@@ -70,6 +70,7 @@ __all__ = [
     "read_records",
     "record_from_data",
     "record_moments",
+    "record_ranks",
     "record_start",
     "timestamp",
     "written_timestamp",
@@ -101,6 +102,8 @@ _RecordYamlLoader.add_implicit_resolver(
 
 
 _NOT_FAST = object()
+#: ``object.__new__``: a frozen record built without its ``__init__`` (see _fast_head)
+_NEW_OBJECT = object.__new__
 #: bytes → b"0" for an ASCII digit, b"[" for ``{`` and ``[``, b":" for ``:``, b" " for
 #: the rest: one C pass, then long digit runs, brackets and colons are found in it
 _MARKS = bytes(
@@ -140,7 +143,9 @@ def _fast_json(raw: bytes) -> Any:
     marks = raw.translate(_MARKS)
     if _LONG_DIGITS in marks:
         return _NOT_FAST
-    if b"\\u003" in raw and (b"\\u003a" in raw or b"\\u003A" in raw):
+    # a one-byte search first (memchr: ~10x faster than looking for the escape itself,
+    # 0.02 s of 10,000 records); most records hold no backslash at all
+    if b"\\" in raw and b"\\u003" in raw and (b"\\u003a" in raw or b"\\u003A" in raw):
         return _NOT_FAST
     try:
         data = orjson.loads(raw)
@@ -241,6 +246,8 @@ def is_plain_node(r: Any) -> bool:
     duration = get("duration_ms")
     if duration is not None and (type(duration) not in _NUMBER_TYPES or not _finite(duration)):
         return False
+    if r.keys() <= _USUAL_KEYS:
+        return True  # nothing optional left to check: ~80 % of node records, ~15 % faster
     iteration = get("iteration")
     if iteration is not None and type(iteration) is not int:
         return False
@@ -254,6 +261,10 @@ def is_plain_node(r: Any) -> bool:
 
 
 _NUMBER_TYPES = (int, float)
+#: A node record with no other keys than these is in the written form once they are.
+_USUAL_KEYS = frozenset(
+    ("node_id", "node_type", "attempt", "status", "started_at", "ended_at", "duration_ms")
+)
 _OPTIONAL_SHAPES = (
     ("error", dict),
     ("ai_metadata", dict),
@@ -268,8 +279,11 @@ def _fast_node(r: Any) -> NodeRecord | None:
     Anything unusual returns ``None`` and the whole record goes through
     :func:`record_from_dict` instead, so the result is always the same.
     """
-    if not is_plain_node(r):
-        return None
+    return _node_record(r) if is_plain_node(r) else None
+
+
+def _node_record(r: dict[str, Any]) -> NodeRecord:
+    """The :class:`NodeRecord` of a node record in the written form (:func:`is_plain_node`)."""
     status, attempt = r["status"], r["attempt"]
     node_id, node_type = r["node_id"], r["node_type"]
     started, ended = r["started_at"], r.get("ended_at")
@@ -349,7 +363,16 @@ class PlainRecord:
     data: dict[str, Any]
 
     def record(self) -> RunRecord:
-        return self.head if self.nodes is None else record_from_data(self.data)
+        if self.nodes is None:
+            return self.head
+        # What record_from_data(self.data) gives: the head is the record's run-level
+        # part already (plain_record built it as record_from_data does) and the node
+        # records are known to be in the written form — neither is read or checked
+        # again (the diff builds one record per variant: ~4x less per record).
+        record = _NEW_OBJECT(RunRecord)  # dataclasses.replace, without the frozen __init__
+        record.__dict__.update(self.head.__dict__)
+        record.__dict__["node_records"] = tuple(map(_node_record, self.nodes))
+        return record
 
 
 #: Run-level fields read as text (``None`` when absent), and as a mapping.
@@ -402,7 +425,11 @@ def _fast_head(data: dict[str, Any]) -> RunRecord | None:
         return None
     started, workflow_version, workflow_hash, mode, ended, summary = texts
     trigger, runtime, variables, cost = (None if v is None else dict(v) for v in mappings)
-    return RunRecord(
+    # RunRecord(...) without its frozen __init__, which sets the 18 fields one
+    # object.__setattr__ at a time: ~6 µs a record against ~0.5 µs (0.05 s of `osop
+    # stats` over 10,000 records, ~4 % of it). The same instance: every field set.
+    head = _NEW_OBJECT(RunRecord)
+    head.__dict__.update(
         run_id=run_id,
         workflow_id=workflow_id,
         status=status,
@@ -420,7 +447,9 @@ def _fast_head(data: dict[str, Any]) -> RunRecord | None:
         result_summary=summary,
         cost=cost,
         extra={k: v for k, v in data.items() if k not in _RUN_FIELDS},
+        notes=(),
     )
+    return head
 
 
 def plain_record(data: dict[str, Any]) -> PlainRecord:
@@ -720,6 +749,55 @@ def record_moments(nodes: list[dict[str, Any]]) -> dict[str | None, float | None
     for text in keys:
         moments[text] = written_timestamp(text)
     return moments
+
+
+#: Texts in the exact written form (``2026-01-01T00:00:00.000Z``), each followed by a
+#: line break, with hours, minutes and seconds in range (the day is checked apart).
+_WRITTEN_STAMPS = re.compile(
+    r"(?:\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z\n)*",
+    re.ASCII,
+)
+_DAY_OF = itemgetter(slice(0, 10))
+
+
+@lru_cache(maxsize=4096)
+def _real_day(text: str) -> bool:
+    """Whether ``YYYY-MM-DD`` (already of that shape) names a day that exists."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:  # 2026-02-30, year 0
+        return False
+    return True
+
+
+def record_ranks(nodes: list[dict[str, Any]]) -> dict[str | None, int | None]:
+    """Each ``started_at`` / ``ended_at`` text of plain node records → the rank of its
+    moment among the record's distinct moments (``None`` → ``None``; a text that is no
+    moment → ``None``): equal moments share a rank, earlier ones rank lower.
+
+    Only the order matters here, so texts in the exact written form — one length, UTC,
+    milliseconds — are ranked by sorting the texts (their order is their moments'
+    order, and two differ exactly when their moments do) without parsing a timestamp:
+    the diff's key of 10,000 records costs ~3× less (see :func:`_variant` in
+    conformance.py). Anything else is ranked from :func:`record_moments`.
+    """
+    texts: set[str | None] = set(map(_STARTED_AT, nodes))
+    texts.update(map(dict.get, nodes, repeat("ended_at")))
+    texts.discard(None)
+    keys: list[Any] = sorted(texts)  # plain node records: every text a str
+    joined = "\n".join(keys) + "\n" if keys else ""
+    if (
+        joined.count("\n") == len(keys)  # no text holds a line break of its own
+        and _WRITTEN_STAMPS.fullmatch(joined)
+        and all(map(_real_day, set(map(_DAY_OF, keys))))
+    ):
+        ranks: dict[str | None, int | None] = dict(zip(keys, range(len(keys)), strict=True))
+        ranks[None] = None
+        return ranks
+    moments = record_moments(nodes)
+    order = {v: i for i, v in enumerate(sorted({v for v in moments.values() if v is not None}))}
+    return {text: (None if v is None else order[v]) for text, v in moments.items()}
 
 
 def record_start(record: NodeRecord) -> float:

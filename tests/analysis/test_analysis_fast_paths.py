@@ -5,6 +5,7 @@ as hashes, replay variants keyed column by column — odd inputs included."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,12 @@ from osop.analysis.records import (
     _FirstFiles,
     plain_record,
     read_plain_records,
+    record_from_data,
     record_moments,
+    record_ranks,
     written_timestamp,
 )
-from osop.record.model import record_from_dict
+from osop.record.model import RunRecord, record_from_dict
 
 from .generator import generate
 from .processes import REVIEW_STEPS, REVIEW_TREE
@@ -84,6 +87,48 @@ def test_record_moments_of_written_records() -> None:
         for node in nodes:
             for text in (node["started_at"], node.get("ended_at")):
                 assert moments[text] == written_timestamp(text)
+
+
+def _reference_ranks(nodes: list[dict[str, Any]]) -> dict[str | None, int | None]:
+    """Each text's rank among the record's distinct moments, from the moments themselves."""
+    moments = record_moments(nodes)
+    order = sorted({v for v in moments.values() if v is not None})
+    return {text: None if v is None else order.index(v) for text, v in moments.items()}
+
+
+WRITTEN_EDGES = [
+    "2024-02-29T23:59:59.999Z",  # a leap day
+    "2026-02-29T00:00:00.000Z",  # no such day
+    "2026-04-31T00:00:00.000Z",
+    "2026-13-01T00:00:00.000Z",
+    "2026-00-10T00:00:00.000Z",
+    "0000-01-01T00:00:00.000Z",  # no year 0
+    "0001-01-01T00:00:00.000Z",
+    "9999-12-31T23:59:59.999Z",
+    "2026-01-01T23:60:00.000Z",
+    "2025-12-31T23:59:59.999Z",  # a year earlier
+    "2026-01-01T00:00:00.001Z",
+    "2026-01-01T00:00:00.000Z",  # equal to a text already there
+]
+
+
+@pytest.mark.parametrize("odd", ODD_STAMPS + WRITTEN_EDGES)
+def test_record_ranks_order_the_moments(odd: str) -> None:
+    # ranked by sorting texts when all are written alike, else from their moments
+    nodes = [
+        _node("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.250Z"),
+        _node(odd, None),
+        _node("2026-01-01T00:00:02.000Z", odd),
+        _node("2026-01-01T00:00:01.250Z", "2026-01-01T00:00:01.250Z"),
+    ]
+    assert record_ranks(nodes) == _reference_ranks(nodes)
+    assert record_ranks([_node(odd, odd)]) == _reference_ranks([_node(odd, odd)])
+
+
+def test_record_ranks_of_written_records() -> None:
+    for record in generate(REVIEW_TREE, REVIEW_STEPS, 30, seed=2).records:
+        nodes = record["node_records"]
+        assert record_ranks(nodes) == _reference_ranks(nodes)
 
 
 def _head(**changes: Any) -> dict[str, Any]:
@@ -154,8 +199,28 @@ def test_fast_head_is_record_from_dict(changes: dict[str, Any]) -> None:
     assert plain.head == reference  # whichever way the head was built
 
 
+@pytest.mark.parametrize("changes", ODD_HEADS)
+def test_plain_record_is_the_record_read_from_its_data(changes: dict[str, Any]) -> None:
+    # PlainRecord.record() builds on the head and the nodes already checked
+    records = generate(REVIEW_TREE, REVIEW_STEPS, 8, seed=4).records
+    for record in records:
+        data = {**_head(**changes), "node_records": record["node_records"]}
+        plain = plain_record(copy.deepcopy(data))
+        assert plain.nodes is not None
+        built = plain.record()
+        assert built == record_from_dict(data) == record_from_data(copy.deepcopy(data))
+        assert repr(built) == repr(record_from_dict(data))
+        assert vars(built).keys() == {f.name for f in dataclasses.fields(RunRecord)}
+
+
 def test_fast_head_takes_the_written_form() -> None:
-    assert _fast_head(_head()) is not None
+    fast = _fast_head(_head())
+    assert fast is not None
+    # built without RunRecord's __init__: every field set, and nothing else
+    assert vars(fast).keys() == {f.name for f in dataclasses.fields(RunRecord)}
+    assert fast == record_from_dict(_head()) and repr(fast) == repr(record_from_dict(_head()))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.status = "FAILED"  # type: ignore[misc]
     for record in generate(REVIEW_TREE, REVIEW_STEPS, 5, seed=2).records:
         head = {k: v for k, v in record.items() if k != "node_records"}
         assert _fast_head(record) == record_from_dict(head)
@@ -349,6 +414,28 @@ def test_stats_single_attempt_figures_match_the_object_path() -> None:
         _single("free", t0, t2, status="FAILED", error={"code": "E", "message": "m"}),
         _single("late", "2026-01-01T00:00:01.000+01:00", t2, duration_ms=3.0),
         _single("zeros", t0, t2, duration_ms=-0.0),  # an attempt of -0.0, an execution of 1 s
+        # at the edge of the 1 ms band, where the wall time's rounding decides
+        *(
+            _single(f"edge{i}", t0, t2, duration_ms=1000.0 + sign * gap)
+            for i, (sign, gap) in enumerate(
+                (sign, gap)
+                for sign in (1, -1)
+                for gap in (0.9985, 0.999, 0.99949, 0.9995, 0.99951, 1.0, 1.0004, 1.001)
+            )
+        ),
+        # microsecond ends: (end - start) * 1000 is not the 3-decimal wall time itself
+        *(
+            _single(f"us{i}", t0, end, duration_ms=wall + gap)
+            for i, (end, wall, gap) in enumerate(
+                (end, wall, gap)
+                for end, wall in (
+                    ("2026-01-01T00:00:00.001500Z", 1.5),
+                    ("2026-01-01T00:00:00.000333Z", 0.333),
+                    ("2026-01-01T00:00:07.654321Z", 7654.321),
+                )
+                for gap in (1.0, -1.0, 0.9999999, 1.0000001, 0.9995, -0.9995, 0.0)
+            )
+        ),
     ]
     data = {
         **_head(),
