@@ -51,7 +51,10 @@ def _kept(values: list[Any]) -> list[Any]:
     return list(store)
 
 
-def test_packed_durations_keep_every_value_exactly() -> None:
+def test_packed_durations_keep_every_value_exactly(monkeypatch: Any) -> None:
+    from osop.analysis import stats
+
+    monkeypatch.setattr(stats, "_PACK_FROM", 0)  # every full block packed
     rng = random.Random(5)
     thousandths = [round(rng.uniform(0, 40_000), 3) for _ in range(3 * _BLOCK)]
     assert _exact(_kept(thousandths)) == _exact(thousandths)
@@ -124,8 +127,9 @@ def test_stats_with_packed_durations_are_the_unpacked_ones(monkeypatch: Any) -> 
     """Past _BLOCK durations a node's are packed; every figure stays as it was."""
     from osop.analysis import stats
 
-    records = generate(REVIEW_TREE, REVIEW_STEPS, 60, seed=11).records
-    assert len(records) * 80 > _BLOCK
+    monkeypatch.setattr(stats, "_PACK_FROM", _BLOCK)  # the second block on packed
+    records = generate(REVIEW_TREE, REVIEW_STEPS, 120, seed=11).records
+    assert len(records) * 80 > 2 * _BLOCK
     plains = [plain_record(json.loads(json.dumps(r))) for r in records * 80]
     runs = [p.record() for p in plains]
 
