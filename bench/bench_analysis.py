@@ -18,7 +18,8 @@ a few hundred generated ones) and the peak RSS of ``osop stats DIR`` and
 ``osop diff WF DIR`` run on each as a child process (``ru_maxrss`` of the child),
 and the bytes each further record costs (the slope between the two sizes):
 streaming keeps it nearly flat — what grows is what an exact answer needs per
-record (4 bytes an execution duration for exact percentiles, ~30 bytes a run
+record (8 bytes an execution duration for exact percentiles, 4 past 65,536 of a
+node; ~30 bytes a run
 for counting a copied run once, the diff's ~10 bytes a record for listing it).
 """
 
