@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from osop.analysis.conformance import ConformanceResult, ConformanceSummary, Replayer, summarise
+from osop.analysis.conformance import ConformanceResults, ConformanceSummary, Replayer, summarise
 from osop.analysis.diff_format import AnyDiff
 from osop.analysis.diff_records import diff_records
 from osop.analysis.diff_workflows import diff_workflows
@@ -59,7 +59,7 @@ def _replay_all(
         others, modes=modes, store_root=store_root, workflow_id=workflow.id
     )
     replayer = Replayer(workflow)
-    results: list[ConformanceResult] = []
+    results = ConformanceResults()  # compact: ~30 bytes a record, not ~400
     versions: set[str] = set()
     for path, plain in stream:
         if plain.head.workflow_version:

@@ -34,13 +34,15 @@ run of the graph.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
+from osop.analysis.packed import PackedRows
 from osop.analysis.records import (
     NodeExecution,
     PlainRecord,
@@ -53,7 +55,9 @@ from osop.record.model import RunRecord
 
 __all__ = [
     "ConformanceResult",
+    "ConformanceResults",
     "ConformanceSummary",
+    "ConformanceTotals",
     "Deviation",
     "Replayer",
     "fitness",
@@ -146,53 +150,203 @@ class ConformanceResult:
         }
 
 
+#: Distinct (deviation list, warning list) pairs :class:`ConformanceResults` looks up
+#: by identity (a bound: beyond it, by value).
+_LISTS_KEPT = 4096
+
+
+@dataclass(slots=True)
+class ConformanceTotals:
+    """Totals over many results: conformant ones, tokens, deviations by kind."""
+
+    conformant: int = 0
+    missing: int = 0
+    consumed: int = 0
+    remaining: int = 0
+    produced: int = 0
+    deviations: Counter[str] = field(default_factory=Counter)
+
+
+class ConformanceResults(Sequence[ConformanceResult]):
+    """The results of many records, in order, kept compactly (a diff of 100,000 records).
+
+    Records of one process end in a few outcomes: the result less its record's name
+    and run id (workflow, status, token counts, deviations, warnings). Each distinct
+    outcome is kept once; per record only its outcome's number (4 bytes) and its name
+    and run id, compressed (:class:`~osop.analysis.packed.PackedRows`, ~10–30 bytes)
+    — as one object per result, ~400 bytes a record. The totals the summary reports
+    are folded in as results are added. Reading a result gives an equal
+    :class:`ConformanceResult` (its deviation and warning lists shared with the other
+    records of its outcome: results are read, never changed).
+    """
+
+    __slots__ = ("_by_lists", "_names", "_numbers", "_outcomes", "_seen", "_totals")
+
+    def __init__(self, results: Iterable[ConformanceResult] = ()) -> None:
+        self._seen: dict[tuple[Any, ...], int] = {}  # outcome → its number
+        self._outcomes: list[ConformanceResult] = []  # by number: its first result
+        #: (ids of the deviation and warning lists, the scalars) → (number, the lists):
+        #: a replayed variant's records share its lists, so most records are found
+        #: without hashing their deviations (held here, the lists keep their ids)
+        self._by_lists: dict[tuple[Any, ...], tuple[int, object, object]] = {}
+        self._numbers = array("I")  # by record: its outcome's number
+        self._names = PackedRows()  # by record: (name, run id)
+        self._totals: ConformanceTotals | None = None
+        for result in results:
+            self.append(result)
+
+    def append(self, result: ConformanceResult) -> None:
+        deviations, warnings = result.deviations, result.warnings
+        scalars = (
+            result.workflow_id,
+            result.status,
+            result.produced,
+            result.consumed,
+            result.missing,
+            result.remaining,
+        )
+        lists = (id(deviations), id(warnings), *scalars)
+        known = self._by_lists.get(lists)
+        if known is not None:
+            number = known[0]
+        else:
+            outcome = (*scalars, tuple(deviations), tuple(warnings))
+            number = self._seen.setdefault(outcome, len(self._outcomes))
+            if number == len(self._outcomes):
+                self._outcomes.append(result)
+            if len(self._by_lists) < _LISTS_KEPT:
+                self._by_lists[lists] = (number, deviations, warnings)
+        self._numbers.append(number)
+        self._names.append((result.name, result.run_id))
+        self._totals = None
+
+    def totals(self) -> ConformanceTotals:
+        """Counted over the records from each outcome's count (exact: integers; the
+        deviation kinds in the order records first show them, as outcomes are
+        numbered in that order)."""
+        if self._totals is not None:
+            return self._totals
+        per = [0] * len(self._outcomes)
+        for number in self._numbers:
+            per[number] += 1
+        totals = ConformanceTotals()
+        for count, outcome in zip(per, self._outcomes, strict=True):
+            totals.conformant += count if outcome.conformant else 0
+            totals.missing += count * outcome.missing
+            totals.consumed += count * outcome.consumed
+            totals.remaining += count * outcome.remaining
+            totals.produced += count * outcome.produced
+            for deviation in outcome.deviations:
+                totals.deviations[deviation.kind] += count
+        self._totals = totals
+        return totals
+
+    def fitness_total(self) -> float:
+        """``sum(r.fitness for r in self)``: the same floats added in the same order."""
+        fitness = [outcome.fitness for outcome in self._outcomes]
+        return sum(map(fitness.__getitem__, self._numbers))
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def _result(self, number: int, row: tuple[Any, ...]) -> ConformanceResult:
+        known = self._outcomes[number]
+        return ConformanceResult(
+            row[0],
+            row[1],
+            known.workflow_id,
+            known.status,
+            known.produced,
+            known.consumed,
+            known.missing,
+            known.remaining,
+            known.deviations,
+            known.warnings,
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> ConformanceResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ConformanceResult]: ...
+
+    def __getitem__(self, index: int | slice) -> ConformanceResult | list[ConformanceResult]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("result index out of range")
+        return self._result(self._numbers[index], self._names[index])
+
+    def __iter__(self) -> Iterator[ConformanceResult]:
+        return map(self._result, self._numbers, self._names)
+
+
 @dataclass
 class ConformanceSummary:
     """Several records against one workflow."""
 
     workflow: str
-    results: list[ConformanceResult]
+    #: one per record (:func:`summarise` keeps them as :class:`ConformanceResults`)
+    results: Sequence[ConformanceResult]
     #: files found in a folder that could not be read as records, and why
     skipped: list[str] = field(default_factory=list)
     #: which records were used and what was left out (modes, other workflows, versions)
     notes: list[str] = field(default_factory=list)
     selection: dict[str, Any] = field(default_factory=dict)
 
+    def _packed(self) -> ConformanceResults:
+        """The results as :class:`ConformanceResults` (packed now if given as a list)."""
+        results = self.results
+        return results if isinstance(results, ConformanceResults) else ConformanceResults(results)
+
+    def _totals(self) -> ConformanceTotals:
+        return self._packed().totals()
+
+    @property
+    def conformant_records(self) -> int:
+        return self._totals().conformant
+
     @property
     def conformant(self) -> bool:
-        return all(r.conformant for r in self.results)
+        return self.conformant_records == len(self.results)
 
     @property
     def log_fitness(self) -> float:
         """Fitness of the totals (PM4Py's ``log_fitness``)."""
-        return fitness(
-            sum(r.missing for r in self.results),
-            sum(r.consumed for r in self.results),
-            sum(r.remaining for r in self.results),
-            sum(r.produced for r in self.results),
-        )
+        totals = self._totals()
+        return fitness(totals.missing, totals.consumed, totals.remaining, totals.produced)
 
     @property
     def average_fitness(self) -> float:
-        return sum(r.fitness for r in self.results) / len(self.results) if self.results else 1.0
+        if not self.results:
+            return 1.0
+        return self._packed().fitness_total() / len(self.results)
 
     def deviation_counts(self) -> dict[str, int]:
-        return dict(Counter(d.kind for r in self.results for d in r.deviations))
+        return dict(self._totals().deviations)
 
     def to_dict(self, *, with_records: bool = True) -> dict[str, Any]:
         """The summary; ``with_records=False`` leaves ``records`` empty (for streaming)."""
+        packed = self._packed()
+        totals = packed.totals()
         return {
             "kind": "conformance",
             "workflow": self.workflow,
-            "conformant": self.conformant,
+            "conformant": totals.conformant == len(packed),
             "summary": {
-                "records": len(self.results),
-                "conformant_records": sum(1 for r in self.results if r.conformant),
-                "log_fitness": round(self.log_fitness, 6),
-                "average_fitness": round(self.average_fitness, 6),
-                "deviations": self.deviation_counts(),
+                "records": len(packed),
+                "conformant_records": totals.conformant,
+                "log_fitness": round(
+                    fitness(totals.missing, totals.consumed, totals.remaining, totals.produced), 6
+                ),
+                "average_fitness": round(
+                    packed.fitness_total() / len(packed) if len(packed) else 1.0, 6
+                ),
+                "deviations": dict(totals.deviations),
             },
-            "records": [r.to_dict() for r in self.results] if with_records else [],
+            "records": [r.to_dict() for r in packed] if with_records else [],
             "skipped": list(self.skipped),
             "notes": list(self.notes),
             **({"selection": self.selection} if self.selection else {}),
@@ -202,7 +356,8 @@ class ConformanceSummary:
 def summarise(
     workflow: str, results: Iterable[ConformanceResult], skipped: Iterable[str] = ()
 ) -> ConformanceSummary:
-    return ConformanceSummary(workflow, list(results), list(skipped))
+    kept = results if isinstance(results, ConformanceResults) else ConformanceResults(results)
+    return ConformanceSummary(workflow, kept, list(skipped))
 
 
 def _start(execution: NodeExecution) -> float:

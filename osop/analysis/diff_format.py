@@ -187,7 +187,7 @@ def _conformance(summary: ConformanceSummary, md: bool) -> Iterator[str]:
     counts = summary.deviation_counts()
     yield (
         f"records {len(summary.results)}, conformant "
-        f"{sum(1 for r in summary.results if r.conformant)}, log fitness "
+        f"{summary.conformant_records}, log fitness "
         f"{summary.log_fitness:.3f}, average fitness {summary.average_fitness:.3f}"
     )
     if counts:

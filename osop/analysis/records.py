@@ -26,11 +26,12 @@ from functools import lru_cache
 from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import yaml
 
+from osop.analysis.packed import PackedRows
 from osop.errors import LoadError
 from osop.format.durations import format_duration
 from osop.format.loader import (
@@ -463,65 +464,55 @@ def plain_record(data: dict[str, Any]) -> PlainRecord:
 
 
 class _FirstFiles:
-    """``dict.setdefault(run_id, (fingerprint, path))`` in ~100 bytes a run, not ~300.
+    """``dict.setdefault(run_id, (fingerprint, path))`` in ~30 bytes a run, not ~300.
 
-    Reading 100,000 records must not keep 100,000 run ids, tuples and paths: the
-    run id is kept as its 64-bit hash (an open-addressing table in arrays), the
-    fingerprint as a 64-bit integer, the path UTF-8 encoded in one buffer.  Two run
-    ids with the same hash would read as one run — and then still as two records
-    unless their fingerprints, hashes too, are also equal.
+    Reading 100,000 records must not keep 100,000 run ids, tuples and paths: by file
+    number, the run id is kept as its 64-bit hash and the fingerprint as a 64-bit
+    integer (arrays), the path compressed (:class:`PackedRows`: read back only for a
+    run id seen before); an open-addressing table of file numbers (4 bytes a slot, at
+    most half full) finds a hash's first file.  Two run ids with the same hash would
+    read as one run — and then still as two records unless their fingerprints,
+    hashes too, are also equal.
     """
 
-    __slots__ = ("_count", "_ends", "_keys", "_marks", "_paths", "_where")
+    __slots__ = ("_keys", "_marks", "_paths", "_slots")
 
     def __init__(self) -> None:
-        self._keys = array("q", bytes(8 * 1024))  # 0: an empty slot
-        self._where = array("q", bytes(8 * 1024))  # the first file's number
+        self._slots = array("I", bytes(4 * 1024))  # a file number + 1; 0: an empty slot
+        self._keys = array("q")  # by file number: the run id's hash
         self._marks = array("q")  # by file number: its fingerprint
-        self._paths = bytearray()
-        self._ends = array("Q")  # by file number: where its path ends in _paths
-        self._count = 0
+        self._paths = PackedRows()  # by file number: its path
 
     def setdefault(self, run_id: str, mark: int, path: str) -> tuple[int, str]:
         """The first ``(mark, path)`` given for ``run_id`` (these, when it is the first)."""
-        key = hash(run_id) or 1
-        keys = self._keys
-        mask = len(keys) - 1
+        key = hash(run_id)
+        slots, keys = self._slots, self._keys
+        mask = len(slots) - 1
         slot = key & mask
         while True:
-            found = keys[slot]
-            if found == key:
-                number = self._where[slot]
-                start = self._ends[number - 1] if number else 0
-                text = self._paths[start : self._ends[number]].decode("utf-8", "surrogatepass")
-                return self._marks[number], text
+            found = slots[slot]
             if found == 0:
                 break
+            if keys[found - 1] == key:
+                return self._marks[found - 1], cast(str, self._paths[found - 1][0])
             slot = (slot + 1) & mask
-        keys[slot] = key
-        self._where[slot] = len(self._ends)
+        keys.append(key)
+        slots[slot] = len(keys)
         self._marks.append(mark)
-        self._paths += path.encode("utf-8", "surrogatepass")
-        self._ends.append(len(self._paths))
-        self._count += 1
-        if self._count * 2 > len(keys):  # at most half full: probes stay short
+        self._paths.append((path,))
+        if len(keys) * 2 > len(slots):  # at most half full: probes stay short
             self._grow()
         return mark, path
 
     def _grow(self) -> None:
-        old = zip(self._keys, self._where, strict=True)
-        size = len(self._keys) * 2
-        self._keys = keys = array("q", bytes(8 * size))
-        self._where = where = array("q", bytes(8 * size))
+        size = len(self._slots) * 2
+        self._slots = slots = array("I", bytes(4 * size))
         mask = size - 1
-        for key, number in old:
-            if key == 0:
-                continue
+        for number, key in enumerate(self._keys, 1):
             slot = key & mask
-            while keys[slot] != 0:
+            while slots[slot] != 0:
                 slot = (slot + 1) & mask
-            keys[slot] = key
-            where[slot] = number
+            slots[slot] = number
 
 
 def read_plain_records(
