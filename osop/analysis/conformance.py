@@ -131,6 +131,26 @@ class ConformanceResult:
     def conformant(self) -> bool:
         return not self.deviations and self.missing == 0 and self.remaining == 0
 
+    def of_record(self, name: str, run_id: str) -> ConformanceResult:
+        """This outcome as another record's result (the same outcome, its name and run id).
+
+        The deviation and warning lists are shared, not copied: a result is not
+        changed once replayed, and 100,000 records would otherwise hold 200,000
+        lists, nearly all empty.
+        """
+        return ConformanceResult(
+            name,
+            run_id,
+            self.workflow_id,
+            self.status,
+            self.produced,
+            self.consumed,
+            self.missing,
+            self.remaining,
+            self.deviations,
+            self.warnings,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "record": self.name,
@@ -250,19 +270,7 @@ class ConformanceResults(Sequence[ConformanceResult]):
         return len(self._numbers)
 
     def _result(self, number: int, row: tuple[Any, ...]) -> ConformanceResult:
-        known = self._outcomes[number]
-        return ConformanceResult(
-            row[0],
-            row[1],
-            known.workflow_id,
-            known.status,
-            known.produced,
-            known.consumed,
-            known.missing,
-            known.remaining,
-            known.deviations,
-            known.warnings,
-        )
+        return self._outcomes[number].of_record(row[0], row[1])
 
     @overload
     def __getitem__(self, index: int) -> ConformanceResult: ...
@@ -691,22 +699,9 @@ class Replayer:
             if key is not None and len(self._results) < VARIANTS_KEPT:
                 self._results[key] = result
             return result
-        return ConformanceResult(
-            name,
-            head.run_id,
-            # equal to the record's (both are in the variant): the known texts are kept,
-            # not one copy of each per record
-            known.workflow_id,
-            known.status,
-            known.produced,
-            known.consumed,
-            known.missing,
-            known.remaining,
-            # shared, not copied (a result is not changed once replayed): 100,000
-            # records would otherwise hold 200,000 lists, nearly all empty
-            known.deviations,
-            known.warnings,
-        )
+        # The workflow id and status are equal to the record's (both are in the
+        # variant): the known texts are kept, not one copy of each per record.
+        return known.of_record(name, head.run_id)
 
 
 def _variant(plain: PlainRecord) -> object | None:
