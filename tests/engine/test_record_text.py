@@ -26,7 +26,13 @@ CASES = sorted(
 
 
 @pytest.mark.parametrize("case_dir", CASES, ids=lambda p: p.name)
-def test_incremental_record_equals_the_full_rebuild(case_dir: Path, tmp_path: Path) -> None:
+def test_incremental_record_equals_the_full_rebuild(
+    case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import osop.engine.recording as recording
+
+    # Two node records per encoded part, so that the seams between parts are checked.
+    monkeypatch.setattr(recording, "_ROWS_PER_PART", 2)
     case = yaml.safe_load((case_dir / "case.yaml").read_text())
     if "simulated" not in case.get("modes", ("simulated",)):
         pytest.skip("a case that does not run simulated")
