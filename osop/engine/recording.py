@@ -65,20 +65,23 @@ def result_summary(state: RunState, status: str) -> str:
 
 def node_outputs(state: RunState) -> dict[str, Any]:
     """Each node's latest outputs (classified ones summarised), for ``outputs.json``."""
+    return dict(_node_outputs(state))
+
+
+def _node_outputs(state: RunState) -> Iterator[tuple[str, Any]]:
+    """``node_outputs(state)``'s items, in order, one at a time."""
     labels: dict[str, str] = {}
     for record in state.records:
         if record.get("x-classification"):
             labels[record["node_id"]] = str(record["x-classification"])
-    out: dict[str, Any] = {}
     for nid, st in state.nodes.items():
         if not st.outputs:
             continue
-        label = labels.get(nid)
+        label = labels.get(nid) if labels else None
         if label is not None and classification_level(label) > RECORDED_UP_TO:
-            out[nid] = classified_summary(st.outputs, label)
+            yield nid, classified_summary(st.outputs, label)
         else:
-            out[nid] = st.outputs
-    return out
+            yield nid, st.outputs
 
 
 #: The ``extra`` of every node record that has none (shared: nothing changes a
@@ -392,21 +395,27 @@ class RecordText:
         """The record of the run as it stands (encoded now: the state may change next)."""
         if not state.records:  # the PENDING placeholders
             return [record_to_text(build_record(state, status=status), "json", compact=True)]
+        # Encoded _ROWS_PER_PART rows at a time, as in final_parts_of: a string per
+        # row, held until the write, was ~55 B/node more (its header and pointer).
         encoded: list[str] = []
         costs: dict[str, float] = {}
+        rows: list[dict[str, Any]] = []
         for raw in state.records:
             if _is_own_row(raw):
                 row, cost = raw, _cost(raw)
             else:
                 row, cost = _row(raw)
-            encoded.append(_encode(row))
+            rows.append(row)
             if cost is not None:
                 costs[row["node_id"]] = costs.get(row["node_id"], 0.0) + cost
+            if len(rows) == _ROWS_PER_PART:
+                encoded.append(("," if encoded else "") + _encode(rows)[1:-1])
+                rows.clear()
+        if rows:
+            encoded.append(("," if encoded else "") + _encode(rows)[1:-1])
         head = build_record(state, status=status, costs=costs).to_dict()
         prefix, suffix = _around_node_records(head)
         encoded[0] = prefix + encoded[0]
-        for index in range(1, len(encoded)):
-            encoded[index] = "," + encoded[index]
         encoded[-1] += suffix
         return encoded
 
@@ -414,8 +423,24 @@ class RecordText:
         return "".join(self.parts(state, status=status))
 
     def outputs_text(self, state: RunState) -> str:
-        """``json.dumps(node_outputs(state), ensure_ascii=False, default=str)``."""
-        return json.dumps(node_outputs(state), ensure_ascii=False, default=str)
+        """``json.dumps(node_outputs(state), ensure_ascii=False, default=str)``,
+        encoded :data:`_OUTPUTS_PER_PART` nodes at a time.
+
+        A dict's JSON is its items' joined by ``", "``, in braces: so the text of
+        a few nodes at a time, joined, is the same text.  The whole dict and the
+        encoder's pieces for it were the run's memory peak, ~180 B/node over the
+        state at its end (a 50k chain, tracemalloc).
+        """
+        texts: list[str] = []
+        batch: dict[str, Any] = {}
+        for nid, outputs in _node_outputs(state):
+            batch[nid] = outputs
+            if len(batch) == _OUTPUTS_PER_PART:
+                texts.append(_OUTPUTS_JSON.encode(batch)[1:-1])
+                batch = {}
+        if batch:
+            texts.append(_OUTPUTS_JSON.encode(batch)[1:-1])
+        return "{" + ", ".join(texts) + "}"
 
     @staticmethod
     def final_parts_of(state: RunState) -> Iterator[str]:
@@ -468,6 +493,10 @@ def _around_node_records(head: dict[str, Any]) -> tuple[str, str]:
     return prefix + "[", "]" + suffix + "\n"
 
 
+#: ``json.dumps(value, ensure_ascii=False, default=str)`` (``outputs.json``), built once.
+_OUTPUTS_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+#: Nodes whose outputs are encoded together in :meth:`RecordText.outputs_text`.
+_OUTPUTS_PER_PART = 256
 #: ``json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))``, built once
 #: (``json.dumps`` with arguments builds a new encoder per call).
 _JSON = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))

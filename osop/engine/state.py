@@ -64,6 +64,16 @@ class NodeState:
     retryable: bool = True
 
 
+def _key(node_id: str, attempt: int, iteration: int | None) -> str | tuple[str, int, int | None]:
+    """An attempt's key in ``RunState._record_index``: the usual one (a first
+    attempt, in no loop) is keyed by its node's id alone, the others by
+    ``(node, attempt, iteration)`` — a tuple per attempt was 64 B/node of a
+    finished run's state (tracemalloc, a 20k chain)."""
+    if attempt == 1 and iteration is None:
+        return node_id
+    return (node_id, attempt, iteration)
+
+
 def _slot(value: Any) -> Slot:
     if type(value) is tuple:  # a slot the core decided: already (edge, target)
         return value
@@ -81,7 +91,8 @@ class RunState:
         self.deferred: dict[int, dict[Slot, bool]] = {}
         #: Attempt records in the order they started; key → index.
         self.records: list[dict[str, Any]] = []
-        self._record_index: dict[tuple[str, int, int | None], int] = {}
+        #: An attempt's :func:`_key` → its index in ``records``.
+        self._record_index: dict[str | tuple[str, int, int | None], int] = {}
         self.waits: dict[str, dict[str, Any]] = {}
         self.edge_waits: dict[Slot, dict[str, Any]] = {}
         self.loop_counts: dict[int, int] = {}
@@ -155,7 +166,7 @@ class RunState:
         st.attempt = int(e.attempt)
         st.iteration = e.iteration
         self.waits.pop(nid, None)
-        key = (nid, st.attempt, st.iteration)
+        key = _key(nid, st.attempt, st.iteration)
         record: dict[str, Any] = {
             "node_id": nid,
             "node_type": e.node_type or "",
@@ -193,7 +204,7 @@ class RunState:
             "at": e.at,
             "details": e.details,
         }
-        index = self._record_index.get((nid, int(e.attempt), e.iteration))
+        index = self._record_index.get(_key(nid, int(e.attempt), e.iteration))
         if index is not None:
             self.records[index]["status"] = "WAITING"
             self.records[index]["x-waiting-for"] = {
@@ -213,7 +224,7 @@ class RunState:
         nid = e.node
         st = self.nodes.get(nid) or self.node(nid)
         status = str(e.status)
-        index = self._record_index.get((nid, int(e.attempt), e.iteration))
+        index = self._record_index.get(_key(nid, int(e.attempt), e.iteration))
         if index is not None:
             record = self.records[index]
             record.pop("x-waiting-for", None)
@@ -268,7 +279,7 @@ class RunState:
             st.error = e.error
         self.waits.pop(nid, None)
         self.reports.pop(nid, None)
-        index = self._record_index.get((nid, st.attempt, st.iteration))
+        index = self._record_index.get(_key(nid, st.attempt, st.iteration))
         if index is not None and self.records[index]["status"] in ("WAITING", "RUNNING"):
             record = self.records[index]  # closed while waiting (cancel, failure elsewhere)
             record.pop("x-waiting-for", None)
@@ -291,7 +302,7 @@ class RunState:
     def last_record(self, node_id: str) -> dict[str, Any] | None:
         """The record of the node's latest attempt (in its current iteration)."""
         st = self.node(node_id)
-        index = self._record_index.get((node_id, st.attempt, st.iteration))
+        index = self._record_index.get(_key(node_id, st.attempt, st.iteration))
         return self.records[index] if index is not None else None
 
     def waiting(self, run_id: str) -> list[dict[str, Any]]:
@@ -320,7 +331,7 @@ class RunState:
     def running_attempt(self, node_id: str) -> tuple[int, int | None] | None:
         """The attempt of ``node_id`` whose record is still RUNNING (a crash hit it)."""
         st = self.node(node_id)
-        index = self._record_index.get((node_id, st.attempt, st.iteration))
+        index = self._record_index.get(_key(node_id, st.attempt, st.iteration))
         if index is not None and self.records[index]["status"] == "RUNNING":
             return st.attempt, st.iteration
         return None
@@ -329,7 +340,7 @@ class RunState:
         """A RUNNING attempt found at resume: recorded as cancelled, to be re-run."""
         nid = e.node
         st = self.node(nid)
-        index = self._record_index.get((nid, int(e.attempt), e.iteration))
+        index = self._record_index.get(_key(nid, int(e.attempt), e.iteration))
         if index is not None:
             self.records[index]["status"] = "CANCELLED"
             self.records[index]["ended_at"] = e.at
@@ -367,7 +378,7 @@ class RunState:
         nid = e.node
         st = self.node(nid)
         st.status = "SKIPPED"
-        key = (nid, 0, e.iteration)
+        key = _key(nid, 0, e.iteration)
         record: dict[str, Any] = {
             "node_id": nid,
             "node_type": e.node_type or "",
@@ -490,9 +501,13 @@ class RunState:
         self.items.pop(nid, None)
 
     def _last_attempt(self, node_id: str) -> int:
-        return max(
-            (k[1] for k in self._record_index if k[0] == node_id and k[2] is None), default=0
-        )
+        last = 0
+        for key in self._record_index:
+            if key == node_id:  # its first attempt, in no loop (see _key)
+                last = max(last, 1)
+            elif type(key) is tuple and key[0] == node_id and key[2] is None:
+                last = max(last, key[1])
+        return last
 
     def _on_paused(self, e: Paused) -> None:
         self.paused = {"at": e.at, "waiting": e.waiting, "active_ms": e.active_ms}

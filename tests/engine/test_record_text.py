@@ -26,7 +26,13 @@ CASES = sorted(
 
 
 @pytest.mark.parametrize("case_dir", CASES, ids=lambda p: p.name)
-def test_incremental_record_equals_the_full_rebuild(case_dir: Path, tmp_path: Path) -> None:
+def test_incremental_record_equals_the_full_rebuild(
+    case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import osop.engine.recording as recording
+
+    # Two node records per encoded part, so that the seams between parts are checked.
+    monkeypatch.setattr(recording, "_ROWS_PER_PART", 2)
     case = yaml.safe_load((case_dir / "case.yaml").read_text())
     if "simulated" not in case.get("modes", ("simulated",)):
         pytest.skip("a case that does not run simulated")
@@ -128,3 +134,27 @@ def test_a_result_builds_its_record_once_when_first_read() -> None:
         assert "no_such_field" in str(exc)
     else:
         raise AssertionError("a missing attribute was found")
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 7, 9])
+def test_outputs_are_encoded_a_few_nodes_at_a_time_as_one_dump(
+    count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """outputs.json is written in batches of nodes; joined, they are json.dumps's text."""
+    import datetime
+
+    import osop.engine.recording as recording
+
+    monkeypatch.setattr(recording, "_OUTPUTS_PER_PART", 3)
+    state = RunState()
+    values: list[object] = [
+        {"n": 1},
+        {"é": "ünï", "list": [1, 2.5, None, True]},
+        {"when": datetime.date(2026, 12, 3)},
+        {},
+        {"nested": {"a": {"b": "\u2028"}}},
+    ]
+    for i in range(count):
+        state.node(f"n{i}").outputs = values[i % len(values)]  # type: ignore[assignment]
+    expected = json.dumps(node_outputs(state), ensure_ascii=False, default=str)
+    assert RecordText().outputs_text(state) == expected
