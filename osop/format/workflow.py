@@ -980,7 +980,11 @@ class Workflow:
     def entry_nodes(self) -> tuple[Node, ...]:
         """Nodes with no incoming edge other than back edges (binding §3 step 2)."""
         backs = self.back_edges
-        return tuple(n for n in self.nodes if all(e.index in backs for e in self.incoming(n.id)))
+        # A set of the ids some forward edge leads to, dropped after: not through
+        # ``incoming``, whose table (a tuple per node, ~86 bytes a chain node) the
+        # validator's call then kept for the model's lifetime, the whole run's.
+        led_to = {target for e in self.edges if e.index not in backs for target in e.targets}
+        return tuple(n for n in self.nodes if n.id not in led_to)
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)

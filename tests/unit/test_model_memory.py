@@ -271,3 +271,26 @@ def test_a_node_made_directly_takes_every_field_it_took_before() -> None:
         node.runtime = {}  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError):
         node.id = "b"
+
+
+def test_entry_nodes_do_not_keep_the_incoming_table() -> None:
+    wf = workflow_from_dict(
+        {
+            "id": "w",
+            "nodes": [{"id": i, "type": "cli"} for i in ("a", "b", "c", "d", "e", "f")],
+            "edges": [
+                {"from": "a", "to": "b"},
+                {"from": "b", "to": "a", "mode": "loop"},
+                {"from": "c", "to": "x", "mode": "switch", "cases": [{"value": 1, "to": "d"}]},
+                {"from": "e", "to": "e", "mode": "conditional", "when": "false"},
+                {"from": "gone", "to": "f"},
+            ],
+        }
+    )
+    assert [n.id for n in wf.entry_nodes()] == ["a", "c", "e"]
+    assert "_incoming" not in wf.__dict__
+    assert [n.id for n in wf.nodes if all(e.index in wf.back_edges for e in wf.incoming(n.id))] == [
+        "a",
+        "c",
+        "e",
+    ]
