@@ -69,17 +69,13 @@ def chain(n: int, when: str | None = None) -> Workflow:
         if when:
             edge.update(mode="conditional", when=when)
         edges.append(edge)
-    # ``adopt``: the mappings are made for the model alone, as a parsed file's are for
-    # `osop run` (load_workflow); a copy next to them was ~0.3 KB a node of the
-    # --scale model figure, measuring the bench's own throwaway data.
     return workflow_from_dict(
         {
             "id": "chain",
             "name": "chain",
             "nodes": [{"id": f"n{i}", "type": "cli"} for i in range(n)],
             "edges": edges,
-        },
-        adopt=True,
+        }
     )
 
 
