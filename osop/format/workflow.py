@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
@@ -225,42 +225,344 @@ def _extensions(data: Mapping[str, Any]) -> dict[str, Any]:
     return extensions_of(data) or EMPTY_MAPPING
 
 
+def _refuse_setattr(self: object, name: str, value: Any) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _refuse_delattr(self: object, name: str) -> None:
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def _repr(part: Node | Edge, names: tuple[str, ...]) -> str:
+    shown = ", ".join(f"{name}={getattr(part, name)!r}" for name in names)
+    return f"{type(part).__name__}({shown})"
+
+
 @dataclass(frozen=True, slots=True)
 class SwitchCase:
     value: Any
     to: str
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+#: The fields of :class:`Node` kept in :class:`_NodeMore`, in the order they are shown.
+_NODE_MORE_FIELDS = (
+    "subtype",
+    "purpose",
+    "description",
+    "explain",
+    "role",
+    "runtime",
+    "inputs",
+    "outputs",
+    "retry",
+    "timeout_sec",
+    "security",
+    "approval_gate",
+    "classification",
+    "success_criteria",
+    "handoff",
+    "preconditions",
+    "valid_window",
+    "workflow_ref",
+    "workflow_inputs",
+    "metadata",
+    "extensions",
+)
+
+
+class _NodeMore:
+    """The fields of a :class:`Node` that most nodes leave unset (one shared instance for those)."""
+
+    __slots__ = _NODE_MORE_FIELDS
+
+    subtype: str | None
+    purpose: str | None
+    description: str | None
+    explain: Any
+    role: str | None
+    runtime: dict[str, Any]
+    inputs: Any
+    outputs: Any
+    retry: RetryPolicy | None
+    timeout_sec: float | None
+    security: dict[str, Any]
+    approval_gate: dict[str, Any]
+    classification: str | None
+    success_criteria: tuple[str, ...]
+    handoff: dict[str, Any]
+    preconditions: tuple[str, ...]
+    valid_window: dict[str, Any]
+    workflow_ref: str | None
+    workflow_inputs: dict[str, Any]
+    metadata: dict[str, Any]
+    extensions: dict[str, Any]
+
+    def __init__(
+        self,
+        subtype: str | None,
+        purpose: str | None,
+        description: str | None,
+        explain: Any,
+        role: str | None,
+        runtime: dict[str, Any],
+        inputs: Any,
+        outputs: Any,
+        retry: RetryPolicy | None,
+        timeout_sec: float | None,
+        security: dict[str, Any],
+        approval_gate: dict[str, Any],
+        classification: str | None,
+        success_criteria: tuple[str, ...],
+        handoff: dict[str, Any],
+        preconditions: tuple[str, ...],
+        valid_window: dict[str, Any],
+        workflow_ref: str | None,
+        workflow_inputs: dict[str, Any],
+        metadata: dict[str, Any],
+        extensions: dict[str, Any],
+    ) -> None:
+        self.subtype = subtype
+        self.purpose = purpose
+        self.description = description
+        self.explain = explain
+        self.role = role
+        self.runtime = runtime
+        self.inputs = inputs
+        self.outputs = outputs
+        self.retry = retry
+        self.timeout_sec = timeout_sec
+        self.security = security
+        self.approval_gate = approval_gate
+        self.classification = classification
+        self.success_criteria = success_criteria
+        self.handoff = handoff
+        self.preconditions = preconditions
+        self.valid_window = valid_window
+        self.workflow_ref = workflow_ref
+        self.workflow_inputs = workflow_inputs
+        self.metadata = metadata
+        self.extensions = extensions
+
+
+#: What every node that sets none of :class:`_NodeMore`'s fields shares.
+_NODE_DEFAULTS = _NodeMore(
+    None,
+    None,
+    None,
+    None,
+    None,
+    EMPTY_MAPPING,
+    None,
+    None,
+    None,
+    None,
+    EMPTY_MAPPING,
+    EMPTY_MAPPING,
+    None,
+    (),
+    EMPTY_MAPPING,
+    (),
+    EMPTY_MAPPING,
+    None,
+    EMPTY_MAPPING,
+    EMPTY_MAPPING,
+    EMPTY_MAPPING,
+)
+
+
+@dataclass(slots=True, eq=False, init=False, repr=False)
 class Node:
-    """One step of a process."""
+    """One step of a process.
+
+    Only ``id``, ``type``, ``index``, ``name`` and ``raw`` are kept on the node; the
+    fields most nodes leave unset are read through properties from one ``_more``
+    object, shared by every node that sets none of them: 27 slots per node were
+    ~240 bytes (``bench/bench_engine.py --scale``), 6 are ~80.
+    """
 
     id: str
     type: str
     index: int
-    name: str | None = None
-    subtype: str | None = None
-    purpose: str | None = None
-    description: str | None = None
-    explain: Any = None
-    role: str | None = None
-    runtime: dict[str, Any] = field(default_factory=dict)
-    inputs: Any = None
-    outputs: Any = None
-    retry: RetryPolicy | None = None
-    timeout_sec: float | None = None
-    security: dict[str, Any] = field(default_factory=dict)
-    approval_gate: dict[str, Any] = field(default_factory=dict)
-    classification: str | None = None
-    success_criteria: tuple[str, ...] = ()
-    handoff: dict[str, Any] = field(default_factory=dict)
-    preconditions: tuple[str, ...] = ()
-    valid_window: dict[str, Any] = field(default_factory=dict)
-    workflow_ref: str | None = None
-    workflow_inputs: dict[str, Any] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
-    extensions: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
+    name: str | None
+    raw: dict[str, Any]
+    _more: _NodeMore
+
+    def __init__(
+        self,
+        id: str,
+        type: str,
+        index: int,
+        name: str | None = None,
+        subtype: str | None = None,
+        purpose: str | None = None,
+        description: str | None = None,
+        explain: Any = None,
+        role: str | None = None,
+        runtime: dict[str, Any] | None = None,
+        inputs: Any = None,
+        outputs: Any = None,
+        retry: RetryPolicy | None = None,
+        timeout_sec: float | None = None,
+        security: dict[str, Any] | None = None,
+        approval_gate: dict[str, Any] | None = None,
+        classification: str | None = None,
+        success_criteria: tuple[str, ...] = (),
+        handoff: dict[str, Any] | None = None,
+        preconditions: tuple[str, ...] = (),
+        valid_window: dict[str, Any] | None = None,
+        workflow_ref: str | None = None,
+        workflow_inputs: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        extensions: dict[str, Any] | None = None,
+        raw: dict[str, Any] | None = None,
+    ) -> None:
+        more = (
+            _NODE_DEFAULTS
+            if subtype is None
+            and purpose is None
+            and description is None
+            and explain is None
+            and role is None
+            and not runtime
+            and inputs is None
+            and outputs is None
+            and retry is None
+            and timeout_sec is None
+            and not security
+            and not approval_gate
+            and classification is None
+            and not success_criteria
+            and not handoff
+            and not preconditions
+            and not valid_window
+            and workflow_ref is None
+            and not workflow_inputs
+            and not metadata
+            and not extensions
+            else _NodeMore(
+                subtype,
+                purpose,
+                description,
+                explain,
+                role,
+                runtime or EMPTY_MAPPING,
+                inputs,
+                outputs,
+                retry,
+                timeout_sec,
+                security or EMPTY_MAPPING,
+                approval_gate or EMPTY_MAPPING,
+                classification,
+                success_criteria,
+                handoff or EMPTY_MAPPING,
+                preconditions,
+                valid_window or EMPTY_MAPPING,
+                workflow_ref,
+                workflow_inputs or EMPTY_MAPPING,
+                metadata or EMPTY_MAPPING,
+                extensions or EMPTY_MAPPING,
+            )
+        )
+        setattr_ = object.__setattr__
+        setattr_(self, "id", id)
+        setattr_(self, "type", type)
+        setattr_(self, "index", index)
+        setattr_(self, "name", name)
+        setattr_(self, "raw", {} if raw is None else raw)
+        setattr_(self, "_more", more)
+
+    @property
+    def subtype(self) -> str | None:
+        return self._more.subtype
+
+    @property
+    def purpose(self) -> str | None:
+        return self._more.purpose
+
+    @property
+    def description(self) -> str | None:
+        return self._more.description
+
+    @property
+    def explain(self) -> Any:
+        return self._more.explain
+
+    @property
+    def role(self) -> str | None:
+        return self._more.role
+
+    @property
+    def runtime(self) -> dict[str, Any]:
+        return self._more.runtime
+
+    @property
+    def inputs(self) -> Any:
+        return self._more.inputs
+
+    @property
+    def outputs(self) -> Any:
+        return self._more.outputs
+
+    @property
+    def retry(self) -> RetryPolicy | None:
+        return self._more.retry
+
+    @property
+    def timeout_sec(self) -> float | None:
+        return self._more.timeout_sec
+
+    @property
+    def security(self) -> dict[str, Any]:
+        return self._more.security
+
+    @property
+    def approval_gate(self) -> dict[str, Any]:
+        return self._more.approval_gate
+
+    @property
+    def classification(self) -> str | None:
+        return self._more.classification
+
+    @property
+    def success_criteria(self) -> tuple[str, ...]:
+        return self._more.success_criteria
+
+    @property
+    def handoff(self) -> dict[str, Any]:
+        return self._more.handoff
+
+    @property
+    def preconditions(self) -> tuple[str, ...]:
+        return self._more.preconditions
+
+    @property
+    def valid_window(self) -> dict[str, Any]:
+        return self._more.valid_window
+
+    @property
+    def workflow_ref(self) -> str | None:
+        return self._more.workflow_ref
+
+    @property
+    def workflow_inputs(self) -> dict[str, Any]:
+        return self._more.workflow_inputs
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self._more.metadata
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return self._more.extensions
+
+    # Read-only as a frozen dataclass was; set by hand: a frozen slotted dataclass
+    # answers an assignment to a property (``node.retry = ...``) with a TypeError.
+    __setattr__ = _refuse_setattr
+    __delattr__ = _refuse_delattr
+
+    def __repr__(self) -> str:
+        # Every field, in the order of the dataclass it was (what a repr showed).
+        return _repr(self, ("id", "type", "index", "name", *_NODE_MORE_FIELDS, "raw"))
 
     @property
     def pointer(self) -> str:
@@ -285,34 +587,262 @@ class Node:
         return bool(self.approval_gate.get("required"))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+#: The fields of :class:`Edge` kept in :class:`_EdgeMore`, in the order they are shown.
+_EDGE_MORE_FIELDS = (
+    "label",
+    "contract",
+    "contract_inline",
+    "transform",
+    "join_mode",
+    "join_count",
+    "for_each",
+    "iterator_var",
+    "cases",
+    "default_to",
+    "weight",
+    "max_iterations",
+    "metadata",
+    "extensions",
+    "when_key",
+)
+
+
+class _EdgeMore:
+    """The fields of an :class:`Edge` that most edges leave unset (one shared instance for those)."""
+
+    __slots__ = _EDGE_MORE_FIELDS
+
+    label: str | None
+    contract: str | None
+    contract_inline: dict[str, Any] | None
+    transform: Any
+    join_mode: str | None
+    join_count: int | None
+    for_each: str | None
+    iterator_var: str | None
+    cases: tuple[SwitchCase, ...]
+    default_to: str | None
+    weight: float | None
+    max_iterations: int | None
+    metadata: dict[str, Any]
+    extensions: dict[str, Any]
+    when_key: str
+
+    def __init__(
+        self,
+        label: str | None,
+        contract: str | None,
+        contract_inline: dict[str, Any] | None,
+        transform: Any,
+        join_mode: str | None,
+        join_count: int | None,
+        for_each: str | None,
+        iterator_var: str | None,
+        cases: tuple[SwitchCase, ...],
+        default_to: str | None,
+        weight: float | None,
+        max_iterations: int | None,
+        metadata: dict[str, Any],
+        extensions: dict[str, Any],
+        when_key: str,
+    ) -> None:
+        self.label = label
+        self.contract = contract
+        self.contract_inline = contract_inline
+        self.transform = transform
+        self.join_mode = join_mode
+        self.join_count = join_count
+        self.for_each = for_each
+        self.iterator_var = iterator_var
+        self.cases = cases
+        self.default_to = default_to
+        self.weight = weight
+        self.max_iterations = max_iterations
+        self.metadata = metadata
+        self.extensions = extensions
+        self.when_key = when_key
+
+
+#: What every edge that sets none of :class:`_EdgeMore`'s fields shares.
+_EDGE_DEFAULTS = _EdgeMore(
+    None,
+    None,
+    None,
+    None,
+    None,
+    None,
+    None,
+    None,
+    (),
+    None,
+    None,
+    None,
+    EMPTY_MAPPING,
+    EMPTY_MAPPING,
+    "when",
+)
+
+
+@dataclass(slots=True, eq=False, init=False, repr=False)
 class Edge:
-    """One connection; ``mode`` decides how control (or data) flows along it."""
+    """One connection; ``mode`` decides how control (or data) flows along it.
+
+    As for :class:`Node`, the fields most edges leave unset live in one shared
+    ``_more`` object read through properties: 22 slots per edge were ~200 bytes,
+    7 are ~88.
+    """
 
     source: str
     target: str
     index: int
-    mode: str = "sequential"
-    when: str | None = None
-    label: str | None = None
-    #: The id of the contract the data on this edge follows (``contracts``).
-    contract: str | None = None
-    #: A contract written on the edge itself (``contract: {schema: ...}``).
-    contract_inline: dict[str, Any] | None = None
-    transform: Any = None
-    join_mode: str | None = None
-    join_count: int | None = None
-    for_each: str | None = None
-    iterator_var: str | None = None
-    cases: tuple[SwitchCase, ...] = ()
-    default_to: str | None = None
-    weight: float | None = None
-    max_iterations: int | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    extensions: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
-    #: ``"when"`` or ``"condition"`` (the deprecated alias) — for diagnostics.
-    when_key: str = "when"
+    mode: str
+    when: str | None
+    raw: dict[str, Any]
+    _more: _EdgeMore
+
+    def __init__(
+        self,
+        source: str,
+        target: str,
+        index: int,
+        mode: str = "sequential",
+        when: str | None = None,
+        label: str | None = None,
+        contract: str | None = None,
+        contract_inline: dict[str, Any] | None = None,
+        transform: Any = None,
+        join_mode: str | None = None,
+        join_count: int | None = None,
+        for_each: str | None = None,
+        iterator_var: str | None = None,
+        cases: tuple[SwitchCase, ...] = (),
+        default_to: str | None = None,
+        weight: float | None = None,
+        max_iterations: int | None = None,
+        metadata: dict[str, Any] | None = None,
+        extensions: dict[str, Any] | None = None,
+        raw: dict[str, Any] | None = None,
+        #: ``"when"`` or ``"condition"`` (the deprecated alias) — for diagnostics.
+        when_key: str = "when",
+    ) -> None:
+        more = (
+            _EDGE_DEFAULTS
+            if label is None
+            and contract is None
+            and contract_inline is None
+            and transform is None
+            and join_mode is None
+            and join_count is None
+            and for_each is None
+            and iterator_var is None
+            and not cases
+            and default_to is None
+            and weight is None
+            and max_iterations is None
+            and not metadata
+            and not extensions
+            and when_key == "when"
+            else _EdgeMore(
+                label,
+                contract,
+                contract_inline,
+                transform,
+                join_mode,
+                join_count,
+                for_each,
+                iterator_var,
+                cases,
+                default_to,
+                weight,
+                max_iterations,
+                metadata or EMPTY_MAPPING,
+                extensions or EMPTY_MAPPING,
+                when_key,
+            )
+        )
+        setattr_ = object.__setattr__
+        setattr_(self, "source", source)
+        setattr_(self, "target", target)
+        setattr_(self, "index", index)
+        setattr_(self, "mode", mode)
+        setattr_(self, "when", when)
+        setattr_(self, "raw", {} if raw is None else raw)
+        setattr_(self, "_more", more)
+
+    @property
+    def label(self) -> str | None:
+        return self._more.label
+
+    @property
+    def contract(self) -> str | None:
+        return self._more.contract
+
+    @property
+    def contract_inline(self) -> dict[str, Any] | None:
+        return self._more.contract_inline
+
+    @property
+    def transform(self) -> Any:
+        return self._more.transform
+
+    @property
+    def join_mode(self) -> str | None:
+        return self._more.join_mode
+
+    @property
+    def join_count(self) -> int | None:
+        return self._more.join_count
+
+    @property
+    def for_each(self) -> str | None:
+        return self._more.for_each
+
+    @property
+    def iterator_var(self) -> str | None:
+        return self._more.iterator_var
+
+    @property
+    def cases(self) -> tuple[SwitchCase, ...]:
+        return self._more.cases
+
+    @property
+    def default_to(self) -> str | None:
+        return self._more.default_to
+
+    @property
+    def weight(self) -> float | None:
+        return self._more.weight
+
+    @property
+    def max_iterations(self) -> int | None:
+        return self._more.max_iterations
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self._more.metadata
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return self._more.extensions
+
+    @property
+    def when_key(self) -> str:
+        return self._more.when_key
+
+    def __repr__(self) -> str:
+        return _repr(
+            self,
+            (
+                "source",
+                "target",
+                "index",
+                "mode",
+                "when",
+                *_EDGE_MORE_FIELDS[:-1],
+                "raw",
+                "when_key",
+            ),
+        )
 
     @property
     def pointer(self) -> str:
@@ -450,7 +980,11 @@ class Workflow:
     def entry_nodes(self) -> tuple[Node, ...]:
         """Nodes with no incoming edge other than back edges (binding §3 step 2)."""
         backs = self.back_edges
-        return tuple(n for n in self.nodes if all(e.index in backs for e in self.incoming(n.id)))
+        # A set of the ids some forward edge leads to, dropped after: not through
+        # ``incoming``, whose table (a tuple per node, ~86 bytes a chain node) the
+        # validator's call then kept for the model's lifetime, the whole run's.
+        led_to = {target for e in self.edges if e.index not in backs for target in e.targets}
+        return tuple(n for n in self.nodes if n.id not in led_to)
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -619,21 +1153,33 @@ _Part = TypeVar("_Part", Node, Edge)
 
 
 def _modelled(
-    raw: dict[str, Any], key: str, make: Callable[[Mapping[str, Any], int], _Part]
+    raw: dict[str, Any],
+    key: str,
+    make: Callable[[Mapping[str, Any], int], _Part],
+    numbers: list[int],
 ) -> tuple[_Part, ...]:
     """The model of each mapping in the list ``raw[key]``; ``raw[key]`` becomes a
-    copy of that list holding each model's own ``raw`` in place of its mapping."""
+    copy of that list holding each model's own ``raw`` in place of its mapping.
+
+    ``numbers[i]`` is the index given to the ``i``-th: the nodes and the edges take
+    theirs from the same list, so node ``i`` and edge ``i`` share one ``int`` (an
+    ``int`` above 256 is an object of its own, 32 bytes a chain edge).
+    """
     items = raw.get(key)
     if not isinstance(items, list):
         return ()
     made: list[_Part] = []
     raw[key] = kept = list(items)
-    for i, item in enumerate(items):
+    for i, item in zip(numbers, items, strict=False):
         if isinstance(item, Mapping):
             part = make(item, i)
             made.append(part)
             kept[i] = part.raw
     return tuple(made)
+
+
+def _length(items: Any) -> int:
+    return len(items) if isinstance(items, list) else 0
 
 
 def workflow_from_dict(data: Mapping[str, Any], *, adopt: bool = False) -> Workflow:
@@ -675,8 +1221,14 @@ def workflow_from_dict(data: Mapping[str, Any], *, adopt: bool = False) -> Workf
     # is usually dropped once modelled).
     raw = dict(data)
     strings: dict[str, str] = {}
-    nodes = _modelled(raw, "nodes", lambda item, i: _node_from(item, i, notes, strings, adopt))
-    edges = _modelled(raw, "edges", lambda item, i: _edge_from(item, i, notes, strings, adopt))
+    numbers = list(range(max(_length(raw.get("nodes")), _length(raw.get("edges")))))
+    nodes = _modelled(
+        raw, "nodes", lambda item, i: _node_from(item, i, notes, strings, adopt), numbers
+    )
+    edges = _modelled(
+        raw, "edges", lambda item, i: _edge_from(item, i, notes, strings, adopt), numbers
+    )
+    del numbers
     contracts = dict(_mapping(data.get("contracts")))  # its own: filled in below
     for cname, cvalue in _message_contracts(data.get("message_contracts")).items():
         contracts.setdefault(cname, cvalue)

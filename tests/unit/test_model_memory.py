@@ -200,3 +200,97 @@ def test_load_workflow_adopts_and_pointers_are_made_from_the_index(tmp_path: Pat
     kept = validate_path(path)
     assert kept.document is not None and kept.model is not None
     assert kept.model.raw["nodes"][1] is not kept.document.data["nodes"][1]  # type: ignore[union-attr]
+
+
+def test_nodes_and_edges_that_set_no_rare_field_share_one_object_for_them() -> None:
+    wf = workflow_from_dict(
+        {
+            "id": "w",
+            "nodes": [
+                {"id": "a", "type": "cli", "name": "A"},
+                {"id": "b", "type": "cli"},
+                {"id": "c", "type": "cli", "runtime": {"command": "true"}, "timeout_sec": 5},
+            ],
+            "edges": [
+                {"from": "a", "to": "b"},
+                {"from": "b", "to": "c", "mode": "conditional", "when": "true"},
+                {"from": "c", "to": "a", "mode": "loop", "condition": "false", "weight": 2},
+            ],
+        }
+    )
+    a, b, c = wf.nodes
+    assert a._more is b._more and c._more is not a._more
+    assert (a.runtime, a.retry, a.timeout_sec, a.success_criteria) == (
+        EMPTY_MAPPING,
+        None,
+        None,
+        (),
+    )
+    assert (c.runtime, c.timeout_sec, c.purpose) == ({"command": "true"}, 5.0, None)
+    ab, bc, ca = wf.edges
+    assert ab._more is bc._more and ca._more is not ab._more  # `when` is kept on the edge
+    assert (bc.when, bc.when_key, ca.when, ca.when_key, ca.weight) == (
+        "true",
+        "when",
+        "false",
+        "condition",
+        2.0,
+    )
+    assert (ab.label, ab.cases, ab.metadata, ab.when_key) == (None, (), EMPTY_MAPPING, "when")
+    # node i and edge i share their index's int (one object fewer per chain node)
+    big = workflow_from_dict(
+        {
+            "id": "w",
+            "nodes": [{"id": f"n{i}", "type": "cli"} for i in range(300)],
+            "edges": [{"from": f"n{i}", "to": f"n{i + 1}"} for i in range(299)],
+        }
+    )
+    assert big.nodes[299].index == 299 and big.edges[298].index is big.nodes[298].index
+
+
+def test_a_node_made_directly_takes_every_field_it_took_before() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from osop.format.workflow import Edge, Node
+
+    node = Node(id="a", type="cli", index=0, runtime={"command": "true"}, purpose="p", raw={"x": 1})
+    assert (node.runtime, node.purpose, node.raw, node.label) == (
+        {"command": "true"},
+        "p",
+        {"x": 1},
+        "p",
+    )
+    assert Node(id="", type="cli", index=0).raw == {}
+    edge = Edge(source="a", target="b", index=0, mode="switch", default_to="c")
+    assert edge.targets == ("c",) and edge.key == ("a", "b", "switch")
+    assert repr(node).startswith(
+        "Node(id='a', type='cli', index=0, name=None, subtype=None, purpose='p'"
+    )
+    assert repr(edge).endswith("metadata={}, extensions={}, raw={}, when_key='when')")
+    with pytest.raises(FrozenInstanceError):
+        node.runtime = {}  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        node.id = "b"
+
+
+def test_entry_nodes_do_not_keep_the_incoming_table() -> None:
+    wf = workflow_from_dict(
+        {
+            "id": "w",
+            "nodes": [{"id": i, "type": "cli"} for i in ("a", "b", "c", "d", "e", "f")],
+            "edges": [
+                {"from": "a", "to": "b"},
+                {"from": "b", "to": "a", "mode": "loop"},
+                {"from": "c", "to": "x", "mode": "switch", "cases": [{"value": 1, "to": "d"}]},
+                {"from": "e", "to": "e", "mode": "conditional", "when": "false"},
+                {"from": "gone", "to": "f"},
+            ],
+        }
+    )
+    assert [n.id for n in wf.entry_nodes()] == ["a", "c", "e"]
+    assert "_incoming" not in wf.__dict__
+    assert [n.id for n in wf.nodes if all(e.index in wf.back_edges for e in wf.incoming(n.id))] == [
+        "a",
+        "c",
+        "e",
+    ]
