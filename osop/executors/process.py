@@ -22,6 +22,7 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,21 +80,206 @@ class _Tail:
         return self.data.decode("utf-8", errors="replace")
 
 
-class _Capture(asyncio.SubprocessProtocol):
-    """The child's side of the event loop: output tails, its exit, its pipes' end.
+class _Child(Protocol):
+    """What :func:`terminate_group` needs of a child (``asyncio.subprocess.Process``)."""
 
-    Output goes straight into the tails as it arrives, and the exit and the end
-    of the pipes are futures: no stream readers, no reading tasks and no polling
-    for the exit status (a 200-wide fan-out of ``true`` spent ~0.15 ms of CPU a
-    process in those, bench/bench_engine.py).
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+
+class _Watched:
+    """A started child as the event loop sees it: output tails, exit, end of pipes.
+
+    Output goes straight into the tails as it arrives; the exit and the end of
+    the pipes are futures.  No stream readers, reading tasks or polling for the
+    exit status (a 200-wide fan-out of ``true`` spent ~0.15 ms of CPU a process
+    in those, bench/bench_engine.py).
     """
 
-    def __init__(self, limit: int, loop: asyncio.AbstractEventLoop) -> None:
+    pid: int
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
+        self.loop = loop
         self.tails = {1: _Tail(limit), 2: _Tail(limit)}
         #: Set when the child has exited (its status is known; pipes may be open).
         self.exited: asyncio.Future[None] = loop.create_future()
         #: Set when it has exited and every pipe is closed (all output is in).
         self.finished: asyncio.Future[None] = loop.create_future()
+
+    @property
+    def returncode(self) -> int | None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        """SIGKILL the child itself if it has not exited (its pid is still its own)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop reading its pipes (and kill it, if it is still running)."""
+        raise NotImplementedError
+
+
+class _ViaPidfd(_Watched):
+    """A child watched through a pidfd and its pipes read by the event loop (Linux).
+
+    asyncio (before Python 3.12) waits for each child in a thread of its own; a
+    fan-out of commands held at their gates keeps hundreds of those threads
+    alive, each started under the GIL while the loop waits for it (~1 ms of
+    wall and ~0.2 ms of CPU a process, bench/bench_engine.py).  A pidfd becomes
+    readable when the child exits, so the loop itself notices, no thread at all.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        limit: int,
+        popen: subprocess.Popen[bytes],
+        pipes: dict[int, int],
+    ) -> None:
+        super().__init__(loop, limit)
+        self.popen = popen
+        self.pid = popen.pid
+        self._code: int | None = None
+        self._open = dict(pipes)  # read end -> the stream it carries (1, 2)
+        for fd, stream in pipes.items():
+            os.set_blocking(fd, False)
+            loop.add_reader(fd, self._readable, fd, self.tails[stream])
+        self._pidfd: int | None = None
+        try:
+            self._pidfd = os.pidfd_open(self.pid)
+        except OSError:  # out of descriptors: a thread waits for this one
+            loop.run_in_executor(None, os.waitpid, self.pid, 0).add_done_callback(self._waited)
+        else:
+            loop.add_reader(self._pidfd, self._reap)
+
+    @classmethod
+    def start(
+        cls,
+        loop: asyncio.AbstractEventLoop,
+        argv: Sequence[str],
+        *,
+        cwd: str,
+        env: dict[str, str],
+        stdin: int,
+        limit: int,
+    ) -> _ViaPidfd:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            popen = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=stdin,
+                stdout=out_w,
+                stderr=err_w,
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(out_r)
+            os.close(err_r)
+            raise
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        return cls(loop, limit, popen, {out_r: 1, err_r: 2})
+
+    @property
+    def returncode(self) -> int | None:
+        return self._code
+
+    def _readable(self, fd: int, tail: _Tail) -> None:
+        try:
+            data = os.read(fd, _CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            tail.add(data)
+            return
+        self._close_pipe(fd)
+        self._maybe_finished()
+
+    def _close_pipe(self, fd: int) -> None:
+        self.loop.remove_reader(fd)
+        os.close(fd)
+        del self._open[fd]
+
+    def _reap(self) -> None:
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped by someone else: asyncio says 255 too
+            pid, status = self.pid, 255 << 8
+        if pid == 0:
+            return
+        assert self._pidfd is not None
+        self.loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        self._pidfd = None
+        self._exit(os.waitstatus_to_exitcode(status))
+
+    def _waited(self, future: asyncio.Future[tuple[int, int]]) -> None:
+        try:
+            status = future.result()[1]
+        except ChildProcessError:
+            status = 255 << 8
+        self._exit(os.waitstatus_to_exitcode(status))
+
+    def _exit(self, code: int) -> None:
+        self._code = self.popen.returncode = code  # the Popen never waits for it itself
+        if not self.exited.done():
+            self.exited.set_result(None)
+        self._maybe_finished()
+
+    def _maybe_finished(self) -> None:
+        if self._code is not None and not self._open and not self.finished.done():
+            self.finished.set_result(None)
+
+    def kill(self) -> None:
+        if self._code is None:  # not reaped: the pid cannot be anyone else's yet
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        for fd in list(self._open):
+            self._close_pipe(fd)
+        self.kill()  # as asyncio's transport does; its pidfd still reaps it
+
+
+class _ViaAsyncio(_Watched, asyncio.SubprocessProtocol):
+    """A child started by asyncio's subprocess transport (where there is no pidfd)."""
+
+    transport: asyncio.SubprocessTransport
+
+    @classmethod
+    async def start(
+        cls,
+        loop: asyncio.AbstractEventLoop,
+        argv: Sequence[str],
+        *,
+        cwd: str,
+        env: dict[str, str],
+        stdin: int,
+        limit: int,
+    ) -> _ViaAsyncio:
+        child = cls(loop, limit)
+        transport, _ = await loop.subprocess_exec(
+            lambda: child,
+            *argv,
+            cwd=cwd,
+            env=env,
+            stdin=stdin,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+        child.transport = transport
+        child.pid = transport.get_pid()
+        return child
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         self.tails[fd].add(data)
@@ -106,27 +292,42 @@ class _Capture(asyncio.SubprocessProtocol):
         if not self.finished.done():
             self.finished.set_result(None)
 
-
-class _Child(Protocol):
-    """What :func:`terminate_group` needs of a child (``asyncio.subprocess.Process``)."""
-
-    @property
-    def pid(self) -> int: ...
-
-    @property
-    def returncode(self) -> int | None: ...
-
-
-class _Started:
-    """A child started through :class:`_Capture`, seen as :class:`_Child`."""
-
-    def __init__(self, transport: asyncio.SubprocessTransport) -> None:
-        self.transport = transport
-        self.pid: int = transport.get_pid()
-
     @property
     def returncode(self) -> int | None:
         return self.transport.get_returncode()
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.transport.kill()
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def _pidfd_usable() -> bool:
+    """Whether children can be watched through pidfds here (Linux >= 5.3)."""
+    if not _PIDFD:
+        try:
+            os.close(os.pidfd_open(os.getpid()))
+        except (AttributeError, OSError):
+            _PIDFD.append(False)
+        else:
+            _PIDFD.append(True)
+    return _PIDFD[0]
+
+
+_PIDFD: list[bool] = []
+
+
+async def _start(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdin: int, limit: int
+) -> _Watched:
+    loop = asyncio.get_running_loop()
+    if isinstance(loop, asyncio.SelectorEventLoop) and _pidfd_usable():
+        return _ViaPidfd.start(loop, argv, cwd=str(cwd), env=dict(env), stdin=stdin, limit=limit)
+    return await _ViaAsyncio.start(
+        loop, argv, cwd=str(cwd), env=dict(env), stdin=stdin, limit=limit
+    )
 
 
 def _signal_group(pgid: int, sig: int) -> bool:
@@ -196,37 +397,21 @@ async def run_process(
     ``on_start(pid)``: awaited after the child exists and before it may run the
     command (its pid is its process group); see the module docstring.
     """
-    loop = asyncio.get_running_loop()
-    capture = _Capture(output_limit, loop)
     gate: tuple[int, int] | None = None
     try:
         if on_start is not None:
             _check_startable(argv, cwd, env)
             gate = os.pipe()
-            transport, _ = await loop.subprocess_exec(
-                lambda: capture,
-                "/bin/sh",
-                "-c",
-                _GATE,
-                "osop-gate",
-                *argv,
-                cwd=str(cwd),
-                env=dict(env),
+            child = await _start(
+                ["/bin/sh", "-c", _GATE, "osop-gate", *argv],
+                cwd=cwd,
+                env=env,
                 stdin=gate[0],
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                start_new_session=True,
+                limit=output_limit,
             )
         else:
-            transport, _ = await loop.subprocess_exec(
-                lambda: capture,
-                *argv,
-                cwd=str(cwd),
-                env=dict(env),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                start_new_session=True,
+            child = await _start(
+                argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, limit=output_limit
             )
     except FileNotFoundError as exc:
         _close_gate(gate)
@@ -240,7 +425,6 @@ async def run_process(
         raise NodeFailure(
             "CANNOT_START", f"cannot start {argv[0]!r}: {exc.strerror or exc}", retryable=False
         ) from exc
-    child = _Started(transport)
     try:
         if gate is not None and on_start is not None:
             os.close(gate[0])
@@ -252,18 +436,18 @@ async def run_process(
             gate = None
         # The exit status, not the end of the pipes, which a background child
         # (``cmd &``) keeps open: what it left running is stopped first.
-        await capture.exited
+        await child.exited
         if _group_alive(child.pid):
             await terminate_group(child, kill_grace)
-        await capture.finished
-        exit_code = transport.get_returncode()
+        await child.finished
+        exit_code = child.returncode
     except BaseException:
-        await asyncio.shield(_cleanup(child, capture, kill_grace))
+        await asyncio.shield(_cleanup(child, kill_grace))
         raise
     finally:
-        transport.close()
-    assert exit_code is not None  # it exited: ``capture.exited`` was set
-    out, err = capture.tails[1], capture.tails[2]
+        child.close()
+    assert exit_code is not None  # it exited: ``child.exited`` was set
+    out, err = child.tails[1], child.tails[2]
     return ProcessResult(exit_code, out.text(), err.text(), out.truncated, err.truncated)
 
 
@@ -273,12 +457,10 @@ def _close_gate(gate: tuple[int, int] | None) -> None:
             os.close(fd)
 
 
-async def _cleanup(child: _Started, capture: _Capture, grace: float) -> None:
+async def _cleanup(child: _Watched, grace: float) -> None:
     await terminate_group(child, grace)
-    with contextlib.suppress(ProcessLookupError):
-        if child.returncode is None:
-            child.transport.kill()
-    await capture.exited
+    child.kill()
+    await child.exited
 
 
 def stop_stale_group(
