@@ -142,3 +142,32 @@ def test_with_a_pidfd_no_thread_waits_for_each_child(tmp_path: Path) -> None:
         assert set(threads) == {before}
 
     asyncio.run(scenario())
+
+
+async def _go(pid: int) -> None:
+    return None
+
+
+def test_a_gated_script_sees_what_sh_c_gives_it(watch: str, tmp_path: Path) -> None:
+    script = 'echo "$0|$#|${osop_gate-unset}"; cat'
+    plain = sh(script, tmp_path)
+    gated = sh(script, tmp_path, on_start=_go)
+    assert gated.stdout == plain.stdout == "/bin/sh|0|unset\n"  # stdin: /dev/null
+
+
+def test_a_gated_script_with_a_syntax_error_fails_as_sh_c_does(watch: str, tmp_path: Path) -> None:
+    plain = sh("echo before; if", tmp_path)
+    gated = sh("echo before; if", tmp_path, on_start=_go)
+    assert (gated.exit_code, gated.stdout, gated.stderr) == (
+        plain.exit_code,
+        plain.stdout,
+        plain.stderr,
+    )
+    assert gated.exit_code == 2
+
+
+def test_a_gated_argv_runs_behind_the_gate_shell(watch: str, tmp_path: Path) -> None:
+    result = asyncio.run(
+        run_process(["/bin/echo", "a b", "$HOME"], cwd=tmp_path, env=ENV, on_start=_go)
+    )
+    assert (result.exit_code, result.stdout) == (0, "a b $HOME\n")
