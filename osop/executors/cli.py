@@ -44,7 +44,8 @@ _LOG_LINES: Final = 200
 
 
 def child_env(ctx: NodeContext, extra: Any) -> dict[str, str]:
-    env = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+    environ = os.environ
+    env = {k: v for k in _INHERITED if (v := environ.get(k)) is not None}
     env.update({str(k): str(v) for k, v in ctx.env.items()})
     if isinstance(extra, Mapping):
         env.update({str(k): "" if v is None else str(v) for k, v in extra.items()})

@@ -406,10 +406,13 @@ async def run_process(
     gate: tuple[int, int] | None = None
     try:
         if on_start is not None:
-            _check_startable(argv, cwd, env)
+            gated = _inline_gate(argv)
+            if gated is None:  # the gate shell execs the command, and would hide why not
+                _check_startable(argv, cwd, env)
+                gated = ["/bin/sh", "-c", _GATE, "osop-gate", *argv]
             gate = os.pipe()
             child = await _start(
-                _gated(argv),
+                gated,
                 cwd=cwd,
                 env=env,
                 stdin=gate[0],
@@ -458,11 +461,12 @@ async def run_process(
     return ProcessResult(exit_code, out.text(), err.text(), out.truncated, err.truncated)
 
 
-def _gated(argv: Sequence[str]) -> list[str]:
-    """``argv`` behind the gate: a ``/bin/sh -c`` script gets it inline."""
+def _inline_gate(argv: Sequence[str]) -> list[str] | None:
+    """A ``/bin/sh -c`` script with the gate ahead of it (what ``exec`` refuses, the
+    spawn itself says); None for any other command."""
     if len(argv) == 3 and argv[0] == "/bin/sh" and argv[1] == "-c":
         return ["/bin/sh", "-c", _INLINE_GATE + argv[2]]
-    return ["/bin/sh", "-c", _GATE, "osop-gate", *argv]
+    return None
 
 
 def _close_gate(gate: tuple[int, int] | None) -> None:

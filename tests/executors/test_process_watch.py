@@ -117,9 +117,20 @@ def test_without_the_go_ahead_the_command_never_runs(watch: str, tmp_path: Path)
     assert not marker.exists()
 
 
-def test_a_missing_program_is_said_clearly(watch: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("gated", [False, True])
+def test_a_missing_program_is_said_clearly(watch: str, tmp_path: Path, gated: bool) -> None:
+    async def on_start(pid: int) -> None:
+        return None
+
     with pytest.raises(NodeFailure) as caught:
-        asyncio.run(run_process(["no-such-program-osop"], cwd=tmp_path, env=ENV))
+        asyncio.run(
+            run_process(
+                ["no-such-program-osop"],
+                cwd=tmp_path,
+                env=ENV,
+                on_start=on_start if gated else None,
+            )
+        )
     assert caught.value.code == "NO_TOOL"
 
 
