@@ -100,9 +100,8 @@ class _Watched:
     """A started child as the event loop sees it: output tails, exit, end of pipes.
 
     Output goes straight into the tails as it arrives; the exit and the end of
-    the pipes are futures.  No stream readers, reading tasks or polling for the
-    exit status (a 200-wide fan-out of ``true`` spent ~0.15 ms of CPU a process
-    in those, bench/bench_engine.py).
+    the pipes are futures.  No stream readers, reading tasks, gather or polling
+    for the exit status (which were ~5 tasks and ~4 timers a process).
     """
 
     pid: int
@@ -133,9 +132,10 @@ class _ViaPidfd(_Watched):
 
     asyncio (before Python 3.12) waits for each child in a thread of its own; a
     fan-out of commands held at their gates keeps hundreds of those threads
-    alive, each started under the GIL while the loop waits for it (~1 ms of
-    wall and ~0.2 ms of CPU a process, bench/bench_engine.py).  A pidfd becomes
-    readable when the child exits, so the loop itself notices, no thread at all.
+    alive, each started under the GIL while the loop waits for it.  A pidfd
+    becomes readable when the child exits, so the loop itself notices, no thread
+    at all: a 200-wide fan-out of ``true`` went from 269 to 199 ms of this
+    process's CPU (~0.35 ms a process; bench/bench_engine.py --processes 200).
     """
 
     def __init__(
