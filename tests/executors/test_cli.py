@@ -276,3 +276,33 @@ def test_failure_line_picks_the_reason(stderr: str, expected: str) -> None:
     from osop.executors.cli import failure_line
 
     assert failure_line(stderr) == expected
+
+
+def test_a_remembered_classification_follows_what_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Classifications are remembered for repeats, keyed by all they read: the
+    same command with a variable that now holds something else is judged anew."""
+    from osop.executors import cli as cli_module
+
+    calls: list[str] = []
+    real = cli_module.classify_command
+
+    def counting(command: object, env: object = None) -> object:
+        calls.append(str(command))
+        return real(command, env=env)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_module, "classify_command", counting)
+    monkeypatch.setattr(cli_module, "_CLASSIFIED", {})
+    safe = {"CMD": "echo hi", "OSOP_ATTEMPT": "run:n:1:0"}
+    assert cli_module._classified("$CMD", safe).level == "safe"
+    again = {**safe, "OSOP_ATTEMPT": "run:n:2:0"}  # another attempt, same command
+    assert cli_module._classified("$CMD", again).level == "safe"
+    assert len(calls) == 1
+    risky = {**safe, "CMD": "rm -rf /"}
+    assert cli_module._classified("$CMD", risky).level == "blocked"
+    assert len(calls) == 2
+    # A command that reads the attempt's token is never taken from memory.
+    cli_module._classified("echo $OSOP_ATTEMPT", safe)
+    cli_module._classified("echo $OSOP_ATTEMPT", again)
+    assert len(calls) == 4
