@@ -222,7 +222,8 @@ class Core:
             for pos in topo.back_edges:
                 self._loops_from.setdefault(edges[pos].source, []).append(pos)
             #: per edge: how its slots are decided when its source completed (``_after``).
-            self._edge_kind = [_edge_kind(pos, edge, topo) for pos, edge in enumerate(edges)]
+            #: (one byte an edge: a list was 8)
+            self._edge_kind = bytes([_edge_kind(pos, edge, topo) for pos, edge in enumerate(edges)])
             #: Nodes whose own inputs must be worked out (``_node_inputs``); the others have none.
             passed_to = {  # targets of message and spawn edges: they pass their source's outputs
                 slot[1]
@@ -251,25 +252,32 @@ class Core:
             self._unanswered = "ok" if self._rehearsal_approves else "wait"
             self.data_checks = DataChecks(workflow)
             self._checks_data = bool(self.data_checks)
-            self._taken: dict[str, int] = {}
-            self._decided: dict[str, int] = {}
-            #: Only nodes with data slots (``topo.data_in``) have a count here.
-            self._data_decided: dict[str, int] = {}
             #: per edge: whether its slots join their target as control or as data (or neither)
-            self._edge_role = [
-                _DATA
-                if edge.mode == "dataflow"
-                else _NEITHER
-                if edge.mode == "compensation" or pos in topo.back_edges
-                else _CONTROL
-                for pos, edge in enumerate(edges)
-            ]
+            self._edge_role = bytes(
+                [
+                    _DATA
+                    if edge.mode == "dataflow"
+                    else _NEITHER
+                    if edge.mode == "compensation" or pos in topo.back_edges
+                    else _CONTROL
+                    for pos, edge in enumerate(edges)
+                ]
+            )
+            # A join's decided and taken slots are counted only where it has more than
+            # one control slot (a join of one reads its slot's decision in the state):
+            # a chain keeps no count at all, which was two table entries per node (~75
+            # bytes) and the work of keeping them per decision (~170 bytecodes a node).
+            joins = [nid for nid, slots in topo.control_in.items() if len(slots) > 1]
+            #: Only nodes with two control slots or more have a count here.
+            self._taken: dict[str, int] = dict.fromkeys(joins, 0)
+            self._decided: dict[str, int] = dict.fromkeys(joins, 0)
+            #: Only nodes with data slots (``topo.data_in``) have a count here.
+            self._data_decided: dict[str, int] = dict.fromkeys(topo.data_in, 0)
+            #: The nodes some count is kept for: the targets whose slots' decisions count.
+            self._counted = frozenset(joins).union(topo.data_in)
+            del joins
             if state.decisions:
-                self._recount(list(topo.control_in))
-            else:  # nothing decided yet: every count is 0
-                self._taken = dict.fromkeys(topo.control_in, 0)
-                self._decided = dict.fromkeys(topo.control_in, 0)
-                self._data_decided = dict.fromkeys(topo.data_in, 0)
+                self._recount(list(self._counted))
             self._ready: deque[str] = deque()
             self._flights: dict[str, _Flight] = {}
             self._stopping = False
@@ -567,12 +575,18 @@ class Core:
             ):
                 into = last
                 entry.seq = last.seq  # the same line: numbered once
-        if kind is Done or kind is Skip or kind is Decide:  # the joins' counts follow
-            slots = _entry_slots(entry)  # type: ignore[arg-type]
-            decisions = self.state.decisions
-            before = [decisions.get(s) for s in slots]
-            self.state.apply(entry)
-            self._count_changes(slots, before)
+        counted = self._counted
+        if counted and (kind is Done or kind is Skip or kind is Decide):
+            # The joins' counts follow the slots the entry decides (those into a
+            # counted join: ``_count_changes``).
+            slots = [s for s in _entry_slots(entry) if s[1] in counted]  # type: ignore[arg-type]
+            if slots:
+                decisions = self.state.decisions
+                before = [decisions.get(s) for s in slots]
+                self.state.apply(entry)
+                self._count_changes(slots, before)
+            else:
+                self.state.apply(entry)
         else:
             self.state.apply(entry)
         if into is not None:
@@ -683,9 +697,10 @@ class Core:
     def _recount(self, node_ids: list[str]) -> None:
         decisions = self.state.decisions
         for nid in node_ids:
-            slots = self.topo.control_in.get(nid, [])
-            self._taken[nid] = sum(1 for s in slots if decisions.get(s) is True)
-            self._decided[nid] = sum(1 for s in slots if s in decisions)
+            if nid in self._decided:  # (a join of more than one slot)
+                slots = self.topo.control_in[nid]
+                self._taken[nid] = sum(1 for s in slots if decisions.get(s) is True)
+                self._decided[nid] = sum(1 for s in slots if s in decisions)
             if nid in self.topo.data_in:
                 self._data_decided[nid] = sum(1 for s in self.topo.data_in[nid] if s in decisions)
 
@@ -704,15 +719,17 @@ class Core:
             if old is new:  # None, True or False: the same object when unchanged
                 continue
             pos, target = slot
-            if target not in decided or pos >= len(roles):
+            if pos >= len(roles):
                 continue  # not a slot of this workflow
             role = roles[pos]
             if role == _CONTROL:
+                if target not in decided:
+                    continue  # a join of one slot: no count
                 if old is None or new is None:
                     decided[target] += 1 if old is None else -1
                 if old is True or new is True:
                     self._taken[target] += 1 if new is True else -1
-            elif role == _DATA and (old is None or new is None):
+            elif role == _DATA and (old is None or new is None) and target in self._data_decided:
                 self._data_decided[target] += 1 if old is None else -1
 
     def _join(self, nid: str) -> str | None:
@@ -721,7 +738,14 @@ class Core:
         data = topo.data_in.get(nid)
         if data is not None and self._data_decided[nid] < len(data):
             return None
-        total = len(topo.control_in[nid])
+        slots = topo.control_in[nid]
+        total = len(slots)
+        if total == 1:
+            # One slot: whatever the rule, taken → ready, not taken → skip.
+            taken_one = self.state.decisions.get(slots[0])
+            if taken_one is None:
+                return None
+            return "ready" if taken_one is True else "skip"
         if total == 0:
             if nid in topo.compensation_only:
                 return None
