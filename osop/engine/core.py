@@ -88,6 +88,8 @@ __all__ = ["CALLER_WAIT", "DEADLINE", "Core", "CoreSettings", "Decision", "Outco
 
 _APPROVED = frozenset({"approved", "approve", "yes", "y", "true", "ok", "accept", "accepted"})
 _NO_RETRY = RetryPolicy()
+#: A plain node's own inputs in its scope (make_scope's empty layer likewise).
+_NO_OWN: Mapping[str, Any] = {}
 _FAILED = frozenset({"FAILED", "TIMED_OUT"})
 #: How an edge's slots count in their target's join (``Core._edge_role``).
 _NEITHER, _CONTROL, _DATA = 0, 1, 2
@@ -252,6 +254,24 @@ class Core:
             self._unanswered = "ok" if self._rehearsal_approves else "wait"
             self.data_checks = DataChecks(workflow)
             self._checks_data = bool(self.data_checks)
+            #: Nodes with success criteria (the others' returned outputs need no check
+            #: unless the workflow declares data checks).
+            self._criteria = frozenset(n.id for n in workflow.nodes if n.success_criteria)
+            #: Nodes whose completion :meth:`_after` decides by more than their edges'
+            #: modes (an edge with a rule: a condition, an event, a weight, a switch, a
+            #: loop, a message; a loop edge out of it; a loop body it is in): the others
+            #: take :meth:`_after_plain`.
+            self._ruled = frozenset(
+                [
+                    edges[pos].source
+                    for pos, kind in enumerate(self._edge_kind)
+                    if kind == _EDGE_DECIDED_BY_RULE
+                ]
+            ).union(self._loops_from, topo.loops_of)
+            #: Nodes behind an approval or with preconditions (``_begin_attempt``).
+            self._gated = frozenset(
+                n.id for n in workflow.nodes if n.requires_approval or n.preconditions
+            )
             #: per edge: whether its slots join their target as control or as data (or neither)
             self._edge_role = bytes(
                 [
@@ -293,6 +313,10 @@ class Core:
             self._now: datetime | None = None
             self._out: list[Entry] = []
             self._cmds: list[Command] = []
+            #: The parts of a plain node's scope (see ``_scope_of``), made when first asked.
+            self._plain_scope: (
+                tuple[Any, NodeOutputs, dict[str, Any], tuple[Mapping[str, Any], ...]] | None
+            ) = None
         finally:
             if paused:
                 gc.enable()
@@ -419,7 +443,7 @@ class Core:
             self._rejected(flight, e.duration_ms)
             return
         status, error, outputs = e.status, e.error, e.outputs
-        if e.returned and status == "COMPLETED":
+        if e.returned and status == "COMPLETED" and (self._checks_data or e.node in self._criteria):
             node = self.wf.node(e.node)
             criteria = self._data_failure(node, outputs or {}) or self._criteria_failure(
                 node, outputs or {}
@@ -739,18 +763,19 @@ class Core:
         if data is not None and self._data_decided[nid] < len(data):
             return None
         slots = topo.control_in[nid]
-        total = len(slots)
-        if total == 1:
-            # One slot: whatever the rule, taken → ready, not taken → skip.
+        if not slots:
+            if nid in topo.compensation_only:
+                return None
+            return "ready"
+        decided = self._decided.get(nid)
+        if decided is None:
+            # A join of one slot (no count kept): whatever the rule, its slot taken
+            # means ready, not taken skip.
             taken_one = self.state.decisions.get(slots[0])
             if taken_one is None:
                 return None
             return "ready" if taken_one is True else "skip"
-        if total == 0:
-            if nid in topo.compensation_only:
-                return None
-            return "ready"
-        decided = self._decided[nid]
+        total = len(slots)
         if decided == 0:
             return None  # nothing decided yet: no join rule can be met
         taken = self._taken[nid]
@@ -835,7 +860,12 @@ class Core:
             if iteration is None and nid in self.topo.loops_of:
                 iteration = 1
             flight.iteration = iteration
-            self._begin_iteration(flight)
+            if not st.failures and nid not in self.state.waits:
+                # Nothing failed, nothing waited: its next attempt, as _begin_iteration
+                # would decide it (one call less per node).
+                self._begin_attempt(flight, st.attempt + 1)
+            else:
+                self._begin_iteration(flight)
             return
         # A forward loop edge: the node runs once per item, or while ``when`` holds.
         # Record iterations are ``base + index + 1``: unique per node even when the
@@ -997,17 +1027,18 @@ class Core:
             return
         answer = self._answer(node) if nid in self.state.answers else None
         approval = self._unanswered if answer is None else self._approval_given(answer)
-        gate = approval if node.requires_approval else "ok"
-        if gate == "wait":
-            self._wait(flight, "approval", nid, _gate_prompt(node))
-            return
-        if gate == "rejected":
-            self._rejected(flight, 0.0)
-            return
-        precondition = self._check_preconditions(node, inputs) if node.preconditions else None
-        if precondition is not None:
-            self._attempt_ended(flight, "FAILED", 0.0, error=precondition)
-            return
+        if nid in self._gated:
+            gate = approval if node.requires_approval else "ok"
+            if gate == "wait":
+                self._wait(flight, "approval", nid, _gate_prompt(node))
+                return
+            if gate == "rejected":
+                self._rejected(flight, 0.0)
+                return
+            precondition = self._check_preconditions(node, inputs) if node.preconditions else None
+            if precondition is not None:
+                self._attempt_ended(flight, "FAILED", 0.0, error=precondition)
+                return
         self._cmds.append(
             StartAttempt(
                 node=nid,
@@ -1080,14 +1111,19 @@ class Core:
         if report is not None and report.child_run_id is not None:
             entry.child_run_id = report.child_run_id
         self._log(entry)
+        if status == "COMPLETED" and flight.spec is None and flight.compensation_for is None:
+            # The node ended (what _iteration_completed and _node_finished do for a
+            # node outside a forward loop and not compensating), without two calls.
+            self._flights.pop(nid, None)
+            if nid not in self._ruled:
+                self._after_plain(nid, entry.error)
+                return
+            self._after(
+                nid, Outcome(status, outputs=dict(outputs) if outputs else {}, error=entry.error)
+            )
+            return
         outcome = Outcome(status, outputs=dict(outputs) if outputs else {}, error=entry.error)
         if status == "COMPLETED":
-            if flight.spec is None and flight.compensation_for is None:
-                # The node ended (what _iteration_completed and _node_finished do for a
-                # node outside a forward loop and not compensating), without two calls.
-                self._flights.pop(nid, None)
-                self._after(nid, outcome)
-                return
             self._iteration_completed(flight, outcome)
             return
         retryable = error is None or error.get("_retryable", True) is not False
@@ -1299,6 +1335,40 @@ class Core:
             self._check_edge_waits()
         self._evaluate(targets)
 
+    def _after_plain(self, nid: str, error: dict[str, Any] | None) -> None:
+        """What :meth:`_after` decides for a node that completed and is not in
+        ``_ruled``: its edges are taken (failure modes: not taken) by the mode alone.
+
+        No outcome to build, no rule to ask: ~20 % of a chain node's decisions
+        (bytecodes) went to the general path's containers and tests.
+        """
+        entry = Done(node=nid, status="COMPLETED", at=self._at)
+        if error is not None:
+            entry.error = error
+        targets: list[str] = []
+        slots = self.topo.out_slots[nid]
+        if slots:
+            kinds = self._edge_kind
+            taken: list[Any] = []
+            not_taken: list[Any] = []
+            for slot in slots:
+                kind = kinds[slot[0]]
+                if kind == _EDGE_ON_SUCCESS:
+                    taken.append(slot)
+                elif kind == _EDGE_NOT_ON_SUCCESS:
+                    not_taken.append(slot)
+                else:
+                    continue
+                targets.append(slot[1])
+            if taken:
+                entry.taken = taken
+            if not_taken:
+                entry.not_ = not_taken
+        self._log(entry)
+        if self.state.edge_waits:
+            self._check_edge_waits()
+        self._evaluate(targets)
+
     def _wake_waiting(self) -> None:
         """After new deliveries: retry the waiting nodes that can now go on."""
         if self.phase not in ("running", "paused"):
@@ -1412,7 +1482,37 @@ class Core:
     def _scope_of(
         self, node: Node, loop_vars: Mapping[str, Any], node_inputs: Mapping[str, Any] | None = None
     ) -> Scope:
-        run_inputs = self.state.meta.get("inputs") or {}
+        given = self.state.meta.get("inputs")
+        if not node_inputs and not loop_vars and not self._flows_checked:
+            # The usual node (no inputs of its own, no loop, nothing classified): its
+            # scope is the run's but for ``metadata``.  The namespaces and layers
+            # make_scope would build are made once and copied (a chain node's scope
+            # 3.4 -> 1.9 µs, timeit on the loaded machine).
+            plain = self._plain_scope
+            outputs = self._outputs
+            if plain is None or plain[0] is not given or plain[1] is not outputs:
+                variables = self.wf.variables
+                run_inputs = given or {}
+                plain = self._plain_scope = (
+                    given,
+                    outputs,
+                    # make_scope's namespaces, in its order ("metadata" set per node)
+                    {
+                        "inputs": run_inputs,
+                        "outputs": outputs,
+                        "variables": variables,
+                        "metadata": None,
+                        "env": self.env,
+                    },
+                    # and its bare-name layers: own (none), inputs, variables, outputs
+                    (_NO_OWN, run_inputs, variables, outputs),
+                )
+            namespaces = plain[2].copy()
+            namespaces["metadata"] = Lazy(lambda: self._metadata(node))
+            return Scope(
+                namespaces, plain[3], self.settings.secrets, self._learn, self.mode != "live"
+            )
+        run_inputs = given or {}
         inputs = {**run_inputs, **node_inputs} if node_inputs else run_inputs
         return make_scope(
             own=node_inputs,
@@ -1441,6 +1541,7 @@ class Core:
         (a cycle that held the run's whole state until the cyclic collector ran)."""
         self._outputs = NodeOutputs(_no_outputs, self.state.nodes.keys)
         self._learn = _learn_nothing
+        self._plain_scope = None  # (it holds the outputs above)
 
     def _metadata(self, node: Node | None) -> dict[str, Any]:
         meta = {
