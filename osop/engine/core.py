@@ -97,6 +97,7 @@ _NEITHER, _CONTROL, _DATA = 0, 1, 2
 #: forward flow (a back edge, a compensation), taken, not taken (failure modes), or by
 #: the general rules (a condition, an event, a weight, a switch, a loop, a message).
 _EDGE_SKIPPED, _EDGE_ON_SUCCESS, _EDGE_NOT_ON_SUCCESS, _EDGE_DECIDED_BY_RULE = 0, 1, 2, 3
+# (_EDGE_SKIPPED and _NEITHER are 0: what a new per-edge bytearray holds)
 _EDGE_SPECIAL_MODES = frozenset({"event", "signal", "weighted", "switch", "loop", "message"})
 #: A guided run's step handed to its caller (see :mod:`osop.engine.guided`).
 CALLER_WAIT: Final = "caller"
@@ -223,9 +224,31 @@ class Core:
             self._loops_from: dict[str, list[int]] = {}
             for pos in topo.back_edges:
                 self._loops_from.setdefault(edges[pos].source, []).append(pos)
-            #: per edge: how its slots are decided when its source completed (``_after``).
-            #: (one byte an edge: a list was 8)
-            self._edge_kind = bytes([_edge_kind(pos, edge, topo) for pos, edge in enumerate(edges)])
+            # Per edge, one byte each (a list was 8 bytes an edge), made in one pass:
+            #: how its slots are decided when its source completed (``_after``, ``_EDGE_*``);
+            self._edge_kind = kinds = bytearray(len(edges))
+            #: whether its slots join their target as control or as data (or neither).
+            self._edge_role = roles = bytearray(len(edges))
+            #: Nodes whose completion :meth:`_after` decides by more than their edges'
+            #: modes (an edge with a rule: a condition, an event, a weight, a switch, a
+            #: loop, a message; a loop edge out of it; a loop body it is in): the others
+            #: take :meth:`_after_plain`.
+            ruled: set[str] = set()
+            for pos, edge in enumerate(edges):
+                mode = edge.mode
+                if pos in topo.back_edges or mode == "compensation":
+                    continue  # _EDGE_SKIPPED, _NEITHER (0)
+                roles[pos] = _DATA if mode == "dataflow" else _CONTROL
+                if mode in FAILURE_MODES:
+                    # with or without `when`: only a failure takes them
+                    kinds[pos] = _EDGE_NOT_ON_SUCCESS
+                elif edge.when or mode in _EDGE_SPECIAL_MODES:
+                    kinds[pos] = _EDGE_DECIDED_BY_RULE
+                    ruled.add(edge.source)
+                else:
+                    kinds[pos] = _EDGE_ON_SUCCESS
+            self._ruled = frozenset(ruled.union(self._loops_from, topo.loops_of))
+            del ruled
             #: Nodes whose own inputs must be worked out (``_node_inputs``); the others have none.
             passed_to = {  # targets of message and spawn edges: they pass their source's outputs
                 slot[1]
@@ -257,31 +280,9 @@ class Core:
             #: Nodes with success criteria (the others' returned outputs need no check
             #: unless the workflow declares data checks).
             self._criteria = frozenset(n.id for n in workflow.nodes if n.success_criteria)
-            #: Nodes whose completion :meth:`_after` decides by more than their edges'
-            #: modes (an edge with a rule: a condition, an event, a weight, a switch, a
-            #: loop, a message; a loop edge out of it; a loop body it is in): the others
-            #: take :meth:`_after_plain`.
-            self._ruled = frozenset(
-                [
-                    edges[pos].source
-                    for pos, kind in enumerate(self._edge_kind)
-                    if kind == _EDGE_DECIDED_BY_RULE
-                ]
-            ).union(self._loops_from, topo.loops_of)
             #: Nodes behind an approval or with preconditions (``_begin_attempt``).
             self._gated = frozenset(
                 n.id for n in workflow.nodes if n.requires_approval or n.preconditions
-            )
-            #: per edge: whether its slots join their target as control or as data (or neither)
-            self._edge_role = bytes(
-                [
-                    _DATA
-                    if edge.mode == "dataflow"
-                    else _NEITHER
-                    if edge.mode == "compensation" or pos in topo.back_edges
-                    else _CONTROL
-                    for pos, edge in enumerate(edges)
-                ]
             )
             # A join's decided and taken slots are counted only where it has more than
             # one control slot (a join of one reads its slot's decision in the state):
@@ -2015,17 +2016,6 @@ def _copied(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_copied(item) for item in value)
     return value
-
-
-def _edge_kind(pos: int, edge: Edge, topo: Topology) -> int:
-    """How ``_after`` decides an edge's slots when the source completed (see ``_EDGE_*``)."""
-    if pos in topo.back_edges or edge.mode == "compensation":
-        return _EDGE_SKIPPED
-    if edge.mode in FAILURE_MODES:
-        return _EDGE_NOT_ON_SUCCESS  # with or without `when`: only a failure takes them
-    if edge.when or edge.mode in _EDGE_SPECIAL_MODES:
-        return _EDGE_DECIDED_BY_RULE
-    return _EDGE_ON_SUCCESS
 
 
 def _interpolates_inputs(node: Node) -> bool:

@@ -94,15 +94,14 @@ class Topology:
             if edge.index == pos:
                 pos = edge.index  # the model's own int object, not a second one
             mode = edge.mode
-            targets = edge.targets
             made: Slots
-            if len(targets) == 1:  # the usual edge: one target, no list to filter
-                target = targets[0]
+            if mode != "switch":  # one target: what ``Edge.targets`` is, without its tuple
+                target = edge.target
                 if target not in out_slots:
                     continue
                 made = ((pos, target),)
             else:
-                made = tuple([(pos, t) for t in targets if t in out_slots])
+                made = tuple([(pos, t) for t in edge.targets if t in out_slots])
             held = out_slots[source]
             if not held:
                 out_slots[source] = made
