@@ -157,36 +157,27 @@ def test_a_chain_keeps_no_join_counts_and_one_tuple_per_slot() -> None:
     assert fan._counted == frozenset({"join"})
 
 
+def completed(cmd: StartAttempt) -> AttemptFinished:
+    return AttemptFinished(
+        node=cmd.node,
+        attempt=cmd.attempt,
+        iteration=cmd.iteration,
+        at=T0,
+        status="COMPLETED",
+        duration_ms=1.0,
+        outputs={},
+        returned=True,
+    )
+
+
 def test_a_resumed_join_counts_what_was_decided_before() -> None:
     wf = SHAPES["fan-out and join"]
     first = fresh(wf)
     begin = first.decide(Begin(at=T0))
     [start] = [c for c in begin.commands if isinstance(c, StartAttempt)]
-    branches = first.decide(
-        AttemptFinished(
-            node=start.node,
-            attempt=1,
-            iteration=None,
-            at=T0,
-            status="COMPLETED",
-            duration_ms=1.0,
-            outputs={},
-            returned=True,
-        )
-    )
+    branches = first.decide(completed(start))
     x = next(c for c in branches.commands if isinstance(c, StartAttempt) and c.node == "x")
-    first.decide(
-        AttemptFinished(
-            node="x",
-            attempt=x.attempt,
-            iteration=None,
-            at=T0,
-            status="COMPLETED",
-            duration_ms=1.0,
-            outputs={},
-            returned=True,
-        )
-    )
+    first.decide(completed(x))
     # A new core on the same state (a resumed session) counts x's slot into the join.
     resumed = fresh(wf, first.state)
     assert resumed._decided == {"join": 1} and resumed._taken == {"join": 1}
