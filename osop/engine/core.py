@@ -1487,8 +1487,8 @@ class Core:
         if not node_inputs and not loop_vars and not self._flows_checked:
             # The usual node (no inputs of its own, no loop, nothing classified): its
             # scope is the run's but for ``metadata``.  The namespaces and layers
-            # make_scope would build are made once and copied (a chain node's scope
-            # 3.4 -> 1.9 µs, timeit on the loaded machine).
+            # make_scope would build are made once and copied (callgrind: 12,660 ->
+            # 9,120 instructions a scope).
             plain = self._plain_scope
             outputs = self._outputs
             if plain is None or plain[0] is not given or plain[1] is not outputs:
