@@ -1340,8 +1340,8 @@ class Core:
         """What :meth:`_after` decides for a node that completed and is not in
         ``_ruled``: its edges are taken (failure modes: not taken) by the mode alone.
 
-        No outcome to build, no rule to ask: ~20 % of a chain node's decisions
-        (bytecodes) went to the general path's containers and tests.
+        No outcome to build (nor a copy of the outputs), no rule to ask: a chain
+        node's completion 151 bytecodes in ``_after`` -> 84 here.
         """
         entry = Done(node=nid, status="COMPLETED", at=self._at)
         if error is not None:
