@@ -407,7 +407,7 @@ def test_topology_finds_loop_bodies_and_exits() -> None:
     topo = Topology.build(wf)
     assert topo.back_edges == {3: ("fetch", "check")}
     assert topo.exit_of == {(2, "done"): 3}
-    assert topo.control_in["fetch"] == [(0, "fetch")]
+    assert topo.control_in["fetch"] == ((0, "fetch"),)
     assert topo.entry == ("start",)
 
 
