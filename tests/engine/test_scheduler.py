@@ -544,3 +544,49 @@ def test_a_finished_run_is_freed_without_the_cycle_collector(runner: Runner, sto
         if enabled:
             gc.enable()
     assert after == before
+
+
+def test_plainly_simulated_attempts_journal_what_the_simulator_would(runner: Runner) -> None:
+    """Attempts of the built-in simulator that it would run plainly are reported without
+    calling it (no context is built): the journal says what calling it says."""
+    from osop.executors.simulator import SimulatedExecutor
+
+    class Called(SimulatedExecutor):
+        """The simulator itself, always called (the host only skips the exact class)."""
+
+    workflow = {
+        "id": "plain",
+        "nodes": [
+            cli("a", outputs=["x", {"name": "n", "type": "integer"}]),
+            cli("b", timeout_sec=5),
+            cli("c", **{"x-simulate": {"fail_attempts": 1}}, retry={"max_attempts": 2}),
+            {"id": "d", "type": "human", "name": "d"},
+            cli("e"),
+            cli("f", outputs={"ok": {"type": "boolean"}}),
+        ],
+        "edges": [
+            {"from": "a", "to": "b"},
+            {"from": "b", "to": "c"},
+            {"from": "c", "to": "d"},
+            {"from": "d", "to": "e", "mode": "parallel"},
+            {"from": "d", "to": "f", "mode": "parallel"},
+        ],
+    }
+
+    def journal(result: RunResult) -> list[dict[str, object]]:
+        lines = (runner.store.runs / result.run_id / "journal.jsonl").read_text().splitlines()
+        timeless = []
+        for line in lines:
+            entry = json.loads(line)
+            for key in ("at", "ended_at", "duration_ms", "run_id", "started_at", "id"):
+                entry.pop(key, None)
+            timeless.append(entry)
+        return timeless
+
+    plain = runner.run(workflow)
+    called = runner.run(workflow, executors=lambda node_type, mode: Called())
+    assert plain.status == called.status == "COMPLETED"
+    assert journal(plain) == journal(called)
+    assert [(r.node_id, r.outputs) for r in plain.record.node_records] == [
+        (r.node_id, r.outputs) for r in called.record.node_records
+    ]
