@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -590,3 +591,43 @@ def test_plainly_simulated_attempts_journal_what_the_simulator_would(runner: Run
     assert [(r.node_id, r.outputs) for r in plain.record.node_records] == [
         (r.node_id, r.outputs) for r in called.record.node_records
     ]
+
+
+def test_a_chain_lets_the_event_loop_turn_every_few_attempts(tmp_path: Path) -> None:
+    """Attempts that follow one another with nothing else ready skip the loop's turn
+    between them, but at most 15 in a row: timers, deliveries and Ctrl-C are heard."""
+    from osop.engine import scheduler
+
+    size = 200
+    finished: list[int] = []
+    seen: list[int] = []
+
+    def progress(event: dict[str, object]) -> None:
+        if event["event"] == "attempt_finished":
+            finished.append(1)
+
+    class Loop(asyncio.SelectorEventLoop):
+        def _run_once(self) -> None:  # one turn: what had finished before it
+            seen.append(len(finished))
+            super()._run_once()  # type: ignore[misc]
+
+    async def main() -> None:
+        workflow = workflow_from_dict(
+            {
+                "id": "chain",
+                "name": "chain",
+                "nodes": [{"id": f"n{i}", "type": "cli"} for i in range(size)],
+                "edges": [{"from": f"n{i}", "to": f"n{i + 1}"} for i in range(size - 1)],
+            }
+        )
+        options = RunOptions(mode="simulated", seed=1, workdir=tmp_path, progress=progress)
+        result = await start_run(workflow, store=RunStore(tmp_path), options=options)
+        assert result.status == "COMPLETED"
+
+    with asyncio.Runner(loop_factory=Loop) as runner:
+        runner.run(main())
+    assert len(finished) == size
+    during = [n for n in seen if 0 < n < size]
+    gaps = [b - a for a, b in itertools.pairwise(during)]
+    assert max(gaps) <= scheduler._TURNS_SKIPPED + 1
+    assert max(gaps) > 1  # turns were skipped
