@@ -102,7 +102,10 @@ class Journal:
         self._seq += 1
         entry["seq"] = self._seq
         pending = self._pending
-        pending.append(encode_entry(entry))
+        try:  # encode_entry, one call less an entry
+            pending.append(orjson.dumps(entry, default=str, option=_ORJSON))
+        except (TypeError, orjson.JSONEncodeError):
+            pending.append(encode_entry(entry))
         if self.durable:
             if sync or len(pending) >= self.batch:
                 self.sync()

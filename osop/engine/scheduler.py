@@ -207,6 +207,10 @@ class Engine:
             # Not a method of the engine's own: no cycle (see let_go).
             _SystemNow() if type(self.clock) is SystemClock else partial(_clock_now, self.clock)
         )
+        #: The clock's monotonic time: the system's read directly (two frames less a node).
+        self._monotonic: Callable[[], float] = (
+            time.monotonic if type(self.clock) is SystemClock else self.clock.monotonic
+        )
         #: What every attempt's ``ctx.services`` starts from (then its own wait).
         self._services: dict[str, Any] = {
             "sleep": self.clock.sleep,
@@ -308,7 +312,8 @@ class Engine:
             if journal.holds():  # never overtake commands that wait for the disk
                 journal.when_written(lambda: self._carry_all(commands))
             else:
-                self._carry_all(commands)
+                for command in commands:
+                    self._carry(command)
 
     def _carry_all(self, commands: list[Any]) -> None:
         for command in commands:
@@ -434,10 +439,6 @@ class Engine:
         if self._wakeup is not None:
             self._wakeup.set()
 
-    def _checkpoint(self) -> None:
-        if self.on_checkpoint is not None:
-            self.on_checkpoint()
-
     # -- the session --------------------------------------------------------------------
 
     async def run(self) -> str:
@@ -551,7 +552,7 @@ class Engine:
         while next_cmd is not None:
             cmd, next_cmd = next_cmd, None
             try:
-                start_mono = self.clock.monotonic()
+                start_mono = self._monotonic()
                 report: AttemptFinished | None
                 try:
                     report = await self._run_attempt(self.wf.node(cmd.node), cmd, start_mono)
@@ -583,7 +584,8 @@ class Engine:
                     finally:
                         self._held = self._held_by = None
                     next_cmd = held[0] if held else None
-                self._checkpoint()
+                if self.on_checkpoint is not None:  # the session's chance to write the record
+                    self.on_checkpoint()
             finally:
                 del self._live[id(cmd)]
             if next_cmd is not None:
@@ -619,7 +621,7 @@ class Engine:
             iteration=cmd.iteration,
             at=self._now(),
             status=status,
-            duration_ms=round((self.clock.monotonic() - start_mono) * 1000.0, 3),
+            duration_ms=round((self._monotonic() - start_mono) * 1000.0, 3),
             **fields,
         )
 
@@ -663,7 +665,7 @@ class Engine:
                 iteration=cmd.iteration,
                 at=self._now(),
                 status="COMPLETED",
-                duration_ms=round((self.clock.monotonic() - start_mono) * 1000.0, 3),
+                duration_ms=round((self._monotonic() - start_mono) * 1000.0, 3),
                 outputs=outputs,
                 returned=True,
                 tools_used=[],

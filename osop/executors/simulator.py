@@ -153,7 +153,8 @@ def plain_outputs(node: Node, simulation: Any) -> dict[str, Any] | None:
         return None
     if simulation and (type(simulation) is not dict or node.id in simulation):
         return None
-    return example_outputs(node.outputs)
+    spec = node.outputs
+    return {} if spec is None else example_outputs(spec)  # None: no ABC instance checks
 
 
 def _human_options(ctx: NodeContext) -> list[str]:
