@@ -288,11 +288,9 @@ class _Session:
     def _maybe_write_record(self) -> None:
         """Rewrite the record while the run goes on: encoded here (the state is the
         loop's), written and fsync'd in a thread, so the run goes on meanwhile."""
-        if self.handle is None:
-            return
+        if self.handle is None or self.opt.clock.monotonic() < self._next_write:
+            return  # the time first: asking a write job if it is done takes a lock
         if self._write_job is not None and not self._write_job.done():
-            return
-        if self.opt.clock.monotonic() < self._next_write:
             return
         began = time.perf_counter()
         self.journal.sync()  # the record never runs ahead of the journal

@@ -47,12 +47,16 @@ from osop.engine.values import Redactor
 from osop.errors import ExecutionError, OsopError
 from osop.executors.approval import APPROVED_SUBJECT
 from osop.executors.base import Executor, NodeContext, NodeFailure, NodeResult
+from osop.executors.simulator import SimulatedExecutor, plain_outputs
 from osop.format.workflow import Node, Workflow
 
 __all__ = ["CALLER_WAIT", "Engine", "NullJournal", "Outcome"]
 
 #: How often a run with a waiting node and running branches looks for deliveries.
 INBOX_POLL_SEC = 1.0
+#: At most this many attempts in a row go on without a turn of the event loop between
+#: them (when nothing else is ready to run: see :meth:`Engine._attempt_task`).
+_TURNS_SKIPPED = 15
 #: Of the durable entries, the ones an attempt commits as a group (see :meth:`Journal.commit`).
 #: A ``proc`` is awaited by its process hook: the children started in one turn share an fsync.
 _GROUP_COMMITTED = frozenset({"start", "end", "proc"})
@@ -197,10 +201,16 @@ class Engine:
         #: While an attempt task decides what follows its attempt: the attempt it
         #: runs next (the decision's last), instead of a task of its own.
         self._held: list[StartAttempt] | None = None
+        #: The attempt task that holds them (``asyncio.current_task()``, known).
+        self._held_by: asyncio.Task[None] | None = None
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._now: Callable[[], str] = (
             # Not a method of the engine's own: no cycle (see let_go).
             _SystemNow() if type(self.clock) is SystemClock else partial(_clock_now, self.clock)
+        )
+        #: The clock's monotonic time: the system's read directly (two frames less a node).
+        self._monotonic: Callable[[], float] = (
+            time.monotonic if type(self.clock) is SystemClock else self.clock.monotonic
         )
         #: What every attempt's ``ctx.services`` starts from (then its own wait).
         self._services: dict[str, Any] = {
@@ -303,7 +313,8 @@ class Engine:
             if journal.holds():  # never overtake commands that wait for the disk
                 journal.when_written(lambda: self._carry_all(commands))
             else:
-                self._carry_all(commands)
+                for command in commands:
+                    self._carry(command)
 
     def _carry_all(self, commands: list[Any]) -> None:
         for command in commands:
@@ -376,7 +387,7 @@ class Engine:
                 if held:
                     self._start_task(held.pop())
                 held.append(command)
-                task = asyncio.current_task()
+                task = self._held_by
                 assert task is not None
                 self._attempts[command.node] = (command, task)
                 self._live[id(command)] = task
@@ -428,10 +439,6 @@ class Engine:
         self._deadline_passed = True
         if self._wakeup is not None:
             self._wakeup.set()
-
-    def _checkpoint(self) -> None:
-        if self.on_checkpoint is not None:
-            self.on_checkpoint()
 
     # -- the session --------------------------------------------------------------------
 
@@ -535,13 +542,18 @@ class Engine:
         attempt was ~3 µs of a simulated chain's ~55 µs per node
         (bench/bench_engine.py).  It is still the attempt's own task while it runs
         it (``_attempts``: cancelled on abort, ``asyncio.current_task()`` to the
-        executor).
+        executor).  Between two attempts it lets the event loop turn, unless
+        nothing else is ready to run (at most ``_TURNS_SKIPPED`` times in a row).
         """
+        task = asyncio.current_task()
+        assert task is not None
+        loop = task.get_loop()
+        skipped = 0  # turns of the event loop not taken since the last one taken
         next_cmd: StartAttempt | None = cmd
         while next_cmd is not None:
             cmd, next_cmd = next_cmd, None
             try:
-                start_mono = self.clock.monotonic()
+                start_mono = self._monotonic()
                 report: AttemptFinished | None
                 try:
                     report = await self._run_attempt(self.wf.node(cmd.node), cmd, start_mono)
@@ -563,7 +575,7 @@ class Engine:
                     del self._attempts[cmd.node]
                 if report is not None:
                     held: list[StartAttempt] = []
-                    self._held = held
+                    self._held, self._held_by = held, task
                     try:
                         self.decide(report)
                     except BaseException:
@@ -571,12 +583,28 @@ class Engine:
                             self._start_task(command)
                         raise
                     finally:
-                        self._held = None
+                        self._held = self._held_by = None
                     next_cmd = held[0] if held else None
-                self._checkpoint()
+                if self.on_checkpoint is not None:  # the session's chance to write the record
+                    self.on_checkpoint()
             finally:
                 del self._live[id(cmd)]
             if next_cmd is not None:
+                if (
+                    skipped < _TURNS_SKIPPED
+                    and not getattr(loop, "_ready", True)
+                    and not task.cancelling()
+                ):
+                    # Nothing else is ready to run: a turn of the loop now would only
+                    # poll for I/O and come straight back (~10 % of a simulated
+                    # chain's node, bench/bench_engine.py).  Taken at least every
+                    # _TURNS_SKIPPED + 1 attempts, so timers, deliveries and Ctrl-C
+                    # are heard within a few attempts; never skipped while another
+                    # task or callback is ready (a fan-out's attempts, a virtual
+                    # clock's driver, a write scheduled for the end of the turn).
+                    skipped += 1
+                    continue
+                skipped = 0
                 # One turn of the event loop, as a new task's first step would take
                 # (timers, deliveries and Ctrl-C are heard between two attempts).
                 try:
@@ -594,7 +622,7 @@ class Engine:
             iteration=cmd.iteration,
             at=self._now(),
             status=status,
-            duration_ms=round((self.clock.monotonic() - start_mono) * 1000.0, 3),
+            duration_ms=round((self._monotonic() - start_mono) * 1000.0, 3),
             **fields,
         )
 
@@ -630,6 +658,20 @@ class Engine:
         self, node: Node, cmd: StartAttempt, start_mono: float
     ) -> AttemptFinished | None:
         """Execute the attempt; its report, or None when it now waits."""
+        outputs = self._simulated_plainly(node)
+        if outputs is not None:
+            return AttemptFinished(
+                node=cmd.node,
+                attempt=cmd.attempt,
+                iteration=cmd.iteration,
+                at=self._now(),
+                status="COMPLETED",
+                duration_ms=round((self._monotonic() - start_mono) * 1000.0, 3),
+                outputs=outputs,
+                returned=True,
+                tools_used=[],
+                children=[],
+            )
         env = self.env
         on_process = None
         if self.mode == "live" and self._journaled:
@@ -791,6 +833,32 @@ class Engine:
             children=result.children,
             child_run_id=extra.get("child_run_id"),
         )
+
+    def _simulated_plainly(self, node: Node) -> dict[str, Any] | None:
+        """The outputs of an attempt the built-in simulator would run plainly (no
+        settings, nothing it reads from the context: :func:`plain_outputs`), else None.
+
+        Its report is then made without a context, a coroutine or a result object
+        (``execute`` would return at once, without suspending, all the same):
+        what those cost was ~40 % of the host's share of a simulated chain's node
+        (NodeContext's 22 fields, the services copy, the executor's settings
+        mapping; bench/bench_engine.py, "built-in simulator").  Only an executor
+        already made for the node's type is asked (making one may fail: that is
+        the attempt's to report), and only the simulator itself, not a subclass
+        or a wrapper (a guided run's) whose ``execute`` may do otherwise.
+        """
+        executor = self._executors.get(node.type)
+        if (
+            type(executor) is not SimulatedExecutor
+            or node.timeout_sec is not None  # awaited under a timer: turns of the loop
+            or node.workflow_ref
+            or self._spawned(node)
+        ):
+            return None
+        try:
+            return plain_outputs(node, self._services["simulation"])
+        except Exception:  # whatever went wrong, the executor's own path reports it
+            return None
 
     def _process_hook(self, cmd: StartAttempt, token: str) -> Callable[[int], Any]:
         async def started(pid: int) -> None:

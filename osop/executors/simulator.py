@@ -35,12 +35,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from osop.executors.base import NodeContext, NodeFailure, NodeResult, WaitRequest
 from osop.format.limits import MAX_SIMULATED_MS
 
-__all__ = ["SimulatedExecutor", "example_outputs", "placeholder"]
+if TYPE_CHECKING:
+    from osop.format.workflow import Node
+
+__all__ = ["SimulatedExecutor", "example_outputs", "placeholder", "plain_outputs"]
 
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -130,6 +133,28 @@ def _settings(ctx: NodeContext) -> dict[str, Any]:
         if isinstance(forced, Mapping):
             settings.update(forced)
     return settings
+
+
+#: Node types whose simulation reads more than the node: an answer, a payload, a model.
+_READS_CONTEXT: Final = frozenset({"human", "event", "agent"})
+
+
+def plain_outputs(node: Node, simulation: Any) -> dict[str, Any] | None:
+    """The outputs of a simulated attempt of ``node`` when nothing is set for it; else None.
+
+    Nothing set: no ``x-simulate`` key on the node, no entry for it in ``simulation``
+    (``ctx.services["simulation"]``), and not a human, event or agent node.  Such an
+    attempt neither sleeps, fails nor waits, and :meth:`SimulatedExecutor.execute`
+    returns ``NodeResult(outputs=plain_outputs(...))`` whatever else its context
+    holds: an engine may take the outputs without building that context.  None
+    (anything set, whatever its value) means: ask :meth:`~SimulatedExecutor.execute`.
+    """
+    if node.type in _READS_CONTEXT or "x-simulate" in node.raw:
+        return None
+    if simulation and (type(simulation) is not dict or node.id in simulation):
+        return None
+    spec = node.outputs
+    return {} if spec is None else example_outputs(spec)  # None: no ABC instance checks
 
 
 def _human_options(ctx: NodeContext) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -544,3 +545,89 @@ def test_a_finished_run_is_freed_without_the_cycle_collector(runner: Runner, sto
         if enabled:
             gc.enable()
     assert after == before
+
+
+def test_plainly_simulated_attempts_journal_what_the_simulator_would(runner: Runner) -> None:
+    """Attempts of the built-in simulator that it would run plainly are reported without
+    calling it (no context is built): the journal says what calling it says."""
+    from osop.executors.simulator import SimulatedExecutor
+
+    class Called(SimulatedExecutor):
+        """The simulator itself, always called (the host only skips the exact class)."""
+
+    workflow = {
+        "id": "plain",
+        "nodes": [
+            cli("a", outputs=["x", {"name": "n", "type": "integer"}]),
+            cli("b", timeout_sec=5),
+            cli("c", **{"x-simulate": {"fail_attempts": 1}}, retry={"max_attempts": 2}),
+            {"id": "d", "type": "human", "name": "d"},
+            cli("e"),
+            cli("f", outputs={"ok": {"type": "boolean"}}),
+        ],
+        "edges": [
+            {"from": "a", "to": "b"},
+            {"from": "b", "to": "c"},
+            {"from": "c", "to": "d"},
+            {"from": "d", "to": "e", "mode": "parallel"},
+            {"from": "d", "to": "f", "mode": "parallel"},
+        ],
+    }
+
+    def journal(result: RunResult) -> list[dict[str, object]]:
+        lines = (runner.store.runs / result.run_id / "journal.jsonl").read_text().splitlines()
+        timeless = []
+        for line in lines:
+            entry = json.loads(line)
+            for key in ("at", "ended_at", "duration_ms", "run_id", "started_at", "id"):
+                entry.pop(key, None)
+            timeless.append(entry)
+        return timeless
+
+    plain = runner.run(workflow)
+    called = runner.run(workflow, executors=lambda node_type, mode: Called())
+    assert plain.status == called.status == "COMPLETED"
+    assert journal(plain) == journal(called)
+    assert [(r.node_id, r.outputs) for r in plain.record.node_records] == [
+        (r.node_id, r.outputs) for r in called.record.node_records
+    ]
+
+
+def test_a_chain_lets_the_event_loop_turn_every_few_attempts(tmp_path: Path) -> None:
+    """Attempts that follow one another with nothing else ready skip the loop's turn
+    between them, but at most 15 in a row: timers, deliveries and Ctrl-C are heard."""
+    from osop.engine import scheduler
+
+    size = 200
+    finished: list[int] = []
+    seen: list[int] = []
+
+    def progress(event: dict[str, object]) -> None:
+        if event["event"] == "attempt_finished":
+            finished.append(1)
+
+    class Loop(asyncio.SelectorEventLoop):
+        def _run_once(self) -> None:  # one turn: what had finished before it
+            seen.append(len(finished))
+            super()._run_once()  # type: ignore[misc]
+
+    async def main() -> None:
+        workflow = workflow_from_dict(
+            {
+                "id": "chain",
+                "name": "chain",
+                "nodes": [{"id": f"n{i}", "type": "cli"} for i in range(size)],
+                "edges": [{"from": f"n{i}", "to": f"n{i + 1}"} for i in range(size - 1)],
+            }
+        )
+        options = RunOptions(mode="simulated", seed=1, workdir=tmp_path, progress=progress)
+        result = await start_run(workflow, store=RunStore(tmp_path), options=options)
+        assert result.status == "COMPLETED"
+
+    with asyncio.Runner(loop_factory=Loop) as runner:
+        runner.run(main())
+    assert len(finished) == size
+    during = [n for n in seen if 0 < n < size]
+    gaps = [b - a for a, b in itertools.pairwise(during)]
+    assert max(gaps) <= scheduler._TURNS_SKIPPED + 1
+    assert max(gaps) > 1  # turns were skipped

@@ -6,7 +6,12 @@ from typing import Any
 import pytest
 
 from osop.executors.base import NodeFailure
-from osop.executors.simulator import SimulatedExecutor, example_outputs, placeholder
+from osop.executors.simulator import (
+    SimulatedExecutor,
+    example_outputs,
+    placeholder,
+    plain_outputs,
+)
 
 from .helpers import make_ctx, run
 
@@ -169,3 +174,42 @@ def test_cost_and_ai_metadata(tmp_path: Path) -> None:
     result = simulate(node, tmp_path)
     assert result.cost_usd == 0.02
     assert result.ai_metadata == {"model": "m", "prompt_tokens": 10}
+
+
+_PLAIN_CASES: list[tuple[dict[str, Any], dict[str, Any] | None, bool]] = [
+    # (node, services["simulation"], plain?)
+    ({"id": "a", "type": "cli"}, None, True),
+    ({"id": "a", "type": "cli", "outputs": ["x", {"name": "y", "type": "integer"}]}, {}, True),
+    ({"id": "a", "type": "api", "outputs": {"ok": {"type": "boolean"}}}, {"b": {}}, True),
+    ({"id": "a", "type": "cli", "x-simulate": {"outputs": {"v": 1}}}, None, False),
+    ({"id": "a", "type": "cli", "x-simulate": {"fail_attempts": 1}}, None, False),
+    ({"id": "a", "type": "cli", "x-simulate": None}, None, False),
+    ({"id": "a", "type": "cli"}, {"a": {"status": "FAILED"}}, False),
+    ({"id": "a", "type": "cli"}, {"a": {}}, False),
+    ({"id": "a", "type": "human"}, None, False),
+    ({"id": "a", "type": "agent"}, None, False),
+    ({"id": "a", "type": "event", "runtime": {"payload": {"p": 1}}}, None, False),
+]
+
+
+@pytest.mark.parametrize(("node", "simulation", "plain"), _PLAIN_CASES)
+def test_plain_outputs_are_what_execute_returns(
+    node: dict[str, Any], simulation: dict[str, Any] | None, plain: bool, tmp_path: Path
+) -> None:
+    """The engine takes ``plain_outputs`` instead of calling ``execute``: whenever it
+    answers, ``execute`` returns those outputs and nothing else."""
+    ctx = make_ctx(node, tmp_path, mode="simulated", services={"simulation": simulation})
+    outputs = plain_outputs(ctx.node, simulation)
+    assert (outputs is not None) is plain
+    if outputs is None:
+        return
+    result = run(SimulatedExecutor().execute(ctx))
+    assert result.outputs == outputs
+    assert (result.wait, result.ai_metadata, result.human_metadata, result.cost_usd) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert result.tools_used == [] and result.children == []
+    assert plain_outputs(ctx.node, simulation) is not outputs  # a fresh mapping each time
