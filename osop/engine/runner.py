@@ -217,7 +217,16 @@ def _in_thread(func: Callable[..., None], *args: Any) -> Future[None]:
     global _writers
     if _writers is None:
         _writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="osop-record")
-    return _writers.submit(func, *args)
+    return _writers.submit(_call_and_forget, [func, args])
+
+
+def _call_and_forget(job: list[Any]) -> None:
+    """Call the job, letting go of it first: the pool's work item outlives the call
+    (until the worker takes the next one), and a session's bound method there kept
+    a finished run's whole state alive after its result was set."""
+    func, args = job
+    job.clear()
+    func(*args)
 
 
 async def _off_the_loop(func: Callable[..., None], *args: Any) -> None:
