@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -89,7 +89,7 @@ def _node_outputs(state: RunState) -> Iterator[tuple[str, Any]]:
 _NO_EXTRA: dict[str, Any] = {}
 
 
-def _extra_and_cost(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, float | None]:
+def _extra_and_cost(raw: Mapping[str, Any]) -> tuple[dict[str, Any] | None, float | None]:
     """An attempt's keys outside the spec's node-record fields, in order, then
     ``x-cost_usd`` when ``ai_metadata`` does not carry the cost; and that cost."""
     extra: dict[str, Any] | None = None
@@ -114,7 +114,7 @@ def _extra_and_cost(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, float |
     return extra, cost
 
 
-def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
+def _converted(raw: Mapping[str, Any]) -> tuple[NodeRecord, float | None]:
     """One attempt as the record holds it (values truncated or summarised), and its cost.
 
     Its fields straight from the attempt (no copy of it first); ``extra`` holds
@@ -264,7 +264,7 @@ def _is_own_row(raw: dict[str, Any]) -> bool:
     return True
 
 
-def _cost(raw: dict[str, Any]) -> float | None:
+def _cost(raw: Mapping[str, Any]) -> float | None:
     """The cost ``_row(raw)`` gives, without making the row."""
     cost = raw.get("cost_usd")
     if cost is None:
@@ -400,7 +400,8 @@ class RecordText:
         encoded: list[str] = []
         costs: dict[str, float] = {}
         rows: list[dict[str, Any]] = []
-        for raw in state.records:
+        for attempt in state.records:
+            raw = attempt.as_dict()  # an Attempt is not a dict: orjson encodes dicts
             if _is_own_row(raw):
                 row, cost = raw, _cost(raw)
             else:
@@ -462,8 +463,9 @@ class RecordText:
         # joined by commas, in brackets (one call of the encoder, one part to write).
         rows: list[dict[str, Any]] = []
         comma = ""
-        for raw in state.records:
-            rows.append(raw if _is_own_row(raw) else _row(raw)[0])
+        for attempt in state.records:
+            row = attempt.as_dict()  # an Attempt is not a dict: orjson encodes dicts
+            rows.append(row if _is_own_row(row) else _row(row)[0])
             if len(rows) == _ROWS_PER_PART:
                 yield comma + _encode(rows)[1:-1]
                 rows.clear()
