@@ -3,7 +3,9 @@ and write like the dicts they replaced, and encode as the same plain dicts."""
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +95,59 @@ def test_an_attempt_is_smaller_than_its_dict() -> None:
     attempt = Attempt("a", "cli", 1, "COMPLETED", "t0")
     attempt.ended_at, attempt.duration_ms, attempt.outputs = "t1", 1.0, {}
     assert sys.getsizeof(attempt) * 2 < sys.getsizeof(attempt.as_dict())
+
+
+def test_a_result_builds_its_outputs_once_when_first_read() -> None:
+
+    from osop.engine.options import RunResult
+    from osop.record.model import RunRecord
+
+    built: list[dict[str, object]] = []
+
+    def outputs() -> dict[str, object]:
+        built.append({"a": {"n": 1}})
+        return built[-1]
+
+    def record() -> RunRecord:
+        raise AssertionError("the record is not read here")
+
+    result = RunResult.built_later(record, outputs=outputs, run_id="r", status="COMPLETED")
+    assert built == [] and result.exit_code == 0
+    assert result.outputs == {"a": {"n": 1}} and len(built) == 1
+    assert result.outputs is built[0] and len(built) == 1
+    assert RunResult.built_later(record, run_id="r", status="COMPLETED").outputs == {}
+
+
+def test_a_finished_run_gives_its_outputs(tmp_path: Path) -> None:
+    import asyncio
+
+    from osop.engine import RunOptions, RunStore, start_run
+    from osop.executors.base import NodeContext, NodeResult
+    from osop.format.workflow import workflow_from_dict
+
+    class Echo:
+        node_type = "*"
+
+        async def execute(self, ctx: NodeContext) -> NodeResult:
+            return NodeResult(outputs={"node": ctx.node.id} if ctx.node.id != "c" else {})
+
+    workflow = workflow_from_dict(
+        {
+            "id": "w",
+            "name": "w",
+            "nodes": [{"id": n, "type": "cli"} for n in "abc"],
+            "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "c"}],
+        }
+    )
+    options = RunOptions(
+        mode="simulated",
+        executors=lambda node_type, mode: Echo(),
+        seed=1,
+        workdir=tmp_path,
+        env={"PATH": "/bin"},
+    )
+    result = asyncio.run(start_run(workflow, store=RunStore(tmp_path), options=options))
+    assert result.status == "COMPLETED"
+    assert result.outputs == {"a": {"node": "a"}, "b": {"node": "b"}}  # none for c
+    assert result.handle is not None
+    assert result.outputs == json.loads(result.handle.outputs_path.read_text())
