@@ -62,6 +62,10 @@ class NodeState:
     duration_ms: float | None = None
     #: Whether the latest failed attempt may be retried (a NodeFailure can say no).
     retryable: bool = True
+    #: The record of the node's first attempt outside any loop (the usual one; the
+    #: others are in ``RunState._attempts``): a slot here is 8 bytes, an entry of
+    #: that dict ~38 B/node (tracemalloc, a 50k chain).
+    first: Attempt | None = None
 
 
 #: An :class:`Attempt` field the attempt does not have (the mapping has no such key).
@@ -219,8 +223,9 @@ class Attempt(MutableMapping[str, Any]):
 
 
 def _key(node_id: str, attempt: int, iteration: int | None) -> str | tuple[str, int, int | None]:
-    """An attempt's key in ``RunState._attempts``: the usual one (a first
-    attempt, in no loop) is keyed by its node's id alone, the others by
+    """An attempt's key (``RunState._attempt``): the usual one (a first
+    attempt, in no loop) is keyed by its node's id alone (and kept in its
+    ``NodeState.first``), the others by
     ``(node, attempt, iteration)`` — a tuple per attempt was 64 B/node of a
     finished run's state (tracemalloc, a 20k chain)."""
     if attempt == 1 and iteration is None:
@@ -246,8 +251,9 @@ class RunState:
         #: Attempt records in the order they started.
         self.records: list[Attempt] = []
         #: An attempt's :func:`_key` → its record (the record itself, not its index
-        #: in ``records``: an int per attempt past 256 was 32 B/node).
-        self._attempts: dict[str | tuple[str, int, int | None], Attempt] = {}
+        #: in ``records``: an int per attempt past 256 was 32 B/node); a first
+        #: attempt outside loops is its node's ``first`` instead.
+        self._attempts: dict[tuple[str, int, int | None], Attempt] = {}
         self.waits: dict[str, dict[str, Any]] = {}
         self.edge_waits: dict[Slot, dict[str, Any]] = {}
         self.loop_counts: dict[int, int] = {}
@@ -331,7 +337,7 @@ class RunState:
                 more["inputs"] = e.inputs
             if e.classification:
                 more["x-classification"] = e.classification
-        existing = self._attempts.get(key)
+        existing = st.first if isinstance(key, str) else self._attempts.get(key)
         if existing is not None:  # a wait being retried: same attempt, same record
             started_at = e.at
             if existing.status == "WAITING":
@@ -346,7 +352,10 @@ class RunState:
                 existing.update(more)
         else:
             record = Attempt(nid, e.node_type or "", st.attempt, "RUNNING", e.at, more)
-            self._attempts[key] = record
+            if isinstance(key, str):
+                st.first = record
+            else:
+                self._attempts[key] = record
             self.records.append(record)
 
     def _on_wait(self, e: Wait) -> None:
@@ -362,7 +371,7 @@ class RunState:
             "at": e.at,
             "details": e.details,
         }
-        record = self._attempts.get(_key(nid, int(e.attempt), e.iteration))
+        record = self._attempt(_key(nid, int(e.attempt), e.iteration))
         if record is not None:
             record.status = "WAITING"
             record["x-waiting-for"] = {
@@ -382,7 +391,8 @@ class RunState:
         nid = e.node
         st = self.nodes.get(nid) or self.node(nid)
         status = str(e.status)
-        record = self._attempts.get(_key(nid, int(e.attempt), e.iteration))
+        key = _key(nid, int(e.attempt), e.iteration)
+        record = st.first if isinstance(key, str) else self._attempts.get(key)
         if record is not None:
             if record.more is not None:
                 record.pop("x-waiting-for", None)
@@ -437,7 +447,7 @@ class RunState:
             st.error = e.error
         self.waits.pop(nid, None)
         self.reports.pop(nid, None)
-        record = self._attempts.get(_key(nid, st.attempt, st.iteration))
+        record = self._attempt(_key(nid, st.attempt, st.iteration))
         if record is not None and record.get("status") in ("WAITING", "RUNNING"):
             # closed while waiting (cancel, failure elsewhere)
             record.pop("x-waiting-for", None)
@@ -457,10 +467,17 @@ class RunState:
         if e.loop:
             self._go_round(e.loop)
 
+    def _attempt(self, key: str | tuple[str, int, int | None]) -> Attempt | None:
+        """The record of the attempt :func:`_key` gives ``key``, if it started."""
+        if isinstance(key, str):
+            st = self.nodes.get(key)
+            return None if st is None else st.first
+        return self._attempts.get(key)
+
     def last_record(self, node_id: str) -> Attempt | None:
         """The record of the node's latest attempt (in its current iteration)."""
         st = self.node(node_id)
-        return self._attempts.get(_key(node_id, st.attempt, st.iteration))
+        return self._attempt(_key(node_id, st.attempt, st.iteration))
 
     def waiting(self, run_id: str) -> list[dict[str, Any]]:
         """What the run waits for; a waiting child run's own waits are listed instead,
@@ -488,7 +505,7 @@ class RunState:
     def running_attempt(self, node_id: str) -> tuple[int, int | None] | None:
         """The attempt of ``node_id`` whose record is still RUNNING (a crash hit it)."""
         st = self.node(node_id)
-        record = self._attempts.get(_key(node_id, st.attempt, st.iteration))
+        record = self._attempt(_key(node_id, st.attempt, st.iteration))
         if record is not None and record.get("status") == "RUNNING":
             return st.attempt, st.iteration
         return None
@@ -497,7 +514,7 @@ class RunState:
         """A RUNNING attempt found at resume: recorded as cancelled, to be re-run."""
         nid = e.node
         st = self.node(nid)
-        record = self._attempts.get(_key(nid, int(e.attempt), e.iteration))
+        record = self._attempt(_key(nid, int(e.attempt), e.iteration))
         if record is not None:
             record.status = "CANCELLED"
             record.ended_at = e.at
@@ -535,7 +552,7 @@ class RunState:
         nid = e.node
         st = self.node(nid)
         st.status = "SKIPPED"
-        key = _key(nid, 0, e.iteration)
+        key = (nid, 0, e.iteration)  # _key's, never a node's ``first`` (attempt 0)
         more = None if e.iteration is None else {"iteration": e.iteration}
         record = Attempt(nid, e.node_type or "", 1, "SKIPPED", e.at, more)
         existing = self._attempts.get(key)
@@ -653,11 +670,9 @@ class RunState:
         self.items.pop(nid, None)
 
     def _last_attempt(self, node_id: str) -> int:
-        last = 0
+        last = 1 if self.node(node_id).first is not None else 0  # see _key
         for key in self._attempts:
-            if key == node_id:  # its first attempt, in no loop (see _key)
-                last = max(last, 1)
-            elif type(key) is tuple and key[0] == node_id and key[2] is None:
+            if key[0] == node_id and key[2] is None:
                 last = max(last, key[1])
         return last
 
