@@ -85,6 +85,10 @@ class RunOptions:
     agent: dict[str, Any] | None = None
 
 
+#: A :class:`RunResult` field made when first read → the field holding its builder.
+_BUILT_LATER = {"record": "build_record", "outputs": "build_outputs"}
+
+
 @dataclass(repr=False)
 class RunResult:
     """How a run (or one resumed session of it) ended."""
@@ -113,18 +117,12 @@ class RunResult:
             del self.outputs  # likewise
 
     def __getattr__(self, name: str) -> Any:
-        if name == "record":
-            build = self.__dict__.get("build_record")
-            if build is not None:
-                record = build()
-                self.record = record
-                return record
-        elif name == "outputs":
-            build_outputs = self.__dict__.get("build_outputs")
-            if build_outputs is not None:
-                outputs = build_outputs()
-                self.outputs = outputs
-                return outputs
+        builder = _BUILT_LATER.get(name)
+        build = self.__dict__.get(builder) if builder is not None else None
+        if build is not None:
+            value = build()
+            setattr(self, name, value)
+            return value
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @classmethod
