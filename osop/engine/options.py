@@ -85,6 +85,10 @@ class RunOptions:
     agent: dict[str, Any] | None = None
 
 
+#: A :class:`RunResult` field made when first read → the field holding its builder.
+_BUILT_LATER = {"record": "build_record", "outputs": "build_outputs"}
+
+
 @dataclass(repr=False)
 class RunResult:
     """How a run (or one resumed session of it) ended."""
@@ -102,23 +106,38 @@ class RunResult:
     #: Builds ``record`` when it is first read (a session leaves it to be built:
     #: a caller that only wants the status never pays for the run's node records).
     build_record: Callable[[], RunRecord] | None = field(default=None, compare=False)
+    #: Builds ``outputs`` when first read: made at a run's end, a mapping of every
+    #: node was ~57 B/node on top of the run's memory peak (a 100k chain).
+    build_outputs: Callable[[], dict[str, Any]] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.build_record is not None:
             del self.record  # built by __getattr__ on first use
+        if self.build_outputs is not None:
+            del self.outputs  # likewise
 
     def __getattr__(self, name: str) -> Any:
-        build = self.__dict__.get("build_record")
-        if name == "record" and build is not None:
-            record = build()
-            self.record = record
-            return record
+        builder = _BUILT_LATER.get(name)
+        build = self.__dict__.get(builder) if builder is not None else None
+        if build is not None:
+            value = build()
+            setattr(self, name, value)
+            return value
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @classmethod
-    def built_later(cls, build: Callable[[], RunRecord], **fields: Any) -> RunResult:
-        """A result whose ``record`` is ``build()``, made when first read."""
-        return cls(record=cast("RunRecord", None), build_record=build, **fields)
+    def built_later(
+        cls,
+        build: Callable[[], RunRecord],
+        *,
+        outputs: Callable[[], dict[str, Any]] | None = None,
+        **fields: Any,
+    ) -> RunResult:
+        """A result whose ``record`` is ``build()`` (and ``outputs``, ``outputs()``),
+        made when first read."""
+        return cls(
+            record=cast("RunRecord", None), build_record=build, build_outputs=outputs, **fields
+        )
 
     def __repr__(self) -> str:
         # Short on purpose: asyncio.run formats its task's result, and a full record

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -49,7 +49,7 @@ def result_summary(state: RunState, status: str) -> str:
     for st in state.nodes.values():
         counts[st.status] = counts.get(st.status, 0) + 1
     parts = [f"{n} {s.lower().replace('_', ' ')}" for s, n in sorted(counts.items())]
-    attempts = sum(1 for r in state.records if r["status"] != "SKIPPED")
+    attempts = sum(1 for r in state.records if r.status != "SKIPPED")
     plural = "" if attempts == 1 else "s"
     text = f"{status}: " + ", ".join(parts) + f" ({attempts} attempt{plural})"
     if state.failure is not None:
@@ -72,8 +72,9 @@ def _node_outputs(state: RunState) -> Iterator[tuple[str, Any]]:
     """``node_outputs(state)``'s items, in order, one at a time."""
     labels: dict[str, str] = {}
     for record in state.records:
-        if record.get("x-classification"):
-            labels[record["node_id"]] = str(record["x-classification"])
+        # An Attempt's keys other than the usual ones are in its ``more``.
+        if record.more is not None and record.more.get("x-classification"):
+            labels[record["node_id"]] = str(record.more["x-classification"])
     for nid, st in state.nodes.items():
         if not st.outputs:
             continue
@@ -89,7 +90,7 @@ def _node_outputs(state: RunState) -> Iterator[tuple[str, Any]]:
 _NO_EXTRA: dict[str, Any] = {}
 
 
-def _extra_and_cost(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, float | None]:
+def _extra_and_cost(raw: Mapping[str, Any]) -> tuple[dict[str, Any] | None, float | None]:
     """An attempt's keys outside the spec's node-record fields, in order, then
     ``x-cost_usd`` when ``ai_metadata`` does not carry the cost; and that cost."""
     extra: dict[str, Any] | None = None
@@ -114,7 +115,7 @@ def _extra_and_cost(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, float |
     return extra, cost
 
 
-def _converted(raw: dict[str, Any]) -> tuple[NodeRecord, float | None]:
+def _converted(raw: Mapping[str, Any]) -> tuple[NodeRecord, float | None]:
     """One attempt as the record holds it (values truncated or summarised), and its cost.
 
     Its fields straight from the attempt (no copy of it first); ``extra`` holds
@@ -264,7 +265,7 @@ def _is_own_row(raw: dict[str, Any]) -> bool:
     return True
 
 
-def _cost(raw: dict[str, Any]) -> float | None:
+def _cost(raw: Mapping[str, Any]) -> float | None:
     """The cost ``_row(raw)`` gives, without making the row."""
     cost = raw.get("cost_usd")
     if cost is None:
@@ -400,7 +401,8 @@ class RecordText:
         encoded: list[str] = []
         costs: dict[str, float] = {}
         rows: list[dict[str, Any]] = []
-        for raw in state.records:
+        for attempt in state.records:
+            raw = attempt.as_dict()  # an Attempt is not a dict: orjson encodes dicts
             if _is_own_row(raw):
                 row, cost = raw, _cost(raw)
             else:
@@ -423,24 +425,33 @@ class RecordText:
         return "".join(self.parts(state, status=status))
 
     def outputs_text(self, state: RunState) -> str:
-        """``json.dumps(node_outputs(state), ensure_ascii=False, default=str)``,
-        encoded :data:`_OUTPUTS_PER_PART` nodes at a time.
+        """``json.dumps(node_outputs(state), ensure_ascii=False, default=str)``:
+        :meth:`outputs_parts` joined."""
+        return "".join(self.outputs_parts(state))
+
+    def outputs_parts(self, state: RunState) -> list[str]:
+        """:meth:`outputs_text` as parts to write one after the other, encoded
+        :data:`_OUTPUTS_PER_PART` nodes at a time.
 
         A dict's JSON is its items' joined by ``", "``, in braces: so the text of
         a few nodes at a time, joined, is the same text.  The whole dict and the
         encoder's pieces for it were the run's memory peak, ~180 B/node over the
-        state at its end (a 50k chain, tracemalloc).
+        state at its end (a 50k chain, tracemalloc); the joined text, and its
+        copies on the way to the file, ~33 B/node more (a 100k chain, RSS).
         """
-        texts: list[str] = []
+        parts: list[str] = []
         batch: dict[str, Any] = {}
         for nid, outputs in _node_outputs(state):
             batch[nid] = outputs
             if len(batch) == _OUTPUTS_PER_PART:
-                texts.append(_OUTPUTS_JSON.encode(batch)[1:-1])
+                parts.append((", " if parts else "{") + _OUTPUTS_JSON.encode(batch)[1:-1])
                 batch = {}
         if batch:
-            texts.append(_OUTPUTS_JSON.encode(batch)[1:-1])
-        return "{" + ", ".join(texts) + "}"
+            parts.append((", " if parts else "{") + _OUTPUTS_JSON.encode(batch)[1:-1])
+        if not parts:
+            return ["{}"]
+        parts.append("}")
+        return parts
 
     @staticmethod
     def final_parts_of(state: RunState) -> Iterator[str]:
@@ -452,7 +463,8 @@ class RecordText:
             return
         costs: dict[str, float] = {}
         for raw in state.records:
-            cost = _cost(raw)
+            # An attempt's cost is in its ``more`` keys (``cost_usd``, ``ai_metadata``).
+            cost = None if raw.more is None else _cost(raw.more)
             if cost is not None:
                 node_id = str(raw["node_id"])
                 costs[node_id] = costs.get(node_id, 0.0) + cost
@@ -462,8 +474,9 @@ class RecordText:
         # joined by commas, in brackets (one call of the encoder, one part to write).
         rows: list[dict[str, Any]] = []
         comma = ""
-        for raw in state.records:
-            rows.append(raw if _is_own_row(raw) else _row(raw)[0])
+        for attempt in state.records:
+            row = attempt.as_dict()  # an Attempt is not a dict: orjson encodes dicts
+            rows.append(row if _is_own_row(row) else _row(row)[0])
             if len(rows) == _ROWS_PER_PART:
                 yield comma + _encode(rows)[1:-1]
                 rows.clear()
@@ -495,7 +508,7 @@ def _around_node_records(head: dict[str, Any]) -> tuple[str, str]:
 
 #: ``json.dumps(value, ensure_ascii=False, default=str)`` (``outputs.json``), built once.
 _OUTPUTS_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
-#: Nodes whose outputs are encoded together in :meth:`RecordText.outputs_text`.
+#: Nodes whose outputs are encoded together in :meth:`RecordText.outputs_parts`.
 _OUTPUTS_PER_PART = 256
 #: ``json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))``, built once
 #: (``json.dumps`` with arguments builds a new encoder per call).

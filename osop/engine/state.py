@@ -6,7 +6,7 @@ the state after a crash is exactly what replaying the journal produces.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,7 @@ from osop.engine.entries import (
 )
 from osop.engine.graph import Slot
 
-__all__ = ["FINAL_STATUSES", "NodeState", "RunState"]
+__all__ = ["FINAL_STATUSES", "Attempt", "NodeState", "RunState"]
 
 FINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "SKIPPED", "CANCELLED"})
 
@@ -62,11 +62,170 @@ class NodeState:
     duration_ms: float | None = None
     #: Whether the latest failed attempt may be retried (a NodeFailure can say no).
     retryable: bool = True
+    #: The record of the node's first attempt outside any loop (the usual one; the
+    #: others are in ``RunState._attempts``): a slot here is 8 bytes, an entry of
+    #: that dict ~38 B/node (tracemalloc, a 50k chain).
+    first: Attempt | None = None
+
+
+#: An :class:`Attempt` field the attempt does not have (the mapping has no such key).
+_ABSENT: Any = type("_Absent", (), {"__repr__": lambda self: "<absent>"})()
+
+#: The keys an :class:`Attempt` keeps in its own slots, in its mapping's order; the
+#: others live in its ``more`` mapping, in the order they were set.
+_FIELDS = (
+    "node_id",
+    "node_type",
+    "attempt",
+    "status",
+    "started_at",
+    "ended_at",
+    "duration_ms",
+    "outputs",
+)
+_FIELD_SET = frozenset(_FIELDS)
+
+
+class Attempt(MutableMapping[str, Any]):
+    """One attempt's record in a run's state: a mapping of the node record's fields
+    (``node_id``, ``status``, ``outputs`` ...) and the engine's own ``x-`` keys.
+
+    Not a dict: a finished run holds one per attempt, and an attempt's dict (eight
+    keys) was 272 bytes against 104 for these slots (tracemalloc, a 100k chain;
+    the state at a run's end is its memory peak).  The usual fields are slots
+    (:data:`_ABSENT` when unset); any other key lives in ``more``.  It reads and
+    writes like the dict it replaces; its keys come in the slots' order, then
+    ``more``'s.  :meth:`as_dict` is the plain mapping the record encodes.
+    """
+
+    __slots__ = (*_FIELDS, "more")
+
+    node_id: Any
+    node_type: Any
+    attempt: Any
+    status: Any
+    started_at: Any
+    ended_at: Any
+    duration_ms: Any
+    outputs: Any
+    #: Every other key, in the order it was set (None: there is none).
+    more: dict[str, Any] | None
+
+    def __init__(
+        self,
+        node_id: Any = _ABSENT,
+        node_type: Any = _ABSENT,
+        attempt: Any = _ABSENT,
+        status: Any = _ABSENT,
+        started_at: Any = _ABSENT,
+        more: dict[str, Any] | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.node_type = node_type
+        self.attempt = attempt
+        self.status = status
+        self.started_at = started_at
+        self.ended_at = _ABSENT
+        self.duration_ms = _ABSENT
+        self.outputs = _ABSENT
+        self.more = more or None
+
+    @classmethod
+    def of(cls, mapping: Mapping[str, Any]) -> Attempt:
+        """An attempt holding ``mapping``'s keys and values (a multi-agent node's agents)."""
+        made = cls()
+        made.update(mapping)
+        return made
+
+    def as_dict(self) -> dict[str, Any]:
+        """The attempt as a plain dict (same keys, order and values)."""
+        if (
+            self.more is None
+            and self.node_id is not _ABSENT
+            and self.node_type is not _ABSENT
+            and self.attempt is not _ABSENT
+            and self.status is not _ABSENT
+            and self.started_at is not _ABSENT
+            and self.ended_at is not _ABSENT
+            and self.duration_ms is not _ABSENT
+            and self.outputs is not _ABSENT
+        ):
+            # The usual finished attempt: one dict display (this runs for every
+            # attempt each time the record is encoded).
+            return {
+                "node_id": self.node_id,
+                "node_type": self.node_type,
+                "attempt": self.attempt,
+                "status": self.status,
+                "started_at": self.started_at,
+                "ended_at": self.ended_at,
+                "duration_ms": self.duration_ms,
+                "outputs": self.outputs,
+            }
+        out = {key: value for key in _FIELDS if (value := getattr(self, key)) is not _ABSENT}
+        if self.more is not None:
+            out.update(self.more)
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        if key in _FIELD_SET:
+            value = getattr(self, key)
+            if value is not _ABSENT:
+                return value
+        elif self.more is not None and key in self.more:
+            return self.more[key]
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in _FIELD_SET:
+            value = getattr(self, key)
+            return default if value is _ABSENT else value
+        return default if self.more is None else self.more.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if key in _FIELD_SET:
+            return getattr(self, str(key)) is not _ABSENT
+        return self.more is not None and key in self.more
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in _FIELD_SET:
+            setattr(self, key, value)
+        elif self.more is None:
+            self.more = {key: value}
+        else:
+            self.more[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key in _FIELD_SET:
+            if getattr(self, key) is _ABSENT:
+                raise KeyError(key)
+            setattr(self, key, _ABSENT)
+        elif self.more is not None and key in self.more:
+            del self.more[key]
+            if not self.more:
+                self.more = None
+        else:
+            raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        for key in _FIELDS:
+            if getattr(self, key) is not _ABSENT:
+                yield key
+        if self.more is not None:
+            yield from self.more
+
+    def __len__(self) -> int:
+        count = sum(1 for key in _FIELDS if getattr(self, key) is not _ABSENT)
+        return count + (0 if self.more is None else len(self.more))
+
+    def __repr__(self) -> str:
+        return f"Attempt({self.as_dict()!r})"
 
 
 def _key(node_id: str, attempt: int, iteration: int | None) -> str | tuple[str, int, int | None]:
-    """An attempt's key in ``RunState._record_index``: the usual one (a first
-    attempt, in no loop) is keyed by its node's id alone, the others by
+    """An attempt's key (``RunState._attempt``): the usual one (a first
+    attempt, in no loop) is keyed by its node's id alone (and kept in its
+    ``NodeState.first``), the others by
     ``(node, attempt, iteration)`` — a tuple per attempt was 64 B/node of a
     finished run's state (tracemalloc, a 20k chain)."""
     if attempt == 1 and iteration is None:
@@ -89,10 +248,12 @@ class RunState:
         self.decisions: dict[Slot, bool] = {}
         #: Exit decisions held until their loop ends (slot → taken).
         self.deferred: dict[int, dict[Slot, bool]] = {}
-        #: Attempt records in the order they started; key → index.
-        self.records: list[dict[str, Any]] = []
-        #: An attempt's :func:`_key` → its index in ``records``.
-        self._record_index: dict[str | tuple[str, int, int | None], int] = {}
+        #: Attempt records in the order they started.
+        self.records: list[Attempt] = []
+        #: An attempt's :func:`_key` → its record (the record itself, not its index
+        #: in ``records``: an int per attempt past 256 was 32 B/node); a first
+        #: attempt outside loops is its node's ``first`` instead.
+        self._attempts: dict[tuple[str, int, int | None], Attempt] = {}
         self.waits: dict[str, dict[str, Any]] = {}
         self.edge_waits: dict[Slot, dict[str, Any]] = {}
         self.loop_counts: dict[int, int] = {}
@@ -167,28 +328,34 @@ class RunState:
         st.iteration = e.iteration
         self.waits.pop(nid, None)
         key = _key(nid, st.attempt, st.iteration)
-        record: dict[str, Any] = {
-            "node_id": nid,
-            "node_type": e.node_type or "",
-            "attempt": st.attempt,
-            "status": "RUNNING",
-            "started_at": e.at,
-        }
-        if st.iteration is not None:
-            record["iteration"] = st.iteration
-        if e.inputs:
-            record["inputs"] = e.inputs
-        if e.classification:
-            record["x-classification"] = e.classification
-        index = self._record_index.get(key)
-        if index is not None:  # a wait being retried: same attempt, same record
-            existing = self.records[index]
-            if existing.get("status") == "WAITING":
+        more: dict[str, Any] | None = None
+        if st.iteration is not None or e.inputs or e.classification:
+            more = {}
+            if st.iteration is not None:
+                more["iteration"] = st.iteration
+            if e.inputs:
+                more["inputs"] = e.inputs
+            if e.classification:
+                more["x-classification"] = e.classification
+        existing = st.first if isinstance(key, str) else self._attempts.get(key)
+        if existing is not None:  # a wait being retried: same attempt, same record
+            started_at = e.at
+            if existing.status == "WAITING":
                 # The attempt began when the wait did, not when the answer was taken in.
-                record["started_at"] = existing["started_at"]
-            existing.update(record)
+                started_at = existing.started_at
+            existing.node_id = nid
+            existing.node_type = e.node_type or ""
+            existing.attempt = st.attempt
+            existing.status = "RUNNING"
+            existing.started_at = started_at
+            if more:
+                existing.update(more)
         else:
-            self._record_index[key] = len(self.records)
+            record = Attempt(nid, e.node_type or "", st.attempt, "RUNNING", e.at, more)
+            if isinstance(key, str):
+                st.first = record
+            else:
+                self._attempts[key] = record
             self.records.append(record)
 
     def _on_wait(self, e: Wait) -> None:
@@ -204,10 +371,10 @@ class RunState:
             "at": e.at,
             "details": e.details,
         }
-        index = self._record_index.get(_key(nid, int(e.attempt), e.iteration))
-        if index is not None:
-            self.records[index]["status"] = "WAITING"
-            self.records[index]["x-waiting-for"] = {
+        record = self._attempt(_key(nid, int(e.attempt), e.iteration))
+        if record is not None:
+            record.status = "WAITING"
+            record["x-waiting-for"] = {
                 "kind": e.kind,
                 "name": e.name,
                 **({"prompt": e.prompt} if e.prompt else {}),
@@ -224,18 +391,19 @@ class RunState:
         nid = e.node
         st = self.nodes.get(nid) or self.node(nid)
         status = str(e.status)
-        index = self._record_index.get(_key(nid, int(e.attempt), e.iteration))
-        if index is not None:
-            record = self.records[index]
-            record.pop("x-waiting-for", None)
-            record["status"] = status
+        key = _key(nid, int(e.attempt), e.iteration)
+        record = st.first if isinstance(key, str) else self._attempts.get(key)
+        if record is not None:
+            if record.more is not None:
+                record.pop("x-waiting-for", None)
+            record.status = status
             # Field by field (not a loop of getattr: this runs for every attempt).
             if e.ended_at is not None:
-                record["ended_at"] = e.ended_at
+                record.ended_at = e.ended_at
             if e.duration_ms is not None:
-                record["duration_ms"] = e.duration_ms
+                record.duration_ms = e.duration_ms
             if e.outputs is not None:
-                record["outputs"] = e.outputs
+                record.outputs = e.outputs
             if e.error is not None:
                 record["error"] = e.error
             if e.ai_metadata is not None:
@@ -249,7 +417,7 @@ class RunState:
             if e.child_run_id:
                 record["child_run_id"] = e.child_run_id
             for child in e.children or ():  # a multi-agent node's agents
-                self.records.append({**child, "x-parent_node": nid})
+                self.records.append(Attempt.of({**child, "x-parent_node": nid}))
         self.reports.pop(nid, None)
         if e.iteration_done:
             st.iterations_done = int(e.iteration_done)
@@ -279,12 +447,12 @@ class RunState:
             st.error = e.error
         self.waits.pop(nid, None)
         self.reports.pop(nid, None)
-        index = self._record_index.get(_key(nid, st.attempt, st.iteration))
-        if index is not None and self.records[index]["status"] in ("WAITING", "RUNNING"):
-            record = self.records[index]  # closed while waiting (cancel, failure elsewhere)
+        record = self._attempt(_key(nid, st.attempt, st.iteration))
+        if record is not None and record.get("status") in ("WAITING", "RUNNING"):
+            # closed while waiting (cancel, failure elsewhere)
             record.pop("x-waiting-for", None)
-            record["status"] = st.status
-            record["ended_at"] = e.at
+            record.status = st.status
+            record.ended_at = e.at
             if e.error is not None:
                 record["error"] = e.error
         if e.compensation:
@@ -299,11 +467,17 @@ class RunState:
         if e.loop:
             self._go_round(e.loop)
 
-    def last_record(self, node_id: str) -> dict[str, Any] | None:
+    def _attempt(self, key: str | tuple[str, int, int | None]) -> Attempt | None:
+        """The record of the attempt :func:`_key` gives ``key``, if it started."""
+        if isinstance(key, str):
+            st = self.nodes.get(key)
+            return None if st is None else st.first
+        return self._attempts.get(key)
+
+    def last_record(self, node_id: str) -> Attempt | None:
         """The record of the node's latest attempt (in its current iteration)."""
         st = self.node(node_id)
-        index = self._record_index.get(_key(node_id, st.attempt, st.iteration))
-        return self.records[index] if index is not None else None
+        return self._attempt(_key(node_id, st.attempt, st.iteration))
 
     def waiting(self, run_id: str) -> list[dict[str, Any]]:
         """What the run waits for; a waiting child run's own waits are listed instead,
@@ -331,8 +505,8 @@ class RunState:
     def running_attempt(self, node_id: str) -> tuple[int, int | None] | None:
         """The attempt of ``node_id`` whose record is still RUNNING (a crash hit it)."""
         st = self.node(node_id)
-        index = self._record_index.get(_key(node_id, st.attempt, st.iteration))
-        if index is not None and self.records[index]["status"] == "RUNNING":
+        record = self._attempt(_key(node_id, st.attempt, st.iteration))
+        if record is not None and record.get("status") == "RUNNING":
             return st.attempt, st.iteration
         return None
 
@@ -340,10 +514,10 @@ class RunState:
         """A RUNNING attempt found at resume: recorded as cancelled, to be re-run."""
         nid = e.node
         st = self.node(nid)
-        index = self._record_index.get(_key(nid, int(e.attempt), e.iteration))
-        if index is not None:
-            self.records[index]["status"] = "CANCELLED"
-            self.records[index]["ended_at"] = e.at
+        record = self._attempt(_key(nid, int(e.attempt), e.iteration))
+        if record is not None:
+            record.status = "CANCELLED"
+            record.ended_at = e.at
             error: dict[str, Any] = {
                 "code": "INTERRUPTED",
                 "message": "the run stopped while this attempt was running; it was run again",
@@ -355,7 +529,7 @@ class RunState:
                     "the run stopped while this attempt was running; " + said + "; it was run again"
                 )
                 error["details"] = {"processes": stopped}
-            self.records[index]["error"] = error
+            record["error"] = error
         st.status = "PENDING"
 
     def _on_proc(self, e: Proc) -> None:
@@ -378,20 +552,15 @@ class RunState:
         nid = e.node
         st = self.node(nid)
         st.status = "SKIPPED"
-        key = _key(nid, 0, e.iteration)
-        record: dict[str, Any] = {
-            "node_id": nid,
-            "node_type": e.node_type or "",
-            "attempt": 1,
-            "status": "SKIPPED",
-            "started_at": e.at,
-        }
-        if e.iteration is not None:
-            record["iteration"] = e.iteration
-        if key in self._record_index:
-            self.records[self._record_index[key]] = record
+        key = (nid, 0, e.iteration)  # _key's, never a node's ``first`` (attempt 0)
+        more = None if e.iteration is None else {"iteration": e.iteration}
+        record = Attempt(nid, e.node_type or "", 1, "SKIPPED", e.at, more)
+        existing = self._attempts.get(key)
+        if existing is not None:  # skipped again: the record in its place is this one
+            for name in Attempt.__slots__:
+                setattr(existing, name, getattr(record, name))
         else:
-            self._record_index[key] = len(self.records)
+            self._attempts[key] = record
             self.records.append(record)
         self._decide(e)
 
@@ -501,11 +670,9 @@ class RunState:
         self.items.pop(nid, None)
 
     def _last_attempt(self, node_id: str) -> int:
-        last = 0
-        for key in self._record_index:
-            if key == node_id:  # its first attempt, in no loop (see _key)
-                last = max(last, 1)
-            elif type(key) is tuple and key[0] == node_id and key[2] is None:
+        last = 1 if self.node(node_id).first is not None else 0  # see _key
+        for key in self._attempts:
+            if key[0] == node_id and key[2] is None:
                 last = max(last, key[1])
         return last
 
