@@ -456,3 +456,90 @@ def test_stats_single_attempt_figures_match_the_object_path() -> None:
         assert plain.nodes is not None
         acc.add_plain(plain)
     assert json.dumps([s.to_dict() for s in acc.finish()]) == json.dumps(reference)
+
+
+def _raw_variants() -> list[bytes]:
+    """Record files in the written form and around it: the typed decoder must read each
+    as the checked loader and ``plain_record`` do, or leave it to them."""
+    record = generate(REVIEW_TREE, REVIEW_STEPS, 1, seed=11).records[0]
+    plain = json.dumps(record).encode()
+    node = json.dumps(record["node_records"][0]).encode()
+    assert node in plain
+    first = node[:-1]  # the first node record without its closing brace
+
+    def node_with(extra: bytes) -> bytes:
+        return plain.replace(node, first + b", " + extra + b"}", 1)
+
+    heads = [
+        json.dumps({**_head(**c), "node_records": record["node_records"]}) for c in ODD_HEADS[:14]
+    ]
+    return [
+        plain,
+        json.dumps(record, indent=2).encode(),
+        *(h.encode() for h in heads if "Infinity" not in h and "NaN" not in h),
+        node_with(b'"iteration": 2'),
+        node_with(b'"iteration": null, "error": null, "tools_used": null'),
+        node_with(b'"iteration": 2.0'),
+        node_with(b'"cost_usd": 0.5'),  # a key outside the typed form: kept in `extra`
+        node_with(b'"outputs": {"a": {"b": [1, 2.5, "x:y", null, true]}}'),
+        node_with(b'"outputs": {"n": 123456789012345678901234567890}'),
+        node_with(b'"outputs": {"n": ' + b"7" * 4001 + b"}"),
+        node_with(b'"outputs": {"n": 1e400}'),
+        node_with(b'"outputs": ' + b"[" * 200 + b"]" * 200),
+        node_with(b'"outputs": {"s": "\\ud800"}'),
+        node_with(b'"outputs": {"s": "\\ud83d\\ude00 \\u00e9 \\u003a"}'),
+        node_with(b'"outputs": {"a\\u003a": 1, "a:": 2}'),
+        node_with(b'"outputs": {"a": 1, "a": 2}'),  # duplicate keys, nested
+        node_with(b'"node_id": "twice"'),  # a duplicate key of the typed form
+        plain.replace(b'"run_id"', b'"run_id": "x", "run_id"', 1),
+        plain.replace(b'"attempt": 1', b'"attempt": true', 1),
+        plain.replace(b'"attempt": 1', b'"attempt": 1.0', 1),
+        plain.replace(b'"status": "COMPLETED"', b'"status": "completed"', 1),
+        plain.replace(b'"duration_ms": ', b'"duration_ms": 1e301, "x": ', 1),
+        plain.replace(b'"node_type": ', b'"node_type": 5, "y": ', 1),
+        plain.replace(b'"started_at": ', b'"started_at": null, "z": ', 1),
+        plain.replace(b'"node_records": [', b'"node_records": [], "w": [', 1),
+        plain.replace(b'"node_records": [', b'"node_records": [1, ', 1),
+        b"\xef\xbb\xbf" + plain,
+        plain[:-1],
+        b'{"node_records": []}',
+        b"[1]",
+    ]
+
+
+@pytest.mark.parametrize("number", range(len(_raw_variants())))
+def test_typed_reading_is_plain_record_of_the_checked_data(tmp_path: Path, number: int) -> None:
+    from osop.analysis.records import read_plain_record, read_record_data
+    from osop.errors import LoadError
+
+    path = tmp_path / "run.osoplog.json"
+    path.write_bytes(_raw_variants()[number])
+    try:
+        expected = plain_record(read_record_data(path))
+    except LoadError as exc:
+        with pytest.raises(LoadError) as caught:
+            read_plain_record(path)
+        assert str(caught.value) == str(exc)
+        return
+    got = read_plain_record(path)
+    assert got.head == expected.head and repr(got.head) == repr(expected.head)
+    assert (got.nodes is None) == (expected.nodes is None)
+    assert got.nodes == expected.nodes and got.data == expected.data
+    assert json.dumps(got.data) == json.dumps(expected.data)  # key order too
+    assert got.record() == expected.record()
+
+
+def test_typed_node_statuses_are_the_vocabulary() -> None:
+    from typing import get_args
+
+    from osop.analysis.records import _NodeStatus
+    from osop.format.vocabulary import NODE_STATUSES
+
+    assert sorted(get_args(_NodeStatus)) == sorted(NODE_STATUSES)
+
+
+def test_typed_decoder_takes_the_written_form() -> None:
+    from osop.analysis.records import _NOT_FAST, _checked_fast, _decode_written
+
+    for raw in _raw_variants()[:2]:  # compact and indented, as the engine writes them
+        assert _checked_fast(raw, _decode_written) is not _NOT_FAST
