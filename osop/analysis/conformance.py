@@ -47,7 +47,7 @@ from osop.analysis.records import (
     NodeExecution,
     PlainRecord,
     executions_of,
-    record_ranks,
+    record_rank_columns,
     timestamp,
 )
 from osop.format.workflow import Edge, Workflow
@@ -714,7 +714,7 @@ def _variant(plain: PlainRecord) -> object | None:
     nodes = plain.nodes
     if nodes is None:
         return None
-    rank = record_ranks(nodes)
+    started, ended = record_rank_columns(nodes)
     errors = list(map(dict.get, nodes, repeat("error")))
     head = plain.head
     return (
@@ -724,8 +724,8 @@ def _variant(plain: PlainRecord) -> object | None:
         tuple(map(_STATUS, nodes)),
         tuple(map(_ATTEMPT, nodes)),
         tuple(map(dict.get, nodes, repeat("iteration"))),
-        tuple(map(rank.__getitem__, map(_STARTED, nodes))),
-        tuple(map(rank.__getitem__, map(dict.get, nodes, repeat("ended_at")))),
+        started,
+        ended,
         None if errors.count(None) == len(errors) else tuple(map(_code, errors)),
     )
 
@@ -733,7 +733,6 @@ def _variant(plain: PlainRecord) -> object | None:
 _NODE_ID = itemgetter("node_id")
 _STATUS = itemgetter("status")
 _ATTEMPT = itemgetter("attempt")
-_STARTED = itemgetter("started_at")
 
 
 def _code(error: dict[str, Any] | None) -> object:

@@ -20,6 +20,7 @@ from osop.analysis.records import (
     read_plain_records,
     record_from_data,
     record_moments,
+    record_rank_columns,
     record_ranks,
     written_timestamp,
 )
@@ -543,3 +544,33 @@ def test_typed_decoder_takes_the_written_form() -> None:
 
     for raw in _raw_variants()[:2]:  # compact and indented, as the engine writes them
         assert _checked_fast(raw, _decode_written) is not _NOT_FAST
+
+
+@pytest.mark.parametrize(
+    "middle",
+    ["2026-02-30T12:00:00.000Z", "2026-02-31T00:00:00.000Z", "2026-02-29T23:59:59.999Z"],
+)
+def test_record_ranks_check_every_day_between_the_first_and_last(middle: str) -> None:
+    # the first and last texts name real days, one between them does not: the days
+    # are looked at one by one (only texts of one day are checked by the first alone)
+    nodes = [
+        _node("2026-02-28T00:00:00.000Z", middle),
+        _node("2026-03-01T00:00:00.000Z", None),
+    ]
+    assert record_ranks(nodes) == _reference_ranks(nodes)
+    one_day = [_node("2026-02-30T00:00:00.000Z", "2026-02-30T00:00:01.000Z")]
+    assert record_ranks(one_day) == _reference_ranks(one_day)
+
+
+@pytest.mark.parametrize("odd", ODD_STAMPS + WRITTEN_EDGES)
+def test_record_rank_columns_are_the_ranks_of_each_node_record(odd: str) -> None:
+    nodes = [
+        _node("2026-01-01T00:00:00.000Z", odd),
+        _node(odd, None),
+        _node("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z"),
+    ]
+    rank = _reference_ranks(nodes)
+    assert record_rank_columns(nodes) == (
+        tuple(rank[n["started_at"]] for n in nodes),
+        tuple(rank[n.get("ended_at")] for n in nodes),
+    )
