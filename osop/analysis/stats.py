@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress
-from operator import itemgetter
+from itertools import accumulate, chain, compress, cycle, groupby, repeat
+from operator import add, itemgetter, sub
 from typing import Any
 
 from osop.analysis.records import PlainRecord, executions_of, record_moments, written_timestamp
@@ -58,21 +59,27 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
     """Linear-interpolation percentile of already sorted values (``p`` in [0, 1])."""
     if not sorted_values:
         raise ValueError("percentile of nothing")
-    rank = p * (len(sorted_values) - 1)
+    return _interpolated(sorted_values.__getitem__, len(sorted_values), p)
+
+
+def _interpolated(at: Callable[[int], float], count: int, p: float) -> float:
+    """:func:`percentile` of ``count`` sorted values, ``at(rank)`` giving each."""
+    rank = p * (count - 1)
     low = math.floor(rank)
     high = math.ceil(rank)
     if low == high:
-        return float(sorted_values[low])
+        return float(at(low))
     fraction = rank - low
-    return float(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction)
+    return float(at(low) + (at(high) - at(low)) * fraction)
 
 
-def _mean(values: list[float]) -> float:
-    """The mean; values near the float limit are scaled first so the sum cannot overflow."""
+def _mean(values: Callable[[], Iterable[float]], count: int) -> float:
+    """The mean of the ``count`` values ``values()`` gives (in sorted order, as fsum saw
+    them before); values near the float limit are scaled first so the sum cannot overflow."""
     try:
-        return math.fsum(values) / len(values)
+        return math.fsum(values()) / count
     except OverflowError:
-        return math.fsum(v / len(values) for v in values)
+        return math.fsum(v / count for v in values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +100,7 @@ class Distribution:
             return None
         return cls(
             count=len(ordered),
-            mean=_mean(ordered),
+            mean=_mean(lambda: ordered, len(ordered)),
             p50=percentile(ordered, 0.5),
             p95=percentile(ordered, 0.95),
             minimum=ordered[0],
@@ -125,85 +132,317 @@ def _common(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP_ERRORS]
 
 
-#: Values a block holds before it is packed (see :class:`_Values`).
+#: Values a block holds before it is sealed (see :class:`_Values`).
 _BLOCK = 4096
-#: Values kept as they are before blocks are packed: packing costs ~0.3 µs a value
-#: (~5 % of `osop stats` when every block is packed), worth it only where memory
-#: grows (512 KB a node here; from there on 4 bytes a value instead of 8).
-_PACK_FROM = 16 * _BLOCK
-_times_thousand = (1000.0).__mul__
-_per_thousand = (1000).__rtruediv__  # k -> k / 1000, correctly rounded
+#: Values a `_Values` keeps as they come (8 bytes each) before it tallies them: a
+#: tally costs ~0.1 µs a value where durations repeat (whole milliseconds) and
+#: ~0.3 µs where nearly all differ (microseconds), paid only past this many values
+#: (128 KB a node), so stats over up to 16,384 records never pay it.
+_TALLY_FROM = 4 * _BLOCK
+#: Values this large (2**52 ms: 142,000 years) are kept as they are, in order. Below
+#: it an integer gives the very figures its float gives (converted exactly, and the
+#: difference of two such is exact too), so only the smallest and largest value need
+#: to remember which they were.
+_EXACT_LIMIT = 2.0**52
+_is_zero = (0.0).__eq__
+_SIGNED_ZEROS = cycle((0.0, -0.0))  # the signs of the runs of `zeros`, in turn
+
+# A run: distinct values in ascending order (the zero class as 0.0) and their counts.
+_Run = tuple["array[float]", "array[int]"]
 
 
-def _packed(block: array[float]) -> array[int] | array[float]:
-    """``block`` as thousandths in 32-bit integers (4 bytes a value, not 8) when each
-    value is exactly ``k / 1000`` again (what a record's ``round(ms, 3)`` and
-    millisecond timestamps give), else ``block`` itself. C loops, no Python per value:
-    ~0.25 µs a value (a block of 4,096 in ~1 ms).
-    """
-    try:
-        # past 32 bits (35 minutes) OverflowError, NaN ValueError, infinity OverflowError
-        thousandths = array("i", map(round, map(_times_thousand, block)))
-    except (ValueError, OverflowError):
-        return block
-    # the very same bits (a -0.0, equal to 0.0 but shown as "-0.0", is not 0 / 1000)
-    if array("d", map(_per_thousand, thousandths)).tobytes() != block.tobytes():
-        return block
-    return thousandths
+def _counts(counts: list[int]) -> array[int]:
+    """``counts`` in the narrowest array that holds them (1 byte each where values differ)."""
+    top = max(counts, default=0)
+    code = "B" if top < 1 << 8 else "H" if top < 1 << 16 else "I" if top < 1 << 32 else "Q"
+    return array(code, counts)
+
+
+def _run_of(values: Iterable[float]) -> _Run:
+    """The run of some floats: C loops (Counter, sort), no Python per value."""
+    tally = Counter(values)
+    if 0.0 in tally:  # -0.0 and 0.0 are one key; the zero class's signs are kept apart
+        tally[0.0] = tally.pop(0.0)
+    keys = sorted(tally)
+    return array("d", keys), _counts(list(map(tally.__getitem__, keys)))
+
+
+def _merged(added: Sequence[_Run], removed: Sequence[_Run] = ()) -> _Run:
+    """One run of the values of ``added`` less those of ``removed`` (C loops: a dict
+    of the distinct values, updated run by run; its keys come in a few ascending
+    stretches, which the sort merges)."""
+    keys, counts = added[0]
+    tally = dict(zip(keys, counts, strict=True))
+    get = tally.get
+    for keys, counts in added[1:]:
+        tally.update(zip(keys, map(add, map(get, keys, repeat(0)), counts), strict=True))
+    for keys, counts in removed:
+        tally.update(zip(keys, map(sub, map(get, keys, repeat(0)), counts), strict=True))
+    distinct = sorted(compress(tally, tally.values()) if removed else tally)
+    return array("d", distinct), _counts(list(map(tally.__getitem__, distinct)))
+
+
+def _add_zeros(zeros: list[int], negative: bool, count: int) -> None:
+    """Append ``count`` zeros of one sign to ``zeros`` (run lengths: +0.0 first, then
+    -0.0, +0.0, ... alternately)."""
+    if zeros and (len(zeros) - 1) % 2 == negative:  # the last run has this sign
+        zeros[-1] += count
+    elif zeros or not negative:
+        zeros.append(count)
+    else:
+        zeros.extend((0, count))  # no +0.0 first
+
+
+def _zero_at(zeros: list[int], position: int) -> float:
+    """The zero at ``position`` (0-based) of the zero class, in the order it came."""
+    for run, count in enumerate(zeros):
+        if position < count:
+            return -0.0 if run % 2 else 0.0
+        position -= count
+    raise IndexError(position)
 
 
 class _Values:
-    """Numbers kept compactly and in order, for exact percentiles of millions of them.
+    """Numbers tallied for exact percentiles of millions of them, in memory that grows
+    with the number of *distinct* values, not of values.
 
-    Floats are appended to ``floats`` (``array('d')``: 8 bytes a value, not 32); past
-    :data:`_PACK_FROM` values, each full block of :data:`_BLOCK` is packed as
-    thousandths in 32-bit integers when that gives back every value exactly
-    (:func:`_packed`: 4 bytes a value). Execution
-    durations are floats, except a record's integer ``duration_ms``, which the output
-    shows as written (``126``, not ``126.0``): from the first one on, every value is
-    kept as an object in ``objects`` — the exact values, in order.
+    Floats are appended to ``floats`` (``array('d')``, the block being filled); a
+    full block of :data:`_BLOCK` is *sealed*: kept as it is up to :data:`_TALLY_FROM`
+    values, from there on (and for all of them at the end) counted into *runs* —
+    distinct values ascending and their counts. A new run is merged into the first
+    when the runs after it hold as many distinct values as it does, so each value is
+    merged about twice at most. Durations come at millisecond or microsecond
+    resolution over a bounded range, so the distinct values stop growing: 100,000
+    records with durations in whole milliseconds cost what 10,000 do.
+
+    What a sort would give is kept apart from the runs, exactly: the smallest value
+    as it first came and the largest as it last came (a stable sort puts them first
+    and last: an integer ``duration_ms`` is shown as written, ``126`` not ``126.0``),
+    the order of the signs of zeros (``-0.0`` is shown as such), and values past
+    :data:`_EXACT_LIMIT` as they are. Non-float values are appended with
+    :meth:`append`, which notes them in ``odd`` (the block holds a placeholder).
+
+    ``marks`` (positions, ascending) and ``marked``: when a block is sealed, its
+    values at those positions are also appended to ``marked`` and the marks dropped
+    (how an accumulator keeps the execution durations that are not an attempt's).
     """
 
-    __slots__ = ("blocks", "floats", "objects", "sealed")
+    __slots__ = (
+        "big",
+        "floats",
+        "hi",
+        "lo",
+        "marked",
+        "marks",
+        "odd",
+        "raw",
+        "runs",
+        "sealed",
+        "zeros",
+    )
 
     def __init__(self) -> None:
-        self.blocks: list[array[Any]] = []  # full blocks: thousandths ("i") or floats ("d")
-        self.sealed = 0  # values in `blocks`
         self.floats = array("d")  # the block being filled
-        self.objects: list[float] | None = None
+        self.odd: list[tuple[int, float]] = []  # (position in the block, value): not floats
+        self.sealed = 0  # values in sealed blocks
+        self.raw: list[array[float]] = []  # sealed blocks not tallied yet
+        self.runs: list[_Run] = []  # the tally: runs[0], then runs not merged into it yet
+        self.zeros: list[int] = []  # the zero class's signs in order (see _add_zeros)
+        self.lo: float | None = None  # the smallest value below _EXACT_LIMIT, as it first came
+        self.hi: float | None = None  # the largest one, as it last came
+        self.big: list[float] = []  # values past _EXACT_LIMIT, in order
+        self.marks: array[int] | None = None
+        self.marked: _Values | None = None
 
     def append(self, value: float) -> None:
-        if self.objects is None:
-            if type(value) is float:
-                self.floats.append(value)
-                if len(self.floats) == _BLOCK:
-                    self.seal()
-                return
-            self.objects = list(self)
-            self.blocks, self.sealed, self.floats = [], 0, array("d")
-        self.objects.append(value)
+        if type(value) is not float:
+            self.odd.append((len(self.floats), value))
+            value = 0.0  # a placeholder: sealing takes the value from `odd`
+        self.floats.append(value)
+        if len(self.floats) == _BLOCK:
+            self.seal()
 
-    def seal(self) -> None:
-        """Pack the full block (callers that append to ``floats`` directly call this)."""
-        self.blocks.append(_packed(self.floats) if self.sealed >= _PACK_FROM else self.floats)
-        self.sealed += len(self.floats)
-        self.floats = array("d")
+    def extend(self, values: list[float]) -> None:
+        if set(map(type, values)) - {float}:  # not floats alone: one at a time
+            for value in values:
+                self.append(value)
+            return
+        while values:
+            room = _BLOCK - len(self.floats)
+            self.floats.extend(values[:room])
+            values = values[room:]
+            if len(self.floats) == _BLOCK:
+                self.seal()
 
     def __len__(self) -> int:
-        return len(self.objects) if self.objects is not None else self.sealed + len(self.floats)
+        return self.sealed + len(self.floats)
 
-    def unpacked(self) -> Sequence[float]:
-        """The values, unpacked once (the figures read them twice; one node at a time)."""
-        return self.objects if self.objects is not None else array("d", self)
+    def seal(self) -> None:
+        """Seal the block being filled (callers that append to ``floats`` directly call
+        this when it is full; :meth:`tally` seals a part-filled one)."""
+        block, odd = self.floats, self.odd
+        self.floats, self.odd = array("d"), []
+        if not block:
+            return
+        base = self.sealed
+        self.sealed += len(block)
+        low, high = min(block), max(reversed(block))  # the first smallest, the last largest
+        values: Sequence[float] = block
+        if odd or low <= -_EXACT_LIMIT or high >= _EXACT_LIMIT:  # rare: the exact values
+            exact = list(block)
+            for position, value in odd:
+                exact[position] = value
+            values = exact
+        if self.marks:
+            assert self.marked is not None
+            self.marked.extend(list(map(values.__getitem__, map(sub, self.marks, repeat(base)))))
+            del self.marks[:]
+        if values is not block:
+            if min(values) <= -_EXACT_LIMIT or max(values) >= _EXACT_LIMIT:
+                self.big.extend(v for v in values if not -_EXACT_LIMIT < v < _EXACT_LIMIT)
+                values = [v for v in values if -_EXACT_LIMIT < v < _EXACT_LIMIT]
+                if not values:
+                    return
+            low, high = min(values), max(reversed(values))
+            block = array("d", values)  # integers as floats: exact below _EXACT_LIMIT
+        if self.lo is None or low < self.lo:
+            self.lo = low
+        if self.hi is None or high >= self.hi:
+            self.hi = high
+        if low <= 0.0 <= high and 0.0 in block:
+            signs = list(map(math.copysign, repeat(1.0), filter(_is_zero, block)))
+            if -1.0 not in signs or 1.0 not in signs:
+                _add_zeros(self.zeros, signs[0] < 0, len(signs))
+            else:
+                for sign, same in groupby(signs):
+                    _add_zeros(self.zeros, sign < 0, len(list(same)))
+        if base < _TALLY_FROM:
+            self.raw.append(block)
+            return
+        if self.raw:
+            self._add_run(_run_of(chain.from_iterable(self.raw)))
+            self.raw = []
+        self._add_run(_run_of(block))
 
-    def __iter__(self) -> Iterator[float]:
-        if self.objects is not None:
-            return iter(self.objects)
-        parts: list[Iterable[float]] = [
-            block if block.typecode == "d" else map(_per_thousand, block) for block in self.blocks
-        ]
-        parts.append(self.floats)
-        return chain.from_iterable(parts)
+    def _add_run(self, run: _Run) -> None:
+        runs = self.runs
+        runs.append(run)
+        if len(runs) > 1 and sum(len(keys) for keys, _ in runs[1:]) >= len(runs[0][0]):
+            self.runs = [_merged(runs)]
+
+    def tally(self) -> _Tally:
+        """Everything appended so far, counted (one run)."""
+        self.seal()
+        if self.raw:
+            self._add_run(_run_of(chain.from_iterable(self.raw)))
+            self.raw = []
+        if len(self.runs) > 1:
+            self.runs = [_merged(self.runs)]
+        keys, counts = self.runs[0] if self.runs else (array("d"), array("B"))
+        return _Tally(keys, counts, self.zeros, self.lo, self.hi, self.big)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """Values as distinct values and counts, and what a stable sort would keep apart
+    (see :class:`_Values`): enough for every figure of :class:`Distribution`."""
+
+    keys: array[float]  # distinct values below _EXACT_LIMIT, ascending (zero as 0.0)
+    counts: array[int]
+    zeros: list[int]  # the zero class's signs in order (see _add_zeros)
+    lo: float | None  # the smallest value below _EXACT_LIMIT as it first came
+    hi: float | None  # the largest as it last came
+    big: list[float]  # values past _EXACT_LIMIT, in order
+
+    @classmethod
+    def union(cls, tallies: Sequence[_Tally]) -> _Tally:
+        """The values of ``tallies`` one after the other."""
+        runs = [(t.keys, t.counts) for t in tallies if t.keys]
+        keys, counts = _merged(runs) if runs else (array("d"), array("B"))
+        zeros: list[int] = []
+        lo = hi = None
+        for t in tallies:
+            for run, count in enumerate(t.zeros):
+                if count:
+                    _add_zeros(zeros, run % 2 == 1, count)
+            if t.lo is not None and (lo is None or t.lo < lo):
+                lo = t.lo
+            if t.hi is not None and (hi is None or t.hi >= hi):
+                hi = t.hi
+        return cls(keys, counts, zeros, lo, hi, [v for t in tallies for v in t.big])
+
+    @classmethod
+    def of_floats(
+        cls, added: Sequence[_Tally], removed: Sequence[_Tally], zeros: list[int]
+    ) -> _Tally:
+        """The values of ``added`` less those of ``removed``, all of them floats, whose
+        zeros are ``zeros`` (the figures of a float depend on its value alone, but
+        for the sign of a zero)."""
+        keys, counts = _merged(
+            [(t.keys, t.counts) for t in added], [(t.keys, t.counts) for t in removed]
+        )
+        big = Counter(v for t in added for v in t.big)
+        big.subtract(v for t in removed for v in t.big)
+        lo = hi = None
+        if keys:
+            lo, hi = keys[0], keys[-1]
+            if lo == 0.0:
+                lo = _zero_at(zeros, 0)
+            if hi == 0.0:
+                hi = _zero_at(zeros, sum(zeros) - 1)
+        return cls(keys, counts, zeros, lo, hi, [float(v) for v in big.elements()])
+
+    def distribution(self) -> Distribution | None:
+        compact = sum(self.counts)
+        count = compact + len(self.big)
+        if not count:
+            return None
+        ordered_big = sorted(self.big)  # a stable sort: equal values keep their order
+        below = ordered_big[: bisect_left(ordered_big, 0)]
+        above = ordered_big[len(below) :]
+        keys, lo, hi, zeros = self.keys, self.lo, self.hi, self.zeros
+        ends = list(accumulate(self.counts))  # ends[i]: how many values are <= keys[i]
+
+        def at(rank: int) -> float:
+            """The value a sort of all of them puts at ``rank``."""
+            if rank < len(below):
+                return below[rank]
+            rank -= len(below)
+            if rank >= compact:
+                return above[rank - compact]
+            if rank == 0:
+                return lo  # type: ignore[return-value]
+            if rank == compact - 1:
+                return hi  # type: ignore[return-value]
+            i = bisect_right(ends, rank)
+            if keys[i] == 0.0:
+                return _zero_at(zeros, rank - (ends[i - 1] if i else 0))
+            return keys[i]
+
+        def ordered() -> Iterator[float]:
+            """All values in the order a sort gives (for the mean: fsum's order)."""
+            z = bisect_left(keys, 0.0)
+            if z < len(keys) and keys[z] == 0.0:
+                middle: Iterable[float] = chain.from_iterable(map(repeat, _SIGNED_ZEROS, zeros))
+                after = z + 1
+            else:
+                middle, after = (), z
+            return chain(
+                below,
+                chain.from_iterable(map(repeat, keys[:z], self.counts[:z])),
+                middle,
+                chain.from_iterable(map(repeat, keys[after:], self.counts[after:])),
+                above,
+            )
+
+        return Distribution(
+            count=count,
+            mean=_mean(ordered, count),
+            p50=_interpolated(at, count, 0.5),
+            p95=_interpolated(at, count, 0.95),
+            minimum=at(0),
+            maximum=at(count - 1),
+        )
 
 
 def _add(values: _Values, value: float) -> None:
@@ -345,6 +584,7 @@ class _NodeAccumulator:
         "failed_attempts",
         "failed_executions",
         "node_type",
+        "not_attempt_values",
         "not_attempts",
         "runs",
         "skipped",
@@ -363,15 +603,20 @@ class _NodeAccumulator:
         self.transient = 0
         self.timed_out = 0
         self.skipped = 0
-        # 4 bytes a value, not 32: 100,000 records hold millions of them
+        # tallied: 100,000 records hold millions of them, but few distinct ones
         self.durations = _Values()  # an int duration_ms stays an int (as in the output)
         # An attempt's own duration is nearly always its execution's too (the same
-        # float): then it is kept once; `not_attempts` lists the execution durations
-        # that are not also an attempt's (by position: a few, where retries are), and
-        # `attempt_durations` holds the attempts' other ones. Percentiles sort the
-        # values, so which array holds one does not matter (zeros are never shared:
-        # -0.0 and 0.0 keep their order).
+        # float): then it is kept once; `not_attempts` lists the positions of the
+        # execution durations that are not also an attempt's (a few, where retries
+        # are), whose values land in `not_attempt_values` when their block is sealed;
+        # `attempt_durations` holds the attempts' other ones. The attempts' figures
+        # are those of durations − not_attempt_values + attempt_durations: all floats
+        # (an int duration_ms is never kept once), zeros only in attempt_durations
+        # (a zero is never kept once), so their zeros' signs come in its order.
         self.not_attempts = array("q")
+        self.not_attempt_values = _Values()
+        self.durations.marks = self.not_attempts
+        self.durations.marked = self.not_attempt_values
         self.attempt_durations = _Values()
         self.waits = _Values()
         self.cost = 0.0
@@ -383,16 +628,13 @@ class _NodeAccumulator:
             self.not_attempts.append(len(self.durations))
             self.durations.append(duration)
 
-    def attempt_values(self, durations: Sequence[float] | None = None) -> Iterator[float]:
-        """Every attempt duration: those kept with the executions', then the others
-        (``durations``: the execution durations already unpacked, if at hand)."""
-        executions = self.durations if durations is None else durations
-        if not self.not_attempts:
-            return chain(executions, self.attempt_durations)
-        also = bytearray(b"\x01") * len(executions)
-        for position in self.not_attempts:
-            also[position] = 0
-        return chain(compress(executions, also), self.attempt_durations)
+    def attempt_tally(self, durations: _Tally) -> _Tally:
+        """Every attempt duration (``durations``: :meth:`_Values.tally` of the execution
+        durations, which seals the last of `not_attempt_values`)."""
+        attempts = self.attempt_durations.tally()
+        return _Tally.of_floats(
+            [durations, attempts], [self.not_attempt_values.tally()], attempts.zeros
+        )
 
 
 class _WorkflowAccumulator:
@@ -565,7 +807,7 @@ class _WorkflowAccumulator:
                         value = None  # the same float: kept once
                     else:
                         acc.not_attempts.append(len(durations))
-                    if durations.objects is None and type(duration) is float:
+                    if type(duration) is float:
                         floats = durations.floats  # _Values.append, inlined
                         floats.append(duration)
                         if len(floats) == _BLOCK:
@@ -625,8 +867,10 @@ class _WorkflowAccumulator:
 
     def finish(self) -> WorkflowStats:
         node_stats: dict[str, NodeStats] = {}
+        waits: list[_Tally] = []
         for node_id, acc in self.nodes.items():
-            durations = acc.durations.unpacked()
+            durations = acc.durations.tally()
+            waits.append(acc.waits.tally())
             node_stats[node_id] = NodeStats(
                 node_id=node_id,
                 node_type=acc.node_type,
@@ -638,25 +882,23 @@ class _WorkflowAccumulator:
                 transient_failures=acc.transient,
                 timed_out=acc.timed_out,
                 skipped=acc.skipped,
-                duration_ms=Distribution.of(durations),
-                human_wait_ms=Distribution.of(acc.waits),
+                duration_ms=durations.distribution(),
+                human_wait_ms=waits[-1].distribution(),
                 total_cost_usd=acc.cost,
                 errors=_common(acc.errors),
-                attempt_duration_ms=Distribution.of(acc.attempt_values(durations)),
+                attempt_duration_ms=acc.attempt_tally(durations).distribution(),
             )
         all_errors: Counter[str] = Counter()
-        waits = array("d")
         for acc in self.nodes.values():
             all_errors.update(acc.errors)
-            waits.extend(acc.waits)
         return WorkflowStats(
             workflow_id=self.workflow_id,
             workflow_version=self.version,
             total_runs=sum(self.statuses.values()),
             status_counts=dict(self.statuses),
-            duration_ms=Distribution.of(self.durations),
+            duration_ms=self.durations.tally().distribution(),
             total_cost_usd=self.cost,
-            human_wait_ms=Distribution.of(waits),
+            human_wait_ms=_Tally.union(waits).distribution(),
             node_stats=node_stats,
             errors=_common(all_errors),
         )
