@@ -90,6 +90,7 @@ def test_tallied_figures_are_those_of_sorting_every_value(seed: int, monkeypatch
     if seed % 2:  # tally from the first block on, in blocks of a few values
         monkeypatch.setattr(stats, "_BLOCK", rng.choice([1, 2, 7, 64]))
         monkeypatch.setattr(stats, "_TALLY_FROM", 0)
+        monkeypatch.setattr(stats, "_MERGE_SLICE", rng.choice([1, 3, 50]))
     for n in (0, 1, 2, 3, rng.randrange(4, 50), rng.randrange(300, 3000)):
         values = _random_values(rng, n)
         assert _figures(_tallied(values)) == _figures(Distribution.of(values)), (seed, n)
@@ -102,6 +103,7 @@ def test_tallies_put_together_are_the_values_put_together(monkeypatch: Any) -> N
 
     monkeypatch.setattr(stats, "_BLOCK", 5)
     monkeypatch.setattr(stats, "_TALLY_FROM", 10)
+    monkeypatch.setattr(stats, "_MERGE_SLICE", 4)
     rng = random.Random(3)
     for _ in range(30):
         parts = [_random_values(rng, rng.randrange(0, 60)) for _ in range(rng.randrange(1, 4))]
@@ -135,6 +137,7 @@ def test_attempt_tally_is_the_attempts_sorted(seed: int, monkeypatch: Any) -> No
 
     monkeypatch.setattr(stats, "_BLOCK", 8)
     monkeypatch.setattr(stats, "_TALLY_FROM", 16 * (seed % 3))
+    monkeypatch.setattr(stats, "_MERGE_SLICE", 2 + seed)
     rng = random.Random(seed)
     acc = _NodeAccumulator("cli")
     executions: list[Any] = []
