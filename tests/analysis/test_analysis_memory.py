@@ -174,7 +174,7 @@ def test_tally_memory_follows_distinct_values(monkeypatch: Any) -> None:
         store.floats.extend(pool)  # a block at a time, as the accumulator's inlined append
         store.seal()
     assert len(store) == rounds * len(pool)
-    keys, counts = store.tallied
+    keys = store.tallied[0]
     waiting = sum(len(block) * block.itemsize for block in store.raw)
     assert len(keys) <= 3001
     assert len(keys) * (8 + 2) + waiting < 4 * 3001 * 8  # distinct values, not a million
