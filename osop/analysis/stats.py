@@ -177,41 +177,71 @@ _MERGE_SLICE = 8192
 _is_zero = (0.0).__eq__
 _SIGNED_ZEROS = cycle((0.0, -0.0))  # the signs of the runs of `zeros`, in turn
 
-# A run: distinct values in ascending order (the zero class as 0.0) and their counts.
-_Run = tuple["array[float]", "array[int]"]
+# A run: distinct values in ascending order (the zero class as 0.0 or 0) and their
+# counts. Keys are thousandths in 32-bit integers ("i": 4 bytes a distinct value, as
+# `_packed` keeps a block) when every value of the run is exactly one, else floats
+# ("d"). A run built from a sorted block has no counts (None): each key once, equal
+# keys next to each other (see `_tally_raw`); a merge's result always has them.
+_Run = tuple["array[Any]", "array[int] | None"]
+_Counted = tuple["array[Any]", "array[int]"]  # a run with its counts
+_COUNT_CODES = (("B", 1 << 8), ("H", 1 << 16), ("I", 1 << 32), ("Q", 1 << 64))
+
+
+def _count_code(top: int) -> str:
+    """The narrowest array type holding counts up to ``top`` (1 byte where values differ)."""
+    return next(code for code, limit in _COUNT_CODES if top < limit)
 
 
 def _counts(counts: Sequence[int]) -> array[int]:
-    """``counts`` in the narrowest array that holds them (1 byte each where values differ)."""
-    top = max(counts, default=0)
-    code = "B" if top < 1 << 8 else "H" if top < 1 << 16 else "I" if top < 1 << 32 else "Q"
-    return array(code, counts)
+    """``counts`` in the narrowest array that holds them."""
+    return array(_count_code(max(counts, default=0)), counts)
 
 
-def _run_of(values: Iterable[float]) -> _Run:
-    """The run of some floats: C loops (Counter, sort), no Python per value."""
-    tally = Counter(values)
-    if 0.0 in tally:  # -0.0 and 0.0 are one key; the zero class's signs are kept apart
-        tally[0.0] = tally.pop(0.0)
+def _run_of(block: array[Any]) -> _Counted:
+    """The run of a block (floats, or thousandths as `_packed` gives them): C loops
+    (Counter, sort), no Python per value. A block of floats that are all thousandths
+    is packed first, so its keys are 4 bytes too."""
+    if block.typecode == "d":
+        block = _packed(block)
+    tally = Counter(block)
+    if block.typecode == "d" and 0.0 in tally:  # -0.0 and 0.0 are one key, kept as 0.0
+        tally[0.0] = tally.pop(0.0)  # (the zero class's signs are kept apart)
     keys = sorted(tally)
-    return array("d", keys), _counts(list(map(tally.__getitem__, keys)))
+    return array(block.typecode, keys), _counts(list(map(tally.__getitem__, keys)))
 
 
-def _merged(added: Sequence[_Run], removed: Sequence[_Run] = ()) -> _Run:
+def _as_floats(run: _Run) -> _Run:
+    keys, counts = run
+    return (keys if keys.typecode == "d" else array("d", map(_per_thousand, keys))), counts
+
+
+def _key_value(keys: array[Any]) -> Callable[[Any], float]:
+    """What gives the float of one of a run's ``keys`` (thousandths, or floats)."""
+    return float if keys.typecode == "d" else _per_thousand
+
+
+def _merged(added: Sequence[_Run], removed: Sequence[_Run] = ()) -> _Counted:
     """One run of the values of ``added`` less those of ``removed``.
 
     C loops: per slice of the value range, a dict of its distinct values updated run
     by run (its keys come in a few ascending stretches, which the sort merges). The
     slices hold ~:data:`_MERGE_SLICE` distinct values of all runs, so the dict (~100
     bytes an entry) stays near 1 MB where one for 100,000 distinct values took ~10 MB
-    at the moment of the peak.
+    at the moment of the peak. Keys and counts are written out slice by slice into
+    their narrowest arrays (thousandths where every run's are; 8-byte counts for
+    every distinct value set the peak at the end of 100,000 runs).
     """
     runs = [*added, *removed]
+    thousandths = all(run[0].typecode != "d" for run in runs)
+    if not thousandths:  # rare (a value that is no number of thousandths): all as floats
+        runs = list(map(_as_floats, runs))
     largest = max(runs, key=lambda run: len(run[0]))[0]
     # slices of ~_MERGE_SLICE distinct values of all runs together (as the largest spreads)
     stride = max(1, _MERGE_SLICE * len(largest) // max(1, sum(len(run[0]) for run in runs)))
     edges = [*largest[stride::stride], math.inf]
-    keys_out, counts_out = array("d"), array("q")
+    keys_out: array[Any] = array("i" if thousandths else "d")
+    counts_out: array[int] = array("B")
+    top = 1 << 8
     start = [0] * len(runs)
     for edge in edges:
         tally: dict[float, int] = {}
@@ -221,13 +251,20 @@ def _merged(added: Sequence[_Run], removed: Sequence[_Run] = ()) -> _Run:
             start[number] = end
             if first == end:
                 continue
-            part, sizes = keys[first:end], counts[first:end]
+            part = keys[first:end]
+            sizes: Iterable[int] = repeat(1) if counts is None else counts[first:end]
             combine = add if number < len(added) else sub
+            # lazily, so equal keys of one sorted block add up as they come
             tally.update(zip(part, map(combine, map(get, part, repeat(0)), sizes), strict=True))
         distinct = sorted(compress(tally, tally.values()) if removed else tally)
         keys_out.extend(distinct)
-        counts_out.extend(map(tally.__getitem__, distinct))
-    return keys_out, _counts(counts_out)
+        numbers = list(map(tally.__getitem__, distinct))
+        if numbers and max(numbers) >= top:  # widen the counts (rare: by a byte or two)
+            code = _count_code(max(numbers))
+            top = dict(_COUNT_CODES)[code]
+            counts_out = array(code, counts_out)
+        counts_out.extend(numbers)
+    return keys_out, counts_out
 
 
 def _add_zeros(zeros: list[int], negative: bool, count: int) -> None:
@@ -277,6 +314,7 @@ class _Values:
 
     __slots__ = (
         "big",
+        "counted",
         "floats",
         "hi",
         "lo",
@@ -296,7 +334,8 @@ class _Values:
         self.sealed = 0  # values in sealed blocks
         self.raw: list[array[Any]] = []  # sealed blocks not tallied yet: floats, or _packed
         self.waiting = 0  # values in `raw`
-        self.tallied: _Run = (array("d"), array("B"))
+        self.tallied: _Counted = (array("i"), array("B"))
+        self.counted = 0  # values in the tally
         self.zeros: list[int] = []  # the zero class's signs in order (see _add_zeros)
         self.lo: float | None = None  # the smallest value below _EXACT_LIMIT, as it first came
         self.hi: float | None = None  # the largest one, as it last came
@@ -376,9 +415,23 @@ class _Values:
     def _tally_raw(self) -> None:
         """Count the waiting blocks into the tally: block by block, then merged (one
         count of 100,000 distinct values took ~7 MB at the moment of the peak)."""
-        runs = [_run_of(b if b.typecode == "d" else map(_per_thousand, b)) for b in self.raw]
-        self.raw, self.waiting = [], 0
-        self.tallied = _merged([self.tallied, *runs])
+        raw, waiting, self.raw, self.waiting = self.raw, self.waiting, [], 0
+        # Where most values differ (more than half as many distinct values tallied as
+        # values: microseconds), a packed block's run is the block sorted (4 bytes a
+        # value) rather than counted (4 + 1 bytes a distinct one); each block is let go
+        # as its run is made (all of them made first set the end's peak: 100,000 runs
+        # at microseconds 46.2 MB).
+        spread = 2 * len(self.tallied[0]) > self.counted
+        runs: list[_Run] = [self.tallied]
+        while raw:
+            block = raw.pop()
+            runs.append(
+                (array("i", sorted(block)), None)
+                if spread and block.typecode == "i"
+                else _run_of(block)
+            )
+        self.counted += waiting
+        self.tallied = _merged(runs)
 
     def tally(self) -> _Tally:
         """Everything appended so far, counted."""
@@ -394,7 +447,7 @@ class _Tally:
     """Values as distinct values and counts, and what a stable sort would keep apart
     (see :class:`_Values`): enough for every figure of :class:`Distribution`."""
 
-    keys: array[float]  # distinct values below _EXACT_LIMIT, ascending (zero as 0.0)
+    keys: array[Any]  # distinct values below _EXACT_LIMIT, ascending (see _Run)
     counts: array[int]
     zeros: list[int]  # the zero class's signs in order (see _add_zeros)
     lo: float | None  # the smallest value below _EXACT_LIMIT as it first came
@@ -405,7 +458,7 @@ class _Tally:
     def union(cls, tallies: Sequence[_Tally]) -> _Tally:
         """The values of ``tallies`` one after the other."""
         runs = [(t.keys, t.counts) for t in tallies if t.keys]
-        keys, counts = _merged(runs) if runs else (array("d"), array("B"))
+        keys, counts = _merged(runs) if runs else (array("i"), array("B"))
         zeros: list[int] = []
         lo = hi = None
         for t in tallies:
@@ -432,7 +485,7 @@ class _Tally:
         big.subtract(v for t in removed for v in t.big)
         lo = hi = None
         if keys:
-            lo, hi = keys[0], keys[-1]
+            lo, hi = map(_key_value(keys), (keys[0], keys[-1]))
             if lo == 0.0:
                 lo = _zero_at(zeros, 0)
             if hi == 0.0:
@@ -448,7 +501,9 @@ class _Tally:
         below = ordered_big[: bisect_left(ordered_big, 0)]
         above = ordered_big[len(below) :]
         keys, lo, hi, zeros = self.keys, self.lo, self.hi, self.zeros
-        ends = array("q", accumulate(self.counts))  # ends[i]: how many values are <= keys[i]
+        value = _key_value(keys)
+        # ends[i]: how many values are <= keys[i]
+        ends = array("I" if compact < 1 << 32 else "q", accumulate(self.counts))
 
         def at(rank: int) -> float:
             """The value a sort of all of them puts at ``rank``."""
@@ -462,23 +517,23 @@ class _Tally:
             if rank == compact - 1:
                 return hi  # type: ignore[return-value]
             i = bisect_right(ends, rank)
-            if keys[i] == 0.0:
+            if keys[i] == 0:
                 return _zero_at(zeros, rank - (ends[i - 1] if i else 0))
-            return keys[i]
+            return value(keys[i])
 
         def ordered() -> Iterator[float]:
             """All values in the order a sort gives (for the mean: fsum's order)."""
-            z = bisect_left(keys, 0.0)
-            if z < len(keys) and keys[z] == 0.0:
+            z = bisect_left(keys, 0)
+            if z < len(keys) and keys[z] == 0:
                 middle: Iterable[float] = chain.from_iterable(map(repeat, _SIGNED_ZEROS, zeros))
                 after = z + 1
             else:
                 middle, after = (), z
             return chain(
                 below,
-                chain.from_iterable(map(repeat, keys[:z], self.counts[:z])),
+                chain.from_iterable(map(repeat, map(value, keys[:z]), self.counts[:z])),
                 middle,
-                chain.from_iterable(map(repeat, keys[after:], self.counts[after:])),
+                chain.from_iterable(map(repeat, map(value, keys[after:]), self.counts[after:])),
                 above,
             )
 

@@ -183,6 +183,58 @@ def test_tally_memory_follows_distinct_values(monkeypatch: Any) -> None:
     assert _figures(dist) == _figures(Distribution.of(list(pool) * rounds))
 
 
+def test_microsecond_durations_are_tallied_as_thousandths(monkeypatch: Any) -> None:
+    """Durations as the engine writes them (round(ms, 3), nearly all distinct): the
+    tally keeps 4-byte thousandths and 1-byte counts, waiting blocks are merged as
+    sorted runs, and every figure is the one of sorting every value."""
+    from osop.analysis import stats
+
+    monkeypatch.setattr(stats, "_BLOCK", 64)
+    monkeypatch.setattr(stats, "_TALLY_FROM", 256)
+    monkeypatch.setattr(stats, "_MERGE_SLICE", 100)
+    sorted_runs = 0
+    real_merged = stats._merged
+
+    def merged(added: Any, removed: Any = ()) -> Any:
+        nonlocal sorted_runs
+        sorted_runs += sum(counts is None for _, counts in added)
+        return real_merged(added, removed)
+
+    monkeypatch.setattr(stats, "_merged", merged)
+    rng = random.Random(4)
+    values = [round(rng.uniform(0, 300), 3) for _ in range(5000)]
+    values += values[:700]  # some repeats, counted
+    store = _Values()
+    for value in values:
+        store.append(value)
+    tally = store.tally()
+    assert tally.keys.typecode == "i" and tally.counts.typecode == "B"
+    assert sorted_runs > 0  # most values differ: blocks merged sorted, not counted
+    assert _figures(tally.distribution()) == _figures(Distribution.of(values))
+    # a value that is no number of thousandths: the tally falls back to floats, exactly
+    store.append(0.1 + 0.2)
+    values.append(0.1 + 0.2)
+    tally = store.tally()
+    assert tally.keys.typecode == "d"
+    assert _figures(tally.distribution()) == _figures(Distribution.of(values))
+
+
+def test_tally_counts_widen_past_a_byte(monkeypatch: Any) -> None:
+    from osop.analysis import stats
+
+    monkeypatch.setattr(stats, "_BLOCK", 50)
+    monkeypatch.setattr(stats, "_TALLY_FROM", 100)
+    monkeypatch.setattr(stats, "_MERGE_SLICE", 2)
+    values = [1.5] * 300 + [2.25, 0.125] * 40 + [7.0] * 70_000
+    store = _Values()
+    for value in values:
+        store.append(value)
+    tally = store.tally()
+    assert list(tally.keys) == [125, 1500, 2250, 7000]
+    assert list(tally.counts) == [40, 300, 40, 70_000] and tally.counts.typecode == "I"
+    assert _figures(tally.distribution()) == _figures(Distribution.of(values))
+
+
 def _result(i: int, deviations: list[Deviation]) -> ConformanceResult:
     return ConformanceResult(
         f"runs/{i:03}.osoplog.json",
