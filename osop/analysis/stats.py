@@ -199,15 +199,15 @@ def _counts(counts: Sequence[int]) -> array[int]:
 
 def _run_of(block: array[Any]) -> _Counted:
     """The run of a block (floats, or thousandths as `_packed` gives them): C loops
-    (Counter, sort), no Python per value. A block of floats that are all thousandths
-    is packed first, so its keys are 4 bytes too."""
-    if block.typecode == "d":
-        block = _packed(block)
+    (Counter, sort), no Python per value. Distinct floats that are all thousandths
+    are packed, so their keys are 4 bytes too (the distinct ones only: packing every
+    value of the blocks tallied at the end cost ~3 % of `osop stats` on 10,000 records)."""
     tally = Counter(block)
     if block.typecode == "d" and 0.0 in tally:  # -0.0 and 0.0 are one key, kept as 0.0
         tally[0.0] = tally.pop(0.0)  # (the zero class's signs are kept apart)
     keys = sorted(tally)
-    return array(block.typecode, keys), _counts(list(map(tally.__getitem__, keys)))
+    counts = _counts(list(map(tally.__getitem__, keys)))
+    return (_packed(array("d", keys)) if block.typecode == "d" else array("i", keys)), counts
 
 
 def _as_floats(run: _Run) -> _Run:
