@@ -419,8 +419,9 @@ class _Values:
         # Where most values differ (more than half as many distinct values tallied as
         # values: microseconds), a packed block's run is the block sorted (4 bytes a
         # value) rather than counted (4 + 1 bytes a distinct one); each block is let go
-        # as its run is made (all of them made first set the end's peak: 100,000 runs
-        # at microseconds 46.2 MB).
+        # as its run is made (all of them made first, with 8-byte float keys, set the
+        # end's peak: 100,000 runs at microseconds 48.9 MB, now 39.4; main's packing
+        # of every value 43.6).
         spread = 2 * len(self.tallied[0]) > self.counted
         runs: list[_Run] = [self.tallied]
         while raw:
