@@ -18,9 +18,15 @@ a few hundred generated ones) and the peak RSS of ``osop stats DIR`` and
 ``osop diff WF DIR`` run on each as a child process (``ru_maxrss`` of the child),
 and the bytes each further record costs (the slope between the two sizes):
 streaming keeps it nearly flat — what grows is what an exact answer needs per
-record (8 bytes an execution duration for exact percentiles, 4 past 65,536 of a
-node; ~30 bytes a run
+record (exact percentiles keep the execution durations: as they come up to 16,384
+a node, then as distinct values and counts; ~30 bytes a run
 for counting a copied run once, the diff's ~10 bytes a record for listing it).
+Copies of 500 runs repeat their durations; ``--memory-distinct ms`` writes the
+folders from distinct generated runs instead (durations in whole milliseconds,
+as the generator makes them; slower to write), ``--memory-distinct us`` the same
+runs with each node duration moved by a random fraction of a millisecond and
+rounded to microseconds (``round(ms, 3)``, as OSOP's engine writes them: nearly
+every value distinct).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -130,7 +137,26 @@ def write_copies(texts: list[str], run_ids: list[str], folder: Path, count: int)
         (sub / f"{i:06}.osoplog.json").write_text(text)
 
 
-def memory_rows(gen: object, sizes: list[int], tmp: Path) -> None:
+def write_distinct(folder: Path, count: int, micro: bool = False) -> None:
+    """``count`` record files of distinct generated runs (10,000 a seed); ``micro``:
+    node durations at microsecond resolution (``round(ms + U[0, 1), 3)``)."""
+    folder.mkdir()
+    i = 0
+    jitter = random.Random(0)
+    for seed in range(1, 1 + (count + 9_999) // 10_000):
+        for record in generate(TREE, STEPS, min(10_000, count - i), seed=seed).records:
+            record["run_id"] = str(uuid.UUID(int=i + 1))
+            if micro:
+                for row in record["node_records"]:
+                    row["duration_ms"] = round(row["duration_ms"] + jitter.random(), 3)
+            sub = folder / f"{i // 1000:03}"
+            if i % 1000 == 0:
+                sub.mkdir()
+            (sub / f"{i:06}.osoplog.json").write_text(json.dumps(record))
+            i += 1
+
+
+def memory_rows(gen: object, sizes: list[int], tmp: Path, distinct: str = "") -> None:
     records = gen.records  # type: ignore[attr-defined]
     texts = [json.dumps(r) for r in records[:500]]
     run_ids = [r["run_id"] for r in records[:500]]
@@ -145,7 +171,10 @@ def memory_rows(gen: object, sizes: list[int], tmp: Path) -> None:
     }
     for n in sizes:
         folder = tmp / f"copies-{n}"
-        write_copies(texts, run_ids, folder, n)
+        if distinct:
+            write_distinct(folder, n, micro=distinct == "us")
+        else:
+            write_copies(texts, run_ids, folder, n)
         peaks["osop stats DIR"].append(command_peak_rss(["stats", str(folder), "--format", "json"]))
         peaks["osop diff WF DIR"].append(command_peak_rss(["diff", str(workflow), str(folder)]))
         peaks["osop diff WF DIR --format json"].append(
@@ -210,6 +239,13 @@ def main() -> None:
         "--memory-records",
         default="10000,100000",
         help="folder sizes for the peak-RSS rows (comma-separated; empty: none)",
+    )
+    parser.add_argument(
+        "--memory-distinct",
+        choices=("ms", "us"),
+        default="",
+        help="memory folders of distinct generated runs, not copies of 500: durations "
+        "in whole milliseconds (ms) or at microsecond resolution as the engine writes (us)",
     )
     args = parser.parse_args()
     n = args.records
@@ -311,7 +347,7 @@ def main() -> None:
         )
         sizes = [int(x) for x in args.memory_records.split(",") if x.strip()]
         if sizes:
-            memory_rows(gen, sizes, Path(tmp))
+            memory_rows(gen, sizes, Path(tmp), args.memory_distinct)
 
 
 if __name__ == "__main__":

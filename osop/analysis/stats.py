@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress
-from operator import itemgetter
+from itertools import accumulate, chain, compress, cycle, groupby, repeat
+from operator import add, itemgetter, sub
 from typing import Any
 
 from osop.analysis.records import PlainRecord, executions_of, record_moments, written_timestamp
@@ -58,21 +59,27 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
     """Linear-interpolation percentile of already sorted values (``p`` in [0, 1])."""
     if not sorted_values:
         raise ValueError("percentile of nothing")
-    rank = p * (len(sorted_values) - 1)
+    return _interpolated(sorted_values.__getitem__, len(sorted_values), p)
+
+
+def _interpolated(at: Callable[[int], float], count: int, p: float) -> float:
+    """:func:`percentile` of ``count`` sorted values, ``at(rank)`` giving each."""
+    rank = p * (count - 1)
     low = math.floor(rank)
     high = math.ceil(rank)
     if low == high:
-        return float(sorted_values[low])
+        return float(at(low))
     fraction = rank - low
-    return float(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction)
+    return float(at(low) + (at(high) - at(low)) * fraction)
 
 
-def _mean(values: list[float]) -> float:
-    """The mean; values near the float limit are scaled first so the sum cannot overflow."""
+def _mean(values: Callable[[], Iterable[float]], count: int) -> float:
+    """The mean of the ``count`` values ``values()`` gives (in sorted order, as fsum saw
+    them before); values near the float limit are scaled first so the sum cannot overflow."""
     try:
-        return math.fsum(values) / len(values)
+        return math.fsum(values()) / count
     except OverflowError:
-        return math.fsum(v / len(values) for v in values)
+        return math.fsum(v / count for v in values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +100,7 @@ class Distribution:
             return None
         return cls(
             count=len(ordered),
-            mean=_mean(ordered),
+            mean=_mean(lambda: ordered, len(ordered)),
             p50=percentile(ordered, 0.5),
             p95=percentile(ordered, 0.95),
             minimum=ordered[0],
@@ -125,12 +132,25 @@ def _common(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP_ERRORS]
 
 
-#: Values a block holds before it is packed (see :class:`_Values`).
+#: Values a block holds before it is sealed (see :class:`_Values`).
 _BLOCK = 4096
-#: Values kept as they are before blocks are packed: packing costs ~0.3 µs a value
-#: (~5 % of `osop stats` when every block is packed), worth it only where memory
-#: grows (512 KB a node here; from there on 4 bytes a value instead of 8).
-_PACK_FROM = 16 * _BLOCK
+#: Values a `_Values` keeps as they come (8 bytes each) before it tallies them: a
+#: tally costs ~0.1 µs a value where durations repeat (whole milliseconds) and
+#: ~0.3 µs where nearly all differ (microseconds), paid only past this many values
+#: (128 KB a node), so stats over up to 16,384 records never pay it.
+_TALLY_FROM = 4 * _BLOCK
+#: Values this large (2**52 ms: 142,000 years) are kept as they are, in order. Below
+#: it an integer gives the very figures its float gives (converted exactly, and the
+#: difference of two such is exact too), so only the smallest and largest value need
+#: to remember which they were.
+_EXACT_LIMIT = 2.0**52
+#: Sealed blocks wait to be counted into the tally until they hold this many times
+#: as many values as it has distinct ones: merging costs ~0.2 µs a distinct value
+#: of either side, so where nearly all values differ (microseconds) each is merged
+#: ~1.1 times, not ~2 (100,000 such values: 1.6 -> 1.2 µs a value, 724 -> 519 KB
+#: kept, waiting blocks packed), and where they repeat (whole milliseconds) at most
+#: ~8 x the distinct values wait, packed once that is over 4 blocks.
+_SPREAD = 8
 _times_thousand = (1000.0).__mul__
 _per_thousand = (1000).__rtruediv__  # k -> k / 1000, correctly rounded
 
@@ -152,58 +172,380 @@ def _packed(block: array[float]) -> array[int] | array[float]:
     return thousandths
 
 
-class _Values:
-    """Numbers kept compactly and in order, for exact percentiles of millions of them.
+#: Values of the largest run a slice of a merge holds (see :func:`_merged`).
+_MERGE_SLICE = 8192
+_is_zero = (0.0).__eq__
+_SIGNED_ZEROS = cycle((0.0, -0.0))  # the signs of the runs of `zeros`, in turn
 
-    Floats are appended to ``floats`` (``array('d')``: 8 bytes a value, not 32); past
-    :data:`_PACK_FROM` values, each full block of :data:`_BLOCK` is packed as
-    thousandths in 32-bit integers when that gives back every value exactly
-    (:func:`_packed`: 4 bytes a value). Execution
-    durations are floats, except a record's integer ``duration_ms``, which the output
-    shows as written (``126``, not ``126.0``): from the first one on, every value is
-    kept as an object in ``objects`` — the exact values, in order.
+# A run: distinct values in ascending order (the zero class as 0.0 or 0) and their
+# counts. Keys are thousandths in 32-bit integers ("i": 4 bytes a distinct value, as
+# `_packed` keeps a block) when every value of the run is exactly one, else floats
+# ("d"). A run built from a sorted block has no counts (None): each key once, equal
+# keys next to each other (see `_tally_raw`); a merge's result always has them.
+_Run = tuple["array[Any]", "array[int] | None"]
+_Counted = tuple["array[Any]", "array[int]"]  # a run with its counts
+_COUNT_CODES = (("B", 1 << 8), ("H", 1 << 16), ("I", 1 << 32), ("Q", 1 << 64))
+
+
+def _count_code(top: int) -> str:
+    """The narrowest array type holding counts up to ``top`` (1 byte where values differ)."""
+    return next(code for code, limit in _COUNT_CODES if top < limit)
+
+
+def _counts(counts: Sequence[int]) -> array[int]:
+    """``counts`` in the narrowest array that holds them."""
+    return array(_count_code(max(counts, default=0)), counts)
+
+
+def _run_of(block: array[Any]) -> _Counted:
+    """The run of a block (floats, or thousandths as `_packed` gives them): C loops
+    (Counter, sort), no Python per value. Distinct floats that are all thousandths
+    are packed, so their keys are 4 bytes too (the distinct ones only: packing every
+    value of the blocks tallied at the end cost ~3 % of `osop stats` on 10,000 records)."""
+    tally = Counter(block)
+    if block.typecode == "d" and 0.0 in tally:  # -0.0 and 0.0 are one key, kept as 0.0
+        tally[0.0] = tally.pop(0.0)  # (the zero class's signs are kept apart)
+    keys = sorted(tally)
+    counts = _counts(list(map(tally.__getitem__, keys)))
+    return (_packed(array("d", keys)) if block.typecode == "d" else array("i", keys)), counts
+
+
+def _as_floats(run: _Run) -> _Run:
+    keys, counts = run
+    return (keys if keys.typecode == "d" else array("d", map(_per_thousand, keys))), counts
+
+
+def _key_value(keys: array[Any]) -> Callable[[Any], float]:
+    """What gives the float of one of a run's ``keys`` (thousandths, or floats)."""
+    return float if keys.typecode == "d" else _per_thousand
+
+
+def _merged(added: Sequence[_Run], removed: Sequence[_Run] = ()) -> _Counted:
+    """One run of the values of ``added`` less those of ``removed``.
+
+    C loops: per slice of the value range, a dict of its distinct values updated run
+    by run (its keys come in a few ascending stretches, which the sort merges). The
+    slices hold ~:data:`_MERGE_SLICE` distinct values of all runs, so the dict (~100
+    bytes an entry) stays near 1 MB where one for 100,000 distinct values took ~10 MB
+    at the moment of the peak. Keys and counts are written out slice by slice into
+    their narrowest arrays (thousandths where every run's are; 8-byte counts for
+    every distinct value set the peak at the end of 100,000 runs).
+    """
+    runs = [*added, *removed]
+    thousandths = all(run[0].typecode != "d" for run in runs)
+    if not thousandths:  # rare (a value that is no number of thousandths): all as floats
+        runs = list(map(_as_floats, runs))
+    largest = max(runs, key=lambda run: len(run[0]))[0]
+    # slices of ~_MERGE_SLICE distinct values of all runs together (as the largest spreads)
+    stride = max(1, _MERGE_SLICE * len(largest) // max(1, sum(len(run[0]) for run in runs)))
+    edges = [*largest[stride::stride], math.inf]
+    keys_out: array[Any] = array("i" if thousandths else "d")
+    counts_out: array[int] = array("B")
+    top = 1 << 8
+    start = [0] * len(runs)
+    for edge in edges:
+        tally: dict[float, int] = {}
+        get = tally.get
+        for number, (keys, counts) in enumerate(runs):
+            first, end = start[number], bisect_left(keys, edge)
+            start[number] = end
+            if first == end:
+                continue
+            part = keys[first:end]
+            sizes: Iterable[int] = repeat(1) if counts is None else counts[first:end]
+            combine = add if number < len(added) else sub
+            # lazily, so equal keys of one sorted block add up as they come
+            tally.update(zip(part, map(combine, map(get, part, repeat(0)), sizes), strict=True))
+        distinct = sorted(compress(tally, tally.values()) if removed else tally)
+        keys_out.extend(distinct)
+        numbers = list(map(tally.__getitem__, distinct))
+        if numbers and max(numbers) >= top:  # widen the counts (rare: by a byte or two)
+            code = _count_code(max(numbers))
+            top = dict(_COUNT_CODES)[code]
+            counts_out = array(code, counts_out)
+        counts_out.extend(numbers)
+    return keys_out, counts_out
+
+
+def _add_zeros(zeros: list[int], negative: bool, count: int) -> None:
+    """Append ``count`` zeros of one sign to ``zeros`` (run lengths: +0.0 first, then
+    -0.0, +0.0, ... alternately)."""
+    if zeros and (len(zeros) - 1) % 2 == negative:  # the last run has this sign
+        zeros[-1] += count
+    elif zeros or not negative:
+        zeros.append(count)
+    else:
+        zeros.extend((0, count))  # no +0.0 first
+
+
+def _zero_at(zeros: list[int], position: int) -> float:
+    """The zero at ``position`` (0-based) of the zero class, in the order it came."""
+    for run, count in enumerate(zeros):
+        if position < count:
+            return -0.0 if run % 2 else 0.0
+        position -= count
+    raise IndexError(position)
+
+
+class _Values:
+    """Numbers tallied for exact percentiles of millions of them, in memory that grows
+    with the number of *distinct* values, not of values.
+
+    Floats are appended to ``floats`` (``array('d')``, the block being filled); a
+    full block of :data:`_BLOCK` is *sealed*: kept as it is up to :data:`_TALLY_FROM`
+    values, from there on (and for all of them at the end) counted into the *tally*
+    — distinct values ascending and their counts — when the blocks waiting hold
+    :data:`_SPREAD` times as many values as the tally has distinct ones. Durations
+    come at millisecond or microsecond resolution over a bounded range, so the
+    distinct values stop growing: 100,000 records with durations in whole
+    milliseconds cost about what 10,000 do.
+
+    What a sort would give is kept apart from the runs, exactly: the smallest value
+    as it first came and the largest as it last came (a stable sort puts them first
+    and last: an integer ``duration_ms`` is shown as written, ``126`` not ``126.0``),
+    the order of the signs of zeros (``-0.0`` is shown as such), and values past
+    :data:`_EXACT_LIMIT` as they are. Non-float values are appended with
+    :meth:`append`, which notes them in ``odd`` (the block holds a placeholder).
+
+    ``marks`` (positions, ascending) and ``marked``: when a block is sealed, its
+    values at those positions are also appended to ``marked`` and the marks dropped
+    (how an accumulator keeps the execution durations that are not an attempt's).
     """
 
-    __slots__ = ("blocks", "floats", "objects", "sealed")
+    __slots__ = (
+        "big",
+        "counted",
+        "floats",
+        "hi",
+        "lo",
+        "marked",
+        "marks",
+        "odd",
+        "raw",
+        "sealed",
+        "tallied",
+        "waiting",
+        "zeros",
+    )
 
     def __init__(self) -> None:
-        self.blocks: list[array[Any]] = []  # full blocks: thousandths ("i") or floats ("d")
-        self.sealed = 0  # values in `blocks`
         self.floats = array("d")  # the block being filled
-        self.objects: list[float] | None = None
+        self.odd: list[tuple[int, float]] = []  # (position in the block, value): not floats
+        self.sealed = 0  # values in sealed blocks
+        self.raw: list[array[Any]] = []  # sealed blocks not tallied yet: floats, or _packed
+        self.waiting = 0  # values in `raw`
+        self.tallied: _Counted = (array("i"), array("B"))
+        self.counted = 0  # values in the tally
+        self.zeros: list[int] = []  # the zero class's signs in order (see _add_zeros)
+        self.lo: float | None = None  # the smallest value below _EXACT_LIMIT, as it first came
+        self.hi: float | None = None  # the largest one, as it last came
+        self.big: list[float] = []  # values past _EXACT_LIMIT, in order
+        self.marks: array[int] | None = None
+        self.marked: _Values | None = None
 
     def append(self, value: float) -> None:
-        if self.objects is None:
-            if type(value) is float:
-                self.floats.append(value)
-                if len(self.floats) == _BLOCK:
-                    self.seal()
-                return
-            self.objects = list(self)
-            self.blocks, self.sealed, self.floats = [], 0, array("d")
-        self.objects.append(value)
+        if type(value) is not float:
+            self.odd.append((len(self.floats), value))
+            value = 0.0  # a placeholder: sealing takes the value from `odd`
+        self.floats.append(value)
+        if len(self.floats) == _BLOCK:
+            self.seal()
 
-    def seal(self) -> None:
-        """Pack the full block (callers that append to ``floats`` directly call this)."""
-        self.blocks.append(_packed(self.floats) if self.sealed >= _PACK_FROM else self.floats)
-        self.sealed += len(self.floats)
-        self.floats = array("d")
+    def extend(self, values: list[float]) -> None:
+        if set(map(type, values)) - {float}:  # not floats alone: one at a time
+            for value in values:
+                self.append(value)
+            return
+        while values:
+            room = _BLOCK - len(self.floats)
+            self.floats.extend(values[:room])
+            values = values[room:]
+            if len(self.floats) == _BLOCK:
+                self.seal()
 
     def __len__(self) -> int:
-        return len(self.objects) if self.objects is not None else self.sealed + len(self.floats)
+        return self.sealed + len(self.floats)
 
-    def unpacked(self) -> Sequence[float]:
-        """The values, unpacked once (the figures read them twice; one node at a time)."""
-        return self.objects if self.objects is not None else array("d", self)
+    def seal(self) -> None:
+        """Seal the block being filled (callers that append to ``floats`` directly call
+        this when it is full; :meth:`tally` seals a part-filled one)."""
+        block, odd = self.floats, self.odd
+        self.floats, self.odd = array("d"), []
+        if not block:
+            return
+        base = self.sealed
+        self.sealed += len(block)
+        low, high = min(block), max(reversed(block))  # the first smallest, the last largest
+        values: Sequence[float] = block
+        if odd or low <= -_EXACT_LIMIT or high >= _EXACT_LIMIT:  # rare: the exact values
+            exact = list(block)
+            for position, value in odd:
+                exact[position] = value
+            values = exact
+        if self.marks:
+            assert self.marked is not None
+            self.marked.extend(list(map(values.__getitem__, map(sub, self.marks, repeat(base)))))
+            del self.marks[:]
+        if values is not block:
+            if min(values) <= -_EXACT_LIMIT or max(values) >= _EXACT_LIMIT:
+                self.big.extend(v for v in values if not -_EXACT_LIMIT < v < _EXACT_LIMIT)
+                values = [v for v in values if -_EXACT_LIMIT < v < _EXACT_LIMIT]
+                if not values:
+                    return
+            low, high = min(values), max(reversed(values))
+            block = array("d", values)  # integers as floats: exact below _EXACT_LIMIT
+        if self.lo is None or low < self.lo:
+            self.lo = low
+        if self.hi is None or high >= self.hi:
+            self.hi = high
+        if low <= 0.0 <= high and 0.0 in block:
+            signs = list(map(math.copysign, repeat(1.0), filter(_is_zero, block)))
+            if -1.0 not in signs or 1.0 not in signs:
+                _add_zeros(self.zeros, signs[0] < 0, len(signs))
+            else:
+                for sign, same in groupby(signs):
+                    _add_zeros(self.zeros, sign < 0, len(list(same)))
+        tallied = len(self.tallied[0])
+        # Blocks wait for the next tally packed where they wait long (see _SPREAD).
+        self.raw.append(_packed(block) if _SPREAD * tallied > 4 * _BLOCK else block)
+        self.waiting += len(block)
+        if self.sealed > _TALLY_FROM and self.waiting >= _SPREAD * tallied:
+            self._tally_raw()
 
-    def __iter__(self) -> Iterator[float]:
-        if self.objects is not None:
-            return iter(self.objects)
-        parts: list[Iterable[float]] = [
-            block if block.typecode == "d" else map(_per_thousand, block) for block in self.blocks
-        ]
-        parts.append(self.floats)
-        return chain.from_iterable(parts)
+    def _tally_raw(self) -> None:
+        """Count the waiting blocks into the tally: block by block, then merged (one
+        count of 100,000 distinct values took ~7 MB at the moment of the peak)."""
+        raw, waiting, self.raw, self.waiting = self.raw, self.waiting, [], 0
+        # Where most values differ (more than half as many distinct values tallied as
+        # values: microseconds), a packed block's run is the block sorted (4 bytes a
+        # value) rather than counted (4 + 1 bytes a distinct one); each block is let go
+        # as its run is made (all of them made first, with 8-byte float keys, set the
+        # end's peak: 100,000 runs at microseconds 48.9 MB, now 39.4; main's packing
+        # of every value 43.6).
+        spread = 2 * len(self.tallied[0]) > self.counted
+        runs: list[_Run] = [self.tallied]
+        while raw:
+            block = raw.pop()
+            runs.append(
+                (array("i", sorted(block)), None)
+                if spread and block.typecode == "i"
+                else _run_of(block)
+            )
+        self.counted += waiting
+        self.tallied = _merged(runs)
+
+    def tally(self) -> _Tally:
+        """Everything appended so far, counted."""
+        self.seal()
+        if self.raw:
+            self._tally_raw()
+        keys, counts = self.tallied
+        return _Tally(keys, counts, self.zeros, self.lo, self.hi, self.big)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """Values as distinct values and counts, and what a stable sort would keep apart
+    (see :class:`_Values`): enough for every figure of :class:`Distribution`."""
+
+    keys: array[Any]  # distinct values below _EXACT_LIMIT, ascending (see _Run)
+    counts: array[int]
+    zeros: list[int]  # the zero class's signs in order (see _add_zeros)
+    lo: float | None  # the smallest value below _EXACT_LIMIT as it first came
+    hi: float | None  # the largest as it last came
+    big: list[float]  # values past _EXACT_LIMIT, in order
+
+    @classmethod
+    def union(cls, tallies: Sequence[_Tally]) -> _Tally:
+        """The values of ``tallies`` one after the other."""
+        runs = [(t.keys, t.counts) for t in tallies if t.keys]
+        keys, counts = _merged(runs) if runs else (array("i"), array("B"))
+        zeros: list[int] = []
+        lo = hi = None
+        for t in tallies:
+            for run, count in enumerate(t.zeros):
+                if count:
+                    _add_zeros(zeros, run % 2 == 1, count)
+            if t.lo is not None and (lo is None or t.lo < lo):
+                lo = t.lo
+            if t.hi is not None and (hi is None or t.hi >= hi):
+                hi = t.hi
+        return cls(keys, counts, zeros, lo, hi, [v for t in tallies for v in t.big])
+
+    @classmethod
+    def of_floats(
+        cls, added: Sequence[_Tally], removed: Sequence[_Tally], zeros: list[int]
+    ) -> _Tally:
+        """The values of ``added`` less those of ``removed``, all of them floats, whose
+        zeros are ``zeros`` (the figures of a float depend on its value alone, but
+        for the sign of a zero)."""
+        keys, counts = _merged(
+            [(t.keys, t.counts) for t in added], [(t.keys, t.counts) for t in removed]
+        )
+        big = Counter(v for t in added for v in t.big)
+        big.subtract(v for t in removed for v in t.big)
+        lo = hi = None
+        if keys:
+            lo, hi = map(_key_value(keys), (keys[0], keys[-1]))
+            if lo == 0.0:
+                lo = _zero_at(zeros, 0)
+            if hi == 0.0:
+                hi = _zero_at(zeros, sum(zeros) - 1)
+        return cls(keys, counts, zeros, lo, hi, [float(v) for v in big.elements()])
+
+    def distribution(self) -> Distribution | None:
+        compact = sum(self.counts)
+        count = compact + len(self.big)
+        if not count:
+            return None
+        ordered_big = sorted(self.big)  # a stable sort: equal values keep their order
+        below = ordered_big[: bisect_left(ordered_big, 0)]
+        above = ordered_big[len(below) :]
+        keys, lo, hi, zeros = self.keys, self.lo, self.hi, self.zeros
+        value = _key_value(keys)
+        # ends[i]: how many values are <= keys[i]
+        ends = array("I" if compact < 1 << 32 else "q", accumulate(self.counts))
+
+        def at(rank: int) -> float:
+            """The value a sort of all of them puts at ``rank``."""
+            if rank < len(below):
+                return below[rank]
+            rank -= len(below)
+            if rank >= compact:
+                return above[rank - compact]
+            if rank == 0:
+                return lo  # type: ignore[return-value]
+            if rank == compact - 1:
+                return hi  # type: ignore[return-value]
+            i = bisect_right(ends, rank)
+            if keys[i] == 0:
+                return _zero_at(zeros, rank - (ends[i - 1] if i else 0))
+            return value(keys[i])
+
+        def ordered() -> Iterator[float]:
+            """All values in the order a sort gives (for the mean: fsum's order)."""
+            z = bisect_left(keys, 0)
+            if z < len(keys) and keys[z] == 0:
+                middle: Iterable[float] = chain.from_iterable(map(repeat, _SIGNED_ZEROS, zeros))
+                after = z + 1
+            else:
+                middle, after = (), z
+            return chain(
+                below,
+                chain.from_iterable(map(repeat, map(value, keys[:z]), self.counts[:z])),
+                middle,
+                chain.from_iterable(map(repeat, map(value, keys[after:]), self.counts[after:])),
+                above,
+            )
+
+        return Distribution(
+            count=count,
+            mean=_mean(ordered, count),
+            p50=_interpolated(at, count, 0.5),
+            p95=_interpolated(at, count, 0.95),
+            minimum=at(0),
+            maximum=at(count - 1),
+        )
 
 
 def _add(values: _Values, value: float) -> None:
@@ -345,6 +687,7 @@ class _NodeAccumulator:
         "failed_attempts",
         "failed_executions",
         "node_type",
+        "not_attempt_values",
         "not_attempts",
         "runs",
         "skipped",
@@ -363,15 +706,20 @@ class _NodeAccumulator:
         self.transient = 0
         self.timed_out = 0
         self.skipped = 0
-        # 4 bytes a value, not 32: 100,000 records hold millions of them
+        # tallied: 100,000 records hold millions of them, but few distinct ones
         self.durations = _Values()  # an int duration_ms stays an int (as in the output)
         # An attempt's own duration is nearly always its execution's too (the same
-        # float): then it is kept once; `not_attempts` lists the execution durations
-        # that are not also an attempt's (by position: a few, where retries are), and
-        # `attempt_durations` holds the attempts' other ones. Percentiles sort the
-        # values, so which array holds one does not matter (zeros are never shared:
-        # -0.0 and 0.0 keep their order).
+        # float): then it is kept once; `not_attempts` lists the positions of the
+        # execution durations that are not also an attempt's (a few, where retries
+        # are), whose values land in `not_attempt_values` when their block is sealed;
+        # `attempt_durations` holds the attempts' other ones. The attempts' figures
+        # are those of durations − not_attempt_values + attempt_durations: all floats
+        # (an int duration_ms is never kept once), zeros only in attempt_durations
+        # (a zero is never kept once), so their zeros' signs come in its order.
         self.not_attempts = array("q")
+        self.not_attempt_values = _Values()
+        self.durations.marks = self.not_attempts
+        self.durations.marked = self.not_attempt_values
         self.attempt_durations = _Values()
         self.waits = _Values()
         self.cost = 0.0
@@ -383,16 +731,13 @@ class _NodeAccumulator:
             self.not_attempts.append(len(self.durations))
             self.durations.append(duration)
 
-    def attempt_values(self, durations: Sequence[float] | None = None) -> Iterator[float]:
-        """Every attempt duration: those kept with the executions', then the others
-        (``durations``: the execution durations already unpacked, if at hand)."""
-        executions = self.durations if durations is None else durations
-        if not self.not_attempts:
-            return chain(executions, self.attempt_durations)
-        also = bytearray(b"\x01") * len(executions)
-        for position in self.not_attempts:
-            also[position] = 0
-        return chain(compress(executions, also), self.attempt_durations)
+    def attempt_tally(self, durations: _Tally) -> _Tally:
+        """Every attempt duration (``durations``: :meth:`_Values.tally` of the execution
+        durations, which seals the last of `not_attempt_values`)."""
+        attempts = self.attempt_durations.tally()
+        return _Tally.of_floats(
+            [durations, attempts], [self.not_attempt_values.tally()], attempts.zeros
+        )
 
 
 class _WorkflowAccumulator:
@@ -565,7 +910,7 @@ class _WorkflowAccumulator:
                         value = None  # the same float: kept once
                     else:
                         acc.not_attempts.append(len(durations))
-                    if durations.objects is None and type(duration) is float:
+                    if type(duration) is float:
                         floats = durations.floats  # _Values.append, inlined
                         floats.append(duration)
                         if len(floats) == _BLOCK:
@@ -625,8 +970,10 @@ class _WorkflowAccumulator:
 
     def finish(self) -> WorkflowStats:
         node_stats: dict[str, NodeStats] = {}
+        waits: list[_Tally] = []
         for node_id, acc in self.nodes.items():
-            durations = acc.durations.unpacked()
+            durations = acc.durations.tally()
+            waits.append(acc.waits.tally())
             node_stats[node_id] = NodeStats(
                 node_id=node_id,
                 node_type=acc.node_type,
@@ -638,25 +985,23 @@ class _WorkflowAccumulator:
                 transient_failures=acc.transient,
                 timed_out=acc.timed_out,
                 skipped=acc.skipped,
-                duration_ms=Distribution.of(durations),
-                human_wait_ms=Distribution.of(acc.waits),
+                duration_ms=durations.distribution(),
+                human_wait_ms=waits[-1].distribution(),
                 total_cost_usd=acc.cost,
                 errors=_common(acc.errors),
-                attempt_duration_ms=Distribution.of(acc.attempt_values(durations)),
+                attempt_duration_ms=acc.attempt_tally(durations).distribution(),
             )
         all_errors: Counter[str] = Counter()
-        waits = array("d")
         for acc in self.nodes.values():
             all_errors.update(acc.errors)
-            waits.extend(acc.waits)
         return WorkflowStats(
             workflow_id=self.workflow_id,
             workflow_version=self.version,
             total_runs=sum(self.statuses.values()),
             status_counts=dict(self.statuses),
-            duration_ms=Distribution.of(self.durations),
+            duration_ms=self.durations.tally().distribution(),
             total_cost_usd=self.cost,
-            human_wait_ms=Distribution.of(waits),
+            human_wait_ms=_Tally.union(waits).distribution(),
             node_stats=node_stats,
             errors=_common(all_errors),
         )
