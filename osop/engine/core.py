@@ -980,20 +980,24 @@ class Core:
             else None
         )
         resolve_error: OsopError | None
+        scope: Scope | None = None
         try:
             if nid in self._gathers_inputs:
                 inputs = self._node_inputs(node, lambda: self._scope_of(node, loop_vars), loop_vars)
             else:  # nothing to interpolate or pass along (what _node_inputs returns)
                 inputs = {"loop": dict(loop_vars)} if loop_vars else {}
-            scope = self._scope_of(node, loop_vars, inputs)
+            # The scope is built here only when the runtime is interpolated; else the
+            # host builds the same one (``node_scope``) if the executor needs it, which
+            # a plainly simulated attempt does not (a scope was ~2 % of a simulated
+            # chain's instructions per node, bench/bench_engine.py "built-in simulator").
             if nid in self._templated:
+                scope = self._scope_of(node, loop_vars, inputs)
                 runtime = scope.interpolate(node.runtime)
             else:  # what interpolating it gives: a copy of its containers
                 runtime = _copied(node.runtime) if node.runtime else {}
             resolve_error = None
         except (MissingReferenceError, ExpressionError, ClassificationError) as exc:
             runtime, inputs, resolve_error = {}, {}, exc
-            scope = self._scope_of(node, loop_vars)
         self._log(
             Start(
                 node=nid,

@@ -279,14 +279,7 @@ class End(Entry):
         out: dict[str, Any] = {"t": "end"} if done is None else {"t": "end", "v": 2}
         self._put_fields(out)
         if done is not None:
-            folded: dict[str, Any] = {}
-            done._put_fields(folded)
-            del folded["node"]
-            if folded.get("status") == self.status:
-                del folded["status"]
-            if "at" in folded and folded["at"] == self.at:
-                del folded["at"]
-            out["done"] = folded
+            out["done"] = _folded_done(done, self)
         return out
 
     @classmethod
@@ -323,6 +316,28 @@ class Done(_Decisions):
     #: The node goes round its loop again (``edge``, ``iteration``, ``body``, ``inner``,
     #: ``reset``, ``target``, ``at``).
     loop: dict[str, Any] | None = None
+
+
+def _fold_writer() -> Callable[[Done, End], dict[str, Any]]:
+    """``fold(done, end)``: the ``"done"`` object of an end that ends its node: the
+    set fields of ``done`` but its node, and but its status and time when they are
+    the end's.  Written field by field, as :func:`_field_writer`'s, rather than
+    all of them and then deleting three (a chain's node: 39 bytecodes less).
+    """
+    lines = ["def fold(self, end):", "    out = {}"]
+    for attr, key in Done._SPEC:
+        if attr == "node":
+            continue
+        lines += [f"    v = self.{attr}"]
+        if attr in ("status", "at"):
+            lines += [f"    if v is not None and v != end.{attr}:"]
+        else:
+            lines += ["    if v is not None:"]
+        lines += [f"        out[{key!r}] = v"]
+    return _compiled([*lines, "    return out"], "fold")  # type: ignore[no-any-return]
+
+
+_folded_done = _fold_writer()
 
 
 @_spec

@@ -668,9 +668,7 @@ class Engine:
                 status="COMPLETED",
                 duration_ms=round((self._monotonic() - start_mono) * 1000.0, 3),
                 outputs=outputs,
-                returned=True,
-                tools_used=[],
-                children=[],
+                returned=True,  # no tools nor children: the core reads None as empty
             )
         env = self.env
         on_process = None
