@@ -485,6 +485,16 @@ def _raw_variants() -> list[bytes]:
         node_with(b'"outputs": {"a": {"b": [1, 2.5, "x:y", null, true]}}'),
         node_with(b'"outputs": {"n": 123456789012345678901234567890}'),
         node_with(b'"outputs": {"n": ' + b"7" * 4001 + b"}"),
+        # integers around 64 bits and a float's range: msgspec reads any length exactly,
+        # the checked loader refuses past a float's range (309 digits) or 4,000 digits
+        *(
+            node_with(b'"outputs": {"n": %d}' % n)
+            for n in (2**63 - 1, -(2**63), 2**64 - 1, 2**64, -(2**63) - 1, 10**308, 2 * 10**308)
+        ),
+        node_with(b'"outputs": {"n": ' + b"7" * 400 + b".5}"),  # a float past the range
+        node_with(b'"outputs": {"n": 0.' + b"3" * 800 + b"e-300}"),  # 800 digits, in range
+        node_with(b'"outputs": {"n": 9007199254740993.000000000000000000001}'),
+        node_with(b'"outputs": {"n": [1e-400, -0.0, 4.9e-324, 1.7976931348623159e308]}'),
         node_with(b'"outputs": {"n": 1e400}'),
         node_with(b'"outputs": ' + b"[" * 200 + b"]" * 200),
         node_with(b'"outputs": {"s": "\\ud800"}'),
