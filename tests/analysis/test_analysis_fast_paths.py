@@ -474,6 +474,13 @@ def _raw_variants() -> list[bytes]:
     heads = [
         json.dumps({**_head(**c), "node_records": record["node_records"]}) for c in ODD_HEADS[:14]
     ]
+    # the same heads without keys outside the typed form: the typed decoder reads them
+    # (and builds the head unchecked) or leaves them to the checks it replaces
+    heads += [
+        json.dumps({**_head(**c, **{"x-team": _DROP, "note": _DROP}), "node_records": nodes})
+        for c in ODD_HEADS
+        for nodes in (record["node_records"],)
+    ]
     return [
         plain,
         json.dumps(record, indent=2).encode(),
@@ -547,6 +554,15 @@ def test_typed_node_statuses_are_the_vocabulary() -> None:
     from osop.format.vocabulary import NODE_STATUSES
 
     assert sorted(get_args(_NodeStatus)) == sorted(NODE_STATUSES)
+
+
+def test_typed_run_statuses_are_the_vocabulary() -> None:
+    from typing import get_args
+
+    from osop.analysis.records import _RunStatus
+    from osop.format.vocabulary import RUN_STATUSES
+
+    assert sorted(get_args(_RunStatus)) == sorted(RUN_STATUSES)
 
 
 def test_typed_decoder_takes_the_written_form() -> None:
