@@ -20,7 +20,7 @@ import math
 import re
 from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, fields, replace
 from datetime import date, datetime
 from functools import lru_cache
 from itertools import repeat
@@ -110,6 +110,8 @@ _NEW_OBJECT = object.__new__
 #: bytes → b"0" for an ASCII digit, b" " for the rest: long digit runs are found in it
 _DIGIT_MARKS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
 _LONG_DIGITS = b"0" * 19
+#: every byte but ``{``, ``[`` and ``:`` (deleted by ``bytes.translate``: see _checked_fast)
+_NOT_MARKS = bytes(byte for byte in range(256) if byte not in b"{[:")
 
 
 def _fast_json(raw: bytes) -> Any:
@@ -161,14 +163,18 @@ def _checked_fast(raw: bytes, decode: Any) -> Any:
     except (ValueError, RecursionError):  # orjson's and msgspec's errors are ValueErrors
         return _NOT_FAST
     if type(data) is dict or type(data) is list:
+        # the raw bytes' `{`, `[` and `:` alone, then counted: one C pass that drops the
+        # rest (~2 µs a record fewer than counting each in the whole text)
+        marks = raw.translate(None, _NOT_MARKS)
+        colons = marks.count(b":")
         # depth first: orjson encodes fewer levels (254) than it decodes (1,024)
-        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and nests_too_deep(data):
+        if len(marks) - colons > MAX_DEPTH and nests_too_deep(data):
             return _NOT_FAST
         try:
             encoded = orjson.dumps(data)
         except orjson.JSONEncodeError:  # also any integer beyond 64 bits
             return _NOT_FAST
-        if encoded.count(b":") != raw.count(b":"):
+        if encoded.count(b":") != colons:
             # a duplicate key (or something unusual), or a key the typed decoder left
             # out (see _WrittenRecord): let the loader, or the lenient reader, say
             return _NOT_FAST
@@ -253,8 +259,10 @@ def _read_bytes(path: str | Path) -> tuple[bytes, str]:
     """A record file's bytes and its name (for messages), within the size limit."""
     name = str(path)
     try:
-        with open(path, "rb") as file:
-            raw = file.read()
+        # unbuffered: the file is read whole, and a BufferedReader around it only costs
+        # (~1.8 µs a file: 0.02 s of 10,000 records)
+        with open(path, "rb", buffering=0) as file:
+            raw = file.readall()
     except FileNotFoundError:
         raise LoadError("no such file", rule="document/unreadable", file=name) from None
     except IsADirectoryError:
@@ -552,32 +560,27 @@ def _fast_head(data: dict[str, Any]) -> RunRecord | None:
 def _written_head(data: dict[str, Any]) -> RunRecord:
     """:func:`_fast_head` of a record decoded as :class:`_WrittenRecord` by
     :func:`_checked_fast`: every check it makes is already made by the decoding
-    (~3 µs a record fewer: 0.03 s of 10,000), and no key is left for ``extra`` (a key
-    the typed form does not name sends the record the other way)."""
-    get = data.get
-    trigger, runtime, variables, cost = map(get, _HEAD_MAPPINGS)
+    (~3 µs a record fewer: 0.03 s of 10,000), and every key is a field (a key the typed
+    form does not name sends the record the other way), so the fields are the defaults
+    updated by the data in one C call, node records and ``extra`` then set."""
+    values = _HEAD_DEFAULTS.copy()
+    values.update(data)
+    values["node_records"] = ()
+    values["extra"] = {}
+    for key in _HEAD_MAPPINGS:  # copies, as record_from_dict makes
+        mapping = values[key]
+        if mapping is not None:
+            values[key] = dict(mapping)
     head = _NEW_OBJECT(RunRecord)  # RunRecord(...) without its frozen __init__: _fast_head
-    head.__dict__.update(
-        run_id=data["run_id"],
-        workflow_id=data["workflow_id"],
-        status=data["status"],
-        started_at=get("started_at"),
-        node_records=(),
-        osoplog_version=get("osoplog_version", OSOPLOG_VERSION),
-        workflow_version=get("workflow_version"),
-        workflow_hash=get("workflow_hash"),
-        mode=get("mode"),
-        trigger=None if trigger is None else dict(trigger),
-        ended_at=get("ended_at"),
-        duration_ms=get("duration_ms"),
-        runtime=None if runtime is None else dict(runtime),
-        variables=None if variables is None else dict(variables),
-        result_summary=get("result_summary"),
-        cost=None if cost is None else dict(cost),
-        extra={},
-        notes=(),
-    )
+    head.__dict__.update(values)
     return head
+
+
+#: What a :class:`RunRecord` field holds when the record does not name it (all set by
+#: :func:`_written_head`: the required ones are required by :class:`_WrittenRecord`).
+_HEAD_DEFAULTS: dict[str, Any] = {
+    f.name: f.default if f.default is not MISSING else None for f in fields(RunRecord)
+}
 
 
 def plain_record(data: dict[str, Any]) -> PlainRecord:

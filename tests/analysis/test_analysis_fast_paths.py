@@ -587,6 +587,10 @@ def test_typed_reading_is_plain_record_of_the_checked_data(tmp_path: Path, numbe
         return
     got = read_plain_record(path)
     assert got.head == expected.head and repr(got.head) == repr(expected.head)
+    assert vars(got.head).keys() == {f.name for f in dataclasses.fields(RunRecord)}
+    for key in ("trigger", "runtime", "variables", "cost"):  # copies, as the reader makes
+        value = getattr(got.head, key)
+        assert value is None or value is not got.data.get(key)
     assert (got.nodes is None) == (expected.nodes is None)
     assert got.nodes == expected.nodes and got.data == expected.data
     assert json.dumps(got.data) == json.dumps(expected.data)  # key order too
