@@ -17,6 +17,7 @@ files collect them instead of stopping (see :func:`read_records`).
 from __future__ import annotations
 
 import math
+import os
 import re
 from array import array
 from collections.abc import Iterable, Iterator
@@ -259,10 +260,7 @@ def _read_bytes(path: str | Path) -> tuple[bytes, str]:
     """A record file's bytes and its name (for messages), within the size limit."""
     name = str(path)
     try:
-        # unbuffered: the file is read whole, and a BufferedReader around it only costs
-        # (~1.8 µs a file: 0.02 s of 10,000 records)
-        with open(path, "rb", buffering=0) as file:
-            raw = file.readall()
+        raw = _read_whole(path)
     except FileNotFoundError:
         raise LoadError("no such file", rule="document/unreadable", file=name) from None
     except IsADirectoryError:
@@ -278,6 +276,33 @@ def _read_bytes(path: str | Path) -> tuple[bytes, str]:
             file=name,
         )
     return raw, name
+
+
+#: The first read's size: a record (~4 KB) is read by it and one read that finds the end.
+_FIRST_READ = 1 << 16
+
+
+def _read_whole(path: str | Path) -> bytes:
+    """The whole file, as ``open(path, "rb").read()`` gives it, by ``os.read``: four
+    system calls (open, read, the read that finds the end, close) instead of seven and
+    no file object (~2.5 µs a file fewer: 0.025 s of 10,000 records). A folder opens
+    (``O_RDONLY``) and fails on reading, with ``IsADirectoryError`` as ``open`` does."""
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        raw = os.read(fd, _FIRST_READ)
+        more = os.read(fd, _FIRST_READ) if raw else raw
+        if not more:
+            return raw
+        parts = [raw, more]
+        while more:
+            more = os.read(fd, 1 << 20)
+            parts.append(more)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _is_json(raw: bytes, name: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -650,3 +651,48 @@ def test_record_rank_columns_are_the_ranks_of_each_node_record(odd: str) -> None
         tuple(rank[n["started_at"]] for n in nodes),
         tuple(rank[n.get("ended_at")] for n in nodes),
     )
+
+
+@pytest.mark.parametrize("size", [0, 1, 4321, 65535, 65536, 65537, 2 * 65536, 3 * 2**20 + 5])
+def test_record_files_are_read_whole(tmp_path: Path, size: int) -> None:
+    from osop.analysis.records import _read_whole
+
+    path = tmp_path / "run.osoplog.json"
+    path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+    assert _read_whole(path) == path.read_bytes() and len(_read_whole(str(path))) == size
+
+
+def test_a_pipe_is_read_to_its_end(tmp_path: Path) -> None:
+    # a short read is no end: a writer that pauses between pieces
+    import threading
+    import time
+
+    from osop.analysis.records import _read_whole
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    pipe = tmp_path / "run.osoplog.json"
+    os.mkfifo(pipe)
+    pieces = [b"{", b'"a": ' + b"1" * 70000, b"}"]
+
+    def write() -> None:
+        with open(pipe, "wb", buffering=0) as out:
+            for piece in pieces:
+                out.write(piece)
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert _read_whole(pipe) == b"".join(pieces)
+    finally:
+        writer.join()
+
+
+def test_unreadable_record_files_say_why(tmp_path: Path) -> None:
+    from osop.analysis.records import read_plain_record
+    from osop.errors import LoadError
+
+    for path, message in ((tmp_path, "is a directory"), (tmp_path / "gone.json", "no such file")):
+        with pytest.raises(LoadError, match=message):
+            read_plain_record(path)
