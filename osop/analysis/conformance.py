@@ -44,7 +44,12 @@ from typing import Any, Literal, cast, overload
 from weakref import WeakKeyDictionary
 
 from osop.analysis.packed import PackedRows
-from osop.analysis.records import PlainRecord, record_rank_columns, timestamp
+from osop.analysis.records import (
+    PlainRecord,
+    record_rank_columns,
+    record_ranks,
+    timestamp,
+)
 from osop.format.vocabulary import NODE_STATUSES
 from osop.format.workflow import Edge, Workflow
 from osop.record.model import RunRecord
@@ -805,13 +810,16 @@ def replay(
         nodes = record.nodes
         if nodes is not None:
             result = ConformanceResult(name, head.run_id, head.workflow_id, head.status)
-            ranks, ends = record_rank_columns(nodes)
-            # a start that is no moment (ranked None) sorts last, as +inf does
-            starts: Sequence[float] = (
+            # only the moments' order matters: ranks (no timestamp parsed when all are
+            # written alike), a start that is no moment (None) sorting last, as +inf
+            rank = record_ranks(nodes).__getitem__
+            ranks = list(map(rank, map(_STARTED_AT, nodes)))
+            starts: list[float] = (
                 [_INF if s is None else s for s in ranks]
                 if None in ranks
-                else cast("tuple[int, ...]", ranks)
+                else cast("list[float]", ranks)
             )
+            ends = list(map(rank, map(dict.get, nodes, repeat("ended_at"))))
             _replay(
                 workflow,
                 result,
@@ -915,6 +923,7 @@ def _variant(plain: PlainRecord) -> object | None:
 
 
 _NODE_ID = itemgetter("node_id")
+_STARTED_AT = itemgetter("started_at")
 _STATUS = itemgetter("status")
 _ATTEMPT = itemgetter("attempt")
 
