@@ -995,6 +995,11 @@ def record_start(record: NodeRecord) -> float:
     return moment if moment is not None else float("inf")
 
 
+_SET_EXECUTION_NODE_ID, _SET_OCCURRENCE, _SET_ATTEMPTS = (
+    vars(NodeExecution)[name].__set__ for name in ("node_id", "occurrence", "attempts")
+)
+
+
 def executions_of(record: RunRecord) -> list[NodeExecution]:
     """The run's node executions in chronological order of their first attempt.
 
@@ -1002,27 +1007,32 @@ def executions_of(record: RunRecord) -> list[NodeExecution]:
     node's open execution; attempt 1 (or a new ``iteration`` value) starts a new
     one, which is how loop iterations stay apart from retries.
     """
-    ordered = sorted(
-        enumerate(record.node_records), key=lambda pair: (record_start(pair[1]), pair[0])
-    )
+    node_records = record.node_records
+    # one start per node record, then its positions sorted by it (stable: file order
+    # on ties) — not a lambda and a key tuple per node record
+    starts = list(map(record_start, node_records))
     open_execution: dict[str, list[NodeRecord]] = {}
-    groups: list[tuple[str, list[NodeRecord]]] = []
-    for _, node_record in ordered:
+    groups: list[list[NodeRecord]] = []
+    for position in sorted(range(len(node_records)), key=starts.__getitem__):
+        node_record = node_records[position]
         current = open_execution.get(node_record.node_id)
-        continues = (
-            current is not None
-            and node_record.attempt > current[-1].attempt
-            and node_record.iteration == current[-1].iteration
-        )
-        if continues and current is not None:
-            current.append(node_record)
-            continue
+        if current is not None:
+            last = current[-1]
+            if node_record.attempt > last.attempt and node_record.iteration == last.iteration:
+                current.append(node_record)
+                continue
         fresh = [node_record]
         open_execution[node_record.node_id] = fresh
-        groups.append((node_record.node_id, fresh))
+        groups.append(fresh)
     counts: dict[str, int] = {}
     out: list[NodeExecution] = []
-    for node_id, attempts in groups:
-        counts[node_id] = counts.get(node_id, 0) + 1
-        out.append(NodeExecution(node_id, counts[node_id], tuple(attempts)))
+    for attempts in groups:
+        node_id = attempts[0].node_id
+        count = counts[node_id] = counts.get(node_id, 0) + 1
+        # NodeExecution(node_id, count, tuple(attempts)) without the frozen __init__
+        execution = _NEW_OBJECT(NodeExecution)
+        _SET_EXECUTION_NODE_ID(execution, node_id)
+        _SET_OCCURRENCE(execution, count)
+        _SET_ATTEMPTS(execution, tuple(attempts))
+        out.append(execution)
     return out

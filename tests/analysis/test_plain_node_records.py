@@ -7,8 +7,28 @@ from typing import Any
 
 import pytest
 
-from osop.analysis.records import _NODE_RECORD_SLOTS, _node_record, is_plain_node
+from osop.analysis.records import (
+    _NODE_RECORD_SLOTS,
+    NodeExecution,
+    _node_record,
+    executions_of,
+    is_plain_node,
+)
 from osop.record.model import NodeRecord, record_from_dict
+
+
+def test_every_field_of_node_execution_is_set() -> None:
+    # executions_of sets these three by their slots' setters
+    assert tuple(f.name for f in dataclasses.fields(NodeExecution)) == (
+        "node_id",
+        "occurrence",
+        "attempts",
+    )
+    data = {**_BASE, "attempt": 1}
+    record = record_from_dict({"run_id": "r", "workflow_id": "w", "node_records": [data]})
+    (execution,) = executions_of(record)
+    assert execution == NodeExecution("build", 1, record.node_records)
+    assert repr(execution) == repr(NodeExecution("build", 1, record.node_records))
 
 
 def test_every_field_of_node_record_is_set() -> None:

@@ -24,7 +24,7 @@ import pytest
 from osop.analysis import conformance
 from osop.analysis.conformance import ConformanceResult, replay
 from osop.analysis.documents import read_workflow
-from osop.analysis.records import plain_record, read_plain_record, read_record
+from osop.analysis.records import executions_of, plain_record, read_plain_record, read_record
 from osop.errors import OsopError
 from osop.format.workflow import Workflow, workflow_from_dict
 from osop.record.model import record_from_dict
@@ -145,7 +145,9 @@ def _mangle(record: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 def _same(workflow: Workflow, data: dict[str, Any], name: str) -> set[str]:
     """The kinds of deviation found (the same both ways)."""
-    expected = replay_oracle.replay(workflow, record_from_dict(data), name)
+    record = record_from_dict(data)
+    assert executions_of(record) == replay_oracle.executions_of(record)
+    expected = replay_oracle.replay(workflow, record, name)
     got = [replay(workflow, record_from_dict(data), name)]
     plain = plain_record(data)
     if plain.nodes is not None:
