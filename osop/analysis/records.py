@@ -46,6 +46,7 @@ from osop.format.loader import (
 )
 from osop.format.vocabulary import NODE_STATUSES, RUN_STATUSES
 from osop.record.model import (
+    NODE_RECORD_FIELD_ORDER,
     NODE_RECORD_FIELDS,
     OSOPLOG_VERSION,
     ErrorInfo,
@@ -380,23 +381,7 @@ def _fast_node(r: Any) -> NodeRecord | None:
 #: slot's own setter: a frozen slotted dataclass's ``__init__`` sets its 15 fields by
 #: ``object.__setattr__`` one at a time, ~70 % of building a node record from plain
 #: data; the slots' setters do the same ~4x faster (the same instance: every field set).
-_NODE_RECORD_SLOTS = (
-    "node_id",
-    "node_type",
-    "status",
-    "attempt",
-    "started_at",
-    "ended_at",
-    "duration_ms",
-    "iteration",
-    "inputs",
-    "outputs",
-    "error",
-    "ai_metadata",
-    "human_metadata",
-    "tools_used",
-    "extra",
-)
+_NODE_RECORD_SLOTS = (*NODE_RECORD_FIELD_ORDER, "extra")
 (
     _SET_NODE_ID,
     _SET_NODE_TYPE,
