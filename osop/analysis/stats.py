@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate, chain, compress, cycle, groupby, repeat
-from operator import add, itemgetter, mul, or_, sub, truediv
+from operator import add, itemgetter, mul, sub, truediv
 from typing import Any
 
 from osop.analysis.records import PlainRecord, executions_of, record_moments, written_timestamp
@@ -743,21 +743,14 @@ class _NodeAccumulator:
 
 #: Shapes (see :class:`_Shape`) a workflow keeps: records of others take the node
 #: record by node record way. Engine records of one workflow come in few shapes (60
-#: in 10,000 generated records); a plan holds ~20 references a node record.
+#: in 10,000 generated records); a plan holds ~10 references a node record.
 _SHAPES = 256
 #: What tells records' shapes apart: node ids, node types and statuses (each column
 #: joined by "\x1f" for the key, as lists for the plan).
 _ShapeKey = tuple[str, str, str]
 _ShapeColumns = tuple[Sequence[str], Sequence[str], Sequence[str]]
-_NODE_ID = itemgetter("node_id")
-_NODE_TYPE = itemgetter("node_type")
-_STATUS = itemgetter("status")
 _DURATION_MS = itemgetter("duration_ms")
-_HAS = dict.__contains__
-# endless: map() stops with the node records
-_ENDED_AT = repeat("ended_at")
-_AI_METADATA = repeat("ai_metadata")
-_COST_USD = repeat("cost_usd")
+_ENDED_AT = repeat("ended_at")  # endless: map() stops with the node records
 _FLOAT_ONLY = frozenset({float})
 _TYPES = frozenset
 _MILLISECONDS = repeat(timedelta(milliseconds=1))
@@ -768,13 +761,9 @@ _COLUMNS = itemgetter("node_id", "node_type", "status", "attempt", "started_at")
 
 def _costed(nodes: list[dict[str, Any]]) -> list[int]:
     """The positions of the node records that carry a cost (``_plain_cost`` of any
-    other is 0.0, which adds nothing), found by C loops: most carry none."""
-    return list(
-        compress(
-            range(len(nodes)),
-            map(or_, map(_HAS, nodes, _AI_METADATA), map(_HAS, nodes, _COST_USD)),
-        )
-    )
+    other is 0.0, which adds nothing). A comprehension: ``map`` over
+    ``dict.__contains__`` costs more (19k against 13k instructions a record)."""
+    return [i for i, node in enumerate(nodes) if "ai_metadata" in node or "cost_usd" in node]
 
 
 class _Shape:
