@@ -745,6 +745,9 @@ class _NodeAccumulator:
 #: record by node record way. Engine records of one workflow come in few shapes (60
 #: in 10,000 generated records); a plan holds ~10 references a node record.
 _SHAPES = 256
+#: Durations a shape keeps as rows before it hands them to its nodes (8 KB: at most
+#: 2 MB for all shapes kept; read when called, so tests that shrink blocks shrink it).
+_ROWS_OF_BLOCK = 4
 #: What tells records' shapes apart: node ids, node types and statuses (each column
 #: joined by "\x1f" for the key, as lists for the plan).
 _ShapeKey = tuple[str, str, str]
@@ -1012,7 +1015,7 @@ class _WorkflowAccumulator:
             # record (a loop of Python appends cost ~20k instructions a record).
             rows = shape.rows
             rows.extend(measured)
-            if len(rows) >= _BLOCK:  # a block's worth (32 KB) at most
+            if len(rows) * _ROWS_OF_BLOCK >= _BLOCK:
                 shape.flush()
         else:
             for acc, duration, value in zip(shape.accs, measured, values, strict=True):
