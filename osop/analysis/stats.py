@@ -30,8 +30,9 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from itertools import accumulate, chain, compress, cycle, groupby, repeat
-from operator import add, itemgetter, sub
+from operator import add, itemgetter, mul, sub, truediv
 from typing import Any
 
 from osop.analysis.records import PlainRecord, executions_of, record_moments, written_timestamp
@@ -351,7 +352,7 @@ class _Values:
         if len(self.floats) == _BLOCK:
             self.seal()
 
-    def extend(self, values: list[float]) -> None:
+    def extend(self, values: Sequence[float]) -> None:
         if set(map(type, values)) - {float}:  # not floats alone: one at a time
             for value in values:
                 self.append(value)
@@ -740,6 +741,107 @@ class _NodeAccumulator:
         )
 
 
+#: Shapes (see :class:`_Shape`) a workflow keeps: records of others take the node
+#: record by node record way. Engine records of one workflow come in few shapes (60
+#: in 10,000 generated records); a plan holds ~10 references a node record.
+_SHAPES = 256
+#: Durations a shape keeps as rows before it hands them to its nodes (8 KB: at most
+#: 2 MB for all shapes kept; read when called, so tests that shrink blocks shrink it).
+_ROWS_OF_BLOCK = 4
+#: What tells records' shapes apart: node ids, node types and statuses (each column
+#: joined by "\x1f" for the key, as lists for the plan).
+_ShapeKey = tuple[str, str, str]
+_ShapeColumns = tuple[Sequence[str], Sequence[str], Sequence[str]]
+_DURATION_MS = itemgetter("duration_ms")
+_ENDED_AT = repeat("ended_at")  # endless: map() stops with the node records
+_FLOAT_ONLY = frozenset({float})
+_TYPES = frozenset
+_MILLISECONDS = repeat(timedelta(milliseconds=1))
+_from_iso = datetime.fromisoformat
+_THOUSANDS = repeat(1000.0)  # (operator.mul over it: a method wrapper costs ~2x a call)
+_COLUMNS = itemgetter("node_id", "node_type", "status", "attempt", "started_at")
+
+
+def _costed(nodes: list[dict[str, Any]]) -> list[int]:
+    """The positions of the node records that carry a cost (``_plain_cost`` of any
+    other is 0.0, which adds nothing). A comprehension: ``map`` over
+    ``dict.__contains__`` costs more (19k against 13k instructions a record)."""
+    return [i for i, node in enumerate(nodes) if "ai_metadata" in node or "cost_usd" in node]
+
+
+class _Shape:
+    """What records whose node records have the same node ids (each once), types and
+    statuses, all of the same attempt, have in common: the counts they add to each
+    node and where each value goes — worked out once, not per record (see
+    :meth:`_WorkflowAccumulator._add_shaped`).
+
+    Each node record is an execution of its own and each node has at most one, so
+    the order of start changes nothing but the order in which nodes are first met
+    (taken from the first record of the shape). ``single``: positions of the node
+    records that ran, ``accs`` and ``durations`` their nodes' accumulators and
+    durations; ``counts``: per node (runs, executions, attempts, failed attempts,
+    failed executions, timed out, skipped), added ``count`` times at the end.
+    """
+
+    __slots__ = (
+        "accs",
+        "count",
+        "counts",
+        "durations",
+        "every_single",
+        "failed",
+        "humans",
+        "rows",
+        "single",
+        "single_at",
+    )
+
+    def __init__(
+        self,
+        columns: _ShapeColumns,
+        by_start: list[int],
+        accumulators: dict[str, _NodeAccumulator],
+    ) -> None:
+        ids, types, statuses = columns
+        for position in by_start:  # nodes first met in order of start, as _add_nodes does
+            if ids[position] not in accumulators:
+                accumulators[ids[position]] = _NodeAccumulator(types[position])
+        self.count = 0
+        self.counts: list[tuple[_NodeAccumulator, tuple[int, ...]]] = []
+        self.single: list[int] = []
+        self.accs: list[_NodeAccumulator] = []
+        self.single_at: list[_NodeAccumulator | None] = [None] * len(ids)
+        self.humans: list[tuple[_NodeAccumulator, int, int]] = []  # (acc, position, in single)
+        self.failed: list[tuple[_NodeAccumulator, int]] = []
+        for position, node_id in enumerate(ids):
+            acc = accumulators[node_id]
+            status = statuses[position]
+            if status == "SKIPPED":
+                self.counts.append((acc, (0, 0, 0, 0, 0, 0, 1)))
+                continue
+            failed = status in FAILED_STATUSES
+            timed_out = status == "TIMED_OUT"
+            self.counts.append((acc, (1, 1, 1, failed, failed, timed_out, 0)))
+            if failed:
+                self.failed.append((acc, position))
+            if types[position] == "human":
+                self.humans.append((acc, position, len(self.single)))
+            self.single_at[position] = acc
+            self.single.append(position)
+            self.accs.append(acc)
+        self.durations = [acc.durations for acc in self.accs]
+        self.every_single = len(self.single) == len(ids)
+        self.rows = array("d")  # durations of records, one a node of `single` in turn
+
+    def flush(self) -> None:
+        """Hand the durations kept as rows to their nodes."""
+        rows, self.rows = self.rows, array("d")
+        width = len(self.durations)
+        if rows and width:
+            for column, durations in enumerate(self.durations):
+                durations.extend(rows[column::width])
+
+
 class _WorkflowAccumulator:
     def __init__(self, workflow_id: str, version: str | None) -> None:
         self.workflow_id = workflow_id
@@ -748,6 +850,7 @@ class _WorkflowAccumulator:
         self.durations = _Values()
         self.cost = 0.0
         self.nodes: dict[str, _NodeAccumulator] = {}
+        self._shapes: dict[_ShapeKey, _Shape] = {}
 
     def add(self, record: RunRecord) -> None:
         self.statuses[record.status] += 1
@@ -809,21 +912,187 @@ class _WorkflowAccumulator:
         seconds = head.duration_seconds
         if seconds is not None:
             _add(self.durations, seconds * 1000.0)
+        costed = _costed(nodes)
         total = (head.cost or {}).get("total_usd")
         if isinstance(total, int | float) and head.cost:
             self.cost += _money(float(total))
         else:
-            # only these carry a cost (_plain_cost of any other is 0.0, which adds nothing)
-            self.cost += _money(
-                sum(_plain_cost(n) for n in nodes if "ai_metadata" in n or "cost_usd" in n)
-            )
+            self.cost += _money(sum(_plain_cost(nodes[i]) for i in costed))
         breakdown = _breakdown(head)
+        if not self._add_shaped(nodes, costed, breakdown):
+            self._add_nodes(nodes, record_moments(nodes), breakdown)
+
+    def _add_shaped(
+        self,
+        nodes: list[dict[str, Any]],
+        costed: list[int],
+        breakdown: dict[str, float],
+    ) -> bool:
+        """The node records' part of :meth:`add_plain` by the record's :class:`_Shape`,
+        when each node record is an execution of its own (one attempt each, no node
+        twice) and every ``duration_ms`` of one that ran is a float that agrees with
+        its timestamps (what records written by the engine hold); False, having
+        changed nothing, otherwise.
+
+        The counts (runs, executions, attempts, failures, skips) depend on the shape
+        alone: they are added once per shape at the end. What is left per record are
+        the durations, costs, errors and waits, read by C loops over the node
+        records; and as each node takes at most one value a record, in file order.
+        """
+        if not nodes:
+            return False
+        # the columns every node record has, by one C loop (a pass a column cost more)
+        ids, types, statuses, attempts, started = zip(*map(_COLUMNS, nodes), strict=True)
+        if attempts.count(attempts[0]) != len(attempts):
+            return False  # a retry: which attempts form one execution depends on the order
+        # each column joined: hashed and compared by C at a few bytes a node record
+        key = ("\x1f".join(ids), "\x1f".join(types), "\x1f".join(statuses))
+        shape = self._shapes.get(key)
+        if shape is None:
+            if (
+                len(self._shapes) >= _SHAPES
+                or len(set(ids)) != len(ids)
+                # no text holds the separator, so that the key tells shapes apart
+                or any(part.count("\x1f") != len(ids) - 1 for part in key)
+            ):
+                return False
+            moments = record_moments(nodes)
+            begun = [math.inf if v is None else v for v in map(moments.__getitem__, started)]
+            by_start = sorted(range(len(nodes)), key=begun.__getitem__)  # as _add_nodes
+            shape = self._shapes[key] = _Shape((ids, types, statuses), by_start, self.nodes)
+        if shape.every_single:
+            single = nodes
+        else:
+            single = list(map(nodes.__getitem__, shape.single))
+            started = tuple(map(started.__getitem__, shape.single))
+        try:
+            measured = list(map(_DURATION_MS, single))
+        except KeyError:
+            return False
+        if measured:
+            # floats alone (an int stays an int), finite (a sum over NaN or an
+            # infinity is not) and none negative (a sum over NaN is NaN: min is sound)
+            if _TYPES(map(type, measured)) != _FLOAT_ONLY:
+                return False
+            if not (min(measured) >= 0.0 and math.isfinite(sum(measured))):
+                return False
+            ended: list[Any] = list(map(dict.get, single, _ENDED_AT))
+            # Each wall time as the difference of the two moments, exact: where a text
+            # reads as a date at all, `written_timestamp` reads the same moment
+            # (naive ones as UTC: the difference is the same). Parsing each text and
+            # subtracting costs ~half of what `record_moments` (timestamps as POSIX
+            # floats, each text once) and looking each one up do.
+            try:
+                spans = list(
+                    map(
+                        truediv,
+                        map(sub, map(_from_iso, ended), map(_from_iso, started)),
+                        _MILLISECONDS,
+                    )
+                )
+            except (TypeError, ValueError):  # no end, no date, naive and aware together
+                return False
+            gaps = list(map(sub, measured, spans))
+            # _add_nodes takes a measure within 0.999 of (end - start) * 1000.0 over
+            # POSIX floats, which is off the exact wall time by less than 0.07 ms for
+            # any date (years 1-9999: floats to 2**38 s, steps of 2**-14 s): gaps under
+            # 0.899 agree either way; those nearer the edge are taken as it takes them.
+            if not (min(gaps) > -0.899 and max(gaps) < 0.899):
+                for gap, duration, begin, end in zip(gaps, measured, started, ended, strict=True):
+                    if -0.899 < gap < 0.899:
+                        continue
+                    start, stop = written_timestamp(begin), written_timestamp(end)
+                    if start is None or stop is None:
+                        return False
+                    if not -0.999 < duration - (stop - start) * 1000.0 < 0.999:
+                        return False  # a measure that disagrees with its wall time
+        shape.count += 1
+        # an attempt's own duration: duration_ms / 1000.0 * 1000.0, as in _add_nodes
+        values = list(map(mul, map(truediv, measured, _THOUSANDS), _THOUSANDS))
+        if values == measured and 0.0 not in measured:  # each kept once (the same float)
+            # Kept as a row, handed to the nodes column by column later: floats above
+            # zero give the same figures in any order, and a node takes at most one a
+            # record (a loop of Python appends cost ~20k instructions a record).
+            rows = shape.rows
+            rows.extend(measured)
+            if len(rows) * _ROWS_OF_BLOCK >= _BLOCK:
+                shape.flush()
+        else:
+            for acc, duration, value in zip(shape.accs, measured, values, strict=True):
+                durations = acc.durations
+                if not (value and value == duration):
+                    acc.not_attempts.append(len(durations))
+                    acc.attempt_durations.append(value)
+                floats = durations.floats
+                floats.append(duration)
+                if len(floats) == _BLOCK:
+                    durations.seal()
+        for acc, position, index in shape.humans:
+            _add_wait(acc, nodes[position], measured[index] / 1000.0)
+        for acc, position in shape.failed:
+            acc.errors[_plain_error_key(nodes[position])] += 1
+        if costed or breakdown:
+            self._add_costs(shape, nodes, costed, breakdown)
+        return True
+
+    @staticmethod
+    def _add_costs(
+        shape: _Shape, nodes: list[dict[str, Any]], costed: list[int], breakdown: dict[str, float]
+    ) -> None:
+        """The costs of a shaped record's node records (a node's only execution takes
+        the breakdown's cost when it carries none of its own)."""
+        at = shape.single_at
+        if breakdown:
+            firsts = [
+                p
+                for p, node in enumerate(nodes)
+                if at[p] is not None and node["node_id"] in breakdown
+            ]
+            costed = sorted({*costed, *firsts})
+        for position in costed:
+            acc = at[position]
+            if acc is None:  # skipped
+                continue
+            node = nodes[position]
+            cost = 0.0
+            if "ai_metadata" in node or "cost_usd" in node:
+                cost += _plain_cost(node)
+            if not cost and breakdown:
+                cost = breakdown.get(node["node_id"], 0.0)
+            if cost and math.isfinite(cost):  # _money; adding 0.0 changes nothing
+                acc.cost += cost
+
+    def _fold_shapes(self) -> None:
+        """Add each shape's counts, times the records that had it, to its nodes."""
+        for shape in self._shapes.values():
+            shape.flush()
+            times, shape.count = shape.count, 0
+            if times:
+                for acc, counts in shape.counts:
+                    runs, executions, attempts, failed, failed_executions, timed_out, skipped = (
+                        counts
+                    )
+                    acc.runs += times * runs
+                    acc.executions += times * executions
+                    acc.attempts += times * attempts
+                    acc.failed_attempts += times * failed
+                    acc.failed_executions += times * failed_executions
+                    acc.timed_out += times * timed_out
+                    acc.skipped += times * skipped
+
+    def _add_nodes(
+        self,
+        nodes: list[dict[str, Any]],
+        moments: dict[str | None, float | None],
+        breakdown: dict[str, float],
+    ) -> None:
+        """The node records' part of :meth:`add_plain`, node record by node record (what
+        :meth:`_add_shaped` leaves: records out of order, odd durations or timestamps)."""
         has_breakdown = bool(breakdown)
         accumulators = self.nodes
         failed_statuses = FAILED_STATUSES
         seen: set[str] = set()
         occurred: set[str] = set()
-        moments = record_moments(nodes)
         isfinite = math.isfinite
         inf = math.inf
         # executions_of on plain data: attempts in order of start (file order on ties)
@@ -969,6 +1238,7 @@ class _WorkflowAccumulator:
             acc.cost += _money(cost)
 
     def finish(self) -> WorkflowStats:
+        self._fold_shapes()
         node_stats: dict[str, NodeStats] = {}
         waits: list[_Tally] = []
         for node_id, acc in self.nodes.items():
