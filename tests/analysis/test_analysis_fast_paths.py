@@ -20,7 +20,7 @@ from osop.analysis.records import (
     read_plain_records,
     record_from_data,
     record_moments,
-    record_rank_columns,
+    record_rank_key,
     record_ranks,
     written_timestamp,
 )
@@ -562,15 +562,18 @@ def test_record_ranks_check_every_day_between_the_first_and_last(middle: str) ->
     assert record_ranks(one_day) == _reference_ranks(one_day)
 
 
+def _marks(ranks: list[int | None]) -> str:
+    return "".join("\0" if r is None else chr(r + 1) for r in ranks)
+
+
 @pytest.mark.parametrize("odd", ODD_STAMPS + WRITTEN_EDGES)
-def test_record_rank_columns_are_the_ranks_of_each_node_record(odd: str) -> None:
+def test_record_rank_key_is_the_ranks_of_each_node_record(odd: str) -> None:
     nodes = [
         _node("2026-01-01T00:00:00.000Z", odd),
         _node(odd, None),
         _node("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z"),
     ]
     rank = _reference_ranks(nodes)
-    assert record_rank_columns(nodes) == (
-        tuple(rank[n["started_at"]] for n in nodes),
-        tuple(rank[n.get("ended_at")] for n in nodes),
+    assert record_rank_key(nodes) == _marks(
+        [rank[n["started_at"]] for n in nodes] + [rank[n.get("ended_at")] for n in nodes]
     )
