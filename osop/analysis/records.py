@@ -893,8 +893,8 @@ def _written_alike(keys: list[str]) -> bool:
     do.  Checked on the joined texts by C loops, position by position: their shape
     (``bytes.translate`` and one comparison), the tens of the minutes and seconds
     (every 25th byte), the hours and days — of the last text alone when all share
-    their day (sorted: it has the latest hour).  The regular expression this replaces
-    cost 2.4 µs a record of 22 texts; this ~0.6 µs.
+    their day (sorted: it has the latest hour).  A record of 22 texts: ~1.4 µs, where
+    the regular expression and day check this replaces took ~3.7 µs.
     """
     if not keys:
         return True
