@@ -777,3 +777,23 @@ def test_replayer_outcomes_are_each_records_replay() -> None:
     assert [r.to_dict() for r in appended] == expected
     assert added.totals() == appended.totals()
     assert added.fitness_total() == appended.fitness_total()
+
+
+def test_record_rank_key_past_the_characters_is_the_ranks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # more distinct texts than characters to write ranks with (a record of ~560,000
+    # node records): the ranks as a tuple, never equal to the text of another record
+    from osop.analysis import records
+
+    nodes = [
+        _node("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z"),
+        _node("2026-01-01T00:00:01.000Z", None),
+    ]
+    written = record_rank_key(nodes)
+    monkeypatch.setattr(records, "_MOST_MARKS", 1)
+    rank = _reference_ranks(nodes)
+    past = record_rank_key(nodes)
+    assert past == (0, 1, 1, None)
+    assert past == tuple(rank[n["started_at"]] for n in nodes) + tuple(
+        rank[n.get("ended_at")] for n in nodes
+    )
+    assert written == _marks(list(past)) and past != written
