@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 import random
 import re
 from datetime import date
@@ -233,12 +234,11 @@ def test_fast_head_takes_the_written_form() -> None:
 def test_first_files_is_dict_setdefault() -> None:
     # thousands of runs (the table grows several times), some seen again, odd paths
     first = _FirstFiles()
-    reference: dict[str, tuple[int, str]] = {}
+    reference: dict[str, str] = {}
     for i in range(6000):
         run_id = f"run-{(i * 7919) % 4500}"
-        mark = hash((run_id, i % 3))
         path = f"folder/{i:05}-\udcff-é.osoplog.json"  # an undecodable byte, kept as is
-        assert first.setdefault(run_id, mark, path) == reference.setdefault(run_id, (mark, path))
+        assert first.setdefault(run_id, path) == reference.setdefault(run_id, path)
 
 
 def _write(folder: Path, name: str, data: dict[str, Any]) -> str:
@@ -265,6 +265,53 @@ def test_repeated_copies_of_a_run_count_once(tmp_path: Path) -> None:
     assert used == [paths[0], paths[2], paths[4], paths[0]]
     assert [f.path for f in failures] == [paths[1], paths[3]]
     assert all(f"a copy of {paths[0]}" in f.message for f in failures)
+
+
+def test_a_copy_is_compared_with_the_first_file_as_it_is_then(tmp_path: Path) -> None:
+    # the first file of a run is read again only when its run id comes back: one
+    # changed since is compared as it is then, one gone is no proof of a copy
+    a, b = generate(REVIEW_TREE, REVIEW_STEPS, 2, seed=4).records
+    edited = copy.deepcopy(a)
+    edited["node_records"] = edited["node_records"][:-1]
+    first = _write(tmp_path, "1.osoplog.json", a)
+    paths = [first, _write(tmp_path, "2.osoplog.json", b), _write(tmp_path, "3.osoplog.json", a)]
+
+    def read(change: Any) -> tuple[list[str], list[str]]:
+        _write(tmp_path, "1.osoplog.json", a)
+        failures: list[Any] = []
+        used = []
+        for path, _ in read_plain_records(paths, failures):
+            used.append(path)
+            if path == paths[1]:
+                change()
+        return used, [f.path for f in failures]
+
+    assert read(lambda: None) == (paths[:2], [paths[2]])
+    # edited into another record of the run: the copy of what it was counts too
+    assert read(lambda: _write(tmp_path, "1.osoplog.json", edited)) == (paths, [])
+    assert read(lambda: Path(first).unlink()) == (paths, [])
+    assert read(lambda: Path(first).write_text("{")) == (paths, [])
+    # edited into what the later file holds (here: rewritten the same): a copy
+    assert read(lambda: _write(tmp_path, "1.osoplog.json", a)) == (paths[:2], [paths[2]])
+
+
+def test_a_copy_needs_the_same_run_id_not_only_its_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from osop.analysis import records
+
+    a = generate(REVIEW_TREE, REVIEW_STEPS, 1, seed=4).records[0]
+    other = {**copy.deepcopy(a), "run_id": "another-run"}
+    paths = [_write(tmp_path, "1.osoplog.json", a), _write(tmp_path, "2.osoplog.json", other)]
+
+    class OneHash(records._FirstFiles):  # every run id hashes alike
+        def setdefault(self, run_id: str, path: str) -> str:
+            return super().setdefault("the same", path)
+
+    monkeypatch.setattr(records, "_FirstFiles", OneHash)
+    failures: list[Any] = []
+    assert [path for path, _ in read_plain_records(paths, failures)] == paths
+    assert failures == []
 
 
 def _reference_variant(plain: Any) -> object:
@@ -477,6 +524,13 @@ def _raw_variants() -> list[bytes]:
     heads = [
         json.dumps({**_head(**c), "node_records": record["node_records"]}) for c in ODD_HEADS[:14]
     ]
+    # the same heads without keys outside the typed form: the typed decoder reads them
+    # (and builds the head unchecked) or leaves them to the checks it replaces
+    heads += [
+        json.dumps({**_head(**c, **{"x-team": _DROP, "note": _DROP}), "node_records": nodes})
+        for c in ODD_HEADS
+        for nodes in (record["node_records"],)
+    ]
     return [
         plain,
         json.dumps(record, indent=2).encode(),
@@ -488,6 +542,16 @@ def _raw_variants() -> list[bytes]:
         node_with(b'"outputs": {"a": {"b": [1, 2.5, "x:y", null, true]}}'),
         node_with(b'"outputs": {"n": 123456789012345678901234567890}'),
         node_with(b'"outputs": {"n": ' + b"7" * 4001 + b"}"),
+        # integers around 64 bits and a float's range: msgspec reads any length exactly,
+        # the checked loader refuses past a float's range (309 digits) or 4,000 digits
+        *(
+            node_with(b'"outputs": {"n": %d}' % n)
+            for n in (2**63 - 1, -(2**63), 2**64 - 1, 2**64, -(2**63) - 1, 10**308, 2 * 10**308)
+        ),
+        node_with(b'"outputs": {"n": ' + b"7" * 400 + b".5}"),  # a float past the range
+        node_with(b'"outputs": {"n": 0.' + b"3" * 800 + b"e-300}"),  # 800 digits, in range
+        node_with(b'"outputs": {"n": 9007199254740993.000000000000000000001}'),
+        node_with(b'"outputs": {"n": [1e-400, -0.0, 4.9e-324, 1.7976931348623159e308]}'),
         node_with(b'"outputs": {"n": 1e400}'),
         node_with(b'"outputs": ' + b"[" * 200 + b"]" * 200),
         node_with(b'"outputs": {"s": "\\ud800"}'),
@@ -527,6 +591,10 @@ def test_typed_reading_is_plain_record_of_the_checked_data(tmp_path: Path, numbe
         return
     got = read_plain_record(path)
     assert got.head == expected.head and repr(got.head) == repr(expected.head)
+    assert vars(got.head).keys() == {f.name for f in dataclasses.fields(RunRecord)}
+    for key in ("trigger", "runtime", "variables", "cost"):  # copies, as the reader makes
+        value = getattr(got.head, key)
+        assert value is None or value is not got.data.get(key)
     assert (got.nodes is None) == (expected.nodes is None)
     assert got.nodes == expected.nodes and got.data == expected.data
     assert json.dumps(got.data) == json.dumps(expected.data)  # key order too
@@ -540,6 +608,15 @@ def test_typed_node_statuses_are_the_vocabulary() -> None:
     from osop.format.vocabulary import NODE_STATUSES
 
     assert sorted(get_args(_NodeStatus)) == sorted(NODE_STATUSES)
+
+
+def test_typed_run_statuses_are_the_vocabulary() -> None:
+    from typing import get_args
+
+    from osop.analysis.records import _RunStatus
+    from osop.format.vocabulary import RUN_STATUSES
+
+    assert sorted(get_args(_RunStatus)) == sorted(RUN_STATUSES)
 
 
 def test_typed_decoder_takes_the_written_form() -> None:
@@ -797,3 +874,48 @@ def test_record_rank_key_past_the_characters_is_the_ranks(monkeypatch: pytest.Mo
         rank[n.get("ended_at")] for n in nodes
     )
     assert written == _marks(list(past)) and past != written
+
+
+@pytest.mark.parametrize("size", [0, 1, 4321, 65535, 65536, 65537, 2 * 65536, 3 * 2**20 + 5])
+def test_record_files_are_read_whole(tmp_path: Path, size: int) -> None:
+    from osop.analysis.records import _read_whole
+
+    path = tmp_path / "run.osoplog.json"
+    path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+    assert _read_whole(path) == path.read_bytes() and len(_read_whole(str(path))) == size
+
+
+def test_a_pipe_is_read_to_its_end(tmp_path: Path) -> None:
+    # a short read is no end: a writer that pauses between pieces
+    import threading
+    import time
+
+    from osop.analysis.records import _read_whole
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    pipe = tmp_path / "run.osoplog.json"
+    os.mkfifo(pipe)
+    pieces = [b"{", b'"a": ' + b"1" * 70000, b"}"]
+
+    def write() -> None:
+        with open(pipe, "wb", buffering=0) as out:
+            for piece in pieces:
+                out.write(piece)
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert _read_whole(pipe) == b"".join(pieces)
+    finally:
+        writer.join()
+
+
+def test_unreadable_record_files_say_why(tmp_path: Path) -> None:
+    from osop.analysis.records import read_plain_record
+    from osop.errors import LoadError
+
+    for path, message in ((tmp_path, "is a directory"), (tmp_path / "gone.json", "no such file")):
+        with pytest.raises(LoadError, match=message):
+            read_plain_record(path)
