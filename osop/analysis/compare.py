@@ -61,10 +61,12 @@ def _replay_all(
     replayer = Replayer(workflow)
     results = ConformanceResults()  # compact: ~30 bytes a record, not ~400
     versions: set[str] = set()
+    add, outcome = results.add, replayer.outcome
     for path, plain in stream:
-        if plain.head.workflow_version:
-            versions.add(plain.head.workflow_version)
-        results.append(replayer.replay(plain, path))
+        head = plain.head
+        if head.workflow_version:
+            versions.add(head.workflow_version)
+        add(outcome(plain, path), path, head.run_id)
     require_some(selection, others)
     notes = [selection.describe()]
     if workflow.version and versions - {workflow.version}:

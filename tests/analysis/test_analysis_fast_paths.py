@@ -8,6 +8,9 @@ import copy
 import dataclasses
 import json
 import os
+import random
+import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from osop.analysis.records import (
     read_plain_records,
     record_from_data,
     record_moments,
-    record_rank_columns,
+    record_rank_key,
     record_ranks,
     written_timestamp,
 )
@@ -639,18 +642,238 @@ def test_record_ranks_check_every_day_between_the_first_and_last(middle: str) ->
     assert record_ranks(one_day) == _reference_ranks(one_day)
 
 
+def _marks(ranks: list[int | None]) -> str:
+    return "".join("\0" if r is None else chr(r + 1) for r in ranks)
+
+
 @pytest.mark.parametrize("odd", ODD_STAMPS + WRITTEN_EDGES)
-def test_record_rank_columns_are_the_ranks_of_each_node_record(odd: str) -> None:
+def test_record_rank_key_is_the_ranks_of_each_node_record(odd: str) -> None:
     nodes = [
         _node("2026-01-01T00:00:00.000Z", odd),
         _node(odd, None),
         _node("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z"),
     ]
     rank = _reference_ranks(nodes)
-    assert record_rank_columns(nodes) == (
-        tuple(rank[n["started_at"]] for n in nodes),
-        tuple(rank[n.get("ended_at")] for n in nodes),
+    assert record_rank_key(nodes) == _marks(
+        [rank[n["started_at"]] for n in nodes] + [rank[n.get("ended_at")] for n in nodes]
     )
+
+
+#: The written form as the diff's key recognised it before (a regular expression over
+#: the joined texts, then each day looked up): the definition the C checks must keep.
+_WRITTEN_PATTERN = re.compile(
+    r"(?:\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z\n)*", re.ASCII
+)
+
+
+def _reference_alike(keys: list[str]) -> bool:
+    joined = "\n".join(keys) + "\n" if keys else ""
+    if joined.count("\n") != len(keys) or not _WRITTEN_PATTERN.fullmatch(joined):
+        return False
+    try:
+        for key in keys:
+            date.fromisoformat(key[:10])
+    except ValueError:
+        return False
+    return True
+
+
+_STAMP_CHARACTERS = "0123456789-T:.Z z\n+ ٢\ud800é"
+
+
+def _stamp_sets(seed: int) -> list[list[str]]:
+    """Sorted sets of timestamps, most in the written form, some a character off."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(300):
+        day = rng.choice(["2026-01-01", "2026-02-28", "2024-02-29", "2025-12-31", "0001-01-01"])
+        texts = set()
+        for _ in range(rng.randint(1, 8)):
+
+            def pick(good: list[int], bad: list[int]) -> int:
+                return rng.choice(bad if rng.random() < 0.03 else good)
+
+            text = (
+                f"{day}T{pick([0, 1, 9, 10, 19, 20, 23], [24, 29, 30, 99]):02}:"
+                f"{pick([0, 5, 9, 50, 59], [60, 61, 99]):02}:{pick([0, 9, 59], [60, 69]):02}."
+                f"{rng.randrange(1000):03}Z"
+            )
+            if rng.random() < 0.05:  # one character off: any position, any kind
+                i = rng.randrange(len(text) + 1)
+                how = rng.randrange(3)
+                c = rng.choice(_STAMP_CHARACTERS)
+                text = (
+                    text[:i] + c + text[i + 1 :]
+                    if how == 0
+                    else text[:i] + c + text[i:]
+                    if how == 1
+                    else text[:i] + text[i + 1 :]
+                )
+            if rng.random() < 0.03:
+                text = text.replace(day, rng.choice(["2026-02-30", "2026-13-01", "0000-01-01"]))
+            texts.add(text)
+        out.append(sorted(texts))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_written_alike_is_the_written_pattern_with_real_days(seed: int) -> None:
+    from osop.analysis.records import _written_alike
+
+    sets = _stamp_sets(seed)
+    told = [_reference_alike(keys) for keys in sets]
+    assert 0.2 < sum(told) / len(told) < 0.9  # both answers are exercised
+    for keys, expected in zip(sets, told, strict=True):
+        assert _written_alike(keys) == expected, keys
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        [],
+        ["2026-01-01T23:59:59.999Z"],
+        ["2026-01-01T24:00:00.000Z"],  # the end of the day as the next one's start
+        ["2026-01-01T20:00:00.000Z", "2026-01-01T24:00:00.000Z"],
+        ["2025-12-31T24:00:00.000Z", "2026-01-01T00:00:00.000Z"],  # 24:00 on another day
+        ["2025-12-31T23:59:60.000Z", "2026-01-01T00:00:00.000Z"],  # a leap second
+        ["2026-01-01T00:60:00.000Z"],
+        ["2026-02-28T00:00:00.000Z", "2026-02-30T00:00:00.000Z", "2026-03-01T00:00:00.000Z"],
+        ["2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z\n2026-01-01T00:00:00.000Z"],
+        ["2026-01-01T00:00:00.00Z", "2026-01-01T00:00:00.0000Z"],  # lengths make up
+        ["2026-01-01T00:00:00.000+01:00"],
+        ["2026-01-01T00:00:00.000Z ", "2026-01-01T00:00:00.000Z"],
+        ["2026-01-01T0٢:00:00.000Z"],
+        ["2026-01-01T00:00:00.000z"],
+        ["2026-01-01t00:00:00.000Z"],
+        ["2026/01/01T00:00:00.000Z"],
+    ],
+)
+def test_written_alike_at_the_edges(keys: list[str]) -> None:
+    from osop.analysis.records import _written_alike
+
+    assert _written_alike(sorted(keys)) == _reference_alike(sorted(keys))
+
+
+def _twins(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Copies of a record changed where the variant key could be fooled."""
+    out = []
+    nodes = record["node_records"]
+    first, second = nodes[0], nodes[1]
+
+    def changed(how: Any) -> dict[str, Any]:
+        twin = copy.deepcopy(record)
+        how(twin["node_records"])
+        out.append(twin)
+        return twin
+
+    moment = first["started_at"]  # "2026-01-01T01:00:00.000Z"-like: the same moment, other texts
+    same = moment.replace("Z", "+00:00")
+    hour = int(moment[11:13])
+    offset = f"{moment[:11]}{hour + 1:02}{moment[13:-1]}+01:00"
+    changed(lambda n: n[0].update(started_at=same))
+    changed(lambda n: n[0].update(started_at=offset))
+    changed(lambda n: n[1].update(started_at=same))  # ties the first node's start
+    changed(lambda n: n[1].update(started_at=moment))  # the same tie, written alike
+    changed(lambda n: n[0].update(started_at=moment[:-5] + "Z"))  # no milliseconds: equal
+    changed(lambda n: n[0].update(ended_at=first["started_at"]))  # an instant step
+    changed(lambda n: n[0].pop("ended_at", None))
+    changed(lambda n: n[1].pop("ended_at", None))
+    changed(lambda n: [m.pop("ended_at", None) for m in n])
+    changed(lambda n: n[0].update(ended_at="2026-02-30T00:00:00.000Z"))  # no such day
+    changed(lambda n: n[0].update(ended_at="2026-01-01T24:00:00.000Z"))
+    changed(lambda n: n[0].update(ended_at="2026-01-02T00:00:00.000Z"))  # 24:00's moment
+    changed(lambda n: n[0].update(ended_at="2025-12-31T23:59:60.000Z"))
+    changed(lambda n: n[0].update(ended_at="not a time"))
+    changed(lambda n: n[0].update(ended_at="also not a time"))  # no moment either: a tie
+    changed(lambda n: n[0].update(node_id=first["node_id"] + "\0" + second["node_id"]))
+    changed(lambda n: (n[0].update(node_id="a\0b"), n[1].update(node_id="c")))
+    changed(lambda n: (n[0].update(node_id="a"), n[1].update(node_id="b\0c")))
+    changed(lambda n: (n[0].update(node_id="a\0"), n[1].update(node_id="c")))
+    changed(lambda n: (n[0].update(node_id="a"), n[1].update(node_id="\0c")))
+    changed(lambda n: n[0].update(node_id=first["node_id"] + "\0COMPLETED"))
+    changed(lambda n: n[0].update(attempt=2))
+    changed(lambda n: n[0].update(iteration=1))
+    changed(lambda n: n[0].update(error={"code": 1, "message": "m"}))
+    changed(lambda n: n[0].update(error={"code": "1", "message": "m"}))  # the same code
+    changed(lambda n: n[0].update(error={}))
+    changed(lambda n: n[0].update(status="FAILED"))
+    changed(lambda n: n.append(copy.deepcopy(n[-1])))
+    changed(lambda n: n.insert(0, n.pop()))  # another order in the file
+    shifted = json.loads(json.dumps(record).replace("2026-01-01T", "2027-03-04T"))
+    out.append(shifted)  # the same variant, another day
+    out.append(json.loads(json.dumps(record).replace("2026-01-01T0", "2026-01-01T2")))
+    return out
+
+
+def test_variant_keys_group_adversarial_records_as_the_definition_does() -> None:
+    records = generate(REVIEW_TREE, REVIEW_STEPS, 8, seed=12).records
+    every = []
+    for record in records:
+        every.append(record)
+        every.extend(_twins(record))
+    plains = [plain_record(r) for r in every]
+    assert all(p.nodes is not None for p in plains)
+    new = [_variant(p) for p in plains]
+    old = [_reference_variant(p) for p in plains]
+    groups = {}
+    for i in range(len(plains)):
+        groups.setdefault(old[i], set()).add(i)
+        for j in range(len(plains)):
+            assert (new[i] == new[j]) == (old[i] == old[j]), (i, j)
+    assert len(groups) < len(plains)  # some are alike (ties, equal moments, shifts) ...
+    assert len(groups) > len(records) * 10  # ... most are not
+
+
+def test_replayer_outcomes_are_each_records_replay() -> None:
+    # every adversarial twin replayed on its own, against the Replayer's shared
+    # outcomes — through replay() and through outcome() + ConformanceResults.add()
+    from osop.analysis.conformance import ConformanceResults, Replayer, replay
+    from osop.format.workflow import workflow_from_dict
+
+    gen = generate(REVIEW_TREE, REVIEW_STEPS, 8, seed=12)
+    workflow = workflow_from_dict(gen.workflow)
+    every = []
+    for record in gen.records:
+        every.append(record)
+        every.extend(_twins(record))
+    for i, record in enumerate(every):
+        record["run_id"] = f"run-{i}"
+    by_replay, by_outcome = Replayer(workflow), Replayer(workflow)
+    added, appended = ConformanceResults(), ConformanceResults()
+    expected = []
+    for i, record in enumerate(every * 2):  # the second time round, every variant is known
+        plain = plain_record(record)
+        name = f"r{i}.osoplog.json"
+        alone = replay(workflow, plain.record(), name).to_dict()
+        expected.append(alone)
+        assert by_replay.replay(plain, name).to_dict() == alone
+        added.add(by_outcome.outcome(plain, name), name, plain.head.run_id)
+        appended.append(replay(workflow, plain.record(), name))  # a new object each time
+    assert len(by_outcome._results) < len(every)  # variants were shared
+    assert [r.to_dict() for r in added] == expected
+    assert [r.to_dict() for r in appended] == expected
+    assert added.totals() == appended.totals()
+    assert added.fitness_total() == appended.fitness_total()
+
+
+def test_record_rank_key_past_the_characters_is_the_ranks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # more distinct texts than characters to write ranks with (a record of ~560,000
+    # node records): the ranks as a tuple, never equal to the text of another record
+    from osop.analysis import records
+
+    nodes = [
+        _node("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z"),
+        _node("2026-01-01T00:00:01.000Z", None),
+    ]
+    written = record_rank_key(nodes)
+    monkeypatch.setattr(records, "_MOST_MARKS", 1)
+    rank = _reference_ranks(nodes)
+    past = record_rank_key(nodes)
+    assert past == (0, 1, 1, None)
+    assert past == tuple(rank[n["started_at"]] for n in nodes) + tuple(
+        rank[n.get("ended_at")] for n in nodes
+    )
+    assert written == _marks(list(past)) and past != written
 
 
 @pytest.mark.parametrize("size", [0, 1, 4321, 65535, 65536, 65537, 2 * 65536, 3 * 2**20 + 5])
