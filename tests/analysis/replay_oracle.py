@@ -1,31 +1,23 @@
 """The token replay as it was written first (one object per execution, a fixpoint over
 every edge): an oracle for :func:`osop.analysis.conformance.replay`, which computes the
-same results from per-workflow tables. Kept verbatim apart from the imports; not used
+same results from per-workflow tables. Kept verbatim apart from the imports (the edge classes are the package's own); not used
 by the package."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from osop.analysis.conformance import ConformanceResult, Deviation, DeviationKind
+from osop.analysis.conformance import (  # the edge classes: not the replay's logic
+    _FAILED,
+    _UNCONDITIONAL,
+    ConformanceResult,
+    Deviation,
+    DeviationKind,
+    Place,
+)
 from osop.analysis.records import NodeExecution, timestamp
 from osop.format.workflow import Edge, Workflow
 from osop.record.model import NodeRecord, RunRecord
-
-_UNCONDITIONAL = {
-    "sequential",
-    "parallel",
-    "event",
-    "signal",
-    "message",
-    "spawn",
-    "dataflow",
-    "fallback",
-    "timeout",
-}
-_FAILED = {"FAILED", "TIMED_OUT"}
-
-Place = tuple[str, int, str]
 
 
 def _record_start(record: NodeRecord) -> float:
