@@ -851,8 +851,12 @@ class _WorkflowAccumulator:
         self.cost = 0.0
         self.nodes: dict[str, _NodeAccumulator] = {}
         self._shapes: dict[_ShapeKey, _Shape] = {}
+        #: whether a shape holds durations not yet handed to its nodes
+        self._rows_waiting = False
 
     def add(self, record: RunRecord) -> None:
+        if self._rows_waiting:  # durations reach the nodes in record order (add_plain)
+            self._flush_rows()
         self.statuses[record.status] += 1
         seconds = record.duration_seconds
         if seconds is not None:
@@ -920,6 +924,11 @@ class _WorkflowAccumulator:
             self.cost += _money(sum(_plain_cost(nodes[i]) for i in costed))
         breakdown = _breakdown(head)
         if not self._add_shaped(nodes, costed, breakdown):
+            if self._rows_waiting:
+                # the values that came before reach the nodes first: a node's smallest
+                # and largest value are kept as they last came, and an int equal to a
+                # waiting float (126 after 126.0) must not be overtaken by it
+                self._flush_rows()
             self._add_nodes(nodes, record_moments(nodes), breakdown)
 
     def _add_shaped(
@@ -1012,9 +1021,12 @@ class _WorkflowAccumulator:
         if values == measured and 0.0 not in measured:  # each kept once (the same float)
             # Kept as a row, handed to the nodes column by column later: floats above
             # zero give the same figures in any order, and a node takes at most one a
-            # record (a loop of Python appends cost ~20k instructions a record).
+            # record (a loop of Python appends cost ~20k instructions a record). A
+            # record added another way hands the waiting rows over first (an int
+            # equal to one of them must come after it, as it did).
             rows = shape.rows
             rows.extend(measured)
+            self._rows_waiting = True
             if len(rows) * _ROWS_OF_BLOCK >= _BLOCK:
                 shape.flush()
         else:
@@ -1062,10 +1074,17 @@ class _WorkflowAccumulator:
             if cost and math.isfinite(cost):  # _money; adding 0.0 changes nothing
                 acc.cost += cost
 
+    def _flush_rows(self) -> None:
+        """Hand every shape's waiting durations to its nodes."""
+        for shape in self._shapes.values():
+            if shape.rows:
+                shape.flush()
+        self._rows_waiting = False
+
     def _fold_shapes(self) -> None:
         """Add each shape's counts, times the records that had it, to its nodes."""
+        self._flush_rows()
         for shape in self._shapes.values():
-            shape.flush()
             times, shape.count = shape.count, 0
             if times:
                 for acc, counts in shape.counts:

@@ -234,3 +234,39 @@ def test_generated_records_with_few_shapes_kept(
     records = generate(tree, steps, 300, seed=17).records
     fast, reference = _figures(records)
     assert fast == reference
+
+
+@pytest.mark.parametrize("order", ["float-first", "int-first"])
+@pytest.mark.parametrize("object_path_between", [False, True])
+def test_an_int_equal_to_a_waiting_float_keeps_its_place(
+    order: str, object_path_between: bool
+) -> None:
+    """A node's largest value is kept as it last came: a shaped record's 126.0, still
+    waiting in its shape's rows, must not overtake a later record's 126 (added the
+    node-by-node way), nor the other way round — also when the later one is added
+    by the object path."""
+    rng = random.Random(5)
+    records = [_record(rng, n) for n in range(6)]
+    for record in records:
+        for node in record["node_records"]:  # every duration below the one compared
+            node["duration_ms"] = 1.0
+            node["ended_at"] = _stamp(plain_seconds(node["started_at"]) % 3600 * 1000 + 1)
+    first, second = records[1], records[4]
+    for record, value in ((first, 126.0), (second, 126)):
+        node = _node(record, "a")
+        start = plain_seconds(node["started_at"]) % 3600 * 1000
+        node.update(ended_at=_stamp(start + 126), duration_ms=value)
+    if order == "int-first":
+        _node(first, "a")["duration_ms"], _node(second, "a")["duration_ms"] = 126, 126.0
+    reference = json.dumps(
+        [s.to_dict() for s in compute_stats(record_from_dict(r) for r in records)]
+    )
+    acc = StatsAccumulator()
+    for number, data in enumerate(records):
+        if object_path_between and number == 4:
+            acc.add(record_from_dict(copy.deepcopy(data)))
+        else:
+            acc.add_plain(plain_record(copy.deepcopy(data)))
+    fast = json.dumps([s.to_dict() for s in acc.finish()])
+    assert fast == reference
+    assert ('"max_duration_ms": 126.0' in fast) == (order == "int-first")
