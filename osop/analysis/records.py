@@ -659,25 +659,27 @@ def read_plain_record(path: str | Path) -> PlainRecord:
 
 
 class _FirstFiles:
-    """``dict.setdefault(run_id, path)`` in ~20 bytes a run, not ~300.
+    """``dict.setdefault(run_id, (fingerprint, path))`` in ~30 bytes a run, not ~300.
 
-    Reading 100,000 records must not keep 100,000 run ids and paths: by file number,
-    the run id is kept as its 64-bit hash (an array), the path compressed
-    (:class:`PackedRows`: read back only for a run id seen before); an open-addressing
-    table of file numbers (4 bytes a slot, at most half full) finds a hash's first
-    file.  Two run ids with the same hash read as one run here; the caller, which
-    reads that first file again, tells them apart.
+    Reading 100,000 records must not keep 100,000 run ids, tuples and paths: by file
+    number, the run id is kept as its 64-bit hash and the fingerprint as a 64-bit
+    integer (arrays), the path compressed (:class:`PackedRows`: read back only for a
+    run id seen before); an open-addressing table of file numbers (4 bytes a slot, at
+    most half full) finds a hash's first file.  Two run ids with the same hash would
+    read as one run — and then still as two records unless their fingerprints,
+    hashes too, are also equal.
     """
 
-    __slots__ = ("_keys", "_paths", "_slots")
+    __slots__ = ("_keys", "_marks", "_paths", "_slots")
 
     def __init__(self) -> None:
         self._slots = array("I", bytes(4 * 1024))  # a file number + 1; 0: an empty slot
         self._keys = array("q")  # by file number: the run id's hash
+        self._marks = array("q")  # by file number: its fingerprint
         self._paths = PackedRows()  # by file number: its path
 
-    def setdefault(self, run_id: str, path: str) -> str:
-        """The first path given for ``run_id`` (``path``, when it is the first)."""
+    def setdefault(self, run_id: str, mark: int, path: str) -> tuple[int, str]:
+        """The first ``(mark, path)`` given for ``run_id`` (these, when it is the first)."""
         key = hash(run_id)
         slots, keys = self._slots, self._keys
         mask = len(slots) - 1
@@ -687,14 +689,15 @@ class _FirstFiles:
             if found == 0:
                 break
             if keys[found - 1] == key:
-                return cast(str, self._paths[found - 1][0])
+                return self._marks[found - 1], cast(str, self._paths[found - 1][0])
             slot = (slot + 1) & mask
         keys.append(key)
         slots[slot] = len(keys)
+        self._marks.append(mark)
         self._paths.append((path,))
         if len(keys) * 2 > len(slots):  # at most half full: probes stay short
             self._grow()
-        return path
+        return mark, path
 
     def _grow(self) -> None:
         size = len(self._slots) * 2
@@ -711,7 +714,7 @@ def read_plain_records(
     paths: Iterable[str | Path], failures: list[ReadFailure] | None = None
 ) -> Iterator[tuple[str, PlainRecord]]:
     """:func:`read_records`, yielding :class:`PlainRecord` (one at a time: streaming)."""
-    seen = _FirstFiles()  # run id → its first path
+    seen = _FirstFiles()  # run id → (fingerprint, first path)
     for path in paths:
         try:
             plain = read_plain_record(path)
@@ -720,35 +723,18 @@ def read_plain_records(
                 raise
             failures.append(ReadFailure(str(path), str(exc)))
             continue
-        name = str(path)
         if failures is not None:
-            first = seen.setdefault(plain.head.run_id, name)
-            if first != name and _same_run(plain, first):
+            mark = _plain_fingerprint(plain)
+            first = seen.setdefault(plain.head.run_id, mark, str(path))
+            if first[1] != str(path) and first[0] == mark:
                 failures.append(
                     ReadFailure(
-                        name, f"{path}: a copy of {first} (run {plain.head.run_id}), counted once"
+                        str(path),
+                        f"{path}: a copy of {first[1]} (run {plain.head.run_id}), counted once",
                     )
                 )
                 continue
-        yield name, plain
-
-
-def _same_run(plain: PlainRecord, first: str) -> bool:
-    """Whether ``plain`` is a copy of the record in the file ``first`` (read again).
-
-    Copies are rare (a run id seen before), so a run's fingerprint is not computed for
-    every record as it is read (~5 µs a record: 0.05 s of 10,000) nor kept: the first
-    file is read again when a record has its run id. It is compared as it is then: a
-    first file changed since holds what it now holds, and one that can no longer be
-    read is no proof of a copy (both are counted, as two runs with different content).
-    """
-    try:
-        earlier = read_plain_record(first)
-    except LoadError:
-        return False
-    if earlier.head.run_id != plain.head.run_id:  # another run id of the same hash
-        return False
-    return _plain_fingerprint(earlier) == _plain_fingerprint(plain)
+        yield str(path), plain
 
 
 def read_records(

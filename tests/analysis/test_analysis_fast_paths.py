@@ -234,11 +234,12 @@ def test_fast_head_takes_the_written_form() -> None:
 def test_first_files_is_dict_setdefault() -> None:
     # thousands of runs (the table grows several times), some seen again, odd paths
     first = _FirstFiles()
-    reference: dict[str, str] = {}
+    reference: dict[str, tuple[int, str]] = {}
     for i in range(6000):
         run_id = f"run-{(i * 7919) % 4500}"
+        mark = hash((run_id, i % 3))
         path = f"folder/{i:05}-\udcff-é.osoplog.json"  # an undecodable byte, kept as is
-        assert first.setdefault(run_id, path) == reference.setdefault(run_id, path)
+        assert first.setdefault(run_id, mark, path) == reference.setdefault(run_id, (mark, path))
 
 
 def _write(folder: Path, name: str, data: dict[str, Any]) -> str:
@@ -267,51 +268,57 @@ def test_repeated_copies_of_a_run_count_once(tmp_path: Path) -> None:
     assert all(f"a copy of {paths[0]}" in f.message for f in failures)
 
 
-def test_a_copy_is_compared_with_the_first_file_as_it_is_then(tmp_path: Path) -> None:
-    # the first file of a run is read again only when its run id comes back: one
-    # changed since is compared as it is then, one gone is no proof of a copy
-    a, b = generate(REVIEW_TREE, REVIEW_STEPS, 2, seed=4).records
-    edited = copy.deepcopy(a)
-    edited["node_records"] = edited["node_records"][:-1]
-    first = _write(tmp_path, "1.osoplog.json", a)
-    paths = [first, _write(tmp_path, "2.osoplog.json", b), _write(tmp_path, "3.osoplog.json", a)]
-
-    def read(change: Any) -> tuple[list[str], list[str]]:
-        _write(tmp_path, "1.osoplog.json", a)
-        failures: list[Any] = []
-        used = []
-        for path, _ in read_plain_records(paths, failures):
-            used.append(path)
-            if path == paths[1]:
-                change()
-        return used, [f.path for f in failures]
-
-    assert read(lambda: None) == (paths[:2], [paths[2]])
-    # edited into another record of the run: the copy of what it was counts too
-    assert read(lambda: _write(tmp_path, "1.osoplog.json", edited)) == (paths, [])
-    assert read(lambda: Path(first).unlink()) == (paths, [])
-    assert read(lambda: Path(first).write_text("{")) == (paths, [])
-    # edited into what the later file holds (here: rewritten the same): a copy
-    assert read(lambda: _write(tmp_path, "1.osoplog.json", a)) == (paths[:2], [paths[2]])
-
-
-def test_a_copy_needs_the_same_run_id_not_only_its_hash(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from osop.analysis import records
-
-    a = generate(REVIEW_TREE, REVIEW_STEPS, 1, seed=4).records[0]
-    other = {**copy.deepcopy(a), "run_id": "another-run"}
-    paths = [_write(tmp_path, "1.osoplog.json", a), _write(tmp_path, "2.osoplog.json", other)]
-
-    class OneHash(records._FirstFiles):  # every run id hashes alike
-        def setdefault(self, run_id: str, path: str) -> str:
-            return super().setdefault("the same", path)
-
-    monkeypatch.setattr(records, "_FirstFiles", OneHash)
+def test_a_copy_is_compared_with_the_first_file_as_it_was_read(tmp_path: Path) -> None:
+    # a first file rewritten while the stream runs (a running record that finished):
+    # a later file holding what it became is another record of the run, counted; a
+    # later file holding what was read is a copy
+    running = generate(REVIEW_TREE, REVIEW_STEPS, 1, seed=4).records[0]
+    finished = copy.deepcopy(running)
+    finished["node_records"] = finished["node_records"][:-1]
+    first = _write(tmp_path, "1.osoplog.json", running)
+    later = [
+        _write(tmp_path, "2.osoplog.json", finished),
+        _write(tmp_path, "3.osoplog.json", running),
+    ]
     failures: list[Any] = []
-    assert [path for path, _ in read_plain_records(paths, failures)] == paths
-    assert failures == []
+    used = []
+    for path, _ in read_plain_records([first, *later], failures):
+        used.append(path)
+        if path == first:
+            _write(tmp_path, "1.osoplog.json", finished)
+    assert used == [first, later[0]]
+    assert [f.path for f in failures] == [later[1]]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_copy_of_a_record_read_from_a_pipe_is_found(tmp_path: Path) -> None:
+    # a pipe can be read once: finding a later copy must not read it again (that
+    # would wait for a writer that is gone, or read nothing)
+    import threading
+
+    record = generate(REVIEW_TREE, REVIEW_STEPS, 1, seed=4).records[0]
+    pipe = tmp_path / "piped.osoplog"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_text(json.dumps(record)))
+    writer.start()
+    copy_path = _write(tmp_path, "copy.osoplog.json", record)
+    failures: list[Any] = []
+    used: list[str] = []
+
+    def read() -> None:
+        used.extend(path for path, _ in read_plain_records([str(pipe), copy_path], failures))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(timeout=30)
+    hung = reader.is_alive()
+    if hung:  # opened the pipe again: let it go (a writer that closes at once) and fail
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=10)
+    writer.join(timeout=10)
+    assert not hung, "the pipe was opened a second time"
+    assert used == [str(pipe)]
+    assert [f.path for f in failures] == [copy_path]
 
 
 def _reference_variant(plain: Any) -> object:
