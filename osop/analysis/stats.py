@@ -762,6 +762,15 @@ _THOUSANDS = repeat(1000.0)  # (operator.mul over it: a method wrapper costs ~2x
 _COLUMNS = itemgetter("node_id", "node_type", "status", "attempt", "started_at")
 
 
+_DURATIONS = repeat("duration_ms")  # endless: map() stops with the node records
+_FLOAT_OR_NONE = frozenset({float, type(None)})
+
+
+def _floats_only(nodes: list[dict[str, Any]]) -> bool:
+    """Whether every ``duration_ms`` of the node records is a float (or absent)."""
+    return _FLOAT_OR_NONE.issuperset(map(type, map(dict.get, nodes, _DURATIONS)))
+
+
 def _costed(nodes: list[dict[str, Any]]) -> list[int]:
     """The positions of the node records that carry a cost (``_plain_cost`` of any
     other is 0.0, which adds nothing). A comprehension: ``map`` over
@@ -924,10 +933,13 @@ class _WorkflowAccumulator:
             self.cost += _money(sum(_plain_cost(nodes[i]) for i in costed))
         breakdown = _breakdown(head)
         if not self._add_shaped(nodes, costed, breakdown):
-            if self._rows_waiting:
+            if self._rows_waiting and not _floats_only(nodes):
                 # the values that came before reach the nodes first: a node's smallest
-                # and largest value are kept as they last came, and an int equal to a
-                # waiting float (126 after 126.0) must not be overtaken by it
+                # and largest value are kept as they came, and an int equal to a
+                # waiting float (126 after 126.0) must not be overtaken by it (floats
+                # equal to waiting ones are the same either way: no need to hand
+                # them over, which costs ~0.1 s of 10,000 records when done for every
+                # record that leaves the shapes)
                 self._flush_rows()
             self._add_nodes(nodes, record_moments(nodes), breakdown)
 
